@@ -1,0 +1,2 @@
+//! `ferrovs`: command-line client of the ferrovs daemon.
+fn main() {}

@@ -1,0 +1,27 @@
+//! OpenFlow 1.0–1.4 wire codec.
+//!
+//! One version-independent model ([`Message`] and the types it carries) is
+//! decoded from and encoded to the wire format of each version. Decoding never
+//! panics and never reads past the message; every failure is a
+//! [`DecodeError`] that maps onto the OpenFlow error (type, code) the spec
+//! names for it. Encoding takes a [`Version`] and an xid and fails with an
+//! [`EncodeError`] naming what that version cannot express.
+//!
+//! This is the only crate in the workspace that parses or builds OpenFlow
+//! bytes.
+
+pub mod error;
+pub mod version;
+
+pub use error::{DecodeError, EncodeError, ErrorKind};
+pub use version::Version;
+pub(crate) mod wire;
+pub mod oxm;
+pub mod flow_match;
+pub mod action;
+pub mod instruction;
+pub mod port;
+pub mod group;
+pub mod meter;
+pub mod queue;
+pub mod multipart;
