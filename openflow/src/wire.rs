@@ -164,6 +164,54 @@ pub(crate) fn pad_to_8(out: &mut Vec<u8>, start: usize) {
     put_zeros(out, (8 - len % 8) % 8);
 }
 
+
+/// Walks a list of OpenFlow 1.4-style properties (`ofp_prop_header`: type
+/// u16, length u16 excluding padding, each property padded to 8 bytes; the
+/// last one's padding may be absent only where `last_pad_optional`). Calls
+/// `each(type, body)` with the body after the 4-byte header, without
+/// padding. A length below 4 or past the input is `err`.
+pub(crate) fn for_each_prop<'a>(
+    mut input: &'a [u8],
+    err: DecodeError,
+    last_pad_optional: bool,
+    mut each: impl FnMut(u16, &'a [u8]) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
+    while !input.is_empty() {
+        if input.len() < 4 {
+            return Err(err);
+        }
+        let ptype = u16::from_be_bytes([input[0], input[1]]);
+        let len = usize::from(u16::from_be_bytes([input[2], input[3]]));
+        if len < 4 || len > input.len() {
+            return Err(err);
+        }
+        let padded = len.div_ceil(8) * 8;
+        let next = if padded <= input.len() {
+            padded
+        } else if last_pad_optional {
+            input.len()
+        } else {
+            return Err(err);
+        };
+        each(ptype, &input[4..len])?;
+        input = &input[next..];
+    }
+    Ok(())
+}
+
+/// Emits one property: type, length (header + body, excluding padding),
+/// the body written by `body`, then zero padding to 8 bytes. Returns false
+/// when the body is too long for the u16 length.
+pub(crate) fn put_prop(out: &mut Vec<u8>, ptype: u16, body: impl FnOnce(&mut Vec<u8>)) -> bool {
+    let start = out.len();
+    put_u16(out, ptype);
+    put_u16(out, 0);
+    body(out);
+    let ok = patch_len16(out, start, 2);
+    pad_to_8(out, start);
+    ok
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,6 +241,25 @@ mod tests {
         });
         assert_eq!(r, Ok(()));
         assert_eq!(seen, 2);
+    }
+
+    #[test]
+    fn props_walk_and_emit() {
+        let mut out = Vec::new();
+        assert!(put_prop(&mut out, 1, |o| put_u16(o, 0xbeef)));
+        assert!(put_prop(&mut out, 0xffff, |o| put_u32(o, 7)));
+        assert_eq!(out.len(), 16);
+        assert_eq!(&out[..8], &[0, 1, 0, 6, 0xbe, 0xef, 0, 0]);
+        let mut seen = Vec::new();
+        let err = DecodeError::bad_len("prop");
+        for_each_prop(&out, err, false, |t, b| {
+            seen.push((t, b.to_vec()));
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, vec![(1, vec![0xbe, 0xef]), (0xffff, vec![0, 0, 0, 7])]);
+        assert_eq!(for_each_prop(&out[..14], err, false, |_, _| Ok(())), Err(err));
+        assert_eq!(for_each_prop(&out[..14], err, true, |_, _| Ok(())), Ok(()));
     }
 
     #[test]
