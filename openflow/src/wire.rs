@@ -258,8 +258,8 @@ mod tests {
         })
         .unwrap();
         assert_eq!(seen, vec![(1, vec![0xbe, 0xef]), (0xffff, vec![0, 0, 0, 7])]);
-        assert_eq!(for_each_prop(&out[..14], err, false, |_, _| Ok(())), Err(err));
-        assert_eq!(for_each_prop(&out[..14], err, true, |_, _| Ok(())), Ok(()));
+        assert_eq!(for_each_prop(&out[..6], err, false, |_, _| Ok(())), Err(err));
+        assert_eq!(for_each_prop(&out[..6], err, true, |_, _| Ok(())), Ok(()));
     }
 
     #[test]
