@@ -1,1 +1,261 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers of the end-to-end tests: spawn the real `ferrovs-switchd` as a
+//! child process (EAL initialises once per process), talk to it with the
+//! real `ferrovs` CLI, read `/metrics`, inspect its threads.
+
+pub mod pcap;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Path of a workspace binary, next to the test executable's directory
+/// (`target/<profile>/<name>`).
+pub fn bin_path(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target directory");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build the workspace binaries first (cargo build --workspace --bins)",
+        path.display()
+    );
+    path
+}
+
+/// Whether hugetlbfs is mounted at /dev/hugepages with free 2 MiB pages.
+pub fn hugepages_available() -> bool {
+    let mounted = std::fs::read_to_string("/proc/mounts")
+        .map(|m| {
+            m.lines()
+                .any(|l| l.contains(" /dev/hugepages ") && l.contains("hugetlbfs"))
+        })
+        .unwrap_or(false);
+    let free = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find(|l| l.starts_with("HugePages_Free:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .unwrap_or(0);
+    mounted && free >= 64
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A running daemon, stopped (exit command, then SIGKILL) on drop.
+pub struct Daemon {
+    /// The child process.
+    pub child: Child,
+    /// Its rundir (inside `dir`).
+    pub rundir: PathBuf,
+    /// `127.0.0.1:PORT` of `/metrics`.
+    pub metrics: String,
+    /// Temporary directory holding config, rundir and logs.
+    pub dir: tempfile::TempDir,
+}
+
+impl Daemon {
+    /// Writes `config` and starts the daemon with `extra` arguments; waits
+    /// until its control socket answers.
+    pub fn start(config: &str, extra: &[&str]) -> Result<Daemon, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let cfg = dir.path().join("ferrovs.toml");
+        std::fs::write(&cfg, config).map_err(|e| e.to_string())?;
+        let rundir = dir.path().join("run");
+        let metrics = format!("127.0.0.1:{}", free_port());
+        let log = std::fs::File::create(dir.path().join("daemon.log")).map_err(|e| e.to_string())?;
+        let child = Command::new(bin_path("ferrovs-switchd"))
+            .arg("--config")
+            .arg(&cfg)
+            .arg("--rundir")
+            .arg(&rundir)
+            .arg("--metrics")
+            .arg(&metrics)
+            .args(extra)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| e.to_string())?;
+        let mut d = Daemon {
+            child,
+            rundir,
+            metrics,
+            dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = d.child.try_wait() {
+                return Err(format!("daemon exited with {status}: {}", d.log()));
+            }
+            if d.rundir.join("ovs-vswitchd.pid").exists() && d.cli(&["list-commands"]).status.success() {
+                return Ok(d);
+            }
+            if Instant::now() > deadline {
+                return Err(format!("daemon did not become ready: {}", d.log()));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The daemon's stderr so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+    }
+
+    /// The daemon's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Runs the `ferrovs` CLI against this daemon.
+    pub fn cli(&self, args: &[&str]) -> Output {
+        Command::new(bin_path("ferrovs"))
+            .arg("--rundir")
+            .arg(&self.rundir)
+            .args(args)
+            .output()
+            .expect("run ferrovs")
+    }
+
+    /// Runs the CLI and returns its stdout, panicking with its stderr on failure.
+    pub fn cli_ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "ferrovs {args:?} failed: {}\n--- daemon log ---\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The text of `/metrics`.
+    pub fn metrics(&self) -> String {
+        http_get(&self.metrics, "/metrics").unwrap_or_else(|e| panic!("GET /metrics: {e}"))
+    }
+
+    /// Asks the daemon to exit and waits up to `timeout` for it.
+    pub fn exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let _ = self.cli(&["exit"]);
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(s)) = self.child.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            if self.exit(Duration::from_secs(10)).is_none() {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+            }
+        }
+    }
+}
+
+/// A minimal HTTP/1.0 GET for the test client side.
+pub fn http_get(addr: &str, path: &str) -> Result<String, String> {
+    let mut s = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut body = String::new();
+    s.read_to_string(&mut body).map_err(|e| e.to_string())?;
+    let (head, rest) = body
+        .split_once("\r\n\r\n")
+        .ok_or("no HTTP header end")?;
+    if !head.starts_with("HTTP/1.") || !head.contains(" 200 ") {
+        return Err(format!("unexpected response: {head}"));
+    }
+    Ok(rest.to_owned())
+}
+
+/// Threads of `pid`: (name, last CPU it ran on).
+pub fn threads(pid: u32) -> Vec<(String, u32)> {
+    let mut out = Vec::new();
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return out;
+    };
+    for task in dir.flatten() {
+        let stat = std::fs::read_to_string(task.path().join("stat")).unwrap_or_default();
+        // comm is in parentheses and may contain spaces; fields follow ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let name = stat[open + 1..close].to_owned();
+        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        // Field 39 of stat (processor) is index 36 after pid and comm.
+        let cpu = fields.get(36).and_then(|c| c.parse().ok()).unwrap_or(u32::MAX);
+        out.push((name, cpu));
+    }
+    out
+}
+
+/// The value of the first sample of `metric` whose labels contain all of
+/// `labels` (`name="value"` strings) in Prometheus text.
+pub fn metric_value(text: &str, metric: &str, labels: &[&str]) -> Option<f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter(|l| l.starts_with(metric) && l[metric.len()..].starts_with(['{', ' ']))
+        .find(|l| labels.iter().all(|want| l.contains(want)))
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+}
+
+/// Parses `name: N` out of CLI text for the first occurrence of `name`.
+pub fn field_value(text: &str, name: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix(name)?.trim().strip_prefix(':'))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+}
+
+/// Writes a pcap of `flows` 60-byte UDP frames into `dir` and returns its path.
+pub fn traffic_pcap(dir: &Path, flows: u32) -> PathBuf {
+    let p = dir.join(format!("udp-{flows}.pcap"));
+    pcap::write_udp_flows(&p, flows, 60).expect("write pcap");
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_metrics_and_fields() {
+        let text = "# HELP x\nferrovs_port_tx_packets_total{bridge=\"br0\",port=\"p1\"} 42\n\
+                    ferrovs_port_tx_packets_total_other 1\n";
+        assert_eq!(
+            metric_value(text, "ferrovs_port_tx_packets_total", &["port=\"p1\""]),
+            Some(42.0)
+        );
+        assert_eq!(
+            metric_value(text, "ferrovs_port_tx_packets_total", &["port=\"p2\""]),
+            None
+        );
+        assert_eq!(field_value("  packets received: 17\n", "packets received"), Some(17));
+    }
+
+    #[test]
+    fn own_threads_are_listed() {
+        let t = threads(std::process::id());
+        assert!(!t.is_empty());
+    }
+}

@@ -1,0 +1,639 @@
+//! From the desired configuration to running bridges, ports and PMDs.
+//!
+//! [`Switch::start`] initialises EAL from `Open_vSwitch other_config`
+//! (`dpdk-socket-mem`, `dpdk-extra`, `dpdk-lcore-mask`), opens every
+//! interface, places rx queues on the PMDs of `pmd-cpu-mask` and starts
+//! them. An interface that cannot be opened is left out with an error that
+//! names it; the others run. Cores of a mask that this machine lacks are
+//! ignored with a warning, as Open vSwitch does.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use dpdk::{Eal, EalBuilder, HugepageMode, Mempool, BURST};
+
+use crate::config::{parse_cpu_mask, socket_mem_total, Config, ConfigError};
+use crate::dpif::cross_connect::CrossConnect;
+use crate::dpif::pmd::{Pmd, PmdPlan, PmdRxq};
+use crate::dpif::rxq_sched::{self, RxqSpec};
+use crate::dpif::tx::{SharedTxQueue, TxBuffer, TxPath};
+use crate::dpif::{DropAll, Pipeline};
+use crate::netdev::{Netdev, NetdevRequest};
+
+/// Options of the daemon that are not part of the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// EAL `--file-prefix`; default `ferrovs-<pid>`.
+    pub file_prefix: Option<String>,
+    /// Hugepage policy.
+    pub hugepages: Option<HugepageMode>,
+}
+
+/// An rx queue as the control side reports it.
+#[derive(Debug, Clone)]
+pub struct RxqInfo {
+    /// Datapath port index.
+    pub port: usize,
+    /// Queue id.
+    pub queue: u16,
+    /// Cycles the PMD spent on it.
+    pub cycles: Arc<AtomicU64>,
+}
+
+/// A PMD as the control side reports it.
+pub struct PmdInfo {
+    /// The thread.
+    pub pmd: Pmd,
+    /// Whether it polls pinned queues only.
+    pub isolated: bool,
+    /// The queues it polls.
+    pub rxqs: Vec<RxqInfo>,
+}
+
+/// A bridge.
+#[derive(Debug, Clone)]
+pub struct BridgeInfo {
+    /// Name.
+    pub name: String,
+    /// Datapath indices of its open ports.
+    pub ports: Vec<usize>,
+    /// Interfaces that could not be opened, with the reason.
+    pub port_errors: Vec<(String, String)>,
+    /// Cross-connect pairs by name.
+    pub cross_connect: Vec<(String, String)>,
+}
+
+/// The running switch.
+pub struct Switch {
+    /// EAL.
+    pub eal: Eal,
+    /// Packet buffers of every port.
+    pub pool: Mempool,
+    /// Open ports, by datapath index.
+    pub ports: Vec<Arc<Netdev>>,
+    /// Bridges.
+    pub bridges: Vec<BridgeInfo>,
+    /// PMD threads.
+    pub pmds: Vec<PmdInfo>,
+    /// Warnings about the configuration (ignored cores, unpolled queues).
+    pub warnings: Vec<String>,
+}
+
+/// Cores this process may run on.
+pub fn available_cores() -> Vec<u32> {
+    // SAFETY: cpu_set_t is plain data; zeroed is a valid empty set, and
+    // sched_getaffinity writes at most size_of::<cpu_set_t>() bytes into it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return (0..std::thread::available_parallelism().map_or(1, |n| n.get() as u32))
+                .collect();
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .map(|c| c as u32)
+            .collect()
+    }
+}
+
+/// The PMD cores of the configuration, the lcore for EAL's main thread and
+/// warnings about cores this machine lacks.
+pub fn plan_cores(config: &Config, available: &[u32]) -> (Vec<u32>, u32, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut pick = |key: &str| -> Option<Vec<u32>> {
+        let mask = config.other(key)?;
+        let cores = parse_cpu_mask(mask).unwrap_or_default();
+        let (present, absent): (Vec<u32>, Vec<u32>) =
+            cores.into_iter().partition(|c| available.contains(c));
+        if !absent.is_empty() {
+            warnings.push(format!(
+                "Open_vSwitch other_config:{key}={mask} names cores {absent:?} that this machine \
+                 does not have or this process may not use; they are ignored"
+            ));
+        }
+        Some(present)
+    };
+    let pmd_cores = match pick("pmd-cpu-mask") {
+        Some(cores) => cores,
+        None => available.last().copied().into_iter().collect(),
+    };
+    let main = pick("dpdk-lcore-mask")
+        .and_then(|c| c.first().copied())
+        .or_else(|| available.iter().copied().find(|c| !pmd_cores.contains(c)))
+        .or_else(|| available.first().copied())
+        .unwrap_or(0);
+    if pmd_cores.is_empty() {
+        warnings.push(
+            "no PMD thread: pmd-cpu-mask names no core of this machine, so no rx queue is polled"
+                .to_owned(),
+        );
+    }
+    (pmd_cores, main, warnings)
+}
+
+/// EAL arguments from `other_config`.
+pub fn eal_builder(config: &Config, main_lcore: u32, opts: &StartOptions) -> EalBuilder {
+    let mut extra: Vec<String> = config
+        .other("dpdk-extra")
+        .map(|s| s.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let mut prefix = opts
+        .file_prefix
+        .clone()
+        .unwrap_or_else(|| format!("ferrovs-{}", std::process::id()));
+    if let Some(i) = extra.iter().position(|a| a == "--file-prefix") {
+        if i + 1 < extra.len() {
+            prefix = extra.remove(i + 1);
+        }
+        extra.remove(i);
+    } else if let Some(i) = extra.iter().position(|a| a.starts_with("--file-prefix=")) {
+        prefix = extra.remove(i)["--file-prefix=".len()..].to_owned();
+    }
+    let mut b = EalBuilder::new("ferrovs-switchd")
+        .file_prefix(&prefix)
+        .lcores(&main_lcore.to_string())
+        .hugepages(opts.hugepages.unwrap_or(HugepageMode::Auto))
+        .socket_mem(config.other("dpdk-socket-mem").unwrap_or("256"));
+    if !extra.is_empty() {
+        b = b.extra_args(extra);
+    }
+    b
+}
+
+impl Switch {
+    /// Starts EAL, the ports and the PMDs described by `config`.
+    pub fn start(config: &Config, opts: &StartOptions) -> Result<Switch, ConfigError> {
+        let available = available_cores();
+        let (pmd_cores, main_lcore, mut warnings) = plan_cores(config, &available);
+        let eal = eal_builder(config, main_lcore, opts)
+            .init()
+            .map_err(|e| ConfigError(format!("DPDK EAL initialisation failed: {e}")))?;
+        if !eal.uses_hugepages() {
+            warnings.push(
+                "EAL runs without hugepages (--no-huge): fine for tests, slower for traffic; \
+                 mount hugetlbfs with free pages for full speed"
+                    .to_owned(),
+            );
+        }
+
+        let tx_users = pmd_cores.len() as u16 + 1;
+        let mut requests = Vec::new();
+        let mut bridges = Vec::new();
+        let mut used_ofports = BTreeSet::new();
+        for br in &config.bridge {
+            for p in &br.port {
+                for iface in p.interfaces() {
+                    if let Some(n) = iface.ofport_request {
+                        used_ofports.insert(n);
+                    }
+                }
+            }
+        }
+        let mut next_ofport = 1u32;
+        for br in &config.bridge {
+            let mut info = BridgeInfo {
+                name: br.name.clone(),
+                ports: Vec::new(),
+                port_errors: Vec::new(),
+                cross_connect: br
+                    .cross_connect
+                    .iter()
+                    .filter_map(|cc| cc.split_once('='))
+                    .map(|(a, b)| (a.trim().to_owned(), b.trim().to_owned()))
+                    .collect(),
+            };
+            for p in &br.port {
+                for iface in p.interfaces() {
+                    if iface.kind() != "dpdk" {
+                        info.port_errors.push((
+                            iface.name.clone(),
+                            format!(
+                                "interface {}: type {} is not supported by this datapath yet \
+                                 (use type dpdk with options:dpdk-devargs)",
+                                iface.name,
+                                iface.kind()
+                            ),
+                        ));
+                        continue;
+                    }
+                    let ofport = iface.ofport_request.unwrap_or_else(|| {
+                        while used_ofports.contains(&next_ofport) {
+                            next_ofport += 1;
+                        }
+                        used_ofports.insert(next_ofport);
+                        next_ofport
+                    });
+                    requests.push((
+                        bridges.len(),
+                        iface.clone(),
+                        NetdevRequest {
+                            name: iface.name.clone(),
+                            bridge: br.name.clone(),
+                            devargs: iface.devargs().unwrap_or_default().to_owned(),
+                            n_rxq: iface.u16_option("n_rxq", 1)?,
+                            n_rxd: iface.u16_option("n_rxq_desc", 2048)?,
+                            n_txd: iface.u16_option("n_txq_desc", 2048)?,
+                            mtu: iface.mtu_request.map(|m| m as u16),
+                            ofport,
+                        },
+                    ));
+                }
+            }
+            bridges.push(info);
+        }
+
+        // One pool for every port: descriptors of every queue plus room for
+        // packets in flight in PMD batches.
+        let mut n_mbufs: u64 = 4096;
+        for (_, _, r) in &requests {
+            n_mbufs += u64::from(r.n_rxq) * u64::from(r.n_rxd)
+                + u64::from(tx_users) * u64::from(r.n_txd)
+                + (pmd_cores.len() as u64 + 1) * 4 * BURST as u64;
+        }
+        let n_mbufs = (n_mbufs.next_power_of_two() - 1).min(u64::from(u32::MAX)) as u32;
+        let mem_mb = socket_mem_total(config.other("dpdk-socket-mem").unwrap_or("256"))?;
+        let pool = Mempool::new(&eal, "ferrovs_mbufs", n_mbufs, 256, 2048 + 128, -1).map_err(
+            |e| {
+                ConfigError(format!(
+                    "cannot allocate {n_mbufs} packet buffers: {e} (raise \
+                     Open_vSwitch other_config:dpdk-socket-mem, now {mem_mb} MB, or add hugepages)"
+                ))
+            },
+        )?;
+
+        let mut ports: Vec<Arc<Netdev>> = Vec::new();
+        let mut rxq_specs = Vec::new();
+        for (bridge_idx, iface, req) in &requests {
+            match Netdev::open(&eal, &pool, req, tx_users) {
+                Ok(nd) => {
+                    let idx = ports.len();
+                    let affinity = iface.rxq_affinity()?;
+                    for q in 0..nd.n_rxq {
+                        let pinned = affinity.iter().find(|(aq, _)| *aq == q).map(|&(_, c)| c);
+                        rxq_specs.push(RxqSpec {
+                            port: idx,
+                            port_name: nd.name.clone(),
+                            queue: q,
+                            pinned_core: pinned,
+                        });
+                    }
+                    for (aq, core) in &affinity {
+                        if *aq >= nd.n_rxq {
+                            warnings.push(format!(
+                                "interface {}: pmd-rxq-affinity names queue {aq} (core {core}) \
+                                 but the port has {} rx queues",
+                                nd.name, nd.n_rxq
+                            ));
+                        }
+                    }
+                    if nd.shared_tx {
+                        warnings.push(format!(
+                            "interface {}: the device has {} tx queues for {tx_users} threads; \
+                             they share them under a lock",
+                            nd.name, nd.n_txq
+                        ));
+                    }
+                    tracing::info!(
+                        interface = %nd.name, driver = %nd.driver, n_rxq = nd.n_rxq,
+                        n_txq = nd.n_txq, "port started"
+                    );
+                    bridges[*bridge_idx].ports.push(idx);
+                    ports.push(Arc::new(nd));
+                }
+                Err(e) => {
+                    tracing::error!("{e}");
+                    bridges[*bridge_idx].port_errors.push((req.name.clone(), e));
+                }
+            }
+        }
+
+        let isolate = config.other("pmd-rxq-isolate") != Some("false");
+        let plan = rxq_sched::assign(&pmd_cores, &rxq_specs, isolate);
+        for (rxq, why) in &plan.unpolled {
+            warnings.push(format!("{rxq} is not polled: {why}"));
+        }
+        for w in &warnings {
+            tracing::warn!("{w}");
+        }
+
+        let pipelines: Vec<Arc<dyn Pipeline>> = bridges
+            .iter()
+            .map(|b| -> Arc<dyn Pipeline> {
+                if b.cross_connect.is_empty() {
+                    return Arc::new(DropAll);
+                }
+                let index_of = |name: &str| ports.iter().position(|p| p.name == name);
+                let pairs: Vec<(usize, usize)> = b
+                    .cross_connect
+                    .iter()
+                    .filter_map(|(a, z)| Some((index_of(a)?, index_of(z)?)))
+                    .collect();
+                Arc::new(CrossConnect::new(&pairs))
+            })
+            .collect();
+        let bridge_of_port: Vec<usize> = (0..ports.len())
+            .map(|i| bridges.iter().position(|b| b.ports.contains(&i)).unwrap_or(0))
+            .collect();
+
+        // Tx paths: a queue of its own per PMD where the device has enough,
+        // otherwise shared queues under a spinlock.
+        let shared: Vec<Vec<Arc<SharedTxQueue>>> = ports
+            .iter()
+            .map(|nd| {
+                if !nd.shared_tx {
+                    return Vec::new();
+                }
+                (0..nd.n_txq)
+                    .filter_map(|q| nd.port.tx_queue(q).ok())
+                    .map(|q| Arc::new(SharedTxQueue::new(q)))
+                    .collect()
+            })
+            .collect();
+        let max_sleep_us = config
+            .other("pmd-maxsleep")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0u64);
+
+        let mut pmds = Vec::new();
+        for (i, &core) in pmd_cores.iter().enumerate() {
+            let mut tx = Vec::with_capacity(ports.len());
+            for (p, nd) in ports.iter().enumerate() {
+                let path = if nd.shared_tx {
+                    shared[p]
+                        .get(i % shared[p].len().max(1))
+                        .map(|q| TxPath::Shared(Arc::clone(q)))
+                } else {
+                    nd.port.tx_queue(i as u16).ok().map(TxPath::Owned)
+                };
+                tx.push(path.map(|path| TxBuffer::new(path, Arc::clone(&nd.tx_dropped))));
+            }
+            let mut rxqs = Vec::new();
+            let mut infos = Vec::new();
+            for spec in &plan.pmd_rxqs[i] {
+                let nd = &ports[spec.port];
+                let queue = nd.port.rx_queue(spec.queue).map_err(|e| {
+                    ConfigError(format!(
+                        "interface {}: rx queue {}: {e}",
+                        nd.name, spec.queue
+                    ))
+                })?;
+                let cycles = Arc::new(AtomicU64::new(0));
+                rxqs.push(PmdRxq {
+                    port: spec.port,
+                    queue,
+                    pipeline: Arc::clone(&pipelines[bridge_of_port[spec.port]]),
+                    cycles: Arc::clone(&cycles),
+                });
+                infos.push(RxqInfo {
+                    port: spec.port,
+                    queue: spec.queue,
+                    cycles,
+                });
+            }
+            let pmd = Pmd::spawn(PmdPlan {
+                core,
+                rxqs,
+                tx,
+                max_sleep_us,
+            })
+            .map_err(|e| ConfigError(format!("cannot start the PMD thread of core {core}: {e}")))?;
+            pmds.push(PmdInfo {
+                pmd,
+                isolated: plan.isolated[i],
+                rxqs: infos,
+            });
+        }
+
+        Ok(Switch {
+            eal,
+            pool,
+            ports,
+            bridges,
+            pmds,
+            warnings,
+        })
+    }
+
+    /// Stops the PMDs, then the ports.
+    pub fn shutdown(&self) {
+        for p in &self.pmds {
+            p.pmd.stop();
+        }
+        for nd in &self.ports {
+            if let Err(e) = nd.port.stop() {
+                tracing::warn!(interface = %nd.name, "stop: {e}");
+            }
+        }
+    }
+
+    /// `show`: bridges, ports, devargs, link, MTU, queues.
+    pub fn show(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "ferrovs (pid {}): EAL {} [{}]",
+            std::process::id(),
+            if self.eal.uses_hugepages() {
+                "with hugepages"
+            } else {
+                "without hugepages (--no-huge)"
+            },
+            self.eal.args().join(" ")
+        );
+        for b in &self.bridges {
+            let _ = writeln!(s, "  Bridge {}", b.name);
+            for (a, z) in &b.cross_connect {
+                let _ = writeln!(s, "    cross_connect: {a} -> {z}");
+            }
+            for &i in &b.ports {
+                let nd = &self.ports[i];
+                let link = match nd.port.link() {
+                    Ok(l) if l.up => format!("up {} Mbps", l.speed_mbps),
+                    Ok(_) => "down".to_owned(),
+                    Err(e) => format!("unknown ({e})"),
+                };
+                let mtu = nd.port.mtu().map_or_else(|e| format!("? ({e})"), |m| m.to_string());
+                let mac = nd.port.mac().map_or_else(
+                    |_| "?".to_owned(),
+                    |m| {
+                        m.iter()
+                            .map(|b| format!("{b:02x}"))
+                            .collect::<Vec<_>>()
+                            .join(":")
+                    },
+                );
+                let _ = writeln!(s, "    Port {} (ofport {})", nd.name, nd.ofport);
+                let _ = writeln!(
+                    s,
+                    "      type: dpdk, driver: {}, devargs: {}",
+                    nd.driver,
+                    nd.port.devargs()
+                );
+                let _ = writeln!(
+                    s,
+                    "      link: {link}, mtu: {mtu}, mac: {mac}, n_rxq: {}, n_txq: {}{}, rxd: {}, txd: {}",
+                    nd.n_rxq,
+                    nd.n_txq,
+                    if nd.shared_tx { " (shared)" } else { "" },
+                    nd.n_rxd,
+                    nd.n_txd
+                );
+            }
+            for (name, err) in &b.port_errors {
+                let _ = writeln!(s, "    Port {name}\n      error: {err}");
+            }
+        }
+        for w in &self.warnings {
+            let _ = writeln!(s, "  warning: {w}");
+        }
+        s
+    }
+
+    /// `dpif-netdev/pmd-rxq-show`, in Open vSwitch's layout.
+    pub fn pmd_rxq_show(&self) -> String {
+        let mut s = String::new();
+        for p in &self.pmds {
+            let total = {
+                let c = p.pmd.stats.totals();
+                c.busy_cycles + c.idle_cycles
+            };
+            let _ = writeln!(s, "pmd thread numa_id 0 core_id {}:", p.pmd.core);
+            let _ = writeln!(s, "  isolated : {}", p.isolated);
+            for r in &p.rxqs {
+                let used = r.cycles.load(Ordering::Relaxed);
+                let pct = if total == 0 {
+                    0
+                } else {
+                    (used as f64 * 100.0 / total as f64).round() as u64
+                };
+                let _ = writeln!(
+                    s,
+                    "  port: {:<16}  queue-id: {:>2} (enabled)   pmd usage: {:>2} %",
+                    self.ports[r.port].name, r.queue, pct
+                );
+            }
+            if p.rxqs.is_empty() {
+                let _ = writeln!(s, "  (no rx queue)");
+            }
+        }
+        if self.pmds.is_empty() {
+            s.push_str("no PMD threads\n");
+        }
+        s
+    }
+
+    /// `dpif-netdev/pmd-stats-show`, in Open vSwitch's layout.
+    pub fn pmd_stats_show(&self) -> String {
+        let mut s = String::new();
+        for p in &self.pmds {
+            let c = p.pmd.stats.since_clear();
+            let total = c.busy_cycles + c.idle_cycles;
+            let pct = |x: u64| {
+                if total == 0 {
+                    0.0
+                } else {
+                    x as f64 * 100.0 / total as f64
+                }
+            };
+            let _ = writeln!(s, "pmd thread numa_id 0 core_id {}:", p.pmd.core);
+            let _ = writeln!(s, "  packets received: {}", c.rx_packets);
+            let _ = writeln!(s, "  packets sent: {}", c.tx_packets);
+            let _ = writeln!(s, "  tx dropped: {}", c.tx_dropped);
+            let _ = writeln!(s, "  pipeline drops: {}", c.pipeline_drops);
+            let _ = writeln!(s, "  avg. packets per output batch: {:.2}", c.avg_batch());
+            let _ = writeln!(
+                s,
+                "  idle cycles: {} ({:.2}%)",
+                c.idle_cycles,
+                pct(c.idle_cycles)
+            );
+            let _ = writeln!(
+                s,
+                "  processing cycles: {} ({:.2}%)",
+                c.busy_cycles,
+                pct(c.busy_cycles)
+            );
+            if c.rx_packets > 0 {
+                let _ = writeln!(
+                    s,
+                    "  avg cycles per packet: {:.2} ({}/{})",
+                    c.avg_cycles_per_packet(),
+                    total,
+                    c.rx_packets
+                );
+                let _ = writeln!(
+                    s,
+                    "  avg processing cycles per packet: {:.2} ({}/{})",
+                    c.avg_processing_cycles_per_packet(),
+                    c.busy_cycles,
+                    c.rx_packets
+                );
+            }
+        }
+        if self.pmds.is_empty() {
+            s.push_str("no PMD threads\n");
+        }
+        s
+    }
+
+    /// `dpif-netdev/pmd-stats-clear`, for every PMD or the one on `core`.
+    pub fn pmd_stats_clear(&self, core: Option<u32>) {
+        for p in self.pmds.iter().filter(|p| core.is_none_or(|c| c == p.pmd.core)) {
+            p.pmd.stats.clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(other: &[(&str, &str)]) -> Config {
+        let mut c = Config::default();
+        for (k, v) in other {
+            c.open_vswitch
+                .other_config
+                .insert((*k).to_owned(), (*v).to_owned());
+        }
+        c
+    }
+
+    #[test]
+    fn absent_cores_are_ignored_with_a_warning() {
+        let (pmds, main, warnings) = plan_cores(&config(&[("pmd-cpu-mask", "0x186")]), &[0, 1]);
+        assert_eq!(pmds, vec![1]);
+        assert_eq!(main, 0);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("[2, 7, 8]"), "{}", warnings[0]);
+    }
+
+    #[test]
+    fn default_pmd_core_leaves_core_zero_to_the_control_plane() {
+        let (pmds, main, warnings) = plan_cores(&config(&[]), &[0, 1]);
+        assert_eq!((pmds, main), (vec![1], 0));
+        assert!(warnings.is_empty());
+        let (pmds, main, _) = plan_cores(&config(&[("pmd-cpu-mask", "0x3")]), &[0, 1]);
+        assert_eq!((pmds, main), (vec![0, 1], 0));
+        let (pmds, _, warnings) = plan_cores(&config(&[("pmd-cpu-mask", "0x4")]), &[0, 1]);
+        assert!(pmds.is_empty());
+        assert_eq!(warnings.len(), 2);
+    }
+
+    #[test]
+    fn eal_arguments_from_other_config() {
+        let c = config(&[
+            ("dpdk-extra", "--no-pci --file-prefix mine --log-level=7"),
+            ("dpdk-socket-mem", "128"),
+        ]);
+        let args = eal_builder(&c, 0, &StartOptions::default())
+            .hugepages(HugepageMode::Disabled)
+            .args();
+        let joined = args.join(" ");
+        assert!(joined.contains("--file-prefix mine") || joined.contains("--file-prefix=mine"));
+        assert!(joined.contains("--no-pci"));
+        assert!(joined.contains("--no-huge"));
+        assert!(!joined.contains("--socket-mem"));
+    }
+}

@@ -1,0 +1,151 @@
+//! `ferrovs-switchd`: the ferrovs daemon.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use tokio::net::UnixListener;
+use tokio::sync::mpsc;
+
+use switch::bridge::{StartOptions, Switch};
+use switch::config::Config;
+use switch::metrics::{self, SwitchCollector};
+use switch::mgmt::{commands, unixctl};
+
+/// ferrovs switch daemon: OpenFlow switch with a DPDK userspace datapath.
+#[derive(Parser, Debug)]
+#[command(name = "ferrovs-switchd", version)]
+struct Args {
+    /// TOML configuration (Open vSwitch vocabulary; see examples/).
+    #[arg(long)]
+    config: PathBuf,
+    /// Directory of the control socket and pidfile.
+    #[arg(long, env = "OVS_RUNDIR", default_value = "/var/run/openvswitch")]
+    rundir: PathBuf,
+    /// Serve Prometheus metrics on ADDR:PORT (path /metrics).
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics: Option<String>,
+    /// EAL --file-prefix (default ferrovs-<pid>).
+    #[arg(long)]
+    file_prefix: Option<String>,
+    /// Run EAL without hugepages (--no-huge), even when hugepages are mounted.
+    #[arg(long)]
+    no_huge: bool,
+    /// Refuse to start without hugepages.
+    #[arg(long, conflicts_with = "no_huge")]
+    require_huge: bool,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    match run(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ferrovs-switchd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn load_config(path: &Path) -> Result<Config, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read configuration {}: {e}", path.display()))?;
+    Config::parse(&text, &path.display().to_string()).map_err(|e| e.to_string())
+}
+
+/// Refuses to start over the pidfile of a running daemon.
+fn check_pidfile(pidfile: &Path) -> Result<(), String> {
+    let Ok(text) = std::fs::read_to_string(pidfile) else {
+        return Ok(());
+    };
+    let Ok(pid) = text.trim().parse::<i32>() else {
+        return Ok(());
+    };
+    // SAFETY: kill with signal 0 only checks that the process exists.
+    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    if alive && pid as u32 != std::process::id() {
+        return Err(format!(
+            "another daemon (pid {pid}) owns {}: stop it or use another --rundir",
+            pidfile.display()
+        ));
+    }
+    Ok(())
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let config = load_config(&args.config)?;
+    std::fs::create_dir_all(&args.rundir)
+        .map_err(|e| format!("cannot create rundir {}: {e}", args.rundir.display()))?;
+    let pid = std::process::id();
+    let (ctl_path, pidfile) = unixctl::socket_paths(&args.rundir, pid);
+    check_pidfile(&pidfile)?;
+
+    let opts = StartOptions {
+        file_prefix: args.file_prefix.clone(),
+        hugepages: if args.no_huge {
+            Some(dpdk::HugepageMode::Disabled)
+        } else if args.require_huge {
+            Some(dpdk::HugepageMode::Require)
+        } else {
+            None
+        },
+    };
+    let switch = Arc::new(Switch::start(&config, &opts).map_err(|e| e.to_string())?);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("ctl")
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the control runtime: {e}"))?;
+    let result = runtime.block_on(async {
+        let _ = std::fs::remove_file(&ctl_path);
+        let listener = UnixListener::bind(&ctl_path)
+            .map_err(|e| format!("cannot listen on {}: {e}", ctl_path.display()))?;
+        std::fs::write(&pidfile, format!("{pid}\n"))
+            .map_err(|e| format!("cannot write {}: {e}", pidfile.display()))?;
+
+        let (exit_tx, mut exit_rx) = mpsc::unbounded_channel();
+        let cmds = unixctl::Commands::new();
+        commands::register(&cmds, &switch, exit_tx);
+        let server = tokio::spawn(unixctl::serve(listener, cmds));
+
+        if let Some(addr) = &args.metrics {
+            let registry = prometheus::Registry::new();
+            registry
+                .register(Box::new(SwitchCollector::new(Arc::clone(&switch))))
+                .map_err(|e| format!("metrics registry: {e}"))?;
+            let bound = metrics::serve(addr, registry)?;
+            tracing::info!("metrics on http://{bound}/metrics");
+        }
+        tracing::info!(
+            "ready: control socket {} (pid {pid})",
+            ctl_path.display()
+        );
+
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .map_err(|e| format!("signal handler: {e}"))?;
+        tokio::select! {
+            _ = exit_rx.recv() => tracing::info!("exit requested"),
+            _ = term.recv() => tracing::info!("SIGTERM"),
+            _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT"),
+        }
+        // Let the reply to `exit` reach the client.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        server.abort();
+        Ok::<(), String>(())
+    });
+    let _ = std::fs::remove_file(&ctl_path);
+    let _ = std::fs::remove_file(&pidfile);
+    switch.shutdown();
+    runtime.shutdown_background();
+    result
+}
