@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use crate::error_codes::{ErrorTypeEntry, OF10, OF11, OF12, OF13, OF14};
 use crate::Version;
 
 /// What went wrong while decoding, in the vocabulary of OpenFlow's error
@@ -136,13 +137,13 @@ impl ErrorKind {
                 BadActionExpType => (2, 3),
                 BadOutPort => (2, 4),
                 BadActionArgument | BadSetArgument | BadSetType | BadSetLen | BadOutGroup => (2, 5),
-                BadFlowModCommand => (3, 3),
-                BadFlowModFlags => (3, 3),
-                BadConfig => (4, 1),
+                BadFlowModCommand => (3, 4),
+                BadFlowModFlags => (3, 5),
+                BadConfig => (4, 0),
                 _ => (1, 6),
             };
         }
-        match self {
+        let code = match self {
             BadVersion => (1, 0),
             BadType => (1, 1),
             BadMultipart => (1, 2),
@@ -187,11 +188,17 @@ impl ErrorKind {
             BadRole => (11, 2),
             BadMeterModCommand => (12, 2),
             BadMeterBand => (12, 6),
-            BadTableFeatures => (13, 1),
+            BadTableFeatures if version < Version::V1_4 => (13, 3),
+            BadTableFeatures => (14, 1),
             BadPropertyType | BadPropertyLen if version < Version::V1_4 => (1, 6),
-            BadPropertyType => (1, 14),
-            BadPropertyLen => (1, 6),
-            BadBundleType => (17, 11),
+            BadPropertyType => (14, 0),
+            BadPropertyLen => (14, 1),
+            BadBundleType => (17, 10),
+        };
+        if error_names(version, code.0, code.1).is_some_and(|(_, c)| c.is_some()) {
+            code
+        } else {
+            (1, 6)
         }
     }
 }
@@ -249,3 +256,164 @@ impl fmt::Display for EncodeError {
 }
 
 impl std::error::Error for EncodeError {}
+
+/// Error type number of experimenter errors (`OFPET_EXPERIMENTER`, 1.2+).
+pub const OFPET_EXPERIMENTER: u16 = 0xffff;
+
+fn error_table(version: Version) -> &'static [ErrorTypeEntry] {
+    match version {
+        Version::V1_0 => OF10,
+        Version::V1_1 => OF11,
+        Version::V1_2 => OF12,
+        Version::V1_3 => OF13,
+        Version::V1_4 => OF14,
+    }
+}
+
+/// The names of error type `err_type` and code `code` in `version`, as the
+/// specification spells them without prefix (`("BAD_REQUEST",
+/// Some("BAD_LEN"))`): `None` for an unknown type, `Some((type, None))` for a
+/// known type with an unknown code. `OFPET_EXPERIMENTER` (1.2+) has no codes.
+pub fn error_names(version: Version, err_type: u16, code: u16) -> Option<(&'static str, Option<&'static str>)> {
+    if err_type == OFPET_EXPERIMENTER && version >= Version::V1_2 {
+        return Some(("EXPERIMENTER", None));
+    }
+    let (_, tname, codes) = error_table(version).iter().find(|(t, _, _)| *t == err_type)?;
+    let cname = codes.iter().find(|(c, _)| *c == code).map(|(_, n)| *n);
+    Some((tname, cname))
+}
+
+/// Every (type, code) pair `version` defines, in table order.
+pub fn error_codes(version: Version) -> impl Iterator<Item = (u16, u16)> {
+    error_table(version)
+        .iter()
+        .flat_map(|(t, _, codes)| codes.iter().map(move |(c, _)| (*t, *c)))
+}
+
+/// Spellings that differ between OpenFlow 1.0 and later versions for the
+/// same error (type name, 1.0 code name, 1.1+ code name).
+const RENAMED: &[(&str, &str, &str)] = &[
+    ("BAD_REQUEST", "BAD_VENDOR", "BAD_EXPERIMENTER"),
+    ("BAD_REQUEST", "BAD_SUBTYPE", "BAD_EXP_TYPE"),
+    ("BAD_REQUEST", "BAD_STAT", "BAD_MULTIPART"),
+    ("BAD_ACTION", "BAD_VENDOR", "BAD_EXPERIMENTER"),
+    ("BAD_ACTION", "BAD_VENDOR_TYPE", "BAD_EXP_TYPE"),
+    ("FLOW_MOD_FAILED", "ALL_TABLES_FULL", "TABLE_FULL"),
+    ("FLOW_MOD_FAILED", "BAD_EMERG_TIMEOUT", "BAD_TIMEOUT"),
+];
+
+/// Translates an error (type, code) of `from` into the pair with the same
+/// meaning in `to` (e.g. OpenFlow 1.0 `FLOW_MOD_FAILED/BAD_COMMAND` (3, 4)
+/// is OpenFlow 1.3 (5, 6)).
+///
+/// Errors with no counterpart in `to` become `BAD_REQUEST/EPERM` (1, 5), the
+/// generic refusal every version has; OpenFlow 1.0's
+/// `FLOW_MOD_FAILED/UNSUPPORTED` becomes `BAD_INSTRUCTION/UNSUP_INST` and
+/// back.
+pub fn map_error_code(from: Version, to: Version, err_type: u16, code: u16) -> (u16, u16) {
+    if from == to {
+        return (err_type, code);
+    }
+    const FALLBACK: (u16, u16) = (1, 5);
+    let Some((tname, Some(cname))) = error_names(from, err_type, code) else {
+        return FALLBACK;
+    };
+    let (tname, cname) = match (tname, cname) {
+        ("FLOW_MOD_FAILED", "UNSUPPORTED") if from == Version::V1_0 => ("BAD_INSTRUCTION", "UNSUP_INST"),
+        ("BAD_INSTRUCTION", "UNSUP_INST") if to == Version::V1_0 => ("FLOW_MOD_FAILED", "UNSUPPORTED"),
+        _ => (tname, cname),
+    };
+    let mut candidates = vec![cname];
+    for (t, old, new) in RENAMED {
+        if *t == tname {
+            if cname == *old {
+                candidates.push(new);
+            } else if cname == *new {
+                candidates.push(old);
+            }
+        }
+    }
+    if tname == "BAD_REQUEST" && cname == "BAD_MULTIPART" {
+        candidates.push("BAD_STAT");
+    }
+    let Some((t, _, codes)) = error_table(to).iter().find(|(_, n, _)| *n == tname) else {
+        return FALLBACK;
+    };
+    codes
+        .iter()
+        .find(|(_, n)| candidates.contains(n))
+        .map(|(c, _)| (*t, *c))
+        .unwrap_or(FALLBACK)
+}
+
+impl From<DecodeError> for ErrorKind {
+    fn from(err: DecodeError) -> ErrorKind {
+        err.kind
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_maps_to_a_defined_code() {
+        use ErrorKind::*;
+        let kinds = [
+            BadVersion, BadType, BadMultipart, BadExperimenter, BadExpType, BadLen, BadPort,
+            BadTableId, MultipartBufferOverflow, BadMatchType, BadMatchLen, BadMatchTag,
+            BadDlAddrMask, BadNwAddrMask, BadWildcards, BadField, BadValue, BadMask, BadPrereq,
+            DupField, BadActionType, BadActionLen, BadActionExperimenter, BadActionExpType,
+            BadOutPort, BadActionArgument, BadOutGroup, BadSetType, BadSetLen, BadSetArgument,
+            UnknownInstruction, UnsupportedInstruction, BadInstructionTableId,
+            BadInstructionLen, BadInstructionExperimenter, BadFlowModCommand, BadFlowModFlags,
+            BadGroupModCommand, BadGroupType, BadBucket, BadMeterModCommand, BadMeterBand,
+            BadConfig, BadPropertyType, BadPropertyLen, BadBundleType, BadRole, BadTableFeatures,
+        ];
+        for v in Version::ALL {
+            for k in kinds {
+                let (t, c) = k.ofp_code(v);
+                assert!(
+                    matches!(error_names(v, t, c), Some((_, Some(_)))),
+                    "{k:?} in {v} gives undefined ({t}, {c})"
+                );
+            }
+        }
+        assert_eq!(BadLen.ofp_code(Version::V1_0), (1, 6));
+        assert_eq!(DupField.ofp_code(Version::V1_3), (4, 10));
+        assert_eq!(BadPropertyLen.ofp_code(Version::V1_4), (14, 1));
+        assert_eq!(BadFlowModCommand.ofp_code(Version::V1_0), (3, 4));
+    }
+
+    #[test]
+    fn names_of_each_version() {
+        assert_eq!(error_names(Version::V1_0, 3, 4), Some(("FLOW_MOD_FAILED", Some("BAD_COMMAND"))));
+        assert_eq!(error_names(Version::V1_3, 5, 6), Some(("FLOW_MOD_FAILED", Some("BAD_COMMAND"))));
+        assert_eq!(error_names(Version::V1_4, 17, 15), Some(("BUNDLE_FAILED", Some("BUNDLE_IN_PROGRESS"))));
+        assert_eq!(error_names(Version::V1_3, 14, 0), None);
+        assert_eq!(error_names(Version::V1_1, 11, 0), None);
+        assert_eq!(error_names(Version::V1_1, 1, 10), Some(("BAD_REQUEST", None)));
+        assert_eq!(error_names(Version::V1_2, 0xffff, 7), Some(("EXPERIMENTER", None)));
+        assert_eq!(error_codes(Version::V1_0).count(), 2 + 9 + 9 + 6 + 2 + 3);
+    }
+
+    #[test]
+    fn of10_of13_mapping() {
+        let (a, b) = (Version::V1_0, Version::V1_3);
+        assert_eq!(map_error_code(a, b, 3, 4), (5, 6));
+        assert_eq!(map_error_code(b, a, 5, 6), (3, 4));
+        assert_eq!(map_error_code(a, b, 1, 2), (1, 2));
+        assert_eq!(map_error_code(a, b, 1, 3), (1, 3));
+        assert_eq!(map_error_code(a, b, 3, 0), (5, 1));
+        assert_eq!(map_error_code(a, b, 3, 5), (3, 1));
+        assert_eq!(map_error_code(b, a, 3, 1), (3, 5));
+        assert_eq!(map_error_code(b, a, 4, 10), (1, 5));
+        // Every 1.0 error that survives the trip to 1.3 comes back unchanged.
+        for (t, c) in error_codes(a) {
+            let there = map_error_code(a, b, t, c);
+            if there != (1, 5) {
+                assert_eq!(map_error_code(b, a, there.0, there.1), (t, c), "({t}, {c})");
+            }
+        }
+    }
+}

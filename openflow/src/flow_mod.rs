@@ -1,0 +1,315 @@
+//! `OFPT_FLOW_MOD` and `OFPT_FLOW_REMOVED`.
+//!
+//! The model holds instructions. OpenFlow 1.0 flow-mods carry an action
+//! list: it decodes to a single `APPLY_ACTIONS` instruction (none when the
+//! list is empty) and encodes back from exactly that shape, byte for byte.
+
+use crate::action::Action;
+use crate::error::DecodeError;
+use crate::flow_match::Match;
+use crate::instruction::Instruction;
+use crate::message::need;
+use crate::port::{port_from_v10, port_to_v10};
+use crate::wire::{self, put_u16, put_u32, put_u64, put_zeros};
+use crate::{EncodeError, ErrorKind, Version};
+
+/// `OFPFC_*` flow-mod commands.
+pub mod command {
+    /// Add a rule.
+    pub const ADD: u8 = 0;
+    /// Modify all matching rules.
+    pub const MODIFY: u8 = 1;
+    /// Modify the rule matching exactly (wildcards and priority).
+    pub const MODIFY_STRICT: u8 = 2;
+    /// Delete all matching rules.
+    pub const DELETE: u8 = 3;
+    /// Delete the rule matching exactly.
+    pub const DELETE_STRICT: u8 = 4;
+}
+
+/// `OFPFF_*` flow-mod flags (1.3 numbering; 1.0 has bit 2 `EMERG`).
+pub mod flags {
+    /// Send flow-removed when the rule expires or is deleted.
+    pub const SEND_FLOW_REM: u16 = 1 << 0;
+    /// Check for overlapping rules first.
+    pub const CHECK_OVERLAP: u16 = 1 << 1;
+    /// 1.1+: reset counters on modify (1.0: `OFPFF_EMERG`).
+    pub const RESET_COUNTS: u16 = 1 << 2;
+    /// 1.3+: do not keep packet counts.
+    pub const NO_PKT_COUNTS: u16 = 1 << 3;
+    /// 1.3+: do not keep byte counts.
+    pub const NO_BYT_COUNTS: u16 = 1 << 4;
+}
+
+/// `OFPT_FLOW_MOD`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowMod {
+    /// Opaque controller-issued identifier.
+    pub cookie: u64,
+    /// Cookie bits that must match for modify/delete (1.1+).
+    pub cookie_mask: u64,
+    /// Table id (1.1+; 0 in 1.0).
+    pub table_id: u8,
+    /// One of [`command`].
+    pub command: u8,
+    /// Idle timeout in seconds.
+    pub idle_timeout: u16,
+    /// Hard timeout in seconds.
+    pub hard_timeout: u16,
+    /// Priority.
+    pub priority: u16,
+    /// Buffered packet to apply to, or `OFP_NO_BUFFER`.
+    pub buffer_id: u32,
+    /// For delete: output port filter (`OFPP_ANY` for none).
+    pub out_port: u32,
+    /// For delete: output group filter (1.1+; `OFPG_ANY` for none).
+    pub out_group: u32,
+    /// [`flags`] bits.
+    pub flags: u16,
+    /// Eviction importance (1.4).
+    pub importance: u16,
+    /// The match.
+    pub match_: Match,
+    /// Instructions.
+    pub instructions: Vec<Instruction>,
+}
+
+/// `OFPG_ANY`, the out_group of a 1.0 flow-mod in the model.
+pub const OFPG_ANY: u32 = 0xffff_ffff;
+
+fn port_to_10(port: u32, version: Version) -> Result<u16, EncodeError> {
+    port_to_v10(port).ok_or(EncodeError::unsupported(version, "32-bit port number"))
+}
+
+impl FlowMod {
+    /// Decodes the body after the header.
+    pub fn decode(version: Version, body: &[u8]) -> Result<FlowMod, DecodeError> {
+        let ctx = "flow mod";
+        if version == Version::V1_0 {
+            let (match_, r) = Match::decode(version, body)?;
+            let (r, cookie) = wire::u64(r, ctx)?;
+            let (r, command) = wire::u16(r, ctx)?;
+            let command = u8::try_from(command)
+                .map_err(|_| DecodeError::new(ErrorKind::BadFlowModCommand, "flow mod command"))?;
+            let (r, idle_timeout) = wire::u16(r, ctx)?;
+            let (r, hard_timeout) = wire::u16(r, ctx)?;
+            let (r, priority) = wire::u16(r, ctx)?;
+            let (r, buffer_id) = wire::u32(r, ctx)?;
+            let (r, out_port) = wire::u16(r, ctx)?;
+            let (r, flags) = wire::u16(r, ctx)?;
+            let actions = Action::decode_list(version, r)?;
+            let instructions = if actions.is_empty() {
+                Vec::new()
+            } else {
+                vec![Instruction::ApplyActions(actions)]
+            };
+            return Ok(FlowMod {
+                cookie,
+                cookie_mask: 0,
+                table_id: 0,
+                command,
+                idle_timeout,
+                hard_timeout,
+                priority,
+                buffer_id,
+                out_port: port_from_v10(out_port),
+                out_group: OFPG_ANY,
+                flags,
+                importance: 0,
+                match_,
+                instructions,
+            });
+        }
+        let (r, cookie) = wire::u64(body, ctx)?;
+        let (r, cookie_mask) = wire::u64(r, ctx)?;
+        let (r, table_id) = wire::u8(r, ctx)?;
+        let (r, command) = wire::u8(r, ctx)?;
+        let (r, idle_timeout) = wire::u16(r, ctx)?;
+        let (r, hard_timeout) = wire::u16(r, ctx)?;
+        let (r, priority) = wire::u16(r, ctx)?;
+        let (r, buffer_id) = wire::u32(r, ctx)?;
+        let (r, out_port) = wire::u32(r, ctx)?;
+        let (r, out_group) = wire::u32(r, ctx)?;
+        let (r, flags) = wire::u16(r, ctx)?;
+        let (r, importance) = wire::u16(r, ctx)?;
+        let importance = if version >= Version::V1_4 { importance } else { 0 };
+        let (match_, r) = Match::decode(version, r)?;
+        let instructions = Instruction::decode_list(version, r)?;
+        Ok(FlowMod {
+            cookie,
+            cookie_mask,
+            table_id,
+            command,
+            idle_timeout,
+            hard_timeout,
+            priority,
+            buffer_id,
+            out_port,
+            out_group,
+            flags,
+            importance,
+            match_,
+            instructions,
+        })
+    }
+
+    /// Appends the body.
+    pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        need(self.importance == 0 || version >= Version::V1_4, version, "flow-mod importance")?;
+        if version == Version::V1_0 {
+            need(self.cookie_mask == 0, version, "flow-mod cookie_mask")?;
+            need(self.table_id == 0, version, "flow-mod table_id")?;
+            need(self.out_group == OFPG_ANY, version, "flow-mod out_group")?;
+            let actions: &[Action] = match self.instructions.as_slice() {
+                [] => &[],
+                [Instruction::ApplyActions(a)] if !a.is_empty() => a,
+                _ => return Err(EncodeError::unsupported(version, "instructions other than one apply-actions")),
+            };
+            self.match_.encode(version, out)?;
+            put_u64(out, self.cookie);
+            put_u16(out, u16::from(self.command));
+            put_u16(out, self.idle_timeout);
+            put_u16(out, self.hard_timeout);
+            put_u16(out, self.priority);
+            put_u32(out, self.buffer_id);
+            put_u16(out, port_to_10(self.out_port, version)?);
+            put_u16(out, self.flags);
+            return Action::encode_list(actions, version, out);
+        }
+        put_u64(out, self.cookie);
+        put_u64(out, self.cookie_mask);
+        out.push(self.table_id);
+        out.push(self.command);
+        put_u16(out, self.idle_timeout);
+        put_u16(out, self.hard_timeout);
+        put_u16(out, self.priority);
+        put_u32(out, self.buffer_id);
+        put_u32(out, self.out_port);
+        put_u32(out, self.out_group);
+        put_u16(out, self.flags);
+        put_u16(out, self.importance);
+        self.match_.encode(version, out)?;
+        Instruction::encode_list(&self.instructions, version, out)
+    }
+}
+
+/// `OFPT_FLOW_REMOVED`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowRemoved {
+    /// The rule's cookie.
+    pub cookie: u64,
+    /// The rule's priority.
+    pub priority: u16,
+    /// `OFPRR_*` reason.
+    pub reason: u8,
+    /// Table id (1.1+; 0 in 1.0).
+    pub table_id: u8,
+    /// Seconds the rule was alive.
+    pub duration_sec: u32,
+    /// Nanoseconds beyond `duration_sec`.
+    pub duration_nsec: u32,
+    /// The rule's idle timeout.
+    pub idle_timeout: u16,
+    /// The rule's hard timeout (1.1+; 0 in 1.0).
+    pub hard_timeout: u16,
+    /// Packets matched.
+    pub packet_count: u64,
+    /// Bytes matched.
+    pub byte_count: u64,
+    /// The rule's match.
+    pub match_: Match,
+}
+
+impl FlowRemoved {
+    /// Decodes the body after the header.
+    pub fn decode(version: Version, body: &[u8]) -> Result<FlowRemoved, DecodeError> {
+        let ctx = "flow removed";
+        if version == Version::V1_0 {
+            let (match_, r) = Match::decode(version, body)?;
+            let (r, cookie) = wire::u64(r, ctx)?;
+            let (r, priority) = wire::u16(r, ctx)?;
+            let (r, reason) = wire::u8(r, ctx)?;
+            let r = wire::skip(r, 1, ctx)?;
+            let (r, duration_sec) = wire::u32(r, ctx)?;
+            let (r, duration_nsec) = wire::u32(r, ctx)?;
+            let (r, idle_timeout) = wire::u16(r, ctx)?;
+            let r = wire::skip(r, 2, ctx)?;
+            let (r, packet_count) = wire::u64(r, ctx)?;
+            let (r, byte_count) = wire::u64(r, ctx)?;
+            if !r.is_empty() {
+                return Err(DecodeError::bad_len(ctx));
+            }
+            return Ok(FlowRemoved {
+                cookie,
+                priority,
+                reason,
+                table_id: 0,
+                duration_sec,
+                duration_nsec,
+                idle_timeout,
+                hard_timeout: 0,
+                packet_count,
+                byte_count,
+                match_,
+            });
+        }
+        let (r, cookie) = wire::u64(body, ctx)?;
+        let (r, priority) = wire::u16(r, ctx)?;
+        let (r, reason) = wire::u8(r, ctx)?;
+        let (r, table_id) = wire::u8(r, ctx)?;
+        let (r, duration_sec) = wire::u32(r, ctx)?;
+        let (r, duration_nsec) = wire::u32(r, ctx)?;
+        let (r, idle_timeout) = wire::u16(r, ctx)?;
+        let (r, hard_timeout) = wire::u16(r, ctx)?;
+        let (r, packet_count) = wire::u64(r, ctx)?;
+        let (r, byte_count) = wire::u64(r, ctx)?;
+        let (match_, r) = Match::decode(version, r)?;
+        if !r.is_empty() {
+            return Err(DecodeError::bad_len(ctx));
+        }
+        Ok(FlowRemoved {
+            cookie,
+            priority,
+            reason,
+            table_id,
+            duration_sec,
+            duration_nsec,
+            idle_timeout,
+            hard_timeout,
+            packet_count,
+            byte_count,
+            match_,
+        })
+    }
+
+    /// Appends the body.
+    pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        if version == Version::V1_0 {
+            need(self.table_id == 0, version, "flow-removed table_id")?;
+            need(self.hard_timeout == 0, version, "flow-removed hard_timeout")?;
+            self.match_.encode(version, out)?;
+            put_u64(out, self.cookie);
+            put_u16(out, self.priority);
+            out.push(self.reason);
+            out.push(0);
+            put_u32(out, self.duration_sec);
+            put_u32(out, self.duration_nsec);
+            put_u16(out, self.idle_timeout);
+            put_zeros(out, 2);
+            put_u64(out, self.packet_count);
+            put_u64(out, self.byte_count);
+            return Ok(());
+        }
+        put_u64(out, self.cookie);
+        put_u16(out, self.priority);
+        out.push(self.reason);
+        out.push(self.table_id);
+        put_u32(out, self.duration_sec);
+        put_u32(out, self.duration_nsec);
+        put_u16(out, self.idle_timeout);
+        put_u16(out, self.hard_timeout);
+        put_u64(out, self.packet_count);
+        put_u64(out, self.byte_count);
+        self.match_.encode(version, out)
+    }
+}
