@@ -989,7 +989,7 @@ pub mod strategies {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::strategies::*;
     use super::*;
     use proptest::prelude::*;
