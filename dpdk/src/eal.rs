@@ -7,12 +7,11 @@
 //! never torn down (`rte_eal_cleanup` is not called): mbufs may outlive every
 //! token, and EAL cannot be initialised a second time anyway.
 //!
-//! Drivers: Debian builds DPDK as shared libraries with
-//! `RTE_EAL_PMD_PATH` set, and EAL then loads every driver of that directory
-//! (`/usr/lib/x86_64-linux-gnu/dpdk/pmds-23.0`) by itself, so no `-d` is
-//! needed for `net_pcap`, `net_null`, `net_tap`, ... [`EalBuilder::init`]
-//! adds `-d <dir>` only when that directory exists but EAL would not scan it
-//! (a statically linked EAL), see [`EalBuilder::plugin_dir`].
+//! Drivers: Debian builds DPDK as shared libraries with `RTE_EAL_PMD_PATH`
+//! set (`dpdk_sys::pmd_plugin_dir()`, `/usr/lib/x86_64-linux-gnu/dpdk/
+//! pmds-23.0`), and a shared EAL loads every driver of that directory at
+//! init by itself: `net_pcap`, `net_null`, `net_tap`, `net_vhost`, ... need
+//! no `-d`. [`EalBuilder::plugin_dir`] adds `-d` for drivers elsewhere.
 //!
 //! Hugepages: [`HugepageMode::Auto`] uses hugepages when a hugetlbfs is
 //! mounted and has enough free pages for the requested memory, and falls

@@ -59,7 +59,8 @@ pub struct PortConfig {
     pub n_rxd: u16,
     /// Descriptors per transmit queue (clamped to the device's limits).
     pub n_txd: u16,
-    /// MTU to set, if any.
+    /// MTU to set, if any. A device that does not support MTU configuration
+    /// (`ENOTSUP`) keeps its MTU with a warning; other refusals are errors.
     pub mtu: Option<u16>,
 }
 
@@ -488,7 +489,19 @@ impl Port {
         st.tx_gates = (0..conf.n_txq).map(|_| Weak::new()).collect();
         drop(st);
         if let Some(mtu) = conf.mtu {
-            self.set_mtu(mtu)?;
+            match self.set_mtu(mtu) {
+                // As Open vSwitch does: a device without MTU configuration
+                // (net_pcap, net_null, ...) keeps its MTU, with a warning.
+                Err(e) if e.errno() == libc::ENOTSUP => {
+                    tracing::warn!(
+                        port = %label,
+                        mtu,
+                        current = ?self.mtu().ok(),
+                        "device does not support MTU configuration; keeping its MTU"
+                    );
+                }
+                other => other?,
+            }
         }
         tracing::debug!(port = %label, ?conf, n_rxd, n_txd, "configured port");
         Ok(())
@@ -521,8 +534,22 @@ impl Port {
         self.shared.stop_locked(&mut st)
     }
 
-    /// Sets the MTU (`rte_eth_dev_set_mtu`).
+    /// Sets the MTU (`rte_eth_dev_set_mtu`). An MTU outside the device's
+    /// range is refused (`EINVAL`) even by devices without an MTU setter,
+    /// which otherwise report `ENOTSUP`.
     pub fn set_mtu(&self, mtu: u16) -> Result<()> {
+        let info = self.raw_info()?;
+        if mtu < info.min_mtu || mtu > info.max_mtu {
+            return Err(Error::with_text(
+                "rte_eth_dev_set_mtu",
+                self.label(),
+                libc::EINVAL,
+                format!(
+                    "MTU {mtu} refused: the device accepts {}..={}",
+                    info.min_mtu, info.max_mtu
+                ),
+            ));
+        }
         // SAFETY: valid port id.
         let rc = unsafe { dpdk_sys::rte_eth_dev_set_mtu(self.shared.id, mtu) };
         if rc < 0 {
