@@ -498,6 +498,19 @@ options = { "dpdk-devargs" = "net_null2" }
     }
 
     #[test]
+    fn shipped_examples_parse() {
+        for (name, text) in [
+            ("demo.toml", include_str!("../../examples/demo.toml")),
+            ("two-pmds.toml", include_str!("../../examples/two-pmds.toml")),
+            ("openflow-bridge.toml", include_str!("../../examples/openflow-bridge.toml")),
+        ] {
+            if let Err(e) = Config::parse(text, name) {
+                panic!("{name}: {e}");
+            }
+        }
+    }
+
+    #[test]
     fn cpu_masks() {
         assert_eq!(parse_cpu_mask("0x2").unwrap(), vec![1]);
         assert_eq!(parse_cpu_mask("6").unwrap(), vec![1, 2]);

@@ -44,6 +44,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
     match run(args) {
@@ -80,6 +81,33 @@ fn check_pidfile(pidfile: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Writes the pidfile and holds an fcntl write lock on it for as long as
+/// the returned file lives: `ovs-appctl -t ovs-vswitchd` (and other Open
+/// vSwitch tools) believe a pidfile only while its owner holds that lock.
+fn write_locked_pidfile(path: &Path, pid: u32) -> Result<std::fs::File, String> {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let fail = |e: std::io::Error| format!("pidfile {}: {e}", path.display());
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(true)
+        .write(true)
+        .read(true)
+        .open(path)
+        .map_err(fail)?;
+    // SAFETY: flock is plain data; zeroed then filled is a valid request.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = libc::F_WRLCK as libc::c_short;
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    // SAFETY: the descriptor is open for writing and `lock` outlives the call.
+    if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &lock) } != 0 {
+        return Err(fail(std::io::Error::last_os_error()));
+    }
+    file.write_all(format!("{pid}\n").as_bytes()).map_err(fail)?;
+    file.flush().map_err(fail)?;
+    Ok(file)
+}
+
 fn run(args: Args) -> Result<(), String> {
     let config = load_config(&args.config)?;
     std::fs::create_dir_all(&args.rundir)
@@ -110,8 +138,7 @@ fn run(args: Args) -> Result<(), String> {
         let _ = std::fs::remove_file(&ctl_path);
         let listener = UnixListener::bind(&ctl_path)
             .map_err(|e| format!("cannot listen on {}: {e}", ctl_path.display()))?;
-        std::fs::write(&pidfile, format!("{pid}\n"))
-            .map_err(|e| format!("cannot write {}: {e}", pidfile.display()))?;
+        let _pidfile_lock = write_locked_pidfile(&pidfile, pid)?;
 
         let (exit_tx, mut exit_rx) = mpsc::unbounded_channel();
         let cmds = unixctl::Commands::new();
