@@ -17,7 +17,9 @@
 //! mounted and has enough free pages for the requested memory, and falls
 //! back to `--no-huge` (with a warning) otherwise. Hugepage files are
 //! unlinked once mapped (`--huge-unlink`) unless [`EalBuilder::huge_unlink`]
-//! says otherwise, so that per-process file prefixes do not leak pages.
+//! says otherwise, so that per-process file prefixes do not leak pages;
+//! runtime directories (`/var/run/dpdk/<prefix>`) of exited processes with
+//! such prefixes are removed at the next init.
 
 use std::ffi::{c_char, c_int, CString};
 use std::fs;
@@ -108,6 +110,66 @@ fn socket_mem_total(spec: &str) -> Option<u64> {
     spec.split(',')
         .map(|p| p.trim().parse::<u64>().ok())
         .sum::<Option<u64>>()
+}
+
+/// Directory under which EAL creates one runtime directory per file prefix.
+fn runtime_base_dir() -> std::path::PathBuf {
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } == 0 {
+        return "/var/run/dpdk".into();
+    }
+    match std::env::var_os("XDG_RUNTIME_DIR") {
+        Some(dir) => std::path::Path::new(&dir).join("dpdk"),
+        None => "/tmp/dpdk".into(),
+    }
+}
+
+/// Removes runtime directories of earlier processes that used this crate's
+/// per-process prefixes (`ferrovs-...-<pid>`) and no longer run; returns
+/// how many were removed. A directory is removed only when its pid does not
+/// exist and no process holds the lock on its `config` file; prefixes not
+/// ending in a pid are left alone.
+pub fn remove_stale_runtime_dirs() -> usize {
+    let Ok(entries) = fs::read_dir(runtime_base_dir()) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.starts_with("ferrovs-") {
+            continue;
+        }
+        let Some(pid) = name.rsplit('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == std::process::id()
+            || std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || config_locked(&entry.path().join("config"))
+        {
+            continue;
+        }
+        if fs::remove_dir_all(entry.path()).is_ok() {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+/// Whether a live primary process holds the lock EAL takes on its runtime
+/// `config` file (also true when the file cannot be checked).
+fn config_locked(path: &std::path::Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = fs::OpenOptions::new().read(true).write(true).open(path) else {
+        return true;
+    };
+    // SAFETY: flock is plain data; zeroed then filled below.
+    let mut lock: libc::flock = unsafe { std::mem::zeroed() };
+    lock.l_type = libc::F_WRLCK as libc::c_short;
+    lock.l_whence = libc::SEEK_SET as libc::c_short;
+    // SAFETY: valid open descriptor and a valid flock for F_GETLK.
+    let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut lock) };
+    rc != 0 || lock.l_type != libc::F_UNLCK as libc::c_short
 }
 
 /// Builder of the EAL argument vector; [`EalBuilder::init`] runs
@@ -289,6 +351,10 @@ impl EalBuilder {
                     "echo 512 > /proc/sys/vm/nr_hugepages; mount -t hugetlbfs nodev /dev/hugepages",
                 ));
             }
+        }
+        let stale = remove_stale_runtime_dirs();
+        if stale > 0 {
+            tracing::debug!(stale, "removed runtime directories of exited processes");
         }
         let args = self.args_for(huge);
         let mut c_args: Vec<*mut c_char> = Vec::with_capacity(args.len() + 1);

@@ -19,7 +19,9 @@ mod mbuf;
 mod mempool;
 mod port;
 
-pub use eal::{hugepage_status, Eal, EalBuilder, HugepageMode, HugepageStatus};
+pub use eal::{
+    hugepage_status, remove_stale_runtime_dirs, Eal, EalBuilder, HugepageMode, HugepageStatus,
+};
 pub use error::{strerror, Error, Result};
 pub use lcore::{lcore_id, pin_current_thread, register_thread, ThreadRegistration};
 pub use mbuf::{Mbuf, MbufBatch, BURST};

@@ -42,8 +42,10 @@ fn pcap_to_null_forwards_without_leaking_mbufs() {
     assert_eq!(src.info().unwrap().driver_name, "net_pcap");
     assert_eq!(sink.info().unwrap().driver_name, "net_null");
 
-    src.configure(&small_conf(), &pool).unwrap_or_else(|e| panic!("{e}"));
-    sink.configure(&small_conf(), &pool).unwrap_or_else(|e| panic!("{e}"));
+    src.configure(&small_conf(), &pool)
+        .unwrap_or_else(|e| panic!("{e}"));
+    sink.configure(&small_conf(), &pool)
+        .unwrap_or_else(|e| panic!("{e}"));
     src.start().unwrap();
     sink.start().unwrap();
     assert!(src.link().unwrap().up);
@@ -131,7 +133,10 @@ fn queue_count_above_the_maximum_names_the_maximum() {
     };
     let err = port.configure(&conf, &pool).unwrap_err();
     assert_eq!(err.errno(), libc::EINVAL);
-    assert!(err.to_string().contains(&format!("maximum of {max}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("maximum of {max}")),
+        "{err}"
+    );
     port.configure(&small_conf(), &pool).unwrap();
 }
 
@@ -160,7 +165,8 @@ fn refused_mtu_is_an_error() {
         mtu: Some(1400),
         ..small_conf()
     };
-    port.configure(&conf, &pool).unwrap_or_else(|e| panic!("{e}"));
+    port.configure(&conf, &pool)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(port.mtu().unwrap(), before);
     assert_eq!(port.set_mtu(1400).unwrap_err().errno(), libc::ENOTSUP);
 }
@@ -209,5 +215,54 @@ fn dropping_a_started_port_closes_it() {
     assert_eq!(batch.get(0).unwrap().port(), id);
     batch.clear();
     drop(rxq);
+    assert_eq!(pool.in_use(), 0);
+}
+
+#[test]
+fn stopping_a_port_polled_by_another_thread_is_safe() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let pool = pool("race", 2047);
+    let port = Port::probe(eal(), "net_null5").unwrap();
+    port.configure(&small_conf(), &pool).unwrap();
+    port.start().unwrap();
+    let mut rxq = port.rx_queue(0).unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let received = Arc::new(AtomicUsize::new(0));
+    let poller = {
+        let (done, received) = (done.clone(), received.clone());
+        std::thread::spawn(move || {
+            let mut batch = MbufBatch::new();
+            while !done.load(Ordering::Relaxed) {
+                received.fetch_add(rxq.rx_burst(&mut batch), Ordering::Relaxed);
+                batch.clear();
+            }
+        })
+    };
+    let wait_for_packets = |from: usize| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while received.load(Ordering::Relaxed) <= from {
+            assert!(Instant::now() < deadline, "poller received nothing");
+            std::thread::yield_now();
+        }
+    };
+    wait_for_packets(0);
+    for _ in 0..20 {
+        port.stop().unwrap();
+        port.start().unwrap();
+        wait_for_packets(received.load(Ordering::Relaxed));
+    }
+    port.stop().unwrap();
+    // Once stop returns, no burst runs: the count no longer moves (after
+    // the poller has added what its last burst, finished before, got).
+    std::thread::sleep(Duration::from_millis(10));
+    let after_stop = received.load(Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(received.load(Ordering::Relaxed), after_stop);
+    done.store(true, Ordering::Relaxed);
+    poller.join().unwrap();
+    port.close().unwrap();
     assert_eq!(pool.in_use(), 0);
 }

@@ -74,3 +74,27 @@ pub fn write_pcap(path: &Path, frames: &[Vec<u8>]) {
         .and_then(|mut file| file.write_all(&out))
         .expect("write pcap");
 }
+
+/// Free bytes of hugepages if `/dev/hugepages` is a mounted hugetlbfs
+/// (read independently of the library's own detection), else `None`.
+pub fn dev_hugepages_free_bytes() -> Option<u64> {
+    let mounts = std::fs::read_to_string("/proc/mounts").ok()?;
+    let mounted = mounts.lines().any(|l| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        f.len() > 2 && f[1] == "/dev/hugepages" && f[2] == "hugetlbfs"
+    });
+    if !mounted {
+        return None;
+    }
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let field = |name: &str| -> Option<u64> {
+        meminfo
+            .lines()
+            .find(|l| l.starts_with(name))?
+            .split_whitespace()
+            .nth(1)?
+            .parse()
+            .ok()
+    };
+    Some(field("HugePages_Free:")? * field("Hugepagesize:")? * 1024)
+}
