@@ -1,1 +1,0 @@
-//! (module in progress)
