@@ -162,6 +162,40 @@ pub fn eal_builder(config: &Config, main_lcore: u32, opts: &StartOptions) -> Eal
     b
 }
 
+/// Smallest packet buffer pool worth running with.
+const MIN_MBUFS: u32 = 8192;
+
+/// Creates the packet buffer pool, halving the request on failure down to
+/// [`MIN_MBUFS`] (as Open vSwitch does) with a warning.
+fn create_pool(
+    eal: &Eal,
+    wanted: u32,
+    mem_mb: u64,
+    warnings: &mut Vec<String>,
+) -> Result<Mempool, ConfigError> {
+    let mut n = wanted.max(MIN_MBUFS);
+    loop {
+        match Mempool::new(eal, "ferrovs_mbufs", n, 256, 2048 + 128, -1) {
+            Ok(pool) => {
+                if n < wanted {
+                    warnings.push(format!(
+                        "packet buffer pool has {n} mbufs instead of the {wanted} the port \
+                         queues could hold (raise dpdk-socket-mem, now {mem_mb} MB)"
+                    ));
+                }
+                return Ok(pool);
+            }
+            Err(e) if n <= MIN_MBUFS => {
+                return Err(ConfigError(format!(
+                    "cannot allocate {n} packet buffers: {e} (raise Open_vSwitch \
+                     other_config:dpdk-socket-mem, now {mem_mb} MB, or add hugepages)"
+                )))
+            }
+            Err(_) => n = (n / 2).max(MIN_MBUFS),
+        }
+    }
+}
+
 impl Switch {
     /// Starts EAL, the ports and the PMDs described by `config`.
     pub fn start(config: &Config, opts: &StartOptions) -> Result<Switch, ConfigError> {
@@ -252,16 +286,8 @@ impl Switch {
                 + u64::from(tx_users) * u64::from(r.n_txd)
                 + (pmd_cores.len() as u64 + 1) * 4 * BURST as u64;
         }
-        let n_mbufs = (n_mbufs.next_power_of_two() - 1).min(u64::from(u32::MAX)) as u32;
         let mem_mb = socket_mem_total(config.other("dpdk-socket-mem").unwrap_or("256"))?;
-        let pool = Mempool::new(&eal, "ferrovs_mbufs", n_mbufs, 256, 2048 + 128, -1).map_err(
-            |e| {
-                ConfigError(format!(
-                    "cannot allocate {n_mbufs} packet buffers: {e} (raise \
-                     Open_vSwitch other_config:dpdk-socket-mem, now {mem_mb} MB, or add hugepages)"
-                ))
-            },
-        )?;
+        let pool = create_pool(&eal, n_mbufs.min(u64::from(u32::MAX)) as u32, mem_mb, &mut warnings)?;
 
         let mut ports: Vec<Arc<Netdev>> = Vec::new();
         let mut rxq_specs = Vec::new();

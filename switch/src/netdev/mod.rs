@@ -132,6 +132,25 @@ impl Netdev {
         };
         port.configure(&conf, pool)
             .map_err(|e| format!("interface {name}: cannot configure the device: {e}"))?;
+        if let Some(mtu) = req.mtu {
+            // Some drivers ignore the MTU given at configure time: set it
+            // explicitly and check that it took.
+            let refused = |why: String| {
+                format!(
+                    "interface {name}: mtu_request={mtu} is refused by the device ({}): {why}; \
+                     remove mtu_request or choose an MTU the driver supports",
+                    info.driver_name
+                )
+            };
+            if port.mtu().ok() != Some(mtu) {
+                port.set_mtu(mtu).map_err(|e| refused(e.to_string()))?;
+            }
+            match port.mtu() {
+                Ok(m) if m == mtu => {}
+                Ok(m) => return Err(refused(format!("the device kept MTU {m}"))),
+                Err(e) => return Err(refused(e.to_string())),
+            }
+        }
         if let Err(e) = port.set_promiscuous(true) {
             tracing::debug!(interface = %name, "promiscuous mode not set: {e}");
         }
