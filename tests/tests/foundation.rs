@@ -131,6 +131,11 @@ fn cross_connect_forwards(extra_args: &[&str], expect_huge: bool) {
     assert!(show.contains("Port p0 (ofport 1)"), "{show}");
     assert!(show.contains("driver: net_pcap"), "{show}");
     assert!(show.contains("link: up"), "{show}");
+    // p1's queue is unpinned and the only PMD is isolated: not polled, said so.
+    assert!(
+        show.contains("warning: port p1 rx queue 0 is not polled: every PMD thread is isolated"),
+        "{show}"
+    );
     assert_eq!(
         show.contains("EAL with hugepages"),
         expect_huge,
@@ -304,4 +309,111 @@ fn absent_pmd_cores_are_ignored_with_a_warning() {
     let t = threads(d.pid());
     assert!(t.iter().any(|(n, _)| *n == format!("pmd-c{core}")), "{t:?}");
     assert!(!t.iter().any(|(n, _)| n == "pmd-c62"), "{t:?}");
+}
+
+/// A veth pair, deleted on drop.
+struct Veth(String, String);
+
+impl Veth {
+    fn new(tag: &str) -> Veth {
+        let a = format!("fv{}{tag}a", std::process::id() % 10000);
+        let b = format!("fv{}{tag}b", std::process::id() % 10000);
+        let ip = |args: &[&str]| {
+            let st = Command::new("ip").args(args).status().expect("ip (iproute2)");
+            assert!(st.success(), "ip {args:?} failed");
+        };
+        ip(&["link", "add", &a, "type", "veth", "peer", "name", &b]);
+        for dev in [&a, &b] {
+            ip(&["link", "set", dev, "up"]);
+            // Partial checksums would reach net_af_packet otherwise.
+            let _ = Command::new("ethtool").args(["-K", dev, "tx", "off"]).output();
+        }
+        Veth(a, b)
+    }
+}
+
+impl Drop for Veth {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", &self.0]).status();
+    }
+}
+
+#[test]
+fn two_pmds_affinity_isolation_and_a_shared_tx_queue() {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
+        eprintln!("skipped: needs two cores");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = traffic_pcap(dir.path(), 1000);
+    let veth = Veth::new("s");
+    // Two rx queues from two finite pcaps (1000 packets each); the sink is a
+    // veth through net_af_packet with one queue pair, so both PMDs share its
+    // one tx queue under the spinlock.
+    let config = format!(
+        r#"
+[open_vswitch.other_config]
+dpdk-socket-mem = "256"
+dpdk-extra = "--no-pci"
+pmd-cpu-mask = "0x3"
+pmd-maxsleep = "1000"
+
+[[bridge]]
+name = "br0"
+cross_connect = ["src=sink"]
+
+[[bridge.port]]
+name = "src"
+options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={pcap},rx_pcap={pcap}", n_rxq = "2" }}
+other_config = {{ "pmd-rxq-affinity" = "0:1" }}
+
+[[bridge.port]]
+name = "sink"
+options = {{ "dpdk-devargs" = "net_af_packet0,iface={iface},qpairs=1" }}
+"#,
+        pcap = pcap.display(),
+        iface = veth.0
+    );
+    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
+    let rxq = d.cli_ok(&["pmd-rxq-show"]);
+    let core1 = rxq.split("core_id 1:").nth(1).unwrap_or_default();
+    let core0 = rxq
+        .split("core_id 0:")
+        .nth(1)
+        .and_then(|s| s.split("pmd thread").next())
+        .unwrap_or_default();
+    assert!(core1.contains("isolated : true"), "{rxq}");
+    assert!(core1.contains("port: src") && core1.contains("queue-id:  0"), "{rxq}");
+    assert!(core0.contains("isolated : false"), "{rxq}");
+    assert!(core0.contains("port: src") && core0.contains("queue-id:  1"), "{rxq}");
+    assert!(core0.contains("port: sink"), "{rxq}");
+    let t = threads(d.pid());
+    for name in ["pmd-c0", "pmd-c1"] {
+        assert!(t.iter().any(|(n, _)| n == name), "no {name} in {t:?}");
+    }
+    let show = d.cli_ok(&["show"]);
+    assert!(show.contains("n_txq: 1 (shared)"), "{show}");
+
+    // Every packet of both queues reaches the shared queue: sent or counted
+    // as dropped, never lost silently.
+    let done = wait_for(Duration::from_secs(20), || {
+        let m = d.metrics();
+        let sent = metric_value(&m, "ferrovs_port_tx_packets_total", &["port=\"sink\""])?;
+        let dropped = metric_value(&m, "ferrovs_port_tx_dropped_total", &["port=\"sink\""])?;
+        (sent + dropped >= 2000.0).then_some((sent, dropped))
+    });
+    let (sent, dropped) = done.unwrap_or_else(|| panic!("not all packets out:\n{}", d.metrics()));
+    assert_eq!(sent + dropped, 2000.0);
+    let stats = d.cli_ok(&["pmd-stats-show"]);
+    for core in [0, 1] {
+        let section = stats
+            .split(&format!("core_id {core}:"))
+            .nth(1)
+            .unwrap_or_default();
+        assert_eq!(
+            field_value(section, "packets received"),
+            Some(1000),
+            "core {core}: {stats}"
+        );
+    }
 }
