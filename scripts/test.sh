@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Every test of ferrovs: formatting and lints, unit tests, end-to-end tests
+# against the real daemon, the codec's golden and interop tests, and a
+# bounded fuzzing run. Installs what it needs (scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+
+mode=$(bash scripts/hugepages.sh)
+echo "test: EAL memory: $mode"
+if [ "$mode" = hugepages ]; then
+  export FERROVS_REQUIRE_HUGEPAGES=1
+fi
+
+echo "test: cargo fmt --check"
+cargo fmt --all -- --check
+echo "test: cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "test: building every binary"
+cargo build --workspace --bins
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  cargo install cargo-nextest --locked
+fi
+echo "test: cargo nextest run --workspace"
+cargo nextest run --workspace --no-fail-fast
+
+if [ -x fuzz/run.sh ]; then
+  echo "test: fuzzing, ${FUZZ_SECONDS:-60} s per target"
+  bash fuzz/run.sh "${FUZZ_SECONDS:-60}"
+fi
+echo "test: all passed"
