@@ -228,10 +228,22 @@ fn decode_v10(atype: u16, body: &[u8]) -> Result<Action, DecodeError> {
             fixed(body, 4)?;
             Action::PopVlan
         }
-        t10::SET_DL_SRC => Action::SetField(F::EthSrc { value: mac(fixed(body, 12)?), mask: None }),
-        t10::SET_DL_DST => Action::SetField(F::EthDst { value: mac(fixed(body, 12)?), mask: None }),
-        t10::SET_NW_SRC => Action::SetField(F::Ipv4Src { value: be32(fixed(body, 4)?).into(), mask: None }),
-        t10::SET_NW_DST => Action::SetField(F::Ipv4Dst { value: be32(fixed(body, 4)?).into(), mask: None }),
+        t10::SET_DL_SRC => Action::SetField(F::EthSrc {
+            value: mac(fixed(body, 12)?),
+            mask: None,
+        }),
+        t10::SET_DL_DST => Action::SetField(F::EthDst {
+            value: mac(fixed(body, 12)?),
+            mask: None,
+        }),
+        t10::SET_NW_SRC => Action::SetField(F::Ipv4Src {
+            value: be32(fixed(body, 4)?).into(),
+            mask: None,
+        }),
+        t10::SET_NW_DST => Action::SetField(F::Ipv4Dst {
+            value: be32(fixed(body, 4)?).into(),
+            mask: None,
+        }),
         t10::SET_NW_TOS => nw_tos(fixed(body, 4)?[0])?,
         t10::SET_TP_SRC => Action::SetTpSrc(be16(fixed(body, 4)?)),
         t10::SET_TP_DST => Action::SetTpDst(be16(fixed(body, 4)?)),
@@ -243,7 +255,12 @@ fn decode_v10(atype: u16, body: &[u8]) -> Result<Action, DecodeError> {
             }
         }
         t10::VENDOR => decode_experimenter(body)?,
-        _ => return Err(DecodeError::new(ErrorKind::BadActionType, "1.0 action type")),
+        _ => {
+            return Err(DecodeError::new(
+                ErrorKind::BadActionType,
+                "1.0 action type",
+            ))
+        }
     })
 }
 
@@ -275,10 +292,22 @@ fn decode_v11_plus(version: Version, atype: u16, body: &[u8]) -> Result<Action, 
         }
         t11::SET_VLAN_VID if v11 => vlan_vid(be16(fixed(body, 4)?))?,
         t11::SET_VLAN_PCP if v11 => vlan_pcp(fixed(body, 4)?[0])?,
-        t11::SET_DL_SRC if v11 => Action::SetField(F::EthSrc { value: mac(fixed(body, 12)?), mask: None }),
-        t11::SET_DL_DST if v11 => Action::SetField(F::EthDst { value: mac(fixed(body, 12)?), mask: None }),
-        t11::SET_NW_SRC if v11 => Action::SetField(F::Ipv4Src { value: be32(fixed(body, 4)?).into(), mask: None }),
-        t11::SET_NW_DST if v11 => Action::SetField(F::Ipv4Dst { value: be32(fixed(body, 4)?).into(), mask: None }),
+        t11::SET_DL_SRC if v11 => Action::SetField(F::EthSrc {
+            value: mac(fixed(body, 12)?),
+            mask: None,
+        }),
+        t11::SET_DL_DST if v11 => Action::SetField(F::EthDst {
+            value: mac(fixed(body, 12)?),
+            mask: None,
+        }),
+        t11::SET_NW_SRC if v11 => Action::SetField(F::Ipv4Src {
+            value: be32(fixed(body, 4)?).into(),
+            mask: None,
+        }),
+        t11::SET_NW_DST if v11 => Action::SetField(F::Ipv4Dst {
+            value: be32(fixed(body, 4)?).into(),
+            mask: None,
+        }),
         t11::SET_NW_TOS if v11 => nw_tos(fixed(body, 4)?[0])?,
         t11::SET_NW_ECN if v11 => {
             let ecn = fixed(body, 4)?[0];
@@ -359,7 +388,7 @@ impl Action {
         }
         let atype = be16(input);
         let len = usize::from(be16(&input[2..]));
-        if len < 8 || len % 8 != 0 || len > input.len() {
+        if len < 8 || !len.is_multiple_of(8) || len > input.len() {
             return Err(len_err());
         }
         let body = &input[4..len];
@@ -384,7 +413,11 @@ impl Action {
     }
 
     /// Appends an action list for `version`.
-    pub fn encode_list(actions: &[Action], version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode_list(
+        actions: &[Action],
+        version: Version,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         let start = out.len();
         for a in actions {
             if let Err(e) = a.encode(version, out) {
@@ -412,7 +445,10 @@ impl Action {
     fn encode_v10(&self, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let v = Version::V1_0;
         let port10 = |p: u32| {
-            port_to_v10(p).ok_or(EncodeError::unsupported(v, "port number above 0xff00 in a 1.0 action"))
+            port_to_v10(p).ok_or(EncodeError::unsupported(
+                v,
+                "port number above 0xff00 in a 1.0 action",
+            ))
         };
         match self {
             Action::Output { port, max_len } => {
@@ -438,18 +474,35 @@ impl Action {
                     F::VlanPcp(p) => put_action(out, t10::SET_VLAN_PCP, 8, &[*p]),
                     F::EthSrc { value, mask: None } => put_action(out, t10::SET_DL_SRC, 16, value),
                     F::EthDst { value, mask: None } => put_action(out, t10::SET_DL_DST, 16, value),
-                    F::Ipv4Src { value, mask: None } => put_action(out, t10::SET_NW_SRC, 8, &value.octets()),
-                    F::Ipv4Dst { value, mask: None } => put_action(out, t10::SET_NW_DST, 8, &value.octets()),
+                    F::Ipv4Src { value, mask: None } => {
+                        put_action(out, t10::SET_NW_SRC, 8, &value.octets())
+                    }
+                    F::Ipv4Dst { value, mask: None } => {
+                        put_action(out, t10::SET_NW_DST, 8, &value.octets())
+                    }
                     F::IpDscp(d) => put_action(out, t10::SET_NW_TOS, 8, &[d << 2]),
-                    F::TcpSrc(p) | F::UdpSrc(p) => put_action(out, t10::SET_TP_SRC, 8, &p.to_be_bytes()),
-                    F::TcpDst(p) | F::UdpDst(p) => put_action(out, t10::SET_TP_DST, 8, &p.to_be_bytes()),
-                    _ => return Err(EncodeError::unsupported(v, "set_field of a field no 1.0 action sets")),
+                    F::TcpSrc(p) | F::UdpSrc(p) => {
+                        put_action(out, t10::SET_TP_SRC, 8, &p.to_be_bytes())
+                    }
+                    F::TcpDst(p) | F::UdpDst(p) => {
+                        put_action(out, t10::SET_TP_DST, 8, &p.to_be_bytes())
+                    }
+                    _ => {
+                        return Err(EncodeError::unsupported(
+                            v,
+                            "set_field of a field no 1.0 action sets",
+                        ))
+                    }
                 }
             }
-            Action::Experimenter { experimenter, data } => encode_experimenter(v, *experimenter, data, out)?,
+            Action::Experimenter { experimenter, data } => {
+                encode_experimenter(v, *experimenter, data, out)?
+            }
             Action::CopyTtlOut => return Err(EncodeError::unsupported(v, "copy_ttl_out action")),
             Action::CopyTtlIn => return Err(EncodeError::unsupported(v, "copy_ttl_in action")),
-            Action::SetMplsTtl(_) => return Err(EncodeError::unsupported(v, "set_mpls_ttl action")),
+            Action::SetMplsTtl(_) => {
+                return Err(EncodeError::unsupported(v, "set_mpls_ttl action"))
+            }
             Action::DecMplsTtl => return Err(EncodeError::unsupported(v, "dec_mpls_ttl action")),
             Action::PushVlan(_) => return Err(EncodeError::unsupported(v, "push_vlan action")),
             Action::PushMpls(_) => return Err(EncodeError::unsupported(v, "push_mpls action")),
@@ -484,20 +537,31 @@ impl Action {
             Action::Group(g) => put_action(out, t::GROUP, 8, &g.to_be_bytes()),
             Action::SetNwTtl(ttl) => put_action(out, t::SET_NW_TTL, 8, &[*ttl]),
             Action::DecNwTtl => put_action(out, t::DEC_NW_TTL, 8, &[]),
-            Action::PushPbb(e) if version >= Version::V1_3 => put_action(out, t::PUSH_PBB, 8, &e.to_be_bytes()),
+            Action::PushPbb(e) if version >= Version::V1_3 => {
+                put_action(out, t::PUSH_PBB, 8, &e.to_be_bytes())
+            }
             Action::PopPbb if version >= Version::V1_3 => put_action(out, t::POP_PBB, 8, &[]),
             Action::PushPbb(_) => return Err(EncodeError::unsupported(version, "push_pbb action")),
             Action::PopPbb => return Err(EncodeError::unsupported(version, "pop_pbb action")),
             Action::Enqueue { .. } => {
-                return Err(EncodeError::unsupported(version, "enqueue action (use set_queue and output)"))
+                return Err(EncodeError::unsupported(
+                    version,
+                    "enqueue action (use set_queue and output)",
+                ))
             }
             Action::SetTpSrc(p) if v11 => put_action(out, t11::SET_TP_SRC, 8, &p.to_be_bytes()),
             Action::SetTpDst(p) if v11 => put_action(out, t11::SET_TP_DST, 8, &p.to_be_bytes()),
             Action::SetTpSrc(_) => {
-                return Err(EncodeError::unsupported(version, "set_tp_src action (use set_field of tcp/udp/sctp_src)"))
+                return Err(EncodeError::unsupported(
+                    version,
+                    "set_tp_src action (use set_field of tcp/udp/sctp_src)",
+                ))
             }
             Action::SetTpDst(_) => {
-                return Err(EncodeError::unsupported(version, "set_tp_dst action (use set_field of tcp/udp/sctp_dst)"))
+                return Err(EncodeError::unsupported(
+                    version,
+                    "set_tp_dst action (use set_field of tcp/udp/sctp_dst)",
+                ))
             }
             Action::SetField(f) if v11 => {
                 use OxmField as F;
@@ -508,8 +572,12 @@ impl Action {
                     F::VlanPcp(p) => put_action(out, t11::SET_VLAN_PCP, 8, &[*p]),
                     F::EthSrc { value, mask: None } => put_action(out, t11::SET_DL_SRC, 16, value),
                     F::EthDst { value, mask: None } => put_action(out, t11::SET_DL_DST, 16, value),
-                    F::Ipv4Src { value, mask: None } => put_action(out, t11::SET_NW_SRC, 8, &value.octets()),
-                    F::Ipv4Dst { value, mask: None } => put_action(out, t11::SET_NW_DST, 8, &value.octets()),
+                    F::Ipv4Src { value, mask: None } => {
+                        put_action(out, t11::SET_NW_SRC, 8, &value.octets())
+                    }
+                    F::Ipv4Dst { value, mask: None } => {
+                        put_action(out, t11::SET_NW_DST, 8, &value.octets())
+                    }
                     F::IpDscp(d) => put_action(out, t11::SET_NW_TOS, 8, &[d << 2]),
                     F::IpEcn(e) => put_action(out, t11::SET_NW_ECN, 8, &[*e]),
                     F::TcpSrc(p) | F::UdpSrc(p) | F::SctpSrc(p) => {
@@ -520,31 +588,52 @@ impl Action {
                     }
                     F::MplsLabel(l) => put_action(out, t11::SET_MPLS_LABEL, 8, &l.to_be_bytes()),
                     F::MplsTc(tc) => put_action(out, t11::SET_MPLS_TC, 8, &[*tc]),
-                    _ => return Err(EncodeError::unsupported(version, "set_field of a field no 1.1 action sets")),
+                    _ => {
+                        return Err(EncodeError::unsupported(
+                            version,
+                            "set_field of a field no 1.1 action sets",
+                        ))
+                    }
                 }
             }
             Action::SetField(f) => {
                 let start = out.len();
                 wire::put_u16(out, t::SET_FIELD);
                 wire::put_u16(out, 0);
-                f.encode(out).map_err(|what| EncodeError::unsupported(version, what))?;
+                f.encode(out)
+                    .map_err(|what| EncodeError::unsupported(version, what))?;
                 wire::pad_to_8(out, start);
                 if !wire::patch_len16(out, start, 2) {
-                    return Err(EncodeError::unsupported(version, "set_field longer than 65535 bytes"));
+                    return Err(EncodeError::unsupported(
+                        version,
+                        "set_field longer than 65535 bytes",
+                    ));
                 }
             }
-            Action::Experimenter { experimenter, data } => encode_experimenter(version, *experimenter, data, out)?,
+            Action::Experimenter { experimenter, data } => {
+                encode_experimenter(version, *experimenter, data, out)?
+            }
         }
         Ok(())
     }
 }
 
-fn encode_experimenter(version: Version, experimenter: u32, data: &[u8], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn encode_experimenter(
+    version: Version,
+    experimenter: u32,
+    data: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
     let len = 8 + data.len();
-    if len % 8 != 0 {
-        return Err(EncodeError::unsupported(version, "experimenter action whose length is not a multiple of 8"));
+    if !len.is_multiple_of(8) {
+        return Err(EncodeError::unsupported(
+            version,
+            "experimenter action whose length is not a multiple of 8",
+        ));
     }
-    let len = u16::try_from(len).map_err(|_| EncodeError::unsupported(version, "experimenter action longer than 65535 bytes"))?;
+    let len = u16::try_from(len).map_err(|_| {
+        EncodeError::unsupported(version, "experimenter action longer than 65535 bytes")
+    })?;
     wire::put_u16(out, t::EXPERIMENTER);
     wire::put_u16(out, len);
     wire::put_u32(out, experimenter);
@@ -573,7 +662,8 @@ pub mod strategies {
     /// its decoder gives.
     pub fn arb_action_oxm(pbb: bool) -> impl Strategy<Value = Action> {
         let common = prop_oneof![
-            (any::<u32>(), any::<u16>()).prop_map(|(port, max_len)| Action::Output { port, max_len }),
+            (any::<u32>(), any::<u16>())
+                .prop_map(|(port, max_len)| Action::Output { port, max_len }),
             Just(Action::CopyTtlOut),
             Just(Action::CopyTtlIn),
             any::<u8>().prop_map(Action::SetMplsTtl),
@@ -598,24 +688,37 @@ pub mod strategies {
     }
 
     fn port10() -> impl Strategy<Value = u32> {
-        prop_oneof![0u32..0xff00, (0xff00u32..=0xffff).prop_map(|p| p | 0xffff_0000)]
+        prop_oneof![
+            0u32..0xff00,
+            (0xff00u32..=0xffff).prop_map(|p| p | 0xffff_0000)
+        ]
     }
 
     /// Any action OpenFlow 1.0 can express, in the form its decoder gives.
     pub fn arb_action_v10() -> impl Strategy<Value = Action> {
         prop_oneof![
             (port10(), any::<u16>()).prop_map(|(port, max_len)| Action::Output { port, max_len }),
-            (0u16..0x1000).prop_map(|v| Action::SetField(OxmField::VlanVid { value: v | OFPVID_PRESENT, mask: None })),
+            (0u16..0x1000).prop_map(|v| Action::SetField(OxmField::VlanVid {
+                value: v | OFPVID_PRESENT,
+                mask: None
+            })),
             (0u8..8).prop_map(|p| Action::SetField(OxmField::VlanPcp(p))),
             Just(Action::PopVlan),
             arb_mac().prop_map(|value| Action::SetField(OxmField::EthSrc { value, mask: None })),
             arb_mac().prop_map(|value| Action::SetField(OxmField::EthDst { value, mask: None })),
-            any::<u32>().prop_map(|v| Action::SetField(OxmField::Ipv4Src { value: v.into(), mask: None })),
-            any::<u32>().prop_map(|v| Action::SetField(OxmField::Ipv4Dst { value: v.into(), mask: None })),
+            any::<u32>().prop_map(|v| Action::SetField(OxmField::Ipv4Src {
+                value: v.into(),
+                mask: None
+            })),
+            any::<u32>().prop_map(|v| Action::SetField(OxmField::Ipv4Dst {
+                value: v.into(),
+                mask: None
+            })),
             (0u8..64).prop_map(|d| Action::SetField(OxmField::IpDscp(d))),
             any::<u16>().prop_map(Action::SetTpSrc),
             any::<u16>().prop_map(Action::SetTpDst),
-            (port10(), any::<u32>()).prop_map(|(port, queue_id)| Action::Enqueue { port, queue_id }),
+            (port10(), any::<u32>())
+                .prop_map(|(port, queue_id)| Action::Enqueue { port, queue_id }),
             arb_experimenter(),
         ]
     }
@@ -623,11 +726,15 @@ pub mod strategies {
     /// Any action OpenFlow 1.1 can express, in the form its decoder gives.
     pub fn arb_action_v11() -> impl Strategy<Value = Action> {
         prop_oneof![
-            arb_action_v10().prop_filter("no enqueue in 1.1", |a| !matches!(a, Action::Enqueue { .. })),
+            arb_action_v10().prop_filter("no enqueue in 1.1", |a| !matches!(
+                a,
+                Action::Enqueue { .. }
+            )),
             (0u8..4).prop_map(|e| Action::SetField(OxmField::IpEcn(e))),
             (0u32..1 << 20).prop_map(|l| Action::SetField(OxmField::MplsLabel(l))),
             (0u8..8).prop_map(|tc| Action::SetField(OxmField::MplsTc(tc))),
-            arb_action_oxm(false).prop_filter("no set_field in 1.1", |a| !matches!(a, Action::SetField(_))),
+            arb_action_oxm(false)
+                .prop_filter("no set_field in 1.1", |a| !matches!(a, Action::SetField(_))),
         ]
     }
 
@@ -665,12 +772,24 @@ mod tests {
     #[test]
     fn v10_hand_checked() {
         let actions = vec![
-            Action::Output { port: OFPP_CONTROLLER, max_len: 128 },
-            Action::SetField(OxmField::EthDst { value: [1, 2, 3, 4, 5, 6], mask: None }),
-            Action::SetField(OxmField::VlanVid { value: 0x1000 | 10, mask: None }),
+            Action::Output {
+                port: OFPP_CONTROLLER,
+                max_len: 128,
+            },
+            Action::SetField(OxmField::EthDst {
+                value: [1, 2, 3, 4, 5, 6],
+                mask: None,
+            }),
+            Action::SetField(OxmField::VlanVid {
+                value: 0x1000 | 10,
+                mask: None,
+            }),
             Action::PopVlan,
             Action::SetField(OxmField::IpDscp(0x2e)),
-            Action::Enqueue { port: 3, queue_id: 7 },
+            Action::Enqueue {
+                port: 3,
+                queue_id: 7,
+            },
         ];
         let bytes = enc(&actions, Version::V1_0);
         assert_eq!(
@@ -691,7 +810,10 @@ mod tests {
     #[test]
     fn v11_hand_checked() {
         let actions = vec![
-            Action::Output { port: OFPP_FLOOD, max_len: 0 },
+            Action::Output {
+                port: OFPP_FLOOD,
+                max_len: 0,
+            },
             Action::SetField(OxmField::IpEcn(2)),
             Action::SetField(OxmField::MplsLabel(0x12345)),
             Action::SetTpDst(80),
@@ -714,7 +836,10 @@ mod tests {
     #[test]
     fn set_field_hand_checked() {
         let actions = vec![
-            Action::SetField(OxmField::Ipv4Dst { value: Ipv4Addr::new(10, 0, 0, 1), mask: None }),
+            Action::SetField(OxmField::Ipv4Dst {
+                value: Ipv4Addr::new(10, 0, 0, 1),
+                mask: None,
+            }),
             Action::PushPbb(0x88e7),
         ];
         let bytes = enc(&actions, Version::V1_3);
@@ -740,13 +865,43 @@ mod tests {
             e
         };
         assert_eq!(err(Action::Group(1), Version::V1_0).what, "group action");
-        err(Action::SetField(OxmField::Ipv6Src { value: std::net::Ipv6Addr::LOCALHOST, mask: None }), Version::V1_0);
+        err(
+            Action::SetField(OxmField::Ipv6Src {
+                value: std::net::Ipv6Addr::LOCALHOST,
+                mask: None,
+            }),
+            Version::V1_0,
+        );
         err(Action::SetField(OxmField::IpEcn(1)), Version::V1_0);
-        err(Action::SetField(OxmField::TunnelId { value: 1, mask: None }), Version::V1_1);
-        err(Action::Enqueue { port: 1, queue_id: 1 }, Version::V1_3);
+        err(
+            Action::SetField(OxmField::TunnelId {
+                value: 1,
+                mask: None,
+            }),
+            Version::V1_1,
+        );
+        err(
+            Action::Enqueue {
+                port: 1,
+                queue_id: 1,
+            },
+            Version::V1_3,
+        );
         err(Action::SetTpSrc(1), Version::V1_2);
-        err(Action::Output { port: 0xff_0000, max_len: 0 }, Version::V1_0);
-        err(Action::Experimenter { experimenter: 1, data: vec![1] }, Version::V1_3);
+        err(
+            Action::Output {
+                port: 0xff_0000,
+                max_len: 0,
+            },
+            Version::V1_0,
+        );
+        err(
+            Action::Experimenter {
+                experimenter: 1,
+                data: vec![1],
+            },
+            Version::V1_3,
+        );
         // Set-field actions that 1.0 can express translate back.
         assert_eq!(
             enc(&[Action::SetField(OxmField::UdpSrc(53))], Version::V1_0),
@@ -758,42 +913,94 @@ mod tests {
     fn decode_errors() {
         let kind = |v: Version, b: &[u8]| Action::decode_list(v, b).unwrap_err().kind;
         // Zero length, short length, not a multiple of 8, past the input.
-        assert_eq!(kind(Version::V1_3, &[0, 0, 0, 0, 0, 0, 0, 0]), ErrorKind::BadActionLen);
-        assert_eq!(kind(Version::V1_3, &[0, 0x12, 0, 4]), ErrorKind::BadActionLen);
-        assert_eq!(kind(Version::V1_3, &[0, 0x12, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0]), ErrorKind::BadActionLen);
-        assert_eq!(kind(Version::V1_3, &[0, 0x12, 0, 16, 0, 0, 0, 0]), ErrorKind::BadActionLen);
-        // Output with length 8 in 1.3.
-        assert_eq!(kind(Version::V1_3, &[0, 0, 0, 8, 0, 0, 0, 1]), ErrorKind::BadActionLen);
-        // Unknown types; 1.0 set_dl_src number in 1.3.
-        assert_eq!(kind(Version::V1_3, &[0, 99, 0, 8, 0, 0, 0, 0]), ErrorKind::BadActionType);
-        assert_eq!(kind(Version::V1_3, &[0, 4, 0, 8, 0, 0, 0, 0]), ErrorKind::BadActionType);
-        assert_eq!(kind(Version::V1_0, &[0, 12, 0, 8, 0, 0, 0, 0]), ErrorKind::BadActionType);
-        // Bad arguments.
-        assert_eq!(kind(Version::V1_0, &[0, 1, 0, 8, 0x10, 0, 0, 0]), ErrorKind::BadActionArgument);
-        assert_eq!(kind(Version::V1_0, &[0, 8, 0, 8, 0x03, 0, 0, 0]), ErrorKind::BadActionArgument);
-        // set_field: truncated OXM, masked unmaskable field, too much padding.
-        assert_eq!(kind(Version::V1_3, &[0, 25, 0, 8, 0x80, 0, 0, 8]), ErrorKind::BadSetLen);
         assert_eq!(
-            kind(Version::V1_3, &[0, 25, 0, 16, 0x80, 0, 0x1b, 2, 0, 0xff, 0, 0, 0, 0, 0, 0]),
+            kind(Version::V1_3, &[0, 0, 0, 0, 0, 0, 0, 0]),
+            ErrorKind::BadActionLen
+        );
+        assert_eq!(
+            kind(Version::V1_3, &[0, 0x12, 0, 4]),
+            ErrorKind::BadActionLen
+        );
+        assert_eq!(
+            kind(Version::V1_3, &[0, 0x12, 0, 12, 0, 0, 0, 0, 0, 0, 0, 0]),
+            ErrorKind::BadActionLen
+        );
+        assert_eq!(
+            kind(Version::V1_3, &[0, 0x12, 0, 16, 0, 0, 0, 0]),
+            ErrorKind::BadActionLen
+        );
+        // Output with length 8 in 1.3.
+        assert_eq!(
+            kind(Version::V1_3, &[0, 0, 0, 8, 0, 0, 0, 1]),
+            ErrorKind::BadActionLen
+        );
+        // Unknown types; 1.0 set_dl_src number in 1.3.
+        assert_eq!(
+            kind(Version::V1_3, &[0, 99, 0, 8, 0, 0, 0, 0]),
+            ErrorKind::BadActionType
+        );
+        assert_eq!(
+            kind(Version::V1_3, &[0, 4, 0, 8, 0, 0, 0, 0]),
+            ErrorKind::BadActionType
+        );
+        assert_eq!(
+            kind(Version::V1_0, &[0, 12, 0, 8, 0, 0, 0, 0]),
+            ErrorKind::BadActionType
+        );
+        // Bad arguments.
+        assert_eq!(
+            kind(Version::V1_0, &[0, 1, 0, 8, 0x10, 0, 0, 0]),
+            ErrorKind::BadActionArgument
+        );
+        assert_eq!(
+            kind(Version::V1_0, &[0, 8, 0, 8, 0x03, 0, 0, 0]),
+            ErrorKind::BadActionArgument
+        );
+        // set_field: truncated OXM, masked unmaskable field, too much padding.
+        assert_eq!(
+            kind(Version::V1_3, &[0, 25, 0, 8, 0x80, 0, 0, 8]),
+            ErrorKind::BadSetLen
+        );
+        assert_eq!(
+            kind(
+                Version::V1_3,
+                &[0, 25, 0, 16, 0x80, 0, 0x1b, 2, 0, 0xff, 0, 0, 0, 0, 0, 0]
+            ),
             ErrorKind::BadSetArgument
         );
         assert_eq!(
-            kind(Version::V1_3, &[&[0, 25, 0, 24, 0x80, 0, 0x0e, 1, 7][..], &[0; 15]].concat()),
+            kind(
+                Version::V1_3,
+                &[&[0, 25, 0, 24, 0x80, 0, 0x0e, 1, 7][..], &[0; 15]].concat()
+            ),
             ErrorKind::BadSetLen
         );
         // Experimenter without its id.
-        assert_eq!(kind(Version::V1_0, &[0xff, 0xff, 0, 4]), ErrorKind::BadActionLen);
+        assert_eq!(
+            kind(Version::V1_0, &[0xff, 0xff, 0, 4]),
+            ErrorKind::BadActionLen
+        );
     }
 
     #[test]
     fn nicira_actions_are_kept() {
         // NXAST_RESUBMIT (subtype 1) to port 2, and NXAST_DEC_TTL (18), as
         // Open vSwitch writes them.
-        let bytes = hex::decode(concat!("ffff0010000023200001000200000000", "ffff0010000023200012000000000000")).unwrap();
+        let bytes = hex::decode(concat!(
+            "ffff0010000023200001000200000000",
+            "ffff0010000023200012000000000000"
+        ))
+        .unwrap();
         for v in Version::ALL {
             let actions = Action::decode_list(v, &bytes).unwrap();
             assert_eq!(actions.len(), 2);
-            assert!(matches!(actions[0], Action::Experimenter { experimenter: NX_VENDOR_ID, .. }));
+            assert!(matches!(
+                actions[0],
+                Action::Experimenter {
+                    experimenter: NX_VENDOR_ID,
+                    ..
+                }
+            ));
             assert_eq!(enc(&actions, v), bytes);
         }
     }
@@ -813,7 +1020,9 @@ mod tests {
             "of10/ovs-ofctl-of10-action_push_mpls.packet",
             "of10/ovs-ofctl-of10-action_set_mpls_label.packet",
         ] {
-            let Some(msg) = osken_packet(name) else { continue };
+            let Some(msg) = osken_packet(name) else {
+                continue;
+            };
             let acts = Action::decode_list(Version::V1_0, &msg[72..]).unwrap();
             assert!(!acts.is_empty());
             assert_eq!(enc(&acts, Version::V1_0), &msg[72..], "{name}");

@@ -142,7 +142,9 @@ pub struct Match {
 
 impl fmt::Debug for Match {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Match").field("fields", &self.fields).finish()
+        f.debug_struct("Match")
+            .field("fields", &self.fields)
+            .finish()
     }
 }
 
@@ -214,7 +216,10 @@ impl Match {
                 }
                 if !wire::patch_len16(out, start, 2) {
                     out.truncate(start);
-                    return Err(EncodeError::unsupported(version, "match longer than 65535 bytes"));
+                    return Err(EncodeError::unsupported(
+                        version,
+                        "match longer than 65535 bytes",
+                    ));
                 }
                 wire::pad_to_8(out, start);
                 Ok(())
@@ -262,11 +267,18 @@ impl Match {
         let mut seen = HashSet::with_capacity(self.fields.len());
         for f in &self.fields {
             if !seen.insert(f.key()) {
-                return Err(DecodeError::new(ErrorKind::DupField, "match field repeated"));
+                return Err(DecodeError::new(
+                    ErrorKind::DupField,
+                    "match field repeated",
+                ));
             }
         }
         for f in &self.fields {
-            if let OxmField::Other { class: OFPXMC_OPENFLOW_BASIC, .. } = f {
+            if let OxmField::Other {
+                class: OFPXMC_OPENFLOW_BASIC,
+                ..
+            } = f
+            {
                 return Err(DecodeError::new(ErrorKind::BadField, "unknown match field"));
             }
             if value_too_wide(f) {
@@ -279,7 +291,10 @@ impl Match {
                 ));
             }
             if !self.prerequisites_met(f) {
-                return Err(DecodeError::new(ErrorKind::BadPrereq, "match field prerequisite"));
+                return Err(DecodeError::new(
+                    ErrorKind::BadPrereq,
+                    "match field prerequisite",
+                ));
             }
         }
         Ok(())
@@ -297,12 +312,13 @@ impl Match {
             })
         };
         match f {
-            InPhyPort(_) => self.find(|f| matches!(f, InPort(_)).then_some(())).is_some(),
+            InPhyPort(_) => self
+                .find(|f| matches!(f, InPort(_)).then_some(()))
+                .is_some(),
             VlanPcp(_) => self
                 .find(|f| match f {
                     VlanVid { value, mask } => Some(
-                        value & OFPVID_PRESENT != 0
-                            && mask.is_none_or(|m| m & OFPVID_PRESENT != 0),
+                        value & OFPVID_PRESENT != 0 && mask.is_none_or(|m| m & OFPVID_PRESENT != 0),
                     ),
                     _ => None,
                 })
@@ -432,10 +448,16 @@ fn decode_v10(input: &[u8]) -> Result<(Match, &[u8]), DecodeError> {
         fields.push(OxmField::InPort(port_from_v10(be16(4))));
     }
     if exact(ofpfw10::DL_DST) {
-        fields.push(OxmField::EthDst { value: mac(12), mask: None });
+        fields.push(OxmField::EthDst {
+            value: mac(12),
+            mask: None,
+        });
     }
     if exact(ofpfw10::DL_SRC) {
-        fields.push(OxmField::EthSrc { value: mac(6), mask: None });
+        fields.push(OxmField::EthSrc {
+            value: mac(6),
+            mask: None,
+        });
     }
     let dl_type = exact(ofpfw10::DL_TYPE).then(|| be16(22));
     if let Some(t) = dl_type {
@@ -445,7 +467,10 @@ fn decode_v10(input: &[u8]) -> Result<(Match, &[u8]), DecodeError> {
     if exact(ofpfw10::DL_VLAN) {
         let vid = be16(18);
         if vid == OFP10_VLAN_NONE {
-            fields.push(OxmField::VlanVid { value: 0, mask: None });
+            fields.push(OxmField::VlanVid {
+                value: 0,
+                mask: None,
+            });
         } else {
             tagged = true;
             fields.push(OxmField::VlanVid {
@@ -469,10 +494,16 @@ fn decode_v10(input: &[u8]) -> Result<(Match, &[u8]), DecodeError> {
                 fields.push(OxmField::IpProto(p));
             }
             if let Ok(mask) = src_mask {
-                fields.push(OxmField::Ipv4Src { value: ipv4_masked(be32(28), mask), mask });
+                fields.push(OxmField::Ipv4Src {
+                    value: ipv4_masked(be32(28), mask),
+                    mask,
+                });
             }
             if let Ok(mask) = dst_mask {
-                fields.push(OxmField::Ipv4Dst { value: ipv4_masked(be32(32), mask), mask });
+                fields.push(OxmField::Ipv4Dst {
+                    value: ipv4_masked(be32(32), mask),
+                    mask,
+                });
             }
             if let Some(p) = nw_proto {
                 let tp_src = exact(ofpfw10::TP_SRC).then(|| be16(36));
@@ -485,10 +516,16 @@ fn decode_v10(input: &[u8]) -> Result<(Match, &[u8]), DecodeError> {
                 fields.push(OxmField::ArpOp(u16::from(p)));
             }
             if let Ok(mask) = src_mask {
-                fields.push(OxmField::ArpSpa { value: ipv4_masked(be32(28), mask), mask });
+                fields.push(OxmField::ArpSpa {
+                    value: ipv4_masked(be32(28), mask),
+                    mask,
+                });
             }
             if let Ok(mask) = dst_mask {
-                fields.push(OxmField::ArpTpa { value: ipv4_masked(be32(32), mask), mask });
+                fields.push(OxmField::ArpTpa {
+                    value: ipv4_masked(be32(32), mask),
+                    mask,
+                });
             }
         }
         _ => {}
@@ -525,12 +562,12 @@ fn encode_v10(fields: &[OxmField], out: &mut Vec<u8>) -> Result<(), EncodeError>
     let put32 = |raw: &mut [u8; OFP10_MATCH_LEN], o: usize, x: u32| {
         raw[o..o + 4].copy_from_slice(&x.to_be_bytes())
     };
-    let mut set_nw = |raw: &mut [u8; OFP10_MATCH_LEN],
-                      wc: &mut u32,
-                      shift: u32,
-                      off: usize,
-                      value: Ipv4Addr,
-                      mask: Option<Ipv4Addr>|
+    let set_nw = |raw: &mut [u8; OFP10_MATCH_LEN],
+                  wc: &mut u32,
+                  shift: u32,
+                  off: usize,
+                  value: Ipv4Addr,
+                  mask: Option<Ipv4Addr>|
      -> Result<(), EncodeError> {
         let bits = v10_prefix_bits(mask)
             .ok_or_else(|| unsupported(v, "non-prefix IPv4 mask in a 1.0 match"))?;
@@ -542,7 +579,8 @@ fn encode_v10(fields: &[OxmField], out: &mut Vec<u8>) -> Result<(), EncodeError>
         use OxmField::*;
         match f {
             InPort(p) => {
-                let p = port_to_v10(*p).ok_or_else(|| unsupported(v, "in_port above 0xff00 in a 1.0 match"))?;
+                let p = port_to_v10(*p)
+                    .ok_or_else(|| unsupported(v, "in_port above 0xff00 in a 1.0 match"))?;
                 wc &= !ofpfw10::IN_PORT;
                 put16(&mut raw, 4, p);
             }
@@ -580,7 +618,8 @@ fn encode_v10(fields: &[OxmField], out: &mut Vec<u8>) -> Result<(), EncodeError>
                 raw[25] = *p;
             }
             ArpOp(op) => {
-                let op = u8::try_from(*op).map_err(|_| unsupported(v, "arp_op above 255 in a 1.0 match"))?;
+                let op = u8::try_from(*op)
+                    .map_err(|_| unsupported(v, "arp_op above 255 in a 1.0 match"))?;
                 wc &= !ofpfw10::NW_PROTO;
                 raw[25] = op;
             }
@@ -802,7 +841,8 @@ fn encode_v11(fields: &[OxmField], out: &mut Vec<u8>) -> Result<(), EncodeError>
                 raw[43] = *p;
             }
             ArpOp(op) => {
-                let op = u8::try_from(*op).map_err(|_| unsupported(v, "arp_op above 255 in a 1.1 match"))?;
+                let op = u8::try_from(*op)
+                    .map_err(|_| unsupported(v, "arp_op above 255 in a 1.1 match"))?;
                 wc &= !ofpfw11::NW_PROTO;
                 raw[43] = op;
             }
@@ -880,69 +920,89 @@ pub mod strategies {
             proptest::option::of(0u32..0xff00),
             proptest::option::of(any::<[u8; 6]>()),
             proptest::option::of(any::<[u8; 6]>()),
-            proptest::option::of(prop_oneof![Just(0u16), (0u16..0x1000).prop_map(|v| v | OFPVID_PRESENT)]),
+            proptest::option::of(prop_oneof![
+                Just(0u16),
+                (0u16..0x1000).prop_map(|v| v | OFPVID_PRESENT)
+            ]),
             proptest::option::of(0u8..8),
-            prop_oneof![Just(None), Just(Some(ETH_TYPE_IPV4)), Just(Some(ETH_TYPE_ARP)), Just(Some(0x88cc))],
+            prop_oneof![
+                Just(None),
+                Just(Some(ETH_TYPE_IPV4)),
+                Just(Some(ETH_TYPE_ARP)),
+                Just(Some(0x88cc))
+            ],
             proptest::option::of(0u8..64),
-            proptest::option::of(prop_oneof![Just(IPPROTO_TCP), Just(IPPROTO_UDP), Just(IPPROTO_ICMP), Just(47u8)]),
+            proptest::option::of(prop_oneof![
+                Just(IPPROTO_TCP),
+                Just(IPPROTO_UDP),
+                Just(IPPROTO_ICMP),
+                Just(47u8)
+            ]),
             proptest::option::of(ipv4_prefix()),
             proptest::option::of(ipv4_prefix()),
             proptest::option::of(any::<u8>()),
             proptest::option::of(any::<u8>()),
         )
-            .prop_map(|(in_port, dst, src, vid, pcp, eth, tos, proto, nw_src, nw_dst, tp_src, tp_dst)| {
-                let mut f = Vec::new();
-                if let Some(p) = in_port {
-                    f.push(OxmField::InPort(p));
-                }
-                if let Some(value) = dst {
-                    f.push(OxmField::EthDst { value, mask: None });
-                }
-                if let Some(value) = src {
-                    f.push(OxmField::EthSrc { value, mask: None });
-                }
-                if let Some(t) = eth {
-                    f.push(OxmField::EthType(t));
-                }
-                if let Some(value) = vid {
-                    f.push(OxmField::VlanVid { value, mask: None });
-                    if let (Some(p), true) = (pcp, value != 0) {
-                        f.push(OxmField::VlanPcp(p));
+            .prop_map(
+                |(in_port, dst, src, vid, pcp, eth, tos, proto, nw_src, nw_dst, tp_src, tp_dst)| {
+                    let mut f = Vec::new();
+                    if let Some(p) = in_port {
+                        f.push(OxmField::InPort(p));
                     }
-                }
-                match eth {
-                    Some(ETH_TYPE_IPV4) => {
-                        if let Some(d) = tos {
-                            f.push(OxmField::IpDscp(d));
-                        }
-                        if let Some(p) = proto {
-                            f.push(OxmField::IpProto(p));
-                        }
-                        if let Some((value, mask)) = nw_src {
-                            f.push(OxmField::Ipv4Src { value, mask });
-                        }
-                        if let Some((value, mask)) = nw_dst {
-                            f.push(OxmField::Ipv4Dst { value, mask });
-                        }
-                        if let Some(p) = proto {
-                            transport_fields(p, tp_src.map(u16::from), tp_dst.map(u16::from), &mut f);
+                    if let Some(value) = dst {
+                        f.push(OxmField::EthDst { value, mask: None });
+                    }
+                    if let Some(value) = src {
+                        f.push(OxmField::EthSrc { value, mask: None });
+                    }
+                    if let Some(t) = eth {
+                        f.push(OxmField::EthType(t));
+                    }
+                    if let Some(value) = vid {
+                        f.push(OxmField::VlanVid { value, mask: None });
+                        if let (Some(p), true) = (pcp, value != 0) {
+                            f.push(OxmField::VlanPcp(p));
                         }
                     }
-                    Some(ETH_TYPE_ARP) => {
-                        if let Some(p) = proto {
-                            f.push(OxmField::ArpOp(u16::from(p)));
+                    match eth {
+                        Some(ETH_TYPE_IPV4) => {
+                            if let Some(d) = tos {
+                                f.push(OxmField::IpDscp(d));
+                            }
+                            if let Some(p) = proto {
+                                f.push(OxmField::IpProto(p));
+                            }
+                            if let Some((value, mask)) = nw_src {
+                                f.push(OxmField::Ipv4Src { value, mask });
+                            }
+                            if let Some((value, mask)) = nw_dst {
+                                f.push(OxmField::Ipv4Dst { value, mask });
+                            }
+                            if let Some(p) = proto {
+                                transport_fields(
+                                    p,
+                                    tp_src.map(u16::from),
+                                    tp_dst.map(u16::from),
+                                    &mut f,
+                                );
+                            }
                         }
-                        if let Some((value, mask)) = nw_src {
-                            f.push(OxmField::ArpSpa { value, mask });
+                        Some(ETH_TYPE_ARP) => {
+                            if let Some(p) = proto {
+                                f.push(OxmField::ArpOp(u16::from(p)));
+                            }
+                            if let Some((value, mask)) = nw_src {
+                                f.push(OxmField::ArpSpa { value, mask });
+                            }
+                            if let Some((value, mask)) = nw_dst {
+                                f.push(OxmField::ArpTpa { value, mask });
+                            }
                         }
-                        if let Some((value, mask)) = nw_dst {
-                            f.push(OxmField::ArpTpa { value, mask });
-                        }
+                        _ => {}
                     }
-                    _ => {}
-                }
-                Match::new(f)
-            })
+                    Match::new(f)
+                },
+            )
     }
 
     /// A match the OpenFlow 1.1 standard match can express, fields in the
@@ -968,10 +1028,12 @@ pub mod strategies {
                             },
                             _ => OxmField::EthDst { value, mask: None },
                         },
-                        OxmField::VlanVid { value, .. } if any_vlan && value != 0 => OxmField::VlanVid {
-                            value: OFPVID_PRESENT,
-                            mask: Some(OFPVID_PRESENT),
-                        },
+                        OxmField::VlanVid { value, .. } if any_vlan && value != 0 => {
+                            OxmField::VlanVid {
+                                value: OFPVID_PRESENT,
+                                mask: Some(OFPVID_PRESENT),
+                            }
+                        }
                         f => f,
                     })
                     .collect();
@@ -1004,7 +1066,10 @@ pub(crate) mod tests {
         match std::fs::read(&path) {
             Ok(b) => Some(b),
             Err(_) => {
-                eprintln!("skipping: {} not found (set OSKEN_PACKET_DATA)", path.display());
+                eprintln!(
+                    "skipping: {} not found (set OSKEN_PACKET_DATA)",
+                    path.display()
+                );
                 None
             }
         }
@@ -1019,10 +1084,7 @@ pub(crate) mod tests {
 
     #[test]
     fn oxm_match_bytes() {
-        let m = Match::new(vec![
-            OxmField::InPort(1),
-            OxmField::EthType(0x0800),
-        ]);
+        let m = Match::new(vec![OxmField::InPort(1), OxmField::EthType(0x0800)]);
         let bytes = enc(&m, Version::V1_3);
         assert_eq!(
             hex::encode(&bytes),
@@ -1034,7 +1096,10 @@ pub(crate) mod tests {
         assert_eq!(d, m);
         assert_eq!(rest, &[1, 2]);
         // The empty match: type, length 4, four bytes of padding.
-        assert_eq!(enc(&Match::default(), Version::V1_2), vec![0, 1, 0, 4, 0, 0, 0, 0]);
+        assert_eq!(
+            enc(&Match::default(), Version::V1_2),
+            vec![0, 1, 0, 4, 0, 0, 0, 0]
+        );
         assert_eq!(m.wire_len(Version::V1_3), 24);
     }
 
@@ -1043,7 +1108,10 @@ pub(crate) mod tests {
         let kind = |b: &[u8]| Match::decode(Version::V1_3, b).unwrap_err().kind;
         assert_eq!(kind(&[0, 0, 0, 4, 0, 0, 0, 0]), ErrorKind::BadMatchType);
         assert_eq!(kind(&[0, 1, 0, 3, 0, 0, 0, 0]), ErrorKind::BadMatchLen);
-        assert_eq!(kind(&[0, 1, 0, 12, 0x80, 0, 0, 4, 0, 0, 0]), ErrorKind::BadMatchLen);
+        assert_eq!(
+            kind(&[0, 1, 0, 12, 0x80, 0, 0, 4, 0, 0, 0]),
+            ErrorKind::BadMatchLen
+        );
         // Padding missing.
         assert_eq!(kind(&[0, 1, 0, 4, 0, 0]), ErrorKind::BadMatchLen);
         // OXM length runs past the match length.
@@ -1064,7 +1132,10 @@ pub(crate) mod tests {
         assert!(rest.is_empty());
         assert_eq!(
             m.fields,
-            vec![OxmField::EthDst { value: [0xf2, 0x0b, 0xa4, 0x7d, 0xf8, 0xea], mask: None }]
+            vec![OxmField::EthDst {
+                value: [0xf2, 0x0b, 0xa4, 0x7d, 0xf8, 0xea],
+                mask: None
+            }]
         );
         let mut canonical = m.clone();
         canonical.clear_legacy_bytes();
@@ -1084,7 +1155,12 @@ pub(crate) mod tests {
         ]);
         let bytes = enc(&m, Version::V1_0);
         let wc = ofpfw10::ALL
-            & !(ofpfw10::IN_PORT | ofpfw10::DL_TYPE | ofpfw10::NW_TOS | ofpfw10::NW_PROTO | ofpfw10::TP_DST | ofpfw10::NW_SRC_MASK)
+            & !(ofpfw10::IN_PORT
+                | ofpfw10::DL_TYPE
+                | ofpfw10::NW_TOS
+                | ofpfw10::NW_PROTO
+                | ofpfw10::TP_DST
+                | ofpfw10::NW_SRC_MASK)
             | (24 << ofpfw10::NW_SRC_SHIFT);
         let mut want = vec![0u8; 40];
         want[0..4].copy_from_slice(&wc.to_be_bytes());
@@ -1105,7 +1181,8 @@ pub(crate) mod tests {
         // tp_src 53 with nw_proto wildcarded, garbage in wildcarded dl_src,
         // nw_src wildcard count 32 (as Open vSwitch writes it).
         let mut raw = vec![0u8; 40];
-        let wc = (ofpfw10::ALL & !(ofpfw10::TP_SRC | ofpfw10::NW_SRC_MASK)) | (32 << ofpfw10::NW_SRC_SHIFT);
+        let wc = (ofpfw10::ALL & !(ofpfw10::TP_SRC | ofpfw10::NW_SRC_MASK))
+            | (32 << ofpfw10::NW_SRC_SHIFT);
         raw[0..4].copy_from_slice(&wc.to_be_bytes());
         raw[6] = 0x77;
         raw[36..38].copy_from_slice(&53u16.to_be_bytes());
@@ -1116,7 +1193,10 @@ pub(crate) mod tests {
         let mut changed = m.clone();
         changed.fields.push(OxmField::EthType(0x0806));
         let bytes = enc(&changed, Version::V1_0);
-        assert_eq!(&bytes[0..4], &(ofpfw10::ALL & !ofpfw10::DL_TYPE).to_be_bytes());
+        assert_eq!(
+            &bytes[0..4],
+            &(ofpfw10::ALL & !ofpfw10::DL_TYPE).to_be_bytes()
+        );
         assert_eq!(&bytes[6..12], &[0; 6]);
         // Another version does not reuse them.
         assert_eq!(enc(&m, Version::V1_3), vec![0, 1, 0, 4, 0, 0, 0, 0]);
@@ -1125,41 +1205,72 @@ pub(crate) mod tests {
     #[test]
     fn v10_cannot_express() {
         let err = |f: OxmField| {
-            Match::new(vec![f]).encode(Version::V1_0, &mut Vec::new()).unwrap_err()
+            Match::new(vec![f])
+                .encode(Version::V1_0, &mut Vec::new())
+                .unwrap_err()
         };
-        assert_eq!(err(OxmField::Metadata { value: 1, mask: None }).version, Version::V1_0);
-        err(OxmField::EthDst { value: [0; 6], mask: Some([0xff, 0, 0, 0, 0, 0]) });
+        assert_eq!(
+            err(OxmField::Metadata {
+                value: 1,
+                mask: None
+            })
+            .version,
+            Version::V1_0
+        );
+        err(OxmField::EthDst {
+            value: [0; 6],
+            mask: Some([0xff, 0, 0, 0, 0, 0]),
+        });
         err(OxmField::Ipv4Src {
             value: Ipv4Addr::new(10, 0, 0, 1),
             mask: Some(Ipv4Addr::new(255, 0, 0, 255)),
         });
         err(OxmField::InPort(0x10000));
-        err(OxmField::Ipv6Src { value: Ipv6Addr::LOCALHOST, mask: None });
+        err(OxmField::Ipv6Src {
+            value: Ipv6Addr::LOCALHOST,
+            mask: None,
+        });
     }
 
     #[test]
     fn v11_hand_checked() {
         let m = Match::new(vec![
             OxmField::InPort(7),
-            OxmField::EthDst { value: [1, 0, 0, 0, 0, 0], mask: Some([1, 0, 0, 0, 0, 0]) },
+            OxmField::EthDst {
+                value: [1, 0, 0, 0, 0, 0],
+                mask: Some([1, 0, 0, 0, 0, 0]),
+            },
             OxmField::EthType(0x8847),
-            OxmField::VlanVid { value: 0x1000, mask: Some(0x1000) },
+            OxmField::VlanVid {
+                value: 0x1000,
+                mask: Some(0x1000),
+            },
             OxmField::MplsLabel(0x12345),
-            OxmField::Metadata { value: 0xab00, mask: Some(0xff00) },
+            OxmField::Metadata {
+                value: 0xab00,
+                mask: Some(0xff00),
+            },
         ]);
         let bytes = enc(&m, Version::V1_1);
         assert_eq!(bytes.len(), 88);
         assert_eq!(&bytes[0..4], &[0, 0, 0, 88]);
         assert_eq!(&bytes[4..8], &[0, 0, 0, 7]);
-        let wc = ofpfw11::ALL & !(ofpfw11::IN_PORT | ofpfw11::DL_TYPE | ofpfw11::DL_VLAN | ofpfw11::MPLS_LABEL);
+        let wc = ofpfw11::ALL
+            & !(ofpfw11::IN_PORT | ofpfw11::DL_TYPE | ofpfw11::DL_VLAN | ofpfw11::MPLS_LABEL);
         assert_eq!(&bytes[8..12], &wc.to_be_bytes());
         assert_eq!(&bytes[18..24], &[0xff; 6]);
-        assert_eq!(&bytes[24..36], &[1, 0, 0, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(
+            &bytes[24..36],
+            &[1, 0, 0, 0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff]
+        );
         assert_eq!(&bytes[36..38], &[0xff, 0xfe]);
         assert_eq!(&bytes[40..42], &[0x88, 0x47]);
         assert_eq!(&bytes[48..52], &[0xff; 4]);
         assert_eq!(&bytes[64..68], &[0, 1, 0x23, 0x45]);
-        assert_eq!(&bytes[72..88], &hex::decode("000000000000ab00ffffffffffff00ff").unwrap()[..]);
+        assert_eq!(
+            &bytes[72..88],
+            &hex::decode("000000000000ab00ffffffffffff00ff").unwrap()[..]
+        );
         let (d, rest) = Match::decode(Version::V1_1, &bytes).unwrap();
         assert!(rest.is_empty());
         // The decoder orders fields as the struct does; same set.
@@ -1184,30 +1295,61 @@ pub(crate) mod tests {
     fn validate_prerequisites_and_duplicates() {
         let check = |f: Vec<OxmField>| Match::new(f).validate().map_err(|e| e.kind);
         assert_eq!(check(vec![OxmField::IpProto(6)]), Err(ErrorKind::BadPrereq));
-        assert_eq!(check(vec![OxmField::EthType(0x86dd), OxmField::IpProto(6)]), Ok(()));
         assert_eq!(
-            check(vec![OxmField::EthType(0x0800), OxmField::IpProto(17), OxmField::TcpSrc(1)]),
+            check(vec![OxmField::EthType(0x86dd), OxmField::IpProto(6)]),
+            Ok(())
+        );
+        assert_eq!(
+            check(vec![
+                OxmField::EthType(0x0800),
+                OxmField::IpProto(17),
+                OxmField::TcpSrc(1)
+            ]),
             Err(ErrorKind::BadPrereq)
         );
         assert_eq!(
-            check(vec![OxmField::EthType(0x0800), OxmField::IpProto(6), OxmField::TcpSrc(1)]),
+            check(vec![
+                OxmField::EthType(0x0800),
+                OxmField::IpProto(6),
+                OxmField::TcpSrc(1)
+            ]),
             Ok(())
         );
         assert_eq!(check(vec![OxmField::VlanPcp(3)]), Err(ErrorKind::BadPrereq));
         assert_eq!(
-            check(vec![OxmField::VlanVid { value: 0, mask: None }, OxmField::VlanPcp(3)]),
+            check(vec![
+                OxmField::VlanVid {
+                    value: 0,
+                    mask: None
+                },
+                OxmField::VlanPcp(3)
+            ]),
             Err(ErrorKind::BadPrereq)
         );
         assert_eq!(
-            check(vec![OxmField::VlanVid { value: 0x1000, mask: Some(0x1000) }, OxmField::VlanPcp(3)]),
+            check(vec![
+                OxmField::VlanVid {
+                    value: 0x1000,
+                    mask: Some(0x1000)
+                },
+                OxmField::VlanPcp(3)
+            ]),
             Ok(())
         );
         assert_eq!(
-            check(vec![OxmField::EthType(0x86dd), OxmField::IpProto(58), OxmField::Icmpv6Type(135)]),
+            check(vec![
+                OxmField::EthType(0x86dd),
+                OxmField::IpProto(58),
+                OxmField::Icmpv6Type(135)
+            ]),
             Ok(())
         );
         assert_eq!(
-            check(vec![OxmField::EthType(0x0800), OxmField::IpProto(58), OxmField::Icmpv6Type(135)]),
+            check(vec![
+                OxmField::EthType(0x0800),
+                OxmField::IpProto(58),
+                OxmField::Icmpv6Type(135)
+            ]),
             Err(ErrorKind::BadPrereq)
         );
         assert_eq!(
@@ -1219,15 +1361,24 @@ pub(crate) mod tests {
             ]),
             Err(ErrorKind::BadPrereq)
         );
-        assert_eq!(check(vec![OxmField::InPhyPort(1)]), Err(ErrorKind::BadPrereq));
-        assert_eq!(check(vec![OxmField::EthType(0x8847), OxmField::MplsBos(1)]), Ok(()));
+        assert_eq!(
+            check(vec![OxmField::InPhyPort(1)]),
+            Err(ErrorKind::BadPrereq)
+        );
+        assert_eq!(
+            check(vec![OxmField::EthType(0x8847), OxmField::MplsBos(1)]),
+            Ok(())
+        );
         assert_eq!(
             check(vec![OxmField::EthType(0x0800), OxmField::EthType(0x0800)]),
             Err(ErrorKind::DupField)
         );
         assert_eq!(check(vec![OxmField::VlanPcp(9)]), Err(ErrorKind::BadValue));
         assert_eq!(
-            check(vec![OxmField::EthDst { value: [1; 6], mask: Some([0xff, 0, 0, 0, 0, 0]) }]),
+            check(vec![OxmField::EthDst {
+                value: [1; 6],
+                mask: Some([0xff, 0, 0, 0, 0, 0])
+            }]),
             Err(ErrorKind::BadWildcards)
         );
         let unknown = OxmField::decode_list(&[0x80, 0, 40 << 1, 1, 0]).unwrap();
@@ -1246,12 +1397,18 @@ pub(crate) mod tests {
             ("of13/4-46-ofp_flow_mod.packet", 48, Version::V1_3),
             ("of13/4-60-ofp_flow_mod.packet", 48, Version::V1_3),
             ("of13/libofproto-OFP13-flow_mod.packet", 48, Version::V1_3),
-            ("of13/libofproto-OFP13-flow_mod_match_conj.packet", 48, Version::V1_3),
+            (
+                "of13/libofproto-OFP13-flow_mod_match_conj.packet",
+                48,
+                Version::V1_3,
+            ),
             ("of14/5-2-ofp_flow_mod.packet", 48, Version::V1_4),
             ("of14/5-3-ofp_flow_mod.packet", 48, Version::V1_4),
         ];
         for (name, offset, version) in cases {
-            let Some(msg) = osken_packet(name) else { continue };
+            let Some(msg) = osken_packet(name) else {
+                continue;
+            };
             let input = &msg[offset..];
             let (m, rest) = Match::decode(version, input).unwrap_or_else(|e| panic!("{name}: {e}"));
             let used = input.len() - rest.len();

@@ -73,11 +73,14 @@ impl Bucket {
     /// Decodes a bucket list: exactly the slice given.
     pub fn decode_list(version: Version, bytes: &[u8]) -> Result<Vec<Bucket>, DecodeError> {
         if version == Version::V1_0 {
-            return Err(DecodeError::new(ErrorKind::BadType, "groups in OpenFlow 1.0"));
+            return Err(DecodeError::new(
+                ErrorKind::BadType,
+                "groups in OpenFlow 1.0",
+            ));
         }
         let mut buckets = Vec::new();
         wire::for_each_tlv(bytes, 0, BUCKET_HEADER_LEN, bucket_err(), |b| {
-            if b.len() % 8 != 0 {
+            if !b.len().is_multiple_of(8) {
                 return Err(bucket_err());
             }
             let be32 = |o: usize| u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
@@ -93,7 +96,11 @@ impl Bucket {
     }
 
     /// Appends a bucket list for `version`.
-    pub fn encode_list(list: &[Bucket], version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode_list(
+        list: &[Bucket],
+        version: Version,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         if version == Version::V1_0 {
             return Err(EncodeError::unsupported(version, "group buckets"));
         }
@@ -112,7 +119,10 @@ impl Bucket {
             }
             if !wire::patch_len16(out, start, 0) {
                 out.truncate(list_start);
-                return Err(EncodeError::unsupported(version, "bucket longer than 65535 bytes"));
+                return Err(EncodeError::unsupported(
+                    version,
+                    "bucket longer than 65535 bytes",
+                ));
             }
         }
         Ok(())
@@ -138,14 +148,18 @@ pub mod strategies {
 
     /// Any bucket for `version` (1.1+).
     pub fn arb_bucket(version: Version) -> impl Strategy<Value = Bucket> {
-        (any::<u16>(), any::<u32>(), any::<u32>(), arb_actions(version)).prop_map(
-            |(weight, watch_port, watch_group, actions)| Bucket {
+        (
+            any::<u16>(),
+            any::<u32>(),
+            any::<u32>(),
+            arb_actions(version),
+        )
+            .prop_map(|(weight, watch_port, watch_group, actions)| Bucket {
                 weight,
                 watch_port,
                 watch_group,
                 actions,
-            },
-        )
+            })
     }
 
     /// A bucket list for `version` (1.1+).
@@ -176,9 +190,17 @@ mod tests {
                 weight: 1,
                 watch_port: 1,
                 watch_group: 1,
-                actions: vec![Action::Output { port: 2, max_len: 0xffff }],
+                actions: vec![Action::Output {
+                    port: 2,
+                    max_len: 0xffff,
+                }],
             },
-            Bucket { weight: 0, watch_port: OFPP_ANY, watch_group: OFPG_ANY, actions: vec![] },
+            Bucket {
+                weight: 0,
+                watch_port: OFPP_ANY,
+                watch_group: OFPG_ANY,
+                actions: vec![],
+            },
         ];
         let bytes = enc(&list, Version::V1_3);
         assert_eq!(
@@ -195,10 +217,18 @@ mod tests {
 
     #[test]
     fn group_types() {
-        for t in [GroupType::All, GroupType::Select, GroupType::Indirect, GroupType::FastFailover] {
+        for t in [
+            GroupType::All,
+            GroupType::Select,
+            GroupType::Indirect,
+            GroupType::FastFailover,
+        ] {
             assert_eq!(GroupType::from_wire(t.wire()), Ok(t));
         }
-        assert_eq!(GroupType::from_wire(4).unwrap_err().kind, ErrorKind::BadGroupType);
+        assert_eq!(
+            GroupType::from_wire(4).unwrap_err().kind,
+            ErrorKind::BadGroupType
+        );
     }
 
     #[test]
@@ -225,8 +255,11 @@ mod tests {
             ("of14/5-21-ofp_group_mod.packet", 16, Version::V1_4),
             ("of13/4-34-ofp_group_desc_reply.packet", 24, Version::V1_3),
         ] {
-            let Some(msg) = osken_packet(name) else { continue };
-            let list = Bucket::decode_list(version, &msg[offset..]).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let Some(msg) = osken_packet(name) else {
+                continue;
+            };
+            let list = Bucket::decode_list(version, &msg[offset..])
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!list.is_empty());
             assert_eq!(enc(&list, version), &msg[offset..], "{name}");
         }

@@ -68,12 +68,13 @@ impl Instruction {
         let (rest, itype) = wire::u16(input, "instruction type").map_err(|_| len_err())?;
         let (rest, len) = wire::u16(rest, "instruction length").map_err(|_| len_err())?;
         let len = usize::from(len);
-        if len % 8 != 0 {
+        if !len.is_multiple_of(8) {
             return Err(len_err());
         }
         let (rest, body) = wire::sub(rest, len, 4, len_err())?;
         let u32_at = |b: &[u8], o: usize| u32::from_be_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
-        let u64_at = |b: &[u8], o: usize| (u64::from(u32_at(b, o)) << 32) | u64::from(u32_at(b, o + 4));
+        let u64_at =
+            |b: &[u8], o: usize| (u64::from(u32_at(b, o)) << 32) | u64::from(u32_at(b, o + 4));
         let inst = match itype {
             OFPIT_GOTO_TABLE => Instruction::GotoTable(fixed(body, 4)?[0]),
             OFPIT_WRITE_METADATA => {
@@ -98,7 +99,9 @@ impl Instruction {
                 fixed(body, 4)?;
                 Instruction::ClearActions
             }
-            OFPIT_METER if version >= Version::V1_3 => Instruction::Meter(u32_at(fixed(body, 4)?, 0)),
+            OFPIT_METER if version >= Version::V1_3 => {
+                Instruction::Meter(u32_at(fixed(body, 4)?, 0))
+            }
             OFPIT_EXPERIMENTER => {
                 if body.len() < 4 {
                     return Err(len_err());
@@ -131,7 +134,11 @@ impl Instruction {
     }
 
     /// Appends an instruction list for `version`.
-    pub fn encode_list(list: &[Instruction], version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode_list(
+        list: &[Instruction],
+        version: Version,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         let start = out.len();
         for i in list {
             if let Err(e) = i.encode(version, out) {
@@ -176,7 +183,10 @@ impl Instruction {
                 }
                 if !wire::patch_len16(out, start, 2) {
                     out.truncate(start);
-                    return Err(EncodeError::unsupported(version, "action list longer than 65535 bytes"));
+                    return Err(EncodeError::unsupported(
+                        version,
+                        "action list longer than 65535 bytes",
+                    ));
                 }
             }
             Instruction::ClearActions => {
@@ -194,14 +204,17 @@ impl Instruction {
             }
             Instruction::Experimenter { experimenter, data } => {
                 let len = 8 + data.len();
-                if len % 8 != 0 {
+                if !len.is_multiple_of(8) {
                     return Err(EncodeError::unsupported(
                         version,
                         "experimenter instruction whose length is not a multiple of 8",
                     ));
                 }
                 let Ok(len) = u16::try_from(len) else {
-                    return Err(EncodeError::unsupported(version, "experimenter instruction longer than 65535 bytes"));
+                    return Err(EncodeError::unsupported(
+                        version,
+                        "experimenter instruction longer than 65535 bytes",
+                    ));
                 };
                 wire::put_u16(out, OFPIT_EXPERIMENTER);
                 wire::put_u16(out, len);
@@ -224,16 +237,19 @@ pub mod strategies {
     pub fn arb_instruction(version: Version) -> BoxedStrategy<Instruction> {
         let base = prop_oneof![
             any::<u8>().prop_map(Instruction::GotoTable),
-            (any::<u64>(), any::<u64>()).prop_map(|(metadata, mask)| Instruction::WriteMetadata { metadata, mask }),
+            (any::<u64>(), any::<u64>())
+                .prop_map(|(metadata, mask)| Instruction::WriteMetadata { metadata, mask }),
             arb_actions(version).prop_map(Instruction::WriteActions),
             arb_actions(version).prop_map(Instruction::ApplyActions),
             Just(Instruction::ClearActions),
-            (any::<u32>(), proptest::collection::vec(any::<u8>(), 0..3)).prop_map(|(experimenter, words)| {
-                Instruction::Experimenter {
-                    experimenter,
-                    data: words.iter().flat_map(|b| [*b; 8]).collect(),
+            (any::<u32>(), proptest::collection::vec(any::<u8>(), 0..3)).prop_map(
+                |(experimenter, words)| {
+                    Instruction::Experimenter {
+                        experimenter,
+                        data: words.iter().flat_map(|b| [*b; 8]).collect(),
+                    }
                 }
-            }),
+            ),
         ];
         if version >= Version::V1_3 {
             prop_oneof![6 => base, 1 => any::<u32>().prop_map(Instruction::Meter)].boxed()
@@ -267,8 +283,14 @@ mod tests {
     fn hand_checked() {
         let list = vec![
             Instruction::Meter(1),
-            Instruction::ApplyActions(vec![Action::Output { port: 2, max_len: 0 }]),
-            Instruction::WriteMetadata { metadata: 0x10, mask: 0xff },
+            Instruction::ApplyActions(vec![Action::Output {
+                port: 2,
+                max_len: 0,
+            }]),
+            Instruction::WriteMetadata {
+                metadata: 0x10,
+                mask: 0xff,
+            },
             Instruction::ClearActions,
             Instruction::GotoTable(3),
         ];
@@ -284,10 +306,15 @@ mod tests {
             )
             .replace(' ', "")
         );
-        assert_eq!(Instruction::decode_list(Version::V1_3, &bytes).unwrap(), list);
+        assert_eq!(
+            Instruction::decode_list(Version::V1_3, &bytes).unwrap(),
+            list
+        );
         // Meter does not exist before 1.3.
         assert_eq!(
-            Instruction::decode_list(Version::V1_2, &bytes).unwrap_err().kind,
+            Instruction::decode_list(Version::V1_2, &bytes)
+                .unwrap_err()
+                .kind,
             ErrorKind::UnknownInstruction
         );
         assert!(Instruction::encode_list(&list, Version::V1_2, &mut Vec::new()).is_err());
@@ -297,11 +324,23 @@ mod tests {
     #[test]
     fn errors() {
         let kind = |b: &[u8]| Instruction::decode_list(Version::V1_3, b).unwrap_err().kind;
-        assert_eq!(kind(&[0, 1, 0, 0, 0, 0, 0, 0]), ErrorKind::BadInstructionLen);
-        assert_eq!(kind(&[0, 1, 0, 16, 0, 0, 0, 0]), ErrorKind::BadInstructionLen);
-        assert_eq!(kind(&[0, 1, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), ErrorKind::BadInstructionLen);
+        assert_eq!(
+            kind(&[0, 1, 0, 0, 0, 0, 0, 0]),
+            ErrorKind::BadInstructionLen
+        );
+        assert_eq!(
+            kind(&[0, 1, 0, 16, 0, 0, 0, 0]),
+            ErrorKind::BadInstructionLen
+        );
+        assert_eq!(
+            kind(&[0, 1, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            ErrorKind::BadInstructionLen
+        );
         assert_eq!(kind(&[0, 1, 0]), ErrorKind::BadInstructionLen);
-        assert_eq!(kind(&[0, 9, 0, 8, 0, 0, 0, 0]), ErrorKind::UnknownInstruction);
+        assert_eq!(
+            kind(&[0, 9, 0, 8, 0, 0, 0, 0]),
+            ErrorKind::UnknownInstruction
+        );
         // An apply-actions whose action is broken reports the action error.
         assert_eq!(
             kind(&[0, 4, 0, 16, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0, 0, 1]),
@@ -319,13 +358,19 @@ mod tests {
             ("of13/4-46-ofp_flow_mod.packet", Version::V1_3),
             ("of13/4-60-ofp_flow_mod.packet", Version::V1_3),
             ("of13/libofproto-OFP13-flow_mod.packet", Version::V1_3),
-            ("of13/libofproto-OFP13-flow_mod_conjunction.packet", Version::V1_3),
+            (
+                "of13/libofproto-OFP13-flow_mod_conjunction.packet",
+                Version::V1_3,
+            ),
             ("of14/5-2-ofp_flow_mod.packet", Version::V1_4),
             ("of14/5-3-ofp_flow_mod.packet", Version::V1_4),
         ] {
-            let Some(msg) = osken_packet(name) else { continue };
+            let Some(msg) = osken_packet(name) else {
+                continue;
+            };
             let (_, rest) = Match::decode(version, &msg[48..]).unwrap();
-            let list = Instruction::decode_list(version, rest).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let list =
+                Instruction::decode_list(version, rest).unwrap_or_else(|e| panic!("{name}: {e}"));
             // 4-60 is a flow-mod with a large match and no instructions.
             assert_eq!(list.is_empty(), name.contains("4-60"), "{name}");
             assert_eq!(enc(&list, version), rest, "{name}");

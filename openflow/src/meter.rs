@@ -130,8 +130,12 @@ impl MeterBand {
             wire::put_u32(out, band.burst_size());
             match band {
                 MeterBand::Drop { .. } => wire::put_zeros(out, 4),
-                MeterBand::DscpRemark { prec_level, .. } => out.extend_from_slice(&[*prec_level, 0, 0, 0]),
-                MeterBand::Experimenter { experimenter, data, .. } => {
+                MeterBand::DscpRemark { prec_level, .. } => {
+                    out.extend_from_slice(&[*prec_level, 0, 0, 0])
+                }
+                MeterBand::Experimenter {
+                    experimenter, data, ..
+                } => {
                     wire::put_u32(out, *experimenter);
                     out.extend_from_slice(data);
                 }
@@ -151,12 +155,29 @@ pub mod strategies {
     /// Any meter band.
     pub fn arb_meter_band() -> impl Strategy<Value = MeterBand> {
         prop_oneof![
-            (any::<u32>(), any::<u32>()).prop_map(|(rate, burst_size)| MeterBand::Drop { rate, burst_size }),
-            (any::<u32>(), any::<u32>(), any::<u8>())
-                .prop_map(|(rate, burst_size, prec_level)| MeterBand::DscpRemark { rate, burst_size, prec_level }),
-            (any::<u32>(), any::<u32>(), any::<u32>(), proptest::collection::vec(any::<u8>(), 0..12)).prop_map(
-                |(rate, burst_size, experimenter, data)| MeterBand::Experimenter { rate, burst_size, experimenter, data }
-            ),
+            (any::<u32>(), any::<u32>())
+                .prop_map(|(rate, burst_size)| MeterBand::Drop { rate, burst_size }),
+            (any::<u32>(), any::<u32>(), any::<u8>()).prop_map(|(rate, burst_size, prec_level)| {
+                MeterBand::DscpRemark {
+                    rate,
+                    burst_size,
+                    prec_level,
+                }
+            }),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                any::<u32>(),
+                proptest::collection::vec(any::<u8>(), 0..12)
+            )
+                .prop_map(|(rate, burst_size, experimenter, data)| {
+                    MeterBand::Experimenter {
+                        rate,
+                        burst_size,
+                        experimenter,
+                        data,
+                    }
+                }),
         ]
     }
 
@@ -183,9 +204,21 @@ mod tests {
     #[test]
     fn hand_checked() {
         let list = vec![
-            MeterBand::Drop { rate: 1000, burst_size: 10 },
-            MeterBand::DscpRemark { rate: 1000, burst_size: 10, prec_level: 1 },
-            MeterBand::Experimenter { rate: 1000, burst_size: 10, experimenter: 999, data: vec![] },
+            MeterBand::Drop {
+                rate: 1000,
+                burst_size: 10,
+            },
+            MeterBand::DscpRemark {
+                rate: 1000,
+                burst_size: 10,
+                prec_level: 1,
+            },
+            MeterBand::Experimenter {
+                rate: 1000,
+                burst_size: 10,
+                experimenter: 999,
+                data: vec![],
+            },
         ];
         let bytes = enc(&list);
         assert_eq!(
@@ -206,7 +239,10 @@ mod tests {
         let kind = |b: &[u8]| MeterBand::decode_list(b).unwrap_err().kind;
         assert_eq!(kind(&[0; 16]), ErrorKind::BadMeterBand);
         assert_eq!(kind(&[0, 1, 0, 8, 0, 0, 0, 0]), ErrorKind::BadMeterBand);
-        assert_eq!(kind(&[0, 3, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), ErrorKind::BadMeterBand);
+        assert_eq!(
+            kind(&[0, 3, 0, 16, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+            ErrorKind::BadMeterBand
+        );
         let mut b = vec![0u8; 24];
         b[1] = 1;
         b[3] = 24;
@@ -222,8 +258,11 @@ mod tests {
             ("of14/5-43-ofp_meter_mod.packet", 16),
             ("of13/libofproto-OFP13-meter_mod.packet", 16),
         ] {
-            let Some(msg) = osken_packet(name) else { continue };
-            let list = MeterBand::decode_list(&msg[offset..]).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let Some(msg) = osken_packet(name) else {
+                continue;
+            };
+            let list =
+                MeterBand::decode_list(&msg[offset..]).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!list.is_empty());
             assert_eq!(enc(&list), &msg[offset..], "{name}");
         }

@@ -414,8 +414,7 @@ impl OxmField {
     /// Decodes one OXM TLV at the start of `input`; returns it and the rest.
     pub fn decode(input: &[u8]) -> Result<(OxmField, &[u8]), DecodeError> {
         let len_err = DecodeError::new(ErrorKind::BadMatchLen, "oxm length");
-        let (rest, header) = wire::u32(input, "oxm header")
-            .map_err(|_| len_err)?;
+        let (rest, header) = wire::u32(input, "oxm header").map_err(|_| len_err)?;
         let id = OxmId::from_header(header);
         let (rest, payload) = wire::sub(rest, usize::from(id.length), 0, len_err)?;
         let field = match id.class {
@@ -448,7 +447,12 @@ impl OxmField {
     /// Appends this entry (header and payload). Fails only for an
     /// [`OxmField::Other`] whose payload does not fit the 8-bit length.
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), &'static str> {
-        if let OxmField::Other { payload, experimenter, .. } = self {
+        if let OxmField::Other {
+            payload,
+            experimenter,
+            ..
+        } = self
+        {
             if payload.len() + if experimenter.is_some() { 4 } else { 0 } > usize::from(u8::MAX) {
                 return Err("oxm payload longer than 255 bytes");
             }
@@ -633,15 +637,20 @@ pub mod strategies {
 
     /// Any OXM id.
     pub fn arb_oxm_id() -> impl Strategy<Value = OxmId> {
-        (any::<u16>(), 0u8..128, any::<bool>(), any::<u8>(), any::<u32>()).prop_map(
-            |(class, field, hasmask, length, exp)| OxmId {
+        (
+            any::<u16>(),
+            0u8..128,
+            any::<bool>(),
+            any::<u8>(),
+            any::<u32>(),
+        )
+            .prop_map(|(class, field, hasmask, length, exp)| OxmId {
                 class,
                 field,
                 hasmask,
                 length,
                 experimenter: (class == OFPXMC_EXPERIMENTER).then_some(exp),
-            },
-        )
+            })
     }
 }
 
@@ -725,12 +734,16 @@ mod tests {
             ErrorKind::BadMatchLen
         );
         assert_eq!(
-            OxmField::decode_list(&[0x80, 0, 0, 4, 0, 0]).unwrap_err().kind,
+            OxmField::decode_list(&[0x80, 0, 0, 4, 0, 0])
+                .unwrap_err()
+                .kind,
             ErrorKind::BadMatchLen
         );
         // in_port with length 2.
         assert_eq!(
-            OxmField::decode_list(&[0x80, 0, 0, 2, 0, 0]).unwrap_err().kind,
+            OxmField::decode_list(&[0x80, 0, 0, 2, 0, 0])
+                .unwrap_err()
+                .kind,
             ErrorKind::BadMatchLen
         );
         // in_port with hasmask.
@@ -749,7 +762,9 @@ mod tests {
         );
         // Experimenter class shorter than its experimenter id.
         assert_eq!(
-            OxmField::decode_list(&[0xff, 0xff, 0, 2, 0, 0]).unwrap_err().kind,
+            OxmField::decode_list(&[0xff, 0xff, 0, 2, 0, 0])
+                .unwrap_err()
+                .kind,
             ErrorKind::BadMatchLen
         );
     }
@@ -784,7 +799,14 @@ mod tests {
         assert_eq!(&out[1..], &bytes[..]);
         assert!(OxmId::decode_list(&bytes[..6]).is_err());
         assert!(OxmId::decode_list(&bytes[..14]).is_err());
-        assert_eq!(OxmField::EthDst { value: [0; 6], mask: Some([0; 6]) }.id(), ids[1]);
+        assert_eq!(
+            OxmField::EthDst {
+                value: [0; 6],
+                mask: Some([0; 6])
+            }
+            .id(),
+            ids[1]
+        );
     }
 
     #[test]

@@ -261,7 +261,8 @@ impl PortDesc {
         };
         match version {
             Version::V1_0 => {
-                let (rest, b) = wire::take(input, OFP10_PHY_PORT_LEN, "1.0 port").map_err(|_| port_len_err())?;
+                let (rest, b) = wire::take(input, OFP10_PHY_PORT_LEN, "1.0 port")
+                    .map_err(|_| port_len_err())?;
                 let f = |o| features_from_v10(be32(b, o));
                 let desc = PortDesc {
                     port_no: port_from_v10(u16::from_be_bytes([b[0], b[1]])),
@@ -281,7 +282,8 @@ impl PortDesc {
                 Ok((desc, rest))
             }
             Version::V1_1 | Version::V1_2 | Version::V1_3 => {
-                let (rest, b) = wire::take(input, OFP11_PORT_LEN, "port").map_err(|_| port_len_err())?;
+                let (rest, b) =
+                    wire::take(input, OFP11_PORT_LEN, "port").map_err(|_| port_len_err())?;
                 let desc = PortDesc {
                     port_no: be32(b, 0),
                     hw_addr: arr6(b, 8),
@@ -310,54 +312,62 @@ impl PortDesc {
                 let (b, rest) = input.split_at(len);
                 let mut properties = Vec::new();
                 let prop_err = DecodeError::new(ErrorKind::BadPropertyLen, "port property");
-                wire::for_each_prop(&b[OFP14_PORT_HEADER_LEN..], prop_err, false, |ptype, body| {
-                    let prop = match ptype {
-                        OFPPDPT_ETHERNET => {
-                            if body.len() != 28 {
-                                return Err(prop_err);
+                wire::for_each_prop(
+                    &b[OFP14_PORT_HEADER_LEN..],
+                    prop_err,
+                    false,
+                    |ptype, body| {
+                        let prop = match ptype {
+                            OFPPDPT_ETHERNET => {
+                                if body.len() != 28 {
+                                    return Err(prop_err);
+                                }
+                                PortProp::Ethernet(PortEthernet {
+                                    curr: be32(body, 4),
+                                    advertised: be32(body, 8),
+                                    supported: be32(body, 12),
+                                    peer: be32(body, 16),
+                                    curr_speed: be32(body, 20),
+                                    max_speed: be32(body, 24),
+                                })
                             }
-                            PortProp::Ethernet(PortEthernet {
-                                curr: be32(body, 4),
-                                advertised: be32(body, 8),
-                                supported: be32(body, 12),
-                                peer: be32(body, 16),
-                                curr_speed: be32(body, 20),
-                                max_speed: be32(body, 24),
-                            })
-                        }
-                        OFPPDPT_OPTICAL => {
-                            if body.len() != 36 {
-                                return Err(prop_err);
+                            OFPPDPT_OPTICAL => {
+                                if body.len() != 36 {
+                                    return Err(prop_err);
+                                }
+                                PortProp::Optical(PortOptical {
+                                    supported: be32(body, 4),
+                                    tx_min_freq_lmda: be32(body, 8),
+                                    tx_max_freq_lmda: be32(body, 12),
+                                    tx_grid_freq_lmda: be32(body, 16),
+                                    rx_min_freq_lmda: be32(body, 20),
+                                    rx_max_freq_lmda: be32(body, 24),
+                                    rx_grid_freq_lmda: be32(body, 28),
+                                    tx_pwr_min: u16::from_be_bytes([body[32], body[33]]),
+                                    tx_pwr_max: u16::from_be_bytes([body[34], body[35]]),
+                                })
                             }
-                            PortProp::Optical(PortOptical {
-                                supported: be32(body, 4),
-                                tx_min_freq_lmda: be32(body, 8),
-                                tx_max_freq_lmda: be32(body, 12),
-                                tx_grid_freq_lmda: be32(body, 16),
-                                rx_min_freq_lmda: be32(body, 20),
-                                rx_max_freq_lmda: be32(body, 24),
-                                rx_grid_freq_lmda: be32(body, 28),
-                                tx_pwr_min: u16::from_be_bytes([body[32], body[33]]),
-                                tx_pwr_max: u16::from_be_bytes([body[34], body[35]]),
-                            })
-                        }
-                        OFPPDPT_EXPERIMENTER => {
-                            if body.len() < 8 {
-                                return Err(prop_err);
+                            OFPPDPT_EXPERIMENTER => {
+                                if body.len() < 8 {
+                                    return Err(prop_err);
+                                }
+                                PortProp::Experimenter {
+                                    experimenter: be32(body, 0),
+                                    exp_type: be32(body, 4),
+                                    data: body[8..].to_vec(),
+                                }
                             }
-                            PortProp::Experimenter {
-                                experimenter: be32(body, 0),
-                                exp_type: be32(body, 4),
-                                data: body[8..].to_vec(),
+                            _ => {
+                                return Err(DecodeError::new(
+                                    ErrorKind::BadPropertyType,
+                                    "port property type",
+                                ))
                             }
-                        }
-                        _ => {
-                            return Err(DecodeError::new(ErrorKind::BadPropertyType, "port property type"))
-                        }
-                    };
-                    properties.push(prop);
-                    Ok(())
-                })?;
+                        };
+                        properties.push(prop);
+                        Ok(())
+                    },
+                )?;
                 let desc = PortDesc {
                     port_no: be32(b, 0),
                     hw_addr: arr6(b, 8),
@@ -384,7 +394,11 @@ impl PortDesc {
     }
 
     /// Appends a list of port descriptions.
-    pub fn encode_list(ports: &[PortDesc], version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode_list(
+        ports: &[PortDesc],
+        version: Version,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         let start = out.len();
         for p in ports {
             if let Err(e) = p.encode(version, out) {
@@ -402,11 +416,19 @@ impl PortDesc {
             match p {
                 PortProp::Ethernet(e) if eth.is_none() => eth = Some(*e),
                 PortProp::Ethernet(_) => {
-                    return Err(EncodeError::unsupported(version, "more than one Ethernet port property"))
+                    return Err(EncodeError::unsupported(
+                        version,
+                        "more than one Ethernet port property",
+                    ))
                 }
-                PortProp::Optical(_) => return Err(EncodeError::unsupported(version, "optical port property")),
+                PortProp::Optical(_) => {
+                    return Err(EncodeError::unsupported(version, "optical port property"))
+                }
                 PortProp::Experimenter { .. } => {
-                    return Err(EncodeError::unsupported(version, "experimenter port property"))
+                    return Err(EncodeError::unsupported(
+                        version,
+                        "experimenter port property",
+                    ))
                 }
             }
         }
@@ -418,8 +440,10 @@ impl PortDesc {
         match version {
             Version::V1_0 => {
                 let eth = self.fixed_ethernet(version)?;
-                let port = port_to_v10(self.port_no)
-                    .ok_or(EncodeError::unsupported(version, "port number above 0xff00"))?;
+                let port = port_to_v10(self.port_no).ok_or(EncodeError::unsupported(
+                    version,
+                    "port number above 0xff00",
+                ))?;
                 wire::put_u16(out, port);
                 out.extend_from_slice(&self.hw_addr);
                 out.extend_from_slice(&self.name);
@@ -464,7 +488,14 @@ impl PortDesc {
                     ok &= match p {
                         PortProp::Ethernet(e) => wire::put_prop(out, OFPPDPT_ETHERNET, |o| {
                             wire::put_zeros(o, 4);
-                            for v in [e.curr, e.advertised, e.supported, e.peer, e.curr_speed, e.max_speed] {
+                            for v in [
+                                e.curr,
+                                e.advertised,
+                                e.supported,
+                                e.peer,
+                                e.curr_speed,
+                                e.max_speed,
+                            ] {
                                 wire::put_u32(o, v);
                             }
                         }),
@@ -484,18 +515,23 @@ impl PortDesc {
                             wire::put_u16(o, op.tx_pwr_min);
                             wire::put_u16(o, op.tx_pwr_max);
                         }),
-                        PortProp::Experimenter { experimenter, exp_type, data } => {
-                            wire::put_prop(out, OFPPDPT_EXPERIMENTER, |o| {
-                                wire::put_u32(o, *experimenter);
-                                wire::put_u32(o, *exp_type);
-                                o.extend_from_slice(data);
-                            })
-                        }
+                        PortProp::Experimenter {
+                            experimenter,
+                            exp_type,
+                            data,
+                        } => wire::put_prop(out, OFPPDPT_EXPERIMENTER, |o| {
+                            wire::put_u32(o, *experimenter);
+                            wire::put_u32(o, *exp_type);
+                            o.extend_from_slice(data);
+                        }),
                     };
                 }
                 if !ok || !wire::patch_len16(out, start, 4) {
                     out.truncate(start);
-                    return Err(EncodeError::unsupported(version, "port description longer than 65535 bytes"));
+                    return Err(EncodeError::unsupported(
+                        version,
+                        "port description longer than 65535 bytes",
+                    ));
                 }
             }
         }
@@ -516,59 +552,93 @@ pub mod strategies {
         } else {
             any::<u32>().boxed()
         };
-        (feat.clone(), feat.clone(), feat.clone(), feat, any::<u32>(), any::<u32>()).prop_map(
-            move |(curr, advertised, supported, peer, cs, ms)| PortEthernet {
-                curr,
-                advertised,
-                supported,
-                peer,
-                curr_speed: if v10 { 0 } else { cs },
-                max_speed: if v10 { 0 } else { ms },
-            },
+        (
+            feat.clone(),
+            feat.clone(),
+            feat.clone(),
+            feat,
+            any::<u32>(),
+            any::<u32>(),
         )
+            .prop_map(
+                move |(curr, advertised, supported, peer, cs, ms)| PortEthernet {
+                    curr,
+                    advertised,
+                    supported,
+                    peer,
+                    curr_speed: if v10 { 0 } else { cs },
+                    max_speed: if v10 { 0 } else { ms },
+                },
+            )
     }
 
     fn arb_prop14() -> impl Strategy<Value = PortProp> {
         prop_oneof![
             arb_ethernet(false).prop_map(PortProp::Ethernet),
-            (any::<[u32; 7]>(), any::<u16>(), any::<u16>()).prop_map(|(w, a, b)| PortProp::Optical(PortOptical {
-                supported: w[0],
-                tx_min_freq_lmda: w[1],
-                tx_max_freq_lmda: w[2],
-                tx_grid_freq_lmda: w[3],
-                rx_min_freq_lmda: w[4],
-                rx_max_freq_lmda: w[5],
-                rx_grid_freq_lmda: w[6],
-                tx_pwr_min: a,
-                tx_pwr_max: b,
-            })),
-            (any::<u32>(), any::<u32>(), proptest::collection::vec(any::<u8>(), 0..12)).prop_map(
-                |(experimenter, exp_type, data)| PortProp::Experimenter { experimenter, exp_type, data }
+            (any::<[u32; 7]>(), any::<u16>(), any::<u16>()).prop_map(
+                |(w, a, b)| PortProp::Optical(PortOptical {
+                    supported: w[0],
+                    tx_min_freq_lmda: w[1],
+                    tx_max_freq_lmda: w[2],
+                    tx_grid_freq_lmda: w[3],
+                    rx_min_freq_lmda: w[4],
+                    rx_max_freq_lmda: w[5],
+                    rx_grid_freq_lmda: w[6],
+                    tx_pwr_min: a,
+                    tx_pwr_max: b,
+                })
             ),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                proptest::collection::vec(any::<u8>(), 0..12)
+            )
+                .prop_map(|(experimenter, exp_type, data)| PortProp::Experimenter {
+                    experimenter,
+                    exp_type,
+                    data
+                }),
         ]
     }
 
     /// Any port description `version` can express, in the form its decoder gives.
     pub fn arb_port_desc(version: Version) -> BoxedStrategy<PortDesc> {
         let port_no = if version == Version::V1_0 {
-            prop_oneof![0u32..0xff00, (0xff00u32..=0xffff).prop_map(|p| p | 0xffff_0000)].boxed()
+            prop_oneof![
+                0u32..0xff00,
+                (0xff00u32..=0xffff).prop_map(|p| p | 0xffff_0000)
+            ]
+            .boxed()
         } else {
             any::<u32>().boxed()
         };
         let props = match version {
             Version::V1_4 => proptest::collection::vec(arb_prop14(), 0..4).boxed(),
-            Version::V1_0 => arb_ethernet(true).prop_map(|e| vec![PortProp::Ethernet(e)]).boxed(),
-            _ => arb_ethernet(false).prop_map(|e| vec![PortProp::Ethernet(e)]).boxed(),
+            Version::V1_0 => arb_ethernet(true)
+                .prop_map(|e| vec![PortProp::Ethernet(e)])
+                .boxed(),
+            _ => arb_ethernet(false)
+                .prop_map(|e| vec![PortProp::Ethernet(e)])
+                .boxed(),
         };
-        (port_no, any::<[u8; 6]>(), any::<[u8; 16]>(), any::<u32>(), any::<u32>(), props)
-            .prop_map(|(port_no, hw_addr, name, config, state, properties)| PortDesc {
-                port_no,
-                hw_addr,
-                name,
-                config,
-                state,
-                properties,
-            })
+        (
+            port_no,
+            any::<[u8; 6]>(),
+            any::<[u8; 16]>(),
+            any::<u32>(),
+            any::<u32>(),
+            props,
+        )
+            .prop_map(
+                |(port_no, hw_addr, name, config, state, properties)| PortDesc {
+                    port_no,
+                    hw_addr,
+                    name,
+                    config,
+                    state,
+                    properties,
+                },
+            )
             .boxed()
     }
 }
@@ -605,8 +675,14 @@ mod tests {
     #[test]
     fn feature_bits() {
         // 1.0 COPPER (1<<7) and AUTONEG (1<<9) are 1<<11 and 1<<13 in 1.1+.
-        assert_eq!(features_from_v10((1 << 7) | (1 << 9) | 1), ofppf::COPPER | ofppf::AUTONEG | ofppf::F_10MB_HD);
-        assert_eq!(features_to_v10(ofppf::PAUSE_ASYM | ofppf::F_10GB_FD), (1 << 11) | (1 << 6));
+        assert_eq!(
+            features_from_v10((1 << 7) | (1 << 9) | 1),
+            ofppf::COPPER | ofppf::AUTONEG | ofppf::F_10MB_HD
+        );
+        assert_eq!(
+            features_to_v10(ofppf::PAUSE_ASYM | ofppf::F_10GB_FD),
+            (1 << 11) | (1 << 6)
+        );
         assert_eq!(features_to_v10(ofppf::F_40GB_FD), 0);
     }
 
@@ -637,7 +713,10 @@ mod tests {
                 "0098968000989680"
             )
         );
-        assert_eq!(PortDesc::decode(Version::V1_3, &bytes).unwrap(), (p.clone(), &[][..]));
+        assert_eq!(
+            PortDesc::decode(Version::V1_3, &bytes).unwrap(),
+            (p.clone(), &[][..])
+        );
         assert_eq!(p.name(), "eth0");
         let v10 = enc(&p, Version::V1_0);
         assert_eq!(v10.len(), 48);
@@ -651,8 +730,14 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert_eq!(PortDesc::decode(Version::V1_3, &[0; 63]).unwrap_err().kind, ErrorKind::BadLen);
-        assert_eq!(PortDesc::decode(Version::V1_0, &[0; 47]).unwrap_err().kind, ErrorKind::BadLen);
+        assert_eq!(
+            PortDesc::decode(Version::V1_3, &[0; 63]).unwrap_err().kind,
+            ErrorKind::BadLen
+        );
+        assert_eq!(
+            PortDesc::decode(Version::V1_0, &[0; 47]).unwrap_err().kind,
+            ErrorKind::BadLen
+        );
         let mut b = vec![0u8; 48];
         b[5] = 48;
         // A property header with length 0.
@@ -661,13 +746,19 @@ mod tests {
         assert!(PortDesc::decode(Version::V1_4, &b).is_err());
         // Port length shorter than its header.
         b[5] = 8;
-        assert_eq!(PortDesc::decode(Version::V1_4, &b).unwrap_err().kind, ErrorKind::BadLen);
+        assert_eq!(
+            PortDesc::decode(Version::V1_4, &b).unwrap_err().kind,
+            ErrorKind::BadLen
+        );
         // Unknown property type.
         let mut b = vec![0u8; 48];
         b[5] = 48;
         b[41] = 7;
         b[43] = 8;
-        assert_eq!(PortDesc::decode(Version::V1_4, &b).unwrap_err().kind, ErrorKind::BadPropertyType);
+        assert_eq!(
+            PortDesc::decode(Version::V1_4, &b).unwrap_err().kind,
+            ErrorKind::BadPropertyType
+        );
         let optical = PortDesc {
             port_no: 1,
             hw_addr: [0; 6],
@@ -689,8 +780,11 @@ mod tests {
             ("of13/4-54-ofp_port_desc_reply.packet", 16, Version::V1_3),
             ("of14/5-52-ofp_port_desc_reply.packet", 16, Version::V1_4),
         ] {
-            let Some(msg) = osken_packet(name) else { continue };
-            let ports = PortDesc::decode_list(version, &msg[offset..]).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let Some(msg) = osken_packet(name) else {
+                continue;
+            };
+            let ports = PortDesc::decode_list(version, &msg[offset..])
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!ports.is_empty());
             let mut out = Vec::new();
             PortDesc::encode_list(&ports, version, &mut out).unwrap();

@@ -58,7 +58,9 @@ fn decode_queue_props(version: Version, bytes: &[u8]) -> Result<Vec<QueueProp>, 
         let ptype = u16::from_be_bytes([p[0], p[1]]);
         let body = &p[8..];
         let prop = match ptype {
-            OFPQT_MIN_RATE | OFPQT_MAX_RATE if version >= Version::V1_2 || ptype == OFPQT_MIN_RATE => {
+            OFPQT_MIN_RATE | OFPQT_MAX_RATE
+                if version >= Version::V1_2 || ptype == OFPQT_MIN_RATE =>
+            {
                 if body.len() != 8 {
                     return Err(prop_err());
                 }
@@ -78,7 +80,12 @@ fn decode_queue_props(version: Version, bytes: &[u8]) -> Result<Vec<QueueProp>, 
                     data: body[8..].to_vec(),
                 }
             }
-            _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, "queue property type")),
+            _ => {
+                return Err(DecodeError::new(
+                    ErrorKind::BadPropertyType,
+                    "queue property type",
+                ))
+            }
         };
         props.push(prop);
         Ok(())
@@ -96,7 +103,11 @@ impl PacketQueue {
             let be32 = |o: usize| u32::from_be_bytes([q[o], q[o + 1], q[o + 2], q[o + 3]]);
             queues.push(PacketQueue {
                 queue_id: be32(0),
-                port: if version >= Version::V1_2 { be32(4) } else { OFPP_ANY },
+                port: if version >= Version::V1_2 {
+                    be32(4)
+                } else {
+                    OFPP_ANY
+                },
                 properties: decode_queue_props(version, &q[header_len..])?,
             });
             Ok(())
@@ -106,9 +117,16 @@ impl PacketQueue {
 
     /// Appends a list of queues for `version` (1.0–1.3; 1.4 describes queues
     /// with queue-desc multipart replies instead).
-    pub fn encode_list(list: &[PacketQueue], version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode_list(
+        list: &[PacketQueue],
+        version: Version,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         if version >= Version::V1_4 {
-            return Err(EncodeError::unsupported(version, "queue-get-config queue list"));
+            return Err(EncodeError::unsupported(
+                version,
+                "queue-get-config queue list",
+            ));
         }
         let list_start = out.len();
         let fail = |out: &mut Vec<u8>, what| {
@@ -133,9 +151,13 @@ impl PacketQueue {
                 let ptype = match p {
                     QueueProp::MinRate(_) => OFPQT_MIN_RATE,
                     QueueProp::MaxRate(_) if version >= Version::V1_2 => OFPQT_MAX_RATE,
-                    QueueProp::Experimenter { .. } if version >= Version::V1_2 => OFPQT_EXPERIMENTER,
+                    QueueProp::Experimenter { .. } if version >= Version::V1_2 => {
+                        OFPQT_EXPERIMENTER
+                    }
                     QueueProp::MaxRate(_) => return fail(out, "max-rate queue property"),
-                    QueueProp::Experimenter { .. } => return fail(out, "experimenter queue property"),
+                    QueueProp::Experimenter { .. } => {
+                        return fail(out, "experimenter queue property")
+                    }
                 };
                 wire::put_u16(out, ptype);
                 wire::put_u16(out, 0);
@@ -209,7 +231,12 @@ pub fn decode_queue_desc_props(bytes: &[u8]) -> Result<Vec<QueueDescProp>, Decod
                     data: body[8..].to_vec(),
                 }
             }
-            _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, "queue desc property type")),
+            _ => {
+                return Err(DecodeError::new(
+                    ErrorKind::BadPropertyType,
+                    "queue desc property type",
+                ))
+            }
         };
         props.push(prop);
         Ok(())
@@ -218,7 +245,10 @@ pub fn decode_queue_desc_props(bytes: &[u8]) -> Result<Vec<QueueDescProp>, Decod
 }
 
 /// Appends a 1.4 queue-description property list.
-pub fn encode_queue_desc_props(props: &[QueueDescProp], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+pub fn encode_queue_desc_props(
+    props: &[QueueDescProp],
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
     let start = out.len();
     for p in props {
         let ok = match p {
@@ -233,17 +263,22 @@ pub fn encode_queue_desc_props(props: &[QueueDescProp], out: &mut Vec<u8>) -> Re
                     wire::put_zeros(o, 2);
                 })
             }
-            QueueDescProp::Experimenter { experimenter, exp_type, data } => {
-                wire::put_prop(out, OFPQT_EXPERIMENTER, |o| {
-                    wire::put_u32(o, *experimenter);
-                    wire::put_u32(o, *exp_type);
-                    o.extend_from_slice(data);
-                })
-            }
+            QueueDescProp::Experimenter {
+                experimenter,
+                exp_type,
+                data,
+            } => wire::put_prop(out, OFPQT_EXPERIMENTER, |o| {
+                wire::put_u32(o, *experimenter);
+                wire::put_u32(o, *exp_type);
+                o.extend_from_slice(data);
+            }),
         };
         if !ok {
             out.truncate(start);
-            return Err(EncodeError::unsupported(Version::V1_4, "queue desc property longer than 65535 bytes"));
+            return Err(EncodeError::unsupported(
+                Version::V1_4,
+                "queue desc property longer than 65535 bytes",
+            ));
         }
     }
     Ok(())
@@ -260,8 +295,9 @@ pub mod strategies {
             prop_oneof![
                 any::<u16>().prop_map(QueueProp::MinRate),
                 any::<u16>().prop_map(QueueProp::MaxRate),
-                (any::<u32>(), proptest::collection::vec(any::<u8>(), 0..10))
-                    .prop_map(|(experimenter, data)| QueueProp::Experimenter { experimenter, data }),
+                (any::<u32>(), proptest::collection::vec(any::<u8>(), 0..10)).prop_map(
+                    |(experimenter, data)| QueueProp::Experimenter { experimenter, data }
+                ),
             ]
             .boxed()
         } else {
@@ -276,8 +312,16 @@ pub mod strategies {
         } else {
             Just(OFPP_ANY).boxed()
         };
-        (any::<u32>(), port, proptest::collection::vec(arb_queue_prop(version), 0..4))
-            .prop_map(|(queue_id, port, properties)| PacketQueue { queue_id, port, properties })
+        (
+            any::<u32>(),
+            port,
+            proptest::collection::vec(arb_queue_prop(version), 0..4),
+        )
+            .prop_map(|(queue_id, port, properties)| PacketQueue {
+                queue_id,
+                port,
+                properties,
+            })
     }
 
     /// Any 1.4 queue-description property.
@@ -285,9 +329,18 @@ pub mod strategies {
         prop_oneof![
             any::<u16>().prop_map(QueueDescProp::MinRate),
             any::<u16>().prop_map(QueueDescProp::MaxRate),
-            (any::<u32>(), any::<u32>(), proptest::collection::vec(any::<u8>(), 0..12)).prop_map(
-                |(experimenter, exp_type, data)| QueueDescProp::Experimenter { experimenter, exp_type, data }
-            ),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                proptest::collection::vec(any::<u8>(), 0..12)
+            )
+                .prop_map(|(experimenter, exp_type, data)| {
+                    QueueDescProp::Experimenter {
+                        experimenter,
+                        exp_type,
+                        data,
+                    }
+                }),
         ]
     }
 }
@@ -308,17 +361,27 @@ mod tests {
 
     #[test]
     fn hand_checked() {
-        let q = PacketQueue { queue_id: 1, port: OFPP_ANY, properties: vec![QueueProp::MinRate(500)] };
+        let q = PacketQueue {
+            queue_id: 1,
+            port: OFPP_ANY,
+            properties: vec![QueueProp::MinRate(500)],
+        };
         assert_eq!(
-            hex::encode(enc(&[q.clone()], Version::V1_0)),
+            hex::encode(enc(std::slice::from_ref(&q), Version::V1_0)),
             "0000000100180000000100100000000001f4000000000000"
         );
         let q = PacketQueue {
             queue_id: 1,
             port: 3,
-            properties: vec![QueueProp::MaxRate(900), QueueProp::Experimenter { experimenter: 0x2320, data: vec![7] }],
+            properties: vec![
+                QueueProp::MaxRate(900),
+                QueueProp::Experimenter {
+                    experimenter: 0x2320,
+                    data: vec![7],
+                },
+            ],
         };
-        let bytes = enc(&[q.clone()], Version::V1_3);
+        let bytes = enc(std::slice::from_ref(&q), Version::V1_3);
         assert_eq!(
             hex::encode(&bytes),
             concat!(
@@ -328,17 +391,32 @@ mod tests {
                 "07"
             )
         );
-        assert_eq!(PacketQueue::decode_list(Version::V1_3, &bytes).unwrap(), vec![q.clone()]);
-        assert!(PacketQueue::encode_list(&[q.clone()], Version::V1_0, &mut Vec::new()).is_err());
+        assert_eq!(
+            PacketQueue::decode_list(Version::V1_3, &bytes).unwrap(),
+            vec![q.clone()]
+        );
+        assert!(
+            PacketQueue::encode_list(std::slice::from_ref(&q), Version::V1_0, &mut Vec::new())
+                .is_err()
+        );
         assert!(PacketQueue::encode_list(&[q], Version::V1_4, &mut Vec::new()).is_err());
     }
 
     #[test]
     fn errors() {
         let kind = |v: Version, b: &[u8]| PacketQueue::decode_list(v, b).unwrap_err().kind;
-        assert_eq!(kind(Version::V1_0, &[0, 0, 0, 1, 0, 0, 0, 0]), ErrorKind::BadLen);
-        assert_eq!(kind(Version::V1_0, &[0, 0, 0, 1, 0, 4, 0, 0]), ErrorKind::BadLen);
-        assert_eq!(kind(Version::V1_3, &[0, 0, 0, 1, 0, 0, 0, 0, 0, 16, 0, 0]), ErrorKind::BadLen);
+        assert_eq!(
+            kind(Version::V1_0, &[0, 0, 0, 1, 0, 0, 0, 0]),
+            ErrorKind::BadLen
+        );
+        assert_eq!(
+            kind(Version::V1_0, &[0, 0, 0, 1, 0, 4, 0, 0]),
+            ErrorKind::BadLen
+        );
+        assert_eq!(
+            kind(Version::V1_3, &[0, 0, 0, 1, 0, 0, 0, 0, 0, 16, 0, 0]),
+            ErrorKind::BadLen
+        );
         // A property of length 0 inside a queue.
         let mut b = vec![0u8; 16];
         b[5] = 16;
@@ -359,13 +437,22 @@ mod tests {
         let props = vec![
             QueueDescProp::MinRate(300),
             QueueDescProp::MaxRate(900),
-            QueueDescProp::Experimenter { experimenter: 0x65, exp_type: 2, data: vec![0, 0, 0, 1, 0, 0, 0, 2] },
+            QueueDescProp::Experimenter {
+                experimenter: 0x65,
+                exp_type: 2,
+                data: vec![0, 0, 0, 1, 0, 0, 0, 2],
+            },
         ];
         let mut out = vec![0xa5];
         encode_queue_desc_props(&props, &mut out).unwrap();
         assert_eq!(
             hex::encode(&out[1..]),
-            concat!("00010008012c0000", "0002000803840000", "ffff0014000000650000000200000001", "0000000200000000")
+            concat!(
+                "00010008012c0000",
+                "0002000803840000",
+                "ffff0014000000650000000200000001",
+                "0000000200000000"
+            )
         );
         assert_eq!(decode_queue_desc_props(&out[1..]).unwrap(), props);
     }
@@ -376,8 +463,11 @@ mod tests {
             ("of13/4-36-ofp_queue_get_config_reply.packet", Version::V1_3),
             ("of12/3-36-ofp_queue_get_config_reply.packet", Version::V1_2),
         ] {
-            let Some(msg) = osken_packet(name) else { continue };
-            let list = PacketQueue::decode_list(version, &msg[16..]).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let Some(msg) = osken_packet(name) else {
+                continue;
+            };
+            let list = PacketQueue::decode_list(version, &msg[16..])
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!list.is_empty());
             assert_eq!(enc(&list, version), &msg[16..], "{name}");
         }
