@@ -242,6 +242,35 @@ fn port_name(id: u16) -> Option<String> {
     )
 }
 
+/// Hot-unplugs the device named by `devargs` (`rte_eal_hotplug_remove`).
+fn remove_device(devargs: &CStr) -> Result<()> {
+    let object = || format!("devargs {}", devargs.to_string_lossy());
+    let mut da = dpdk_sys::rte_devargs::default();
+    // SAFETY: da is a zeroed rte_devargs to fill; devargs is a valid C
+    // string. rte_devargs_reset frees what parsing allocated.
+    unsafe {
+        let rc = dpdk_sys::rte_devargs_parse(&mut da, devargs.as_ptr());
+        if rc < 0 {
+            return Err(Error::from_rc("rte_devargs_parse", object(), rc));
+        }
+        let bus = if da.bus.is_null() {
+            std::ptr::null()
+        } else {
+            dpdk_sys::rte_bus_name(da.bus)
+        };
+        let rc = if bus.is_null() {
+            -libc::ENODEV
+        } else {
+            dpdk_sys::rte_eal_hotplug_remove(bus, da.name.as_ptr())
+        };
+        dpdk_sys::rte_devargs_reset(&mut da);
+        if rc < 0 {
+            return Err(Error::from_rc("rte_eal_hotplug_remove", object(), rc));
+        }
+    }
+    Ok(())
+}
+
 /// Ethdev ports matching `devargs` (`RTE_ETH_FOREACH_MATCHING_DEV`).
 fn matching_ports(devargs: &CStr) -> Vec<u16> {
     let mut iter = dpdk_sys::rte_dev_iterator::default();
@@ -286,7 +315,19 @@ impl Port {
         if rc < 0 && rc != -libc::EEXIST {
             return Err(Error::from_rc("rte_dev_probe", object, rc).hint(PROBE_HINT));
         }
-        let ports = matching_ports(&c_devargs);
+        let mut ports = matching_ports(&c_devargs);
+        if ports.is_empty() {
+            // The device stayed probed after its port was closed (DPDK then
+            // reports success or EEXIST without creating a port): remove it
+            // and probe it afresh.
+            remove_device(&c_devargs).map_err(|e| e.hint(PROBE_HINT))?;
+            // SAFETY: as above.
+            let rc = unsafe { dpdk_sys::rte_dev_probe(c_devargs.as_ptr()) };
+            if rc < 0 {
+                return Err(Error::from_rc("rte_dev_probe", object, rc).hint(PROBE_HINT));
+            }
+            ports = matching_ports(&c_devargs);
+        }
         let mut open = open_ports();
         let set = open.get_or_insert_with(HashSet::new);
         let Some(&id) = ports.iter().find(|id| !set.contains(id)) else {

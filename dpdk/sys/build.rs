@@ -96,7 +96,7 @@ fn main() {
         .header("src/wrapper.h")
         .clang_args(cflags.iter())
         .allowlist_function(
-            "rte_(eal|eth|dev|devargs|pktmbuf|mbuf|mempool|ring|lcore|thread|strerror|log|vlog|socket|get_main_lcore|exit)_?.*",
+            "rte_(eal|eth|dev|devargs|bus|pktmbuf|mbuf|mempool|ring|lcore|thread|strerror|log|vlog|socket|get_main_lcore|exit)_?.*",
         )
         .allowlist_function("rte_strerror|rte_exit|rte_socket_id|rte_log")
         .allowlist_type("rte_(eth|mbuf|mempool|ring|dev|eal|lcore|thread|log|ether).*")

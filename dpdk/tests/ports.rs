@@ -266,3 +266,19 @@ fn stopping_a_port_polled_by_another_thread_is_safe() {
     port.close().unwrap();
     assert_eq!(pool.in_use(), 0);
 }
+
+#[test]
+fn closed_port_can_be_probed_again() {
+    let pool = pool("reopen", 511);
+    for round in 0..3 {
+        let port = Port::probe(eal(), "net_null6,no-rx=1")
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+        port.configure(&small_conf(), &pool).unwrap();
+        port.start().unwrap();
+        port.close().unwrap();
+    }
+    let port = Port::probe(eal(), "net_null6,no-rx=1").unwrap();
+    drop(port);
+    Port::probe(eal(), "net_null6,no-rx=1").unwrap_or_else(|e| panic!("after drop: {e}"));
+    assert_eq!(pool.in_use(), 0);
+}
