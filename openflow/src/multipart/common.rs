@@ -53,7 +53,10 @@ impl ExperimenterProp {
         if ok {
             Ok(())
         } else {
-            Err(EncodeError::unsupported(version, "experimenter property longer than 65535 bytes"))
+            Err(EncodeError::unsupported(
+                version,
+                "experimenter property longer than 65535 bytes",
+            ))
         }
     }
 
@@ -76,7 +79,11 @@ pub(crate) fn be32(b: &[u8]) -> u32 {
 }
 
 /// Reads a NUL-padded fixed-size string field of `n` bytes.
-pub(crate) fn fixed_str<'a>(input: &'a [u8], n: usize, ctx: &'static str) -> wire::PResult<'a, String> {
+pub(crate) fn fixed_str<'a>(
+    input: &'a [u8],
+    n: usize,
+    ctx: &'static str,
+) -> wire::PResult<'a, String> {
     let (rest, raw) = wire::take(input, n, ctx)?;
     let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
     Ok((rest, String::from_utf8_lossy(&raw[..end]).into_owned()))
@@ -110,8 +117,10 @@ pub(crate) fn port_in<'a>(
 #[inline]
 pub(crate) fn put_port(out: &mut Vec<u8>, version: Version, port: u32) -> Result<(), EncodeError> {
     if version == Version::V1_0 {
-        let p = crate::port::port_to_v10(port)
-            .ok_or(EncodeError::unsupported(version, "port number above 0xff00 in OpenFlow 1.0"))?;
+        let p = crate::port::port_to_v10(port).ok_or(EncodeError::unsupported(
+            version,
+            "port number above 0xff00 in OpenFlow 1.0",
+        ))?;
         wire::put_u16(out, p);
     } else {
         wire::put_u32(out, port);
@@ -199,12 +208,19 @@ mod tests {
         assert_eq!(s, "abc");
         let (rest, s) = fixed_str(rest, 4, "s").unwrap();
         assert_eq!((s.as_str(), rest.len()), ("abcd", 0));
-        assert_eq!(fixed_str(b"ab", 4, "name"), Err(DecodeError::bad_len("name")));
+        assert_eq!(
+            fixed_str(b"ab", 4, "name"),
+            Err(DecodeError::bad_len("name"))
+        );
     }
 
     #[test]
     fn experimenter_prop_round_trip_and_short() {
-        let p = ExperimenterProp { experimenter: 0x65, exp_type: 2, data: vec![0, 0, 0, 1] };
+        let p = ExperimenterProp {
+            experimenter: 0x65,
+            exp_type: 2,
+            data: vec![0, 0, 0, 1],
+        };
         let mut out = vec![0xa5; 3];
         p.encode(Version::V1_4, &mut out).unwrap();
         assert_eq!(
@@ -213,7 +229,9 @@ mod tests {
         );
         assert_eq!(ExperimenterProp::decode_body(&out[7..], "p"), Ok(p));
         assert_eq!(
-            ExperimenterProp::decode_body(&[0; 7], "p").unwrap_err().kind,
+            ExperimenterProp::decode_body(&[0; 7], "p")
+                .unwrap_err()
+                .kind,
             ErrorKind::BadPropertyLen
         );
     }
@@ -221,8 +239,14 @@ mod tests {
     #[test]
     fn entry_split_bounds() {
         assert!(split_entry(&[0, 4, 1, 2], 0, 4, "e").is_ok());
-        assert_eq!(split_entry(&[0, 2, 1, 2], 0, 4, "e"), Err(DecodeError::bad_len("e")));
-        assert_eq!(split_entry(&[0, 8, 1, 2], 0, 4, "e"), Err(DecodeError::bad_len("e")));
+        assert_eq!(
+            split_entry(&[0, 2, 1, 2], 0, 4, "e"),
+            Err(DecodeError::bad_len("e"))
+        );
+        assert_eq!(
+            split_entry(&[0, 8, 1, 2], 0, 4, "e"),
+            Err(DecodeError::bad_len("e"))
+        );
         assert_eq!(split_entry(&[0], 0, 4, "e"), Err(DecodeError::bad_len("e")));
     }
 }

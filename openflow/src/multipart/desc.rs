@@ -25,7 +25,14 @@ impl GroupDesc {
         let group_type = entry[2];
         let group_id = be32(&entry[4..]);
         let buckets = Bucket::decode_list(version, &entry[8..])?;
-        Ok((GroupDesc { group_type, group_id, buckets }, rest))
+        Ok((
+            GroupDesc {
+                group_type,
+                group_id,
+                buckets,
+            },
+            rest,
+        ))
     }
 
     pub(crate) fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -35,7 +42,13 @@ impl GroupDesc {
         out.push(0);
         put_u32(out, self.group_id);
         Bucket::encode_list(&self.buckets, version, out)?;
-        finish_len16(out, start, 0, version, "group desc entry longer than 65535 bytes")
+        finish_len16(
+            out,
+            start,
+            0,
+            version,
+            "group desc entry longer than 65535 bytes",
+        )
     }
 }
 
@@ -56,7 +69,14 @@ impl MeterConfig {
         let flags = be16(&entry[2..]);
         let meter_id = be32(&entry[4..]);
         let bands = MeterBand::decode_list(&entry[8..])?;
-        Ok((MeterConfig { flags, meter_id, bands }, rest))
+        Ok((
+            MeterConfig {
+                flags,
+                meter_id,
+                bands,
+            },
+            rest,
+        ))
     }
 
     pub(crate) fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -64,8 +84,14 @@ impl MeterConfig {
         put_u16(out, 0);
         put_u16(out, self.flags);
         put_u32(out, self.meter_id);
-        MeterBand::encode_list(&self.bands, out)?;
-        finish_len16(out, start, 0, version, "meter config entry longer than 65535 bytes")
+        MeterBand::encode_list(&self.bands, out);
+        finish_len16(
+            out,
+            start,
+            0,
+            version,
+            "meter config entry longer than 65535 bytes",
+        )
     }
 }
 
@@ -92,14 +118,24 @@ impl QueueDesc {
     pub(crate) fn decode(input: &[u8]) -> Result<(Self, &[u8]), DecodeError> {
         let pctx = "queue desc property";
         let (entry, rest) = split_entry(input, 8, 16, "queue desc entry")?;
-        let mut q = QueueDesc { port_no: be32(entry), queue_id: be32(&entry[4..]), ..Default::default() };
+        let mut q = QueueDesc {
+            port_no: be32(entry),
+            queue_id: be32(&entry[4..]),
+            ..Default::default()
+        };
         let len_err = DecodeError::new(ErrorKind::BadPropertyLen, pctx);
         wire::for_each_prop(&entry[16..], len_err, false, |ptype, body| {
             match ptype {
-                QDPT_MIN_RATE if body.len() == 4 && q.min_rate.is_none() => q.min_rate = Some(be16(body)),
-                QDPT_MAX_RATE if body.len() == 4 && q.max_rate.is_none() => q.max_rate = Some(be16(body)),
+                QDPT_MIN_RATE if body.len() == 4 && q.min_rate.is_none() => {
+                    q.min_rate = Some(be16(body))
+                }
+                QDPT_MAX_RATE if body.len() == 4 && q.max_rate.is_none() => {
+                    q.max_rate = Some(be16(body))
+                }
                 QDPT_MIN_RATE | QDPT_MAX_RATE => return Err(len_err),
-                PROP_EXPERIMENTER => q.experimenter.push(ExperimenterProp::decode_body(body, pctx)?),
+                PROP_EXPERIMENTER => q
+                    .experimenter
+                    .push(ExperimenterProp::decode_body(body, pctx)?),
                 _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, pctx)),
             }
             Ok(())
@@ -113,7 +149,10 @@ impl QueueDesc {
         put_u32(out, self.queue_id);
         put_u16(out, 0);
         put_zeros(out, 6);
-        for (ptype, rate) in [(QDPT_MIN_RATE, self.min_rate), (QDPT_MAX_RATE, self.max_rate)] {
+        for (ptype, rate) in [
+            (QDPT_MIN_RATE, self.min_rate),
+            (QDPT_MAX_RATE, self.max_rate),
+        ] {
             if let Some(rate) = rate {
                 wire::put_prop(out, ptype, |o| {
                     put_u16(o, rate);
@@ -124,7 +163,13 @@ impl QueueDesc {
         for p in &self.experimenter {
             p.encode(version, out)?;
         }
-        finish_len16(out, start, 8, version, "queue desc entry longer than 65535 bytes")
+        finish_len16(
+            out,
+            start,
+            8,
+            version,
+            "queue desc entry longer than 65535 bytes",
+        )
     }
 }
 
@@ -141,14 +186,24 @@ pub(super) mod strategies {
 
     /// A group description `version` can carry.
     pub fn group_desc(version: Version) -> impl Strategy<Value = GroupDesc> {
-        (0u8..4, any::<u32>(), arb_buckets(version))
-            .prop_map(|(group_type, group_id, buckets)| GroupDesc { group_type, group_id, buckets })
+        (0u8..4, any::<u32>(), arb_buckets(version)).prop_map(|(group_type, group_id, buckets)| {
+            GroupDesc {
+                group_type,
+                group_id,
+                buckets,
+            }
+        })
     }
 
     /// A meter configuration.
     pub fn meter_config() -> impl Strategy<Value = MeterConfig> {
-        (any::<u16>(), any::<u32>(), arb_meter_bands())
-            .prop_map(|(flags, meter_id, bands)| MeterConfig { flags, meter_id, bands })
+        (any::<u16>(), any::<u32>(), arb_meter_bands()).prop_map(|(flags, meter_id, bands)| {
+            MeterConfig {
+                flags,
+                meter_id,
+                bands,
+            }
+        })
     }
 
     /// A port description `version` can carry.
@@ -158,9 +213,19 @@ pub(super) mod strategies {
 
     /// A queue description.
     pub fn queue_desc() -> impl Strategy<Value = QueueDesc> {
-        let exp = (any::<u32>(), any::<u32>(), vec(any::<u8>(), 0..12))
-            .prop_map(|(experimenter, exp_type, data)| ExperimenterProp { experimenter, exp_type, data });
-        (any::<[u32; 2]>(), proptest::option::of(any::<u16>()), proptest::option::of(any::<u16>()), vec(exp, 0..3))
+        let exp = (any::<u32>(), any::<u32>(), vec(any::<u8>(), 0..12)).prop_map(
+            |(experimenter, exp_type, data)| ExperimenterProp {
+                experimenter,
+                exp_type,
+                data,
+            },
+        );
+        (
+            any::<[u32; 2]>(),
+            proptest::option::of(any::<u16>()),
+            proptest::option::of(any::<u16>()),
+            vec(exp, 0..3),
+        )
             .prop_map(|(w, min_rate, max_rate, experimenter)| QueueDesc {
                 port_no: w[0],
                 queue_id: w[1],
@@ -182,7 +247,11 @@ mod tests {
             queue_id: 1,
             min_rate: Some(300),
             max_rate: Some(900),
-            experimenter: vec![ExperimenterProp { experimenter: 101, exp_type: 0, data: vec![] }],
+            experimenter: vec![ExperimenterProp {
+                experimenter: 101,
+                exp_type: 0,
+                data: vec![],
+            }],
         };
         let mut b = vec![0xa5];
         q.encode(Version::V1_4, &mut b).unwrap();
@@ -196,20 +265,34 @@ mod tests {
         assert_eq!(QueueDesc::decode(&b[1..]).unwrap().0, q);
         let mut bad = b[1..].to_vec();
         bad[19] = 6; // min-rate property too short
-        assert_eq!(QueueDesc::decode(&bad).unwrap_err().kind, ErrorKind::BadPropertyLen);
+        assert_eq!(
+            QueueDesc::decode(&bad).unwrap_err().kind,
+            ErrorKind::BadPropertyLen
+        );
         let mut bad = b[1..].to_vec();
         bad[9] = 15; // entry shorter than its fixed part
-        assert_eq!(QueueDesc::decode(&bad).unwrap_err(), DecodeError::bad_len("queue desc entry"));
+        assert_eq!(
+            QueueDesc::decode(&bad).unwrap_err(),
+            DecodeError::bad_len("queue desc entry")
+        );
     }
 
     #[test]
     fn empty_group_desc_and_meter_config() {
-        let g = GroupDesc { group_type: 1, group_id: 7, buckets: vec![] };
+        let g = GroupDesc {
+            group_type: 1,
+            group_id: 7,
+            buckets: vec![],
+        };
         let mut b = vec![0xa5];
         g.encode(Version::V1_3, &mut b).unwrap();
         assert_eq!(&b[1..], &[0, 8, 1, 0, 0, 0, 0, 7]);
         assert_eq!(GroupDesc::decode(Version::V1_3, &b[1..]).unwrap().0, g);
-        let m = MeterConfig { flags: 5, meter_id: 9, bands: vec![] };
+        let m = MeterConfig {
+            flags: 5,
+            meter_id: 9,
+            bands: vec![],
+        };
         let mut b = vec![0xa5];
         m.encode(Version::V1_3, &mut b).unwrap();
         assert_eq!(&b[1..], &[0, 8, 0, 5, 0, 0, 0, 9]);

@@ -36,10 +36,16 @@ pub struct ActionId {
 /// Decodes a list of (type u16, length u16, data) ids.
 fn decode_ids(bytes: &[u8], ctx: &'static str) -> Result<Vec<(u16, Vec<u8>)>, DecodeError> {
     let mut ids = Vec::new();
-    wire::for_each_tlv(bytes, 2, 4, DecodeError::new(ErrorKind::BadTableFeatures, ctx), |tlv| {
-        ids.push((be16(tlv), tlv[4..].to_vec()));
-        Ok(())
-    })?;
+    wire::for_each_tlv(
+        bytes,
+        2,
+        4,
+        DecodeError::new(ErrorKind::BadTableFeatures, ctx),
+        |tlv| {
+            ids.push((be16(tlv), tlv[4..].to_vec()));
+            Ok(())
+        },
+    )?;
     Ok(ids)
 }
 
@@ -142,13 +148,28 @@ impl TableFeatureProp {
                     .map(|(inst_type, data)| InstructionId { inst_type, data })
                     .collect(),
             },
-            2 | 3 => TableFeatureProp::NextTables { miss, tables: body.to_vec() },
-            4 | 5 => TableFeatureProp::WriteActions { miss, ids: actions(body)? },
-            6 | 7 => TableFeatureProp::ApplyActions { miss, ids: actions(body)? },
+            2 | 3 => TableFeatureProp::NextTables {
+                miss,
+                tables: body.to_vec(),
+            },
+            4 | 5 => TableFeatureProp::WriteActions {
+                miss,
+                ids: actions(body)?,
+            },
+            6 | 7 => TableFeatureProp::ApplyActions {
+                miss,
+                ids: actions(body)?,
+            },
             TFPT_MATCH => TableFeatureProp::Match(OxmId::decode_list(body)?),
             TFPT_WILDCARDS => TableFeatureProp::Wildcards(OxmId::decode_list(body)?),
-            12 | 13 => TableFeatureProp::WriteSetfield { miss, ids: OxmId::decode_list(body)? },
-            14 | 15 => TableFeatureProp::ApplySetfield { miss, ids: OxmId::decode_list(body)? },
+            12 | 13 => TableFeatureProp::WriteSetfield {
+                miss,
+                ids: OxmId::decode_list(body)?,
+            },
+            14 | 15 => TableFeatureProp::ApplySetfield {
+                miss,
+                ids: OxmId::decode_list(body)?,
+            },
             TFPT_EXPERIMENTER | TFPT_EXPERIMENTER_MISS => TableFeatureProp::Experimenter {
                 miss,
                 prop: ExperimenterProp::decode_body(body, ctx)
@@ -159,19 +180,25 @@ impl TableFeatureProp {
     }
 
     fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let too_long = EncodeError::unsupported(version, "table features property longer than 65535 bytes");
+        let too_long =
+            EncodeError::unsupported(version, "table features property longer than 65535 bytes");
         let m = |miss: bool| u16::from(miss);
         let mut ids_ok = true;
         let ok = match self {
-            TableFeatureProp::Instructions { miss, ids } => wire::put_prop(out, TFPT_INSTRUCTIONS | m(*miss), |o| {
-                for id in ids {
-                    ids_ok &= put_id(o, id.inst_type, &id.data);
-                }
-            }),
-            TableFeatureProp::NextTables { miss, tables } => {
-                wire::put_prop(out, TFPT_NEXT_TABLES | m(*miss), |o| o.extend_from_slice(tables))
+            TableFeatureProp::Instructions { miss, ids } => {
+                wire::put_prop(out, TFPT_INSTRUCTIONS | m(*miss), |o| {
+                    for id in ids {
+                        ids_ok &= put_id(o, id.inst_type, &id.data);
+                    }
+                })
             }
-            TableFeatureProp::WriteActions { miss, ids } | TableFeatureProp::ApplyActions { miss, ids } => {
+            TableFeatureProp::NextTables { miss, tables } => {
+                wire::put_prop(out, TFPT_NEXT_TABLES | m(*miss), |o| {
+                    o.extend_from_slice(tables)
+                })
+            }
+            TableFeatureProp::WriteActions { miss, ids }
+            | TableFeatureProp::ApplyActions { miss, ids } => {
                 let base = if matches!(self, TableFeatureProp::WriteActions { .. }) {
                     TFPT_WRITE_ACTIONS
                 } else {
@@ -183,16 +210,28 @@ impl TableFeatureProp {
                     }
                 })
             }
-            TableFeatureProp::Match(ids) => wire::put_prop(out, TFPT_MATCH, |o| OxmId::encode_list(ids, o)),
-            TableFeatureProp::Wildcards(ids) => wire::put_prop(out, TFPT_WILDCARDS, |o| OxmId::encode_list(ids, o)),
+            TableFeatureProp::Match(ids) => {
+                wire::put_prop(out, TFPT_MATCH, |o| OxmId::encode_list(ids, o))
+            }
+            TableFeatureProp::Wildcards(ids) => {
+                wire::put_prop(out, TFPT_WILDCARDS, |o| OxmId::encode_list(ids, o))
+            }
             TableFeatureProp::WriteSetfield { miss, ids } => {
-                wire::put_prop(out, TFPT_WRITE_SETFIELD | m(*miss), |o| OxmId::encode_list(ids, o))
+                wire::put_prop(out, TFPT_WRITE_SETFIELD | m(*miss), |o| {
+                    OxmId::encode_list(ids, o)
+                })
             }
             TableFeatureProp::ApplySetfield { miss, ids } => {
-                wire::put_prop(out, TFPT_APPLY_SETFIELD | m(*miss), |o| OxmId::encode_list(ids, o))
+                wire::put_prop(out, TFPT_APPLY_SETFIELD | m(*miss), |o| {
+                    OxmId::encode_list(ids, o)
+                })
             }
             TableFeatureProp::Experimenter { miss, prop } => {
-                let t = if *miss { TFPT_EXPERIMENTER_MISS } else { TFPT_EXPERIMENTER };
+                let t = if *miss {
+                    TFPT_EXPERIMENTER_MISS
+                } else {
+                    TFPT_EXPERIMENTER
+                };
                 return prop.encode_as(t, version, out);
             }
         };
@@ -243,7 +282,15 @@ impl TableFeatures {
             Ok(())
         })?;
         Ok((
-            TableFeatures { table_id, name, metadata_match, metadata_write, config, max_entries, properties },
+            TableFeatures {
+                table_id,
+                name,
+                metadata_match,
+                metadata_write,
+                config,
+                max_entries,
+                properties,
+            },
             rest,
         ))
     }
@@ -262,7 +309,13 @@ impl TableFeatures {
         for p in &self.properties {
             p.encode(version, out)?;
         }
-        finish_len16(out, start, 0, version, "table features entry longer than 65535 bytes")
+        finish_len16(
+            out,
+            start,
+            0,
+            version,
+            "table features entry longer than 65535 bytes",
+        )
     }
 }
 
@@ -304,16 +357,28 @@ impl TableDesc {
         let (entry, rest) = split_entry(input, 0, 8, ctx)?;
         let table_id = entry[2];
         let config = be32(&entry[4..]);
-        let mut d = TableDesc { table_id, config, ..Default::default() };
+        let mut d = TableDesc {
+            table_id,
+            config,
+            ..Default::default()
+        };
         let len_err = DecodeError::new(ErrorKind::BadPropertyLen, pctx);
         wire::for_each_prop(&entry[8..], len_err, false, |ptype, body| {
             match ptype {
-                TMPT_EVICTION if body.len() == 4 && d.eviction.is_none() => d.eviction = Some(be32(body)),
+                TMPT_EVICTION if body.len() == 4 && d.eviction.is_none() => {
+                    d.eviction = Some(be32(body))
+                }
                 TMPT_VACANCY if body.len() == 4 && d.vacancy.is_none() => {
-                    d.vacancy = Some(TableVacancy { vacancy_down: body[0], vacancy_up: body[1], vacancy: body[2] })
+                    d.vacancy = Some(TableVacancy {
+                        vacancy_down: body[0],
+                        vacancy_up: body[1],
+                        vacancy: body[2],
+                    })
                 }
                 TMPT_EVICTION | TMPT_VACANCY => return Err(len_err),
-                PROP_EXPERIMENTER => d.experimenter.push(ExperimenterProp::decode_body(body, pctx)?),
+                PROP_EXPERIMENTER => d
+                    .experimenter
+                    .push(ExperimenterProp::decode_body(body, pctx)?),
                 _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, pctx)),
             }
             Ok(())
@@ -339,7 +404,13 @@ impl TableDesc {
         for p in &self.experimenter {
             p.encode(version, out)?;
         }
-        finish_len16(out, start, 0, version, "table desc entry longer than 65535 bytes")
+        finish_len16(
+            out,
+            start,
+            0,
+            version,
+            "table desc entry longer than 65535 bytes",
+        )
     }
 }
 
@@ -365,30 +436,83 @@ mod tests {
             config: 3,
             max_entries: 1000,
             properties: vec![
-                TableFeatureProp::Instructions { miss: false, ids: vec![InstructionId { inst_type: 1, data: vec![] }] },
+                TableFeatureProp::Instructions {
+                    miss: false,
+                    ids: vec![InstructionId {
+                        inst_type: 1,
+                        data: vec![],
+                    }],
+                },
                 TableFeatureProp::Instructions {
                     miss: true,
-                    ids: vec![InstructionId { inst_type: 0xffff, data: vec![0, 0, 0x23, 0x20] }],
+                    ids: vec![InstructionId {
+                        inst_type: 0xffff,
+                        data: vec![0, 0, 0x23, 0x20],
+                    }],
                 },
-                TableFeatureProp::NextTables { miss: false, tables: vec![2, 3, 4] },
-                TableFeatureProp::NextTables { miss: true, tables: vec![] },
-                TableFeatureProp::WriteActions { miss: false, ids: vec![ActionId { action_type: 0, data: vec![] }] },
-                TableFeatureProp::WriteActions { miss: true, ids: vec![] },
-                TableFeatureProp::ApplyActions { miss: false, ids: vec![ActionId { action_type: 25, data: vec![] }] },
-                TableFeatureProp::ApplyActions { miss: true, ids: vec![] },
+                TableFeatureProp::NextTables {
+                    miss: false,
+                    tables: vec![2, 3, 4],
+                },
+                TableFeatureProp::NextTables {
+                    miss: true,
+                    tables: vec![],
+                },
+                TableFeatureProp::WriteActions {
+                    miss: false,
+                    ids: vec![ActionId {
+                        action_type: 0,
+                        data: vec![],
+                    }],
+                },
+                TableFeatureProp::WriteActions {
+                    miss: true,
+                    ids: vec![],
+                },
+                TableFeatureProp::ApplyActions {
+                    miss: false,
+                    ids: vec![ActionId {
+                        action_type: 25,
+                        data: vec![],
+                    }],
+                },
+                TableFeatureProp::ApplyActions {
+                    miss: true,
+                    ids: vec![],
+                },
                 TableFeatureProp::Match(vec![oxm(0x8000_0004), oxm(0x8000_0f06)]),
                 TableFeatureProp::Wildcards(vec![oxm(0x8000_0004)]),
-                TableFeatureProp::WriteSetfield { miss: false, ids: vec![oxm(0x8000_0606)] },
-                TableFeatureProp::WriteSetfield { miss: true, ids: vec![] },
-                TableFeatureProp::ApplySetfield { miss: false, ids: vec![oxm(0x8000_0806)] },
-                TableFeatureProp::ApplySetfield { miss: true, ids: vec![] },
+                TableFeatureProp::WriteSetfield {
+                    miss: false,
+                    ids: vec![oxm(0x8000_0606)],
+                },
+                TableFeatureProp::WriteSetfield {
+                    miss: true,
+                    ids: vec![],
+                },
+                TableFeatureProp::ApplySetfield {
+                    miss: false,
+                    ids: vec![oxm(0x8000_0806)],
+                },
+                TableFeatureProp::ApplySetfield {
+                    miss: true,
+                    ids: vec![],
+                },
                 TableFeatureProp::Experimenter {
                     miss: false,
-                    prop: ExperimenterProp { experimenter: 1, exp_type: 2, data: vec![9] },
+                    prop: ExperimenterProp {
+                        experimenter: 1,
+                        exp_type: 2,
+                        data: vec![9],
+                    },
                 },
                 TableFeatureProp::Experimenter {
                     miss: true,
-                    prop: ExperimenterProp { experimenter: 3, exp_type: 4, data: vec![] },
+                    prop: ExperimenterProp {
+                        experimenter: 3,
+                        exp_type: 4,
+                        data: vec![],
+                    },
                 },
             ],
         };
@@ -399,7 +523,10 @@ mod tests {
         // First property: instructions, length 8, no padding needed.
         assert_eq!(&b[64..72], &[0, 0, 0, 8, 0, 1, 0, 4]);
         // Second: instructions-miss with an experimenter id, length 12, padded to 16.
-        assert_eq!(&b[72..88], &[0, 1, 0, 12, 0xff, 0xff, 0, 8, 0, 0, 0x23, 0x20, 0, 0, 0, 0]);
+        assert_eq!(
+            &b[72..88],
+            &[0, 1, 0, 12, 0xff, 0xff, 0, 8, 0, 0, 0x23, 0x20, 0, 0, 0, 0]
+        );
         // Next tables: 4 + 3 bytes, padded to 8.
         assert_eq!(&b[88..96], &[0, 2, 0, 7, 2, 3, 4, 0]);
         let (back, rest) = TableFeatures::decode(&b).unwrap();
@@ -409,22 +536,49 @@ mod tests {
 
     #[test]
     fn table_features_errors() {
-        let tf = TableFeatures { properties: vec![TableFeatureProp::NextTables { miss: false, tables: vec![1] }], ..Default::default() };
+        let tf = TableFeatures {
+            properties: vec![TableFeatureProp::NextTables {
+                miss: false,
+                tables: vec![1],
+            }],
+            ..Default::default()
+        };
         let b = enc(|o| tf.encode(Version::V1_3, o).unwrap());
         let mut bad = b.clone();
         bad[65] = 9; // unknown property type
-        assert_eq!(TableFeatures::decode(&bad).unwrap_err().kind, ErrorKind::BadTableFeatures);
+        assert_eq!(
+            TableFeatures::decode(&bad).unwrap_err().kind,
+            ErrorKind::BadTableFeatures
+        );
         let mut bad = b.clone();
         bad[67] = 2; // property length below its header
-        assert_eq!(TableFeatures::decode(&bad).unwrap_err().context, "table features property");
+        assert_eq!(
+            TableFeatures::decode(&bad).unwrap_err().context,
+            "table features property"
+        );
         let mut bad = b.clone();
         bad[1] = 63; // entry length below the fixed part
-        assert_eq!(TableFeatures::decode(&bad).unwrap_err(), DecodeError::bad_len("table features entry"));
+        assert_eq!(
+            TableFeatures::decode(&bad).unwrap_err(),
+            DecodeError::bad_len("table features entry")
+        );
         // An action id whose length is zero must not loop.
-        let tf = TableFeatures { properties: vec![TableFeatureProp::ApplyActions { miss: false, ids: vec![ActionId { action_type: 0, data: vec![] }] }], ..Default::default() };
+        let tf = TableFeatures {
+            properties: vec![TableFeatureProp::ApplyActions {
+                miss: false,
+                ids: vec![ActionId {
+                    action_type: 0,
+                    data: vec![],
+                }],
+            }],
+            ..Default::default()
+        };
         let mut bad = enc(|o| tf.encode(Version::V1_3, o).unwrap());
         bad[71] = 0;
-        assert_eq!(TableFeatures::decode(&bad).unwrap_err().kind, ErrorKind::BadTableFeatures);
+        assert_eq!(
+            TableFeatures::decode(&bad).unwrap_err().kind,
+            ErrorKind::BadTableFeatures
+        );
     }
 
     #[test]
@@ -434,7 +588,11 @@ mod tests {
             config: 0,
             eviction: Some(0),
             vacancy: Some(TableVacancy::default()),
-            experimenter: vec![ExperimenterProp { experimenter: 101, exp_type: 0, data: vec![] }],
+            experimenter: vec![ExperimenterProp {
+                experimenter: 101,
+                exp_type: 0,
+                data: vec![],
+            }],
         };
         let b = enc(|o| d.encode(Version::V1_4, o).unwrap());
         assert_eq!(
@@ -447,6 +605,9 @@ mod tests {
         assert_eq!(TableDesc::decode(&b).unwrap().0, d);
         let mut bad = b.clone();
         bad[11] = 12;
-        assert_eq!(TableDesc::decode(&bad).unwrap_err().kind, ErrorKind::BadPropertyLen);
+        assert_eq!(
+            TableDesc::decode(&bad).unwrap_err().kind,
+            ErrorKind::BadPropertyLen
+        );
     }
 }

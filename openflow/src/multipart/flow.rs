@@ -19,7 +19,11 @@ const OFPG_ANY: u32 = 0xffff_ffff;
 /// Decodes the action list of a 1.0 entry into the instruction model.
 fn decode_v10_actions(bytes: &[u8]) -> Result<Vec<Instruction>, DecodeError> {
     let actions = Action::decode_list(Version::V1_0, bytes)?;
-    Ok(if actions.is_empty() { Vec::new() } else { vec![Instruction::ApplyActions(actions)] })
+    Ok(if actions.is_empty() {
+        Vec::new()
+    } else {
+        vec![Instruction::ApplyActions(actions)]
+    })
 }
 
 /// Encodes the instruction model as a 1.0 action list.
@@ -29,7 +33,10 @@ fn encode_v10_actions(instructions: &[Instruction], out: &mut Vec<u8>) -> Result
         [Instruction::ApplyActions(actions)] if !actions.is_empty() => {
             Action::encode_list(actions, Version::V1_0, out)
         }
-        _ => Err(EncodeError::unsupported(Version::V1_0, "instructions other than apply-actions")),
+        _ => Err(EncodeError::unsupported(
+            Version::V1_0,
+            "instructions other than apply-actions",
+        )),
     }
 }
 
@@ -60,7 +67,14 @@ impl FlowStatsRequest {
             let i = wire::skip(i, 1, ctx)?;
             let (i, out_port) = port_in(version, i, ctx)?;
             super::common::expect_end(i, ctx)?;
-            return Ok(FlowStatsRequest { table_id, out_port, out_group: OFPG_ANY, cookie: 0, cookie_mask: 0, match_ });
+            return Ok(FlowStatsRequest {
+                table_id,
+                out_port,
+                out_group: OFPG_ANY,
+                cookie: 0,
+                cookie_mask: 0,
+                match_,
+            });
         }
         let (i, table_id) = wire::u8(input, ctx)?;
         let i = wire::skip(i, 3, ctx)?;
@@ -71,7 +85,14 @@ impl FlowStatsRequest {
         let (i, cookie_mask) = wire::u64(i, ctx)?;
         let (match_, i) = Match::decode(version, i)?;
         super::common::expect_end(i, ctx)?;
-        Ok(FlowStatsRequest { table_id, out_port, out_group, cookie, cookie_mask, match_ })
+        Ok(FlowStatsRequest {
+            table_id,
+            out_port,
+            out_group,
+            cookie,
+            cookie_mask,
+            match_,
+        })
     }
 
     pub(crate) fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -218,7 +239,13 @@ impl FlowStats {
             self.match_.encode(version, out)?;
             Instruction::encode_list(&self.instructions, version, out)?;
         }
-        finish_len16(out, start, 0, version, "flow stats entry longer than 65535 bytes")
+        finish_len16(
+            out,
+            start,
+            0,
+            version,
+            "flow stats entry longer than 65535 bytes",
+        )
     }
 }
 
@@ -251,7 +278,18 @@ impl FlowMonitorRequest {
         let (i, table_id) = wire::u8(i, ctx)?;
         let (i, command) = wire::u8(i, ctx)?;
         let (match_, rest) = Match::decode(Version::V1_4, i)?;
-        Ok((FlowMonitorRequest { monitor_id, out_port, out_group, flags, table_id, command, match_ }, rest))
+        Ok((
+            FlowMonitorRequest {
+                monitor_id,
+                out_port,
+                out_group,
+                flags,
+                table_id,
+                command,
+                match_,
+            },
+            rest,
+        ))
     }
 
     pub(crate) fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -358,11 +396,18 @@ impl FlowUpdate {
             }
             OFPFME_ABBREV => {
                 fixed(entry)?;
-                FlowUpdate::Abbrev { xid: super::common::be32(&entry[4..]) }
+                FlowUpdate::Abbrev {
+                    xid: super::common::be32(&entry[4..]),
+                }
             }
             OFPFME_PAUSED => fixed(entry).map(|_| FlowUpdate::Paused)?,
             OFPFME_RESUMED => fixed(entry).map(|_| FlowUpdate::Resumed)?,
-            _ => return Err(DecodeError::new(ErrorKind::BadMultipart, "flow update event")),
+            _ => {
+                return Err(DecodeError::new(
+                    ErrorKind::BadMultipart,
+                    "flow update event",
+                ))
+            }
         };
         Ok((update, rest))
     }
@@ -373,7 +418,10 @@ impl FlowUpdate {
         match self {
             FlowUpdate::Full(f) => {
                 if f.event > OFPFME_MODIFIED {
-                    return Err(EncodeError::unsupported(version, "full flow update with an abbrev/paused/resumed event"));
+                    return Err(EncodeError::unsupported(
+                        version,
+                        "full flow update with an abbrev/paused/resumed event",
+                    ));
                 }
                 put_u16(out, f.event);
                 out.push(f.table_id);
@@ -399,7 +447,13 @@ impl FlowUpdate {
                 put_zeros(out, 4);
             }
         }
-        finish_len16(out, start, 0, version, "flow update longer than 65535 bytes")
+        finish_len16(
+            out,
+            start,
+            0,
+            version,
+            "flow update longer than 65535 bytes",
+        )
     }
 }
 
@@ -426,7 +480,13 @@ pub(super) mod strategies {
     pub fn arb_flow_instructions(version: Version) -> BoxedStrategy<Vec<Instruction>> {
         if version == Version::V1_0 {
             arb_actions(version)
-                .prop_map(|a| if a.is_empty() { Vec::new() } else { vec![Instruction::ApplyActions(a)] })
+                .prop_map(|a| {
+                    if a.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![Instruction::ApplyActions(a)]
+                    }
+                })
                 .boxed()
         } else {
             arb_instructions(version).boxed()
@@ -435,8 +495,14 @@ pub(super) mod strategies {
 
     /// A flow or aggregate stats request `version` can carry.
     pub fn flow_stats_request(version: Version) -> impl Strategy<Value = FlowStatsRequest> {
-        (any::<u8>(), super::super::strategies::port(version), any::<u32>(), any::<[u64; 2]>(), arb_match(version)).prop_map(
-            move |(table_id, out_port, out_group, c, match_)| {
+        (
+            any::<u8>(),
+            super::super::strategies::port(version),
+            any::<u32>(),
+            any::<[u64; 2]>(),
+            arb_match(version),
+        )
+            .prop_map(move |(table_id, out_port, out_group, c, match_)| {
                 let v10 = version == Version::V1_0;
                 FlowStatsRequest {
                     table_id,
@@ -446,38 +512,49 @@ pub(super) mod strategies {
                     cookie_mask: if v10 { 0 } else { c[1] },
                     match_,
                 }
-            },
-        )
+            })
     }
 
     /// A flow stats entry `version` can carry.
     pub fn flow_stats(version: Version) -> impl Strategy<Value = FlowStats> {
         (
-            (any::<u8>(), any::<[u32; 2]>(), any::<[u16; 5]>(), any::<[u64; 3]>()),
+            (
+                any::<u8>(),
+                any::<[u32; 2]>(),
+                any::<[u16; 5]>(),
+                any::<[u64; 3]>(),
+            ),
             arb_match(version),
             arb_flow_instructions(version),
         )
-            .prop_map(move |((table_id, d, h, c), match_, instructions)| FlowStats {
-                table_id,
-                duration_sec: d[0],
-                duration_nsec: d[1],
-                priority: h[0],
-                idle_timeout: h[1],
-                hard_timeout: h[2],
-                flags: if version >= Version::V1_3 { h[3] } else { 0 },
-                importance: if version >= Version::V1_4 { h[4] } else { 0 },
-                cookie: c[0],
-                packet_count: c[1],
-                byte_count: c[2],
-                match_,
-                instructions,
-            })
+            .prop_map(
+                move |((table_id, d, h, c), match_, instructions)| FlowStats {
+                    table_id,
+                    duration_sec: d[0],
+                    duration_nsec: d[1],
+                    priority: h[0],
+                    idle_timeout: h[1],
+                    hard_timeout: h[2],
+                    flags: if version >= Version::V1_3 { h[3] } else { 0 },
+                    importance: if version >= Version::V1_4 { h[4] } else { 0 },
+                    cookie: c[0],
+                    packet_count: c[1],
+                    byte_count: c[2],
+                    match_,
+                    instructions,
+                },
+            )
     }
 
     /// A 1.4 flow monitor request.
     pub fn flow_monitor_request() -> impl Strategy<Value = FlowMonitorRequest> {
-        (any::<[u32; 3]>(), any::<u16>(), any::<[u8; 2]>(), arb_oxm_match()).prop_map(|(w, flags, b, match_)| {
-            FlowMonitorRequest {
+        (
+            any::<[u32; 3]>(),
+            any::<u16>(),
+            any::<[u8; 2]>(),
+            arb_oxm_match(),
+        )
+            .prop_map(|(w, flags, b, match_)| FlowMonitorRequest {
                 monitor_id: w[0],
                 out_port: w[1],
                 out_group: w[2],
@@ -485,15 +562,19 @@ pub(super) mod strategies {
                 table_id: b[0],
                 command: b[1],
                 match_,
-            }
-        })
+            })
     }
 
     /// A 1.4 flow update event.
     pub fn flow_update() -> impl Strategy<Value = FlowUpdate> {
         prop_oneof![
             (
-                (0u16..=OFPFME_MODIFIED, any::<[u8; 2]>(), any::<[u16; 3]>(), any::<u64>()),
+                (
+                    0u16..=OFPFME_MODIFIED,
+                    any::<[u8; 2]>(),
+                    any::<[u16; 3]>(),
+                    any::<u64>()
+                ),
                 arb_oxm_match(),
                 arb_instructions(Version::V1_4),
             )
@@ -559,13 +640,19 @@ mod tests {
         // 88 fixed bytes (incl. the 40-byte match) + one 8-byte output action.
         assert_eq!(b.len(), 96);
         assert_eq!(&b[..4], &[0, 96, 1, 0]);
-        assert_eq!(&b[44..60], &[0, 0, 0, 2, 0, 0, 0, 3, 0, 4, 0, 5, 0, 6, 0, 0]);
+        assert_eq!(
+            &b[44..60],
+            &[0, 0, 0, 2, 0, 0, 0, 3, 0, 4, 0, 5, 0, 6, 0, 0]
+        );
         assert_eq!(&b[88..], &[0, 0, 0, 8, 0, 2, 0, 0]);
         let (back, rest) = FlowStats::decode(Version::V1_0, &b).unwrap();
         assert!(rest.is_empty());
         assert_eq!(back, f);
         // Write-actions cannot be expressed in 1.0.
-        let bad = FlowStats { instructions: vec![Instruction::WriteActions(vec![output(2)])], ..f };
+        let bad = FlowStats {
+            instructions: vec![Instruction::WriteActions(vec![output(2)])],
+            ..f
+        };
         assert!(bad.encode(Version::V1_0, &mut Vec::new()).is_err());
     }
 
@@ -575,13 +662,20 @@ mod tests {
             let f = entry(v);
             let b = enc(|o| f.encode(v, o));
             assert_eq!(usize::from(be16(&b)), b.len());
-            let want: &[u8] = if v == Version::V1_3 { &[0, 7, 0, 0, 0, 0] } else { &[0, 7, 0, 8, 0, 0] };
+            let want: &[u8] = if v == Version::V1_3 {
+                &[0, 7, 0, 0, 0, 0]
+            } else {
+                &[0, 7, 0, 8, 0, 0]
+            };
             assert_eq!(&b[18..24], want);
             assert_eq!(&b[48..50], &[0, 1], "OXM match follows the counters");
             assert_eq!(FlowStats::decode(v, &b).unwrap().0, f);
             let mut short = b.clone();
             short[1] = 47;
-            assert_eq!(FlowStats::decode(v, &short).unwrap_err(), DecodeError::bad_len("flow stats entry"));
+            assert_eq!(
+                FlowStats::decode(v, &short).unwrap_err(),
+                DecodeError::bad_len("flow stats entry")
+            );
         }
     }
 
@@ -610,12 +704,19 @@ mod tests {
 
     #[test]
     fn flow_updates_golden_layout() {
-        let updates = [FlowUpdate::Abbrev { xid: 1234 }, FlowUpdate::Paused, FlowUpdate::Resumed];
+        let updates = [
+            FlowUpdate::Abbrev { xid: 1234 },
+            FlowUpdate::Paused,
+            FlowUpdate::Resumed,
+        ];
         let mut b = vec![0xa5];
         for u in &updates {
             u.encode(Version::V1_4, &mut b).unwrap();
         }
-        assert_eq!(hex::encode(&b[1..]), "00080004000004d200080005000000000008000600000000");
+        assert_eq!(
+            hex::encode(&b[1..]),
+            "00080004000004d200080005000000000008000600000000"
+        );
         let mut rest = &b[1..];
         for u in &updates {
             let (got, r) = FlowUpdate::decode(Version::V1_4, rest).unwrap();
@@ -623,7 +724,12 @@ mod tests {
             rest = r;
         }
         // Unknown event; abbrev with a wrong length.
-        assert_eq!(FlowUpdate::decode(Version::V1_4, &[0, 8, 0, 7, 0, 0, 0, 0]).unwrap_err().kind, ErrorKind::BadMultipart);
+        assert_eq!(
+            FlowUpdate::decode(Version::V1_4, &[0, 8, 0, 7, 0, 0, 0, 0])
+                .unwrap_err()
+                .kind,
+            ErrorKind::BadMultipart
+        );
         assert!(FlowUpdate::decode(Version::V1_4, &[0, 12, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0]).is_err());
     }
 }

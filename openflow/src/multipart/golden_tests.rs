@@ -59,5 +59,9 @@ fn osken_golden_multipart_messages_reencode_exactly() {
         }
     }
     println!("checked {checked} os-ken multipart messages");
-    assert!(checked > 0, "no multipart messages found under {}", root.display());
+    assert!(
+        checked > 0,
+        "no multipart messages found under {}",
+        root.display()
+    );
 }

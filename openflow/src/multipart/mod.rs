@@ -22,15 +22,20 @@ mod features;
 mod flow;
 mod stats;
 
-#[cfg(any(test, feature = "arbitrary"))]
-mod strategies;
 #[cfg(test)]
 mod golden_tests;
+#[cfg(any(test, feature = "arbitrary"))]
+mod strategies;
 
 pub use common::{ExperimenterProp, PROP_EXPERIMENTER};
 pub use desc::{GroupDesc, MeterConfig, QueueDesc};
-pub use features::{ActionId, InstructionId, TableDesc, TableFeatureProp, TableFeatures, TableVacancy};
-pub use flow::{FlowMonitorRequest, FlowStats, FlowStatsRequest, FlowUpdate, FlowUpdateFull};
+pub use features::{
+    ActionId, InstructionId, TableDesc, TableFeatureProp, TableFeatures, TableVacancy,
+};
+pub use flow::{
+    FlowMonitorRequest, FlowStats, FlowStatsRequest, FlowUpdate, FlowUpdateFull, OFPFME_ABBREV,
+    OFPFME_ADDED, OFPFME_INITIAL, OFPFME_MODIFIED, OFPFME_PAUSED, OFPFME_REMOVED, OFPFME_RESUMED,
+};
 pub use stats::{
     AggregateStats, BucketCounter, CustomCounter, GroupFeatures, GroupStats, IntelRfc2819Stats,
     MeterBandStats, MeterFeatures, MeterStats, PortStats, PortStatsEthernet, PortStatsExperimenter,
@@ -41,11 +46,11 @@ pub use stats::{
 #[cfg(any(test, feature = "arbitrary"))]
 pub use strategies::{arb_multipart_reply, arb_multipart_request};
 
-use common::{expect_end, port_in, put_port};
 use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::port::PortDesc;
 use crate::wire::{self, put_u16, put_u32, put_zeros};
 use crate::Version;
+use common::{expect_end, port_in, put_port};
 
 /// `OFPMPF_REQ_MORE` (1.0 has no request flags): more requests follow.
 pub const OFPMPF_REQ_MORE: u16 = 1;
@@ -158,7 +163,11 @@ impl ExperimenterMultipart {
         let ctx = "experimenter multipart";
         let (i, experimenter) = wire::u32(input, ctx)?;
         let (i, exp_type) = wire::u32(i, ctx)?;
-        Ok(ExperimenterMultipart { experimenter, exp_type, data: i.to_vec() })
+        Ok(ExperimenterMultipart {
+            experimenter,
+            exp_type,
+            data: i.to_vec(),
+        })
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
@@ -181,7 +190,10 @@ pub struct VendorStats {
 impl VendorStats {
     fn decode(input: &[u8]) -> Result<Self, DecodeError> {
         let (i, vendor) = wire::u32(input, "vendor stats")?;
-        Ok(VendorStats { vendor, data: i.to_vec() })
+        Ok(VendorStats {
+            vendor,
+            data: i.to_vec(),
+        })
     }
 
     fn encode(&self, out: &mut Vec<u8>) {
@@ -379,12 +391,21 @@ fn decode_header(version: Version, msg_body: &[u8]) -> Result<(u16, u16, &[u8]),
     let ctx = "multipart header";
     let (i, mp_type) = wire::u16(msg_body, ctx)?;
     let (i, flags) = wire::u16(i, ctx)?;
-    let i = if version == Version::V1_0 { i } else { wire::skip(i, 4, ctx)? };
+    let i = if version == Version::V1_0 {
+        i
+    } else {
+        wire::skip(i, 4, ctx)?
+    };
     check_type(version, mp_type)?;
     Ok((mp_type, flags, i))
 }
 
-fn encode_header(version: Version, mp_type: u16, flags: u16, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn encode_header(
+    version: Version,
+    mp_type: u16,
+    flags: u16,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
     check_encode(version, mp_type)?;
     put_u16(out, mp_type);
     put_u16(out, flags);
@@ -422,13 +443,23 @@ impl MultipartRequest {
                 B::PortStats(PortStatsRequest { port_no })
             }
             OFPMP_QUEUE => B::Queue(QueueStatsRequest::decode(version, i)?),
-            OFPMP_GROUP => B::Group(GroupStatsRequest { group_id: id_pad4(i, "group stats request")? }),
+            OFPMP_GROUP => B::Group(GroupStatsRequest {
+                group_id: id_pad4(i, "group stats request")?,
+            }),
             OFPMP_GROUP_DESC => empty("group desc request").map(|_| B::GroupDesc)?,
             OFPMP_GROUP_FEATURES => empty("group features request").map(|_| B::GroupFeatures)?,
-            OFPMP_METER => B::Meter(MeterRequest { meter_id: id_pad4(i, "meter stats request")? }),
-            OFPMP_METER_CONFIG => B::MeterConfig(MeterRequest { meter_id: id_pad4(i, "meter config request")? }),
+            OFPMP_METER => B::Meter(MeterRequest {
+                meter_id: id_pad4(i, "meter stats request")?,
+            }),
+            OFPMP_METER_CONFIG => B::MeterConfig(MeterRequest {
+                meter_id: id_pad4(i, "meter config request")?,
+            }),
             OFPMP_METER_FEATURES => empty("meter features request").map(|_| B::MeterFeatures)?,
-            OFPMP_TABLE_FEATURES => B::TableFeatures(common::decode_list(i, "table features entry", TableFeatures::decode)?),
+            OFPMP_TABLE_FEATURES => B::TableFeatures(common::decode_list(
+                i,
+                "table features entry",
+                TableFeatures::decode,
+            )?),
             OFPMP_PORT_DESC => empty("port desc request").map(|_| B::PortDesc)?,
             OFPMP_TABLE_DESC => empty("table desc request").map(|_| B::TableDesc)?,
             OFPMP_QUEUE_DESC => {
@@ -438,7 +469,11 @@ impl MultipartRequest {
                 expect_end(j, ctx)?;
                 B::QueueDesc(QueueStatsRequest { port_no, queue_id })
             }
-            OFPMP_FLOW_MONITOR => B::FlowMonitor(common::decode_list(i, "flow monitor request", FlowMonitorRequest::decode)?),
+            OFPMP_FLOW_MONITOR => B::FlowMonitor(common::decode_list(
+                i,
+                "flow monitor request",
+                FlowMonitorRequest::decode,
+            )?),
             _ if version == Version::V1_0 => B::Vendor(VendorStats::decode(i)?),
             _ => B::Experimenter(ExperimenterMultipart::decode(i)?),
         };
@@ -450,7 +485,10 @@ impl MultipartRequest {
         use MultipartRequestBody as B;
         match (&self.body, version) {
             (B::Vendor(_), v) if v != Version::V1_0 => {
-                return Err(EncodeError::unsupported(v, "vendor stats after OpenFlow 1.0"))
+                return Err(EncodeError::unsupported(
+                    v,
+                    "vendor stats after OpenFlow 1.0",
+                ))
             }
             (B::Experimenter(_), Version::V1_0) => {
                 return Err(EncodeError::unsupported(version, "experimenter multipart"))
@@ -459,7 +497,13 @@ impl MultipartRequest {
         }
         encode_header(version, self.body.mp_type(), self.flags, out)?;
         match &self.body {
-            B::Desc | B::Table | B::GroupDesc | B::GroupFeatures | B::MeterFeatures | B::PortDesc | B::TableDesc => {}
+            B::Desc
+            | B::Table
+            | B::GroupDesc
+            | B::GroupFeatures
+            | B::MeterFeatures
+            | B::PortDesc
+            | B::TableDesc => {}
             B::Flow(r) | B::Aggregate(r) => r.encode(version, out)?,
             B::PortStats(r) => {
                 put_port(out, version, r.port_no)?;
@@ -529,14 +573,24 @@ macro_rules! entry_without_version {
     )*};
 }
 
-entry_with_version!(FlowStats, TableStats, PortStats, QueueStats, GroupStats, GroupDesc, PortDesc, FlowUpdate);
+entry_with_version!(
+    FlowStats, TableStats, PortStats, QueueStats, GroupStats, GroupDesc, PortDesc, FlowUpdate
+);
 entry_without_version!(MeterStats, MeterConfig, TableFeatures, TableDesc, QueueDesc);
 
-fn decode_entries<T: Entry>(version: Version, input: &[u8], ctx: &'static str) -> Result<Vec<T>, DecodeError> {
+fn decode_entries<T: Entry>(
+    version: Version,
+    input: &[u8],
+    ctx: &'static str,
+) -> Result<Vec<T>, DecodeError> {
     common::decode_list(input, ctx, |i| T::decode_entry(version, i))
 }
 
-fn encode_entries<T: Entry>(version: Version, list: &[T], out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn encode_entries<T: Entry>(
+    version: Version,
+    list: &[T],
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
     list.iter().try_for_each(|e| e.encode_entry(version, out))
 }
 
@@ -586,7 +640,9 @@ impl MultipartReply {
             OFPMP_METER => B::Meter(decode_entries(version, i, "meter stats entry")?),
             OFPMP_METER_CONFIG => B::MeterConfig(decode_entries(version, i, "meter config entry")?),
             OFPMP_METER_FEATURES => B::MeterFeatures(MeterFeatures::decode(i)?),
-            OFPMP_TABLE_FEATURES => B::TableFeatures(decode_entries(version, i, "table features entry")?),
+            OFPMP_TABLE_FEATURES => {
+                B::TableFeatures(decode_entries(version, i, "table features entry")?)
+            }
             OFPMP_PORT_DESC => B::PortDesc(decode_entries(version, i, "port desc entry")?),
             OFPMP_TABLE_DESC => B::TableDesc(decode_entries(version, i, "table desc entry")?),
             OFPMP_QUEUE_DESC => B::QueueDesc(decode_entries(version, i, "queue desc entry")?),
@@ -602,7 +658,10 @@ impl MultipartReply {
         use MultipartReplyBody as B;
         match (&self.body, version) {
             (B::Vendor(_), v) if v != Version::V1_0 => {
-                return Err(EncodeError::unsupported(v, "vendor stats after OpenFlow 1.0"))
+                return Err(EncodeError::unsupported(
+                    v,
+                    "vendor stats after OpenFlow 1.0",
+                ))
             }
             (B::Experimenter(_), Version::V1_0) => {
                 return Err(EncodeError::unsupported(version, "experimenter multipart"))
@@ -644,7 +703,10 @@ impl MultipartReply {
         let budget = max_len.saturating_sub(8 + mp_header_len(version));
         macro_rules! cut {
             ($variant:ident, $list:expr) => {
-                chunk(version, $list, budget).into_iter().map(B::$variant).collect::<Vec<_>>()
+                chunk(version, $list, budget)
+                    .into_iter()
+                    .map(B::$variant)
+                    .collect::<Vec<_>>()
             };
         }
         let bodies = match self.body {
@@ -668,7 +730,11 @@ impl MultipartReply {
             .into_iter()
             .enumerate()
             .map(|(k, body)| MultipartReply {
-                flags: if k == last { self.flags } else { self.flags | OFPMPF_REPLY_MORE },
+                flags: if k == last {
+                    self.flags
+                } else {
+                    self.flags | OFPMPF_REPLY_MORE
+                },
                 body,
             })
             .collect()
@@ -695,30 +761,98 @@ mod tests {
 
     #[test]
     fn header_per_version() {
-        let r = MultipartRequest { flags: 0, body: MultipartRequestBody::Desc };
+        let r = MultipartRequest {
+            flags: 0,
+            body: MultipartRequestBody::Desc,
+        };
         assert_eq!(enc_req(&r, Version::V1_0), [0, 0, 0, 0]);
         assert_eq!(enc_req(&r, Version::V1_3), [0, 0, 0, 0, 0, 0, 0, 0]);
-        assert_eq!(MultipartRequest::decode(Version::V1_0, &[0, 0, 0, 0]), Ok(r.clone()));
-        assert_eq!(MultipartRequest::decode(Version::V1_3, &[0, 0, 0, 0, 0, 0, 0, 0]), Ok(r));
+        assert_eq!(
+            MultipartRequest::decode(Version::V1_0, &[0, 0, 0, 0]),
+            Ok(r.clone())
+        );
+        assert_eq!(
+            MultipartRequest::decode(Version::V1_3, &[0, 0, 0, 0, 0, 0, 0, 0]),
+            Ok(r)
+        );
         // Truncated header, trailing bytes in an empty body.
-        assert_eq!(MultipartRequest::decode(Version::V1_3, &[0, 0, 0, 0, 0, 0, 0]).unwrap_err(), DecodeError::bad_len("multipart header"));
-        assert_eq!(MultipartRequest::decode(Version::V1_0, &[0, 0, 0, 0, 1]).unwrap_err(), DecodeError::bad_len("desc request"));
+        assert_eq!(
+            MultipartRequest::decode(Version::V1_3, &[0, 0, 0, 0, 0, 0, 0]).unwrap_err(),
+            DecodeError::bad_len("multipart header")
+        );
+        assert_eq!(
+            MultipartRequest::decode(Version::V1_0, &[0, 0, 0, 0, 1]).unwrap_err(),
+            DecodeError::bad_len("desc request")
+        );
     }
 
     #[test]
     fn small_requests_hand_checked() {
         let cases: Vec<(Version, MultipartRequestBody, &str)> = vec![
-            (Version::V1_0, MultipartRequestBody::PortStats(PortStatsRequest { port_no: 0xffff_ffff }), "00040000ffff000000000000"),
-            (Version::V1_3, MultipartRequestBody::PortStats(PortStatsRequest { port_no: 7 }), "00040000000000000000000700000000"),
-            (Version::V1_0, MultipartRequestBody::Queue(QueueStatsRequest { port_no: 1, queue_id: 0xffff_ffff }), "0005000000010000ffffffff"),
-            (Version::V1_3, MultipartRequestBody::Group(GroupStatsRequest { group_id: 0xffff_fffc }), "0006000100000000fffffffc00000000"),
-            (Version::V1_3, MultipartRequestBody::MeterConfig(MeterRequest { meter_id: 1 }), "000a0000000000000000000100000000"),
-            (Version::V1_4, MultipartRequestBody::QueueDesc(QueueStatsRequest { port_no: 2, queue_id: 3 }), "000f0000000000000000000200000003"),
-            (Version::V1_3, MultipartRequestBody::Experimenter(ExperimenterMultipart { experimenter: 0xdeadbeaf, exp_type: 0xcafe8888, data: b"hogehoge".to_vec() }), "ffff000000000000deadbeafcafe8888686f6765686f6765"),
-            (Version::V1_0, MultipartRequestBody::Vendor(VendorStats { vendor: 0x2320, data: vec![1, 2] }), "ffff0000000023200102"),
+            (
+                Version::V1_0,
+                MultipartRequestBody::PortStats(PortStatsRequest {
+                    port_no: 0xffff_ffff,
+                }),
+                "00040000ffff000000000000",
+            ),
+            (
+                Version::V1_3,
+                MultipartRequestBody::PortStats(PortStatsRequest { port_no: 7 }),
+                "00040000000000000000000700000000",
+            ),
+            (
+                Version::V1_0,
+                MultipartRequestBody::Queue(QueueStatsRequest {
+                    port_no: 1,
+                    queue_id: 0xffff_ffff,
+                }),
+                "0005000000010000ffffffff",
+            ),
+            (
+                Version::V1_3,
+                MultipartRequestBody::Group(GroupStatsRequest {
+                    group_id: 0xffff_fffc,
+                }),
+                "0006000100000000fffffffc00000000",
+            ),
+            (
+                Version::V1_3,
+                MultipartRequestBody::MeterConfig(MeterRequest { meter_id: 1 }),
+                "000a0000000000000000000100000000",
+            ),
+            (
+                Version::V1_4,
+                MultipartRequestBody::QueueDesc(QueueStatsRequest {
+                    port_no: 2,
+                    queue_id: 3,
+                }),
+                "000f0000000000000000000200000003",
+            ),
+            (
+                Version::V1_3,
+                MultipartRequestBody::Experimenter(ExperimenterMultipart {
+                    experimenter: 0xdeadbeaf,
+                    exp_type: 0xcafe8888,
+                    data: b"hogehoge".to_vec(),
+                }),
+                "ffff000000000000deadbeafcafe8888686f6765686f6765",
+            ),
+            (
+                Version::V1_0,
+                MultipartRequestBody::Vendor(VendorStats {
+                    vendor: 0x2320,
+                    data: vec![1, 2],
+                }),
+                "ffff0000000023200102",
+            ),
         ];
         for (v, body, hex_want) in cases {
-            let flags = if matches!(body, MultipartRequestBody::Group(_)) { OFPMPF_REQ_MORE } else { 0 };
+            let flags = if matches!(body, MultipartRequestBody::Group(_)) {
+                OFPMPF_REQ_MORE
+            } else {
+                0
+            };
             let r = MultipartRequest { flags, body };
             let b = enc_req(&r, v);
             assert_eq!(hex::encode(&b), hex_want, "{v} {r:?}");
@@ -729,28 +863,60 @@ mod tests {
     #[test]
     fn type_not_in_version() {
         // Group stats in 1.0, meter in 1.2, table desc in 1.3, unknown type 17.
-        for (v, t) in [(Version::V1_0, 6u16), (Version::V1_2, 9), (Version::V1_3, 14), (Version::V1_4, 17)] {
+        for (v, t) in [
+            (Version::V1_0, 6u16),
+            (Version::V1_2, 9),
+            (Version::V1_3, 14),
+            (Version::V1_4, 17),
+        ] {
             let mut b = t.to_be_bytes().to_vec();
             b.extend_from_slice(&[0; 14]);
-            assert_eq!(MultipartRequest::decode(v, &b).unwrap_err().kind, ErrorKind::BadMultipart);
-            assert_eq!(MultipartReply::decode(v, &b).unwrap_err().kind, ErrorKind::BadMultipart);
+            assert_eq!(
+                MultipartRequest::decode(v, &b).unwrap_err().kind,
+                ErrorKind::BadMultipart
+            );
+            assert_eq!(
+                MultipartReply::decode(v, &b).unwrap_err().kind,
+                ErrorKind::BadMultipart
+            );
         }
-        let r = MultipartRequest { flags: 0, body: MultipartRequestBody::MeterFeatures };
+        let r = MultipartRequest {
+            flags: 0,
+            body: MultipartRequestBody::MeterFeatures,
+        };
         assert!(r.encode(Version::V1_2, &mut Vec::new()).is_err());
-        let r = MultipartReply { flags: 0, body: MultipartReplyBody::GroupFeatures(GroupFeatures::default()) };
+        let r = MultipartReply {
+            flags: 0,
+            body: MultipartReplyBody::GroupFeatures(GroupFeatures::default()),
+        };
         assert!(r.encode(Version::V1_1, &mut Vec::new()).is_err());
-        let r = MultipartReply { flags: 0, body: MultipartReplyBody::Vendor(VendorStats { vendor: 1, data: vec![] }) };
+        let r = MultipartReply {
+            flags: 0,
+            body: MultipartReplyBody::Vendor(VendorStats {
+                vendor: 1,
+                data: vec![],
+            }),
+        };
         assert!(r.encode(Version::V1_3, &mut Vec::new()).is_err());
     }
 
     fn port_stats(n: u32) -> Vec<PortStats> {
-        (0..n).map(|k| PortStats { port_no: k + 1, ethernet: Some(PortStatsEthernet::default()), ..Default::default() }).collect()
+        (0..n)
+            .map(|k| PortStats {
+                port_no: k + 1,
+                ethernet: Some(PortStatsEthernet::default()),
+                ..Default::default()
+            })
+            .collect()
     }
 
     #[test]
     fn split_respects_limit_and_flags() {
         // 1.3 port stats entries are 112 bytes; 16 bytes of headers.
-        let reply = MultipartReply { flags: 0, body: MultipartReplyBody::PortStats(port_stats(10)) };
+        let reply = MultipartReply {
+            flags: 0,
+            body: MultipartReplyBody::PortStats(port_stats(10)),
+        };
         let parts = reply.clone().split(Version::V1_3, 16 + 3 * 112 + 111);
         assert_eq!(parts.len(), 4);
         let mut all = Vec::new();
@@ -770,21 +936,35 @@ mod tests {
         assert_eq!(MultipartReplyBody::PortStats(all), reply.body);
         // Exactly at the limit fits; a big limit gives one message.
         assert_eq!(reply.clone().split(Version::V1_3, 16 + 5 * 112).len(), 2);
-        assert_eq!(reply.clone().split(Version::V1_3, 65535), vec![reply.clone()]);
+        assert_eq!(
+            reply.clone().split(Version::V1_3, 65535),
+            vec![reply.clone()]
+        );
         // An entry larger than the limit goes alone; nothing is lost.
         let parts = reply.split(Version::V1_3, 50);
         assert_eq!(parts.len(), 10);
-        assert!(parts.iter().all(|p| matches!(&p.body, MultipartReplyBody::PortStats(l) if l.len() == 1)));
+        assert!(parts
+            .iter()
+            .all(|p| matches!(&p.body, MultipartReplyBody::PortStats(l) if l.len() == 1)));
     }
 
     #[test]
     fn split_keeps_non_lists_and_empty_lists() {
-        let desc = MultipartReply { flags: OFPMPF_REPLY_MORE, body: MultipartReplyBody::Desc(SwitchDesc::default()) };
+        let desc = MultipartReply {
+            flags: OFPMPF_REPLY_MORE,
+            body: MultipartReplyBody::Desc(SwitchDesc::default()),
+        };
         assert_eq!(desc.clone().split(Version::V1_0, 100), vec![desc]);
-        let empty = MultipartReply { flags: 0, body: MultipartReplyBody::Table(vec![]) };
+        let empty = MultipartReply {
+            flags: 0,
+            body: MultipartReplyBody::Table(vec![]),
+        };
         assert_eq!(empty.clone().split(Version::V1_3, 100), vec![empty]);
         // A reply already marked "more" keeps the flag on its last part.
-        let r = MultipartReply { flags: OFPMPF_REPLY_MORE, body: MultipartReplyBody::PortStats(port_stats(2)) };
+        let r = MultipartReply {
+            flags: OFPMPF_REPLY_MORE,
+            body: MultipartReplyBody::PortStats(port_stats(2)),
+        };
         let parts = r.split(Version::V1_0, 12 + 104);
         assert_eq!(parts.len(), 2);
         assert!(parts.iter().all(|p| p.flags == OFPMPF_REPLY_MORE));
@@ -792,13 +972,20 @@ mod tests {
 
     #[test]
     fn truncated_replies_never_panic() {
-        let reply = MultipartReply { flags: 0, body: MultipartReplyBody::PortStats(port_stats(2)) };
+        let reply = MultipartReply {
+            flags: 0,
+            body: MultipartReplyBody::PortStats(port_stats(2)),
+        };
         for v in Version::ALL {
             let b = enc_rep(&reply, v);
             for cut in 0..b.len() {
                 let r = MultipartReply::decode(v, &b[..cut]);
                 // Cutting exactly at an entry boundary is a valid shorter reply.
-                if let Ok(MultipartReply { body: MultipartReplyBody::PortStats(l), .. }) = &r {
+                if let Ok(MultipartReply {
+                    body: MultipartReplyBody::PortStats(l),
+                    ..
+                }) = &r
+                {
                     assert!(l.len() < 2);
                 } else {
                     assert!(r.is_err(), "{v} cut {cut}");

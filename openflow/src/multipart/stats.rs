@@ -6,8 +6,8 @@
 //! reports them.
 
 use super::common::{
-    be16, be32, expect_end, finish_len16, fixed_str, port_in, put_fixed_str,
-    put_port, split_entry, ExperimenterProp, PROP_EXPERIMENTER,
+    be16, be32, expect_end, finish_len16, fixed_str, port_in, put_fixed_str, put_port, split_entry,
+    ExperimenterProp, PROP_EXPERIMENTER,
 };
 use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::wire::{self, put_u16, put_u32, put_u64, put_zeros};
@@ -53,7 +53,13 @@ impl SwitchDesc {
         let (i, serial_num) = fixed_str(i, SERIAL_NUM_LEN, ctx)?;
         let (i, dp_desc) = fixed_str(i, DESC_STR_LEN, ctx)?;
         expect_end(i, ctx)?;
-        Ok(SwitchDesc { mfr_desc, hw_desc, sw_desc, serial_num, dp_desc })
+        Ok(SwitchDesc {
+            mfr_desc,
+            hw_desc,
+            sw_desc,
+            serial_num,
+            dp_desc,
+        })
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
@@ -87,7 +93,11 @@ impl AggregateStats {
         let (i, flow_count) = wire::u32(i, ctx)?;
         let i = wire::skip(i, 4, ctx)?;
         expect_end(i, ctx)?;
-        Ok(AggregateStats { packet_count, byte_count, flow_count })
+        Ok(AggregateStats {
+            packet_count,
+            byte_count,
+            flow_count,
+        })
     }
 
     pub(crate) fn encode(&self, out: &mut Vec<u8>) {
@@ -246,15 +256,36 @@ impl TableStats {
             Version::V1_0 => {
                 put_zeros(out, 3);
                 put_fixed_str(out, &self.name, MAX_TABLE_NAME_LEN);
-                put_u32(out, fit32(self.wildcards, version, "table stats wildcards above 32 bits")?);
+                put_u32(
+                    out,
+                    fit32(
+                        self.wildcards,
+                        version,
+                        "table stats wildcards above 32 bits",
+                    )?,
+                );
                 put_u32(out, self.max_entries);
                 put_u32(out, self.active_count);
             }
             Version::V1_1 => {
                 put_zeros(out, 7);
                 put_fixed_str(out, &self.name, MAX_TABLE_NAME_LEN);
-                put_u32(out, fit32(self.wildcards, version, "table stats wildcards above 32 bits")?);
-                put_u32(out, fit32(self.match_fields, version, "table stats match above 32 bits")?);
+                put_u32(
+                    out,
+                    fit32(
+                        self.wildcards,
+                        version,
+                        "table stats wildcards above 32 bits",
+                    )?,
+                );
+                put_u32(
+                    out,
+                    fit32(
+                        self.match_fields,
+                        version,
+                        "table stats match above 32 bits",
+                    )?,
+                );
                 put_u32(out, self.instructions);
                 put_u32(out, self.write_actions);
                 put_u32(out, self.apply_actions);
@@ -317,7 +348,15 @@ impl PortStatsEthernet {
         let (i, rx_over_err) = wire::u64(i, ctx)?;
         let (i, rx_crc_err) = wire::u64(i, ctx)?;
         let (i, collisions) = wire::u64(i, ctx)?;
-        Ok((i, PortStatsEthernet { rx_frame_err, rx_over_err, rx_crc_err, collisions }))
+        Ok((
+            i,
+            PortStatsEthernet {
+                rx_frame_err,
+                rx_over_err,
+                rx_crc_err,
+                collisions,
+            },
+        ))
     }
 
     fn encode_fields(&self, out: &mut Vec<u8>) {
@@ -530,7 +569,11 @@ const PSPT_OPTICAL: u16 = 1;
 impl PortStats {
     pub(crate) fn decode(version: Version, input: &[u8]) -> Result<(Self, &[u8]), DecodeError> {
         let ctx = "port stats entry";
-        let mut ps = PortStats { duration_sec: u32::MAX, duration_nsec: u32::MAX, ..Default::default() };
+        let mut ps = PortStats {
+            duration_sec: u32::MAX,
+            duration_nsec: u32::MAX,
+            ..Default::default()
+        };
         if version >= Version::V1_4 {
             let (entry, rest) = split_entry(input, 0, 80, ctx)?;
             let i = wire::skip(entry, 4, ctx)?;
@@ -560,7 +603,11 @@ impl PortStats {
         Ok((ps, i))
     }
 
-    fn decode_counters<'a>(&mut self, i: &'a [u8], ctx: &'static str) -> Result<&'a [u8], DecodeError> {
+    fn decode_counters<'a>(
+        &mut self,
+        i: &'a [u8],
+        ctx: &'static str,
+    ) -> Result<&'a [u8], DecodeError> {
         let (i, rx_packets) = wire::u64(i, ctx)?;
         let (i, tx_packets) = wire::u64(i, ctx)?;
         let (i, rx_bytes) = wire::u64(i, ctx)?;
@@ -614,7 +661,8 @@ impl PortStats {
                 }
                 PROP_EXPERIMENTER => {
                     let exp = ExperimenterProp::decode_body(body, ctx)?;
-                    self.experimenter.push(decode_port_experimenter(exp, len_err)?);
+                    self.experimenter
+                        .push(decode_port_experimenter(exp, len_err)?);
                 }
                 _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, ctx)),
             }
@@ -659,12 +707,20 @@ impl PortStats {
             for exp in &self.experimenter {
                 encode_port_experimenter(exp, version, out)?;
             }
-            return finish_len16(out, start, 0, version, "port stats entry longer than 65535 bytes");
+            return finish_len16(
+                out,
+                start,
+                0,
+                version,
+                "port stats entry longer than 65535 bytes",
+            );
         }
         put_port(out, version, self.port_no)?;
         put_zeros(out, if version == Version::V1_0 { 6 } else { 4 });
         self.encode_counters(out);
-        self.ethernet.unwrap_or(PortStatsEthernet::UNKNOWN).encode_fields(out);
+        self.ethernet
+            .unwrap_or(PortStatsEthernet::UNKNOWN)
+            .encode_fields(out);
         if version == Version::V1_3 {
             put_u32(out, self.duration_sec);
             put_u32(out, self.duration_nsec);
@@ -706,7 +762,9 @@ fn decode_port_experimenter(
                 let b = &exp.data[4 + 8 * k..12 + 8 * k];
                 *v = u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
             }
-            Ok(PortStatsExperimenter::IntelRfc2819(IntelRfc2819Stats::from_array(a)))
+            Ok(PortStatsExperimenter::IntelRfc2819(
+                IntelRfc2819Stats::from_array(a),
+            ))
         }
         INTEL_PORT_STATS_CUSTOM => {
             // pad[2], stats_array_size, then (name_len, name, be64) entries;
@@ -719,11 +777,15 @@ fn decode_port_experimenter(
             // Each entry takes at least 9 bytes: never allocate past what is present.
             let mut counters = Vec::with_capacity(usize::from(count).min(i.len() / 9));
             for _ in 0..count {
-                let (j, name_len) = wire::u8(i, "custom port stats counter").map_err(|_| len_err)?;
+                let (j, name_len) =
+                    wire::u8(i, "custom port stats counter").map_err(|_| len_err)?;
                 let (j, name) = wire::take(j, usize::from(name_len), "custom port stats counter")
                     .map_err(|_| len_err)?;
                 let (j, value) = wire::u64(j, "custom port stats counter").map_err(|_| len_err)?;
-                counters.push(CustomCounter { name: String::from_utf8_lossy(name).into_owned(), value });
+                counters.push(CustomCounter {
+                    name: String::from_utf8_lossy(name).into_owned(),
+                    value,
+                });
                 i = j;
             }
             Ok(PortStatsExperimenter::IntelCustom(counters))
@@ -751,9 +813,11 @@ fn encode_port_experimenter(
             Ok(())
         }
         PortStatsExperimenter::IntelCustom(counters) => {
-            let too_long = EncodeError::unsupported(version, "custom port stats counter name above 255 bytes");
-            let count = u16::try_from(counters.len())
-                .map_err(|_| EncodeError::unsupported(version, "more than 65535 custom port stats counters"))?;
+            let too_long =
+                EncodeError::unsupported(version, "custom port stats counter name above 255 bytes");
+            let count = u16::try_from(counters.len()).map_err(|_| {
+                EncodeError::unsupported(version, "more than 65535 custom port stats counters")
+            })?;
             if counters.iter().any(|c| c.name.len() > 255) {
                 return Err(too_long);
             }
@@ -772,7 +836,10 @@ fn encode_port_experimenter(
             if ok {
                 Ok(())
             } else {
-                Err(EncodeError::unsupported(version, "custom port stats property longer than 65535 bytes"))
+                Err(EncodeError::unsupported(
+                    version,
+                    "custom port stats property longer than 65535 bytes",
+                ))
             }
         }
     }
@@ -791,7 +858,11 @@ impl QueueStatsRequest {
     pub(crate) fn decode(version: Version, input: &[u8]) -> Result<Self, DecodeError> {
         let ctx = "queue stats request";
         let (i, port_no) = port_in(version, input, ctx)?;
-        let i = if version == Version::V1_0 { wire::skip(i, 2, ctx)? } else { i };
+        let i = if version == Version::V1_0 {
+            wire::skip(i, 2, ctx)?
+        } else {
+            i
+        };
         let (i, queue_id) = wire::u32(i, ctx)?;
         expect_end(i, ctx)?;
         Ok(QueueStatsRequest { port_no, queue_id })
@@ -832,7 +903,11 @@ pub struct QueueStats {
 impl QueueStats {
     pub(crate) fn decode(version: Version, input: &[u8]) -> Result<(Self, &[u8]), DecodeError> {
         let ctx = "queue stats entry";
-        let mut q = QueueStats { duration_sec: u32::MAX, duration_nsec: u32::MAX, ..Default::default() };
+        let mut q = QueueStats {
+            duration_sec: u32::MAX,
+            duration_nsec: u32::MAX,
+            ..Default::default()
+        };
         let (entry, rest) = if version >= Version::V1_4 {
             let (entry, rest) = split_entry(input, 0, 48, ctx)?;
             (wire::skip(entry, 8, ctx)?, rest)
@@ -840,7 +915,11 @@ impl QueueStats {
             (input, &[][..])
         };
         let (i, port_no) = port_in(version, entry, ctx)?;
-        let i = if version == Version::V1_0 { wire::skip(i, 2, ctx)? } else { i };
+        let i = if version == Version::V1_0 {
+            wire::skip(i, 2, ctx)?
+        } else {
+            i
+        };
         let (i, queue_id) = wire::u32(i, ctx)?;
         let (i, tx_bytes) = wire::u64(i, ctx)?;
         let (i, tx_packets) = wire::u64(i, ctx)?;
@@ -886,7 +965,13 @@ impl QueueStats {
             for p in &self.experimenter {
                 p.encode(version, out)?;
             }
-            finish_len16(out, start, 0, version, "queue stats entry longer than 65535 bytes")?;
+            finish_len16(
+                out,
+                start,
+                0,
+                version,
+                "queue stats entry longer than 65535 bytes",
+            )?;
         }
         Ok(())
     }
@@ -898,13 +983,18 @@ pub(crate) fn decode_experimenter_props(
     ctx: &'static str,
 ) -> Result<Vec<ExperimenterProp>, DecodeError> {
     let mut props = Vec::new();
-    wire::for_each_prop(input, DecodeError::new(ErrorKind::BadPropertyLen, ctx), false, |t, body| {
-        if t != PROP_EXPERIMENTER {
-            return Err(DecodeError::new(ErrorKind::BadPropertyType, ctx));
-        }
-        props.push(ExperimenterProp::decode_body(body, ctx)?);
-        Ok(())
-    })?;
+    wire::for_each_prop(
+        input,
+        DecodeError::new(ErrorKind::BadPropertyLen, ctx),
+        false,
+        |t, body| {
+            if t != PROP_EXPERIMENTER {
+                return Err(DecodeError::new(ErrorKind::BadPropertyType, ctx));
+            }
+            props.push(ExperimenterProp::decode_body(body, ctx)?);
+            Ok(())
+        },
+    )?;
     Ok(props)
 }
 
@@ -978,7 +1068,9 @@ impl GroupStats {
             .chunks_exact(16)
             .map(|c| BucketCounter {
                 packet_count: u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
-                byte_count: u64::from_be_bytes([c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]]),
+                byte_count: u64::from_be_bytes([
+                    c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15],
+                ]),
             })
             .collect();
         Ok((g, rest))
@@ -1001,7 +1093,13 @@ impl GroupStats {
             put_u64(out, b.packet_count);
             put_u64(out, b.byte_count);
         }
-        finish_len16(out, start, 0, version, "group stats entry longer than 65535 bytes")
+        finish_len16(
+            out,
+            start,
+            0,
+            version,
+            "group stats entry longer than 65535 bytes",
+        )
     }
 }
 
@@ -1090,12 +1188,24 @@ impl MeterStats {
         let band_stats = i
             .chunks_exact(16)
             .map(|c| MeterBandStats {
-                packet_band_count: u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]),
-                byte_band_count: u64::from_be_bytes([c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15]]),
+                packet_band_count: u64::from_be_bytes([
+                    c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+                ]),
+                byte_band_count: u64::from_be_bytes([
+                    c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15],
+                ]),
             })
             .collect();
         Ok((
-            MeterStats { meter_id, flow_count, packet_in_count, byte_in_count, duration_sec, duration_nsec, band_stats },
+            MeterStats {
+                meter_id,
+                flow_count,
+                packet_in_count,
+                byte_in_count,
+                duration_sec,
+                duration_nsec,
+                band_stats,
+            },
             rest,
         ))
     }
@@ -1114,7 +1224,13 @@ impl MeterStats {
             put_u64(out, b.packet_band_count);
             put_u64(out, b.byte_band_count);
         }
-        finish_len16(out, start, 4, version, "meter stats entry longer than 65535 bytes")
+        finish_len16(
+            out,
+            start,
+            4,
+            version,
+            "meter stats entry longer than 65535 bytes",
+        )
     }
 }
 
@@ -1190,7 +1306,12 @@ mod tests {
             port_no: 3,
             duration_sec: 10,
             duration_nsec: 20,
-            ethernet: Some(PortStatsEthernet { rx_frame_err: 9, rx_over_err: 10, rx_crc_err: 11, collisions: 12 }),
+            ethernet: Some(PortStatsEthernet {
+                rx_frame_err: 9,
+                rx_over_err: 10,
+                rx_crc_err: 11,
+                collisions: 12,
+            }),
             ..Default::default()
         };
         counters(&mut ps);
@@ -1202,14 +1323,24 @@ mod tests {
         assert_eq!(v10, want);
         let (back, rest) = PortStats::decode(Version::V1_0, &v10).unwrap();
         assert!(rest.is_empty());
-        assert_eq!(back, PortStats { duration_sec: u32::MAX, duration_nsec: u32::MAX, ..ps.clone() });
+        assert_eq!(
+            back,
+            PortStats {
+                duration_sec: u32::MAX,
+                duration_nsec: u32::MAX,
+                ..ps.clone()
+            }
+        );
 
         let v13 = enc(|o| ps.encode(Version::V1_3, o).unwrap());
         assert_eq!(v13.len(), 112);
         assert_eq!(&v13[..8], &[0, 0, 0, 3, 0, 0, 0, 0]);
         assert_eq!(&v13[104..], &[0, 0, 0, 10, 0, 0, 0, 20]);
         assert_eq!(PortStats::decode(Version::V1_3, &v13).unwrap().0, ps);
-        assert_eq!(PortStats::decode(Version::V1_3, &v13[..111]).unwrap_err(), DecodeError::bad_len("port stats entry"));
+        assert_eq!(
+            PortStats::decode(Version::V1_3, &v13[..111]).unwrap_err(),
+            DecodeError::bad_len("port stats entry")
+        );
     }
 
     #[test]
@@ -1220,10 +1351,18 @@ mod tests {
             duration_nsec: 3,
             ethernet: Some(PortStatsEthernet::default()),
             experimenter: vec![
-                PortStatsExperimenter::IntelRfc2819(IntelRfc2819Stats::from_array(core::array::from_fn(|k| k as u64 + 100))),
+                PortStatsExperimenter::IntelRfc2819(IntelRfc2819Stats::from_array(
+                    core::array::from_fn(|k| k as u64 + 100),
+                )),
                 PortStatsExperimenter::IntelCustom(vec![
-                    CustomCounter { name: "rx_q0_packets".into(), value: 7 },
-                    CustomCounter { name: "x".into(), value: 0x0102_0304_0506_0708 },
+                    CustomCounter {
+                        name: "rx_q0_packets".into(),
+                        value: 7,
+                    },
+                    CustomCounter {
+                        name: "x".into(),
+                        value: 0x0102_0304_0506_0708,
+                    },
                 ]),
             ],
             ..Default::default()
@@ -1235,11 +1374,17 @@ mod tests {
         assert_eq!(&b[..4], &[0x01, 0x60, 0, 0]);
         assert_eq!(&b[80..84], &[0, 0, 0, 40]);
         let rfc = &b[120..];
-        assert_eq!(&rfc[..16], &[0xff, 0xff, 0, 184, 0, 0, 0xaa, 0x01, 0, 0, 0, 1, 0, 0, 0, 0]);
+        assert_eq!(
+            &rfc[..16],
+            &[0xff, 0xff, 0, 184, 0, 0, 0xaa, 0x01, 0, 0, 0, 1, 0, 0, 0, 0]
+        );
         assert_eq!(&rfc[16..24], &100u64.to_be_bytes());
         assert_eq!(&rfc[176..184], &120u64.to_be_bytes());
         let custom = &b[304..];
-        assert_eq!(&custom[..16], &[0xff, 0xff, 0, 48, 0, 0, 0xaa, 0x01, 0, 0, 0, 2, 0, 0, 0, 2]);
+        assert_eq!(
+            &custom[..16],
+            &[0xff, 0xff, 0, 48, 0, 0, 0xaa, 0x01, 0, 0, 0, 2, 0, 0, 0, 2]
+        );
         assert_eq!(custom[16], 13);
         assert_eq!(&custom[17..30], b"rx_q0_packets");
         assert_eq!(&custom[30..38], &7u64.to_be_bytes());
@@ -1251,15 +1396,24 @@ mod tests {
 
     #[test]
     fn port_stats_v14_bad_properties() {
-        let mut ps = PortStats { ethernet: Some(PortStatsEthernet::default()), ..Default::default() };
+        let mut ps = PortStats {
+            ethernet: Some(PortStatsEthernet::default()),
+            ..Default::default()
+        };
         counters(&mut ps);
         let mut b = enc(|o| ps.encode(Version::V1_4, o).unwrap());
         // Ethernet property one byte short.
         b[83] = 39;
-        assert_eq!(PortStats::decode(Version::V1_4, &b).unwrap_err().kind, ErrorKind::BadPropertyLen);
+        assert_eq!(
+            PortStats::decode(Version::V1_4, &b).unwrap_err().kind,
+            ErrorKind::BadPropertyLen
+        );
         b[83] = 40;
         b[81] = 7;
-        assert_eq!(PortStats::decode(Version::V1_4, &b).unwrap_err().kind, ErrorKind::BadPropertyType);
+        assert_eq!(
+            PortStats::decode(Version::V1_4, &b).unwrap_err().kind,
+            ErrorKind::BadPropertyType
+        );
         // Custom stats whose counter count runs past the property.
         let custom = [
             0xff, 0xff, 0, 16, 0, 0, 0xaa, 0x01, 0, 0, 0, 2, 0, 0, 0xff, 0xff,
@@ -1267,10 +1421,16 @@ mod tests {
         let mut b = enc(|o| PortStats::default().encode(Version::V1_4, o).unwrap());
         b.extend_from_slice(&custom);
         b[1] = (80 + 16) as u8;
-        assert_eq!(PortStats::decode(Version::V1_4, &b).unwrap_err().kind, ErrorKind::BadPropertyLen);
+        assert_eq!(
+            PortStats::decode(Version::V1_4, &b).unwrap_err().kind,
+            ErrorKind::BadPropertyLen
+        );
         // Entry length below the fixed part.
         b[1] = 79;
-        assert_eq!(PortStats::decode(Version::V1_4, &b).unwrap_err(), DecodeError::bad_len("port stats entry"));
+        assert_eq!(
+            PortStats::decode(Version::V1_4, &b).unwrap_err(),
+            DecodeError::bad_len("port stats entry")
+        );
     }
 
     #[test]
@@ -1291,8 +1451,20 @@ mod tests {
             let (back, rest) = TableStats::decode(v, &b).unwrap();
             assert!(rest.is_empty());
             if v >= Version::V1_3 {
-                assert_eq!(b, [5, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 8]);
-                assert_eq!(back, TableStats { table_id: 5, active_count: 6, lookup_count: 7, matched_count: 8, ..Default::default() });
+                assert_eq!(
+                    b,
+                    [5, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 8]
+                );
+                assert_eq!(
+                    back,
+                    TableStats {
+                        table_id: 5,
+                        active_count: 6,
+                        lookup_count: 7,
+                        matched_count: 8,
+                        ..Default::default()
+                    }
+                );
             } else {
                 assert_eq!(back, t);
             }
@@ -1300,36 +1472,76 @@ mod tests {
         let v10 = enc(|o| t.encode(Version::V1_0, o).unwrap());
         assert_eq!(&v10[4..14], b"classifier");
         assert_eq!(&v10[36..40], &[0, 0x3f, 0xff, 0xff]);
-        let wide = TableStats { wildcards: 1 << 40, ..t };
+        let wide = TableStats {
+            wildcards: 1 << 40,
+            ..t
+        };
         assert!(wide.encode(Version::V1_0, &mut Vec::new()).is_err());
         assert!(wide.encode(Version::V1_2, &mut Vec::new()).is_ok());
     }
 
     #[test]
     fn queue_group_meter_layouts() {
-        let q = QueueStats { port_no: 1, queue_id: 2, tx_bytes: 3, tx_packets: 4, tx_errors: 5, duration_sec: 6, duration_nsec: 7, experimenter: vec![] };
+        let q = QueueStats {
+            port_no: 1,
+            queue_id: 2,
+            tx_bytes: 3,
+            tx_packets: 4,
+            tx_errors: 5,
+            duration_sec: 6,
+            duration_nsec: 7,
+            experimenter: vec![],
+        };
         let b10 = enc(|o| q.encode(Version::V1_0, o).unwrap());
         assert_eq!(&b10[..8], &[0, 1, 0, 0, 0, 0, 0, 2]);
         assert_eq!(b10.len(), 32);
         let b14 = enc(|o| q.encode(Version::V1_4, o).unwrap());
         assert_eq!(b14.len(), 48);
-        assert_eq!(&b14[..16], &[0, 48, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2]);
+        assert_eq!(
+            &b14[..16],
+            &[0, 48, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2]
+        );
         assert_eq!(QueueStats::decode(Version::V1_4, &b14).unwrap().0, q);
 
-        let g = GroupStats { group_id: 1, ref_count: 2, packet_count: 123, byte_count: 12345, duration_sec: 9, duration_nsec: 0x244d_26e0, bucket_stats: vec![BucketCounter { packet_count: 234, byte_count: 2345 }] };
+        let g = GroupStats {
+            group_id: 1,
+            ref_count: 2,
+            packet_count: 123,
+            byte_count: 12345,
+            duration_sec: 9,
+            duration_nsec: 0x244d_26e0,
+            bucket_stats: vec![BucketCounter {
+                packet_count: 234,
+                byte_count: 2345,
+            }],
+        };
         let b = enc(|o| g.encode(Version::V1_3, o).unwrap());
         assert_eq!(hex::encode(&b), "00380000000000010000000200000000000000000000007b000000000000303900000009244d26e000000000000000ea0000000000000929");
         assert_eq!(GroupStats::decode(Version::V1_3, &b).unwrap().0, g);
         let mut bad = b.clone();
         bad[1] = 0x37;
-        assert_eq!(GroupStats::decode(Version::V1_3, &bad).unwrap_err(), DecodeError::bad_len("group stats bucket counter"));
+        assert_eq!(
+            GroupStats::decode(Version::V1_3, &bad).unwrap_err(),
+            DecodeError::bad_len("group stats bucket counter")
+        );
 
-        let m = MeterStats { meter_id: 100, duration_sec: 0x75300, band_stats: vec![MeterBandStats::default()], ..Default::default() };
+        let m = MeterStats {
+            meter_id: 100,
+            duration_sec: 0x75300,
+            band_stats: vec![MeterBandStats::default()],
+            ..Default::default()
+        };
         let b = enc(|o| m.encode(Version::V1_3, o).unwrap());
         assert_eq!(&b[..8], &[0, 0, 0, 100, 0, 0x38, 0, 0]);
         assert_eq!(MeterStats::decode(&b).unwrap().0, m);
 
-        let f = MeterFeatures { max_meter: 0x0100_0000, band_types: 0x8000_0006, capabilities: 0xf, max_bands: 0xff, max_color: 0 };
+        let f = MeterFeatures {
+            max_meter: 0x0100_0000,
+            band_types: 0x8000_0006,
+            capabilities: 0xf,
+            max_bands: 0xff,
+            max_color: 0,
+        };
         let b = enc(|o| f.encode(o));
         assert_eq!(hex::encode(&b), "01000000800000060000000fff000000");
         assert_eq!(MeterFeatures::decode(&b), Ok(f));
@@ -1338,16 +1550,27 @@ mod tests {
 
     #[test]
     fn desc_and_aggregate() {
-        let d = SwitchDesc { mfr_desc: "ferrovs".into(), dp_desc: "br0".into(), ..Default::default() };
+        let d = SwitchDesc {
+            mfr_desc: "ferrovs".into(),
+            dp_desc: "br0".into(),
+            ..Default::default()
+        };
         let b = enc(|o| d.encode(o));
         assert_eq!(b.len(), SwitchDesc::LEN);
         assert_eq!(&b[..8], b"ferrovs\0");
         assert_eq!(&b[800..804], b"br0\0");
         assert_eq!(SwitchDesc::decode(&b), Ok(d));
         assert!(SwitchDesc::decode(&b[1..]).is_err());
-        let a = AggregateStats { packet_count: 1, byte_count: 2, flow_count: 3 };
+        let a = AggregateStats {
+            packet_count: 1,
+            byte_count: 2,
+            flow_count: 3,
+        };
         let b = enc(|o| a.encode(o));
-        assert_eq!(hex::encode(&b), "000000000000000100000000000000020000000300000000");
+        assert_eq!(
+            hex::encode(&b),
+            "000000000000000100000000000000020000000300000000"
+        );
         assert_eq!(AggregateStats::decode(&b), Ok(a));
     }
 }

@@ -25,65 +25,101 @@ pub(super) fn port(version: Version) -> BoxedStrategy<u32> {
 }
 
 fn exp_prop() -> impl Strategy<Value = ExperimenterProp> {
-    (any::<u32>(), any::<u32>(), vec(any::<u8>(), 0..12)).prop_map(|(experimenter, exp_type, data)| {
-        ExperimenterProp { experimenter, exp_type, data }
-    })
+    (any::<u32>(), any::<u32>(), vec(any::<u8>(), 0..12)).prop_map(
+        |(experimenter, exp_type, data)| ExperimenterProp {
+            experimenter,
+            exp_type,
+            data,
+        },
+    )
 }
 
 fn desc() -> impl Strategy<Value = SwitchDesc> {
-    (name(40), name(40), name(40), name(32), name(40)).prop_map(|(mfr_desc, hw_desc, sw_desc, serial_num, dp_desc)| {
-        SwitchDesc { mfr_desc, hw_desc, sw_desc, serial_num, dp_desc }
-    })
+    (name(40), name(40), name(40), name(32), name(40)).prop_map(
+        |(mfr_desc, hw_desc, sw_desc, serial_num, dp_desc)| SwitchDesc {
+            mfr_desc,
+            hw_desc,
+            sw_desc,
+            serial_num,
+            dp_desc,
+        },
+    )
 }
 
 fn table_stats(version: Version) -> impl Strategy<Value = TableStats> {
     (
-        (any::<u8>(), any::<u32>(), any::<u64>(), any::<u64>(), name(32)),
-        (any::<u64>(), any::<u64>(), any::<[u32; 5]>(), any::<[u64; 4]>()),
+        (
+            any::<u8>(),
+            any::<u32>(),
+            any::<u64>(),
+            any::<u64>(),
+            name(32),
+        ),
+        (
+            any::<u64>(),
+            any::<u64>(),
+            any::<[u32; 5]>(),
+            any::<[u64; 4]>(),
+        ),
     )
-        .prop_map(move |((table_id, active_count, lookup_count, matched_count, name), (wc, mf, w32, w64))| {
-            let mut t = TableStats { table_id, active_count, lookup_count, matched_count, ..Default::default() };
-            match version {
-                Version::V1_0 => {
-                    t.name = name;
-                    t.wildcards = wc & 0xffff_ffff;
-                    t.max_entries = w32[0];
+        .prop_map(
+            move |(
+                (table_id, active_count, lookup_count, matched_count, name),
+                (wc, mf, w32, w64),
+            )| {
+                let mut t = TableStats {
+                    table_id,
+                    active_count,
+                    lookup_count,
+                    matched_count,
+                    ..Default::default()
+                };
+                match version {
+                    Version::V1_0 => {
+                        t.name = name;
+                        t.wildcards = wc & 0xffff_ffff;
+                        t.max_entries = w32[0];
+                    }
+                    Version::V1_1 => {
+                        t.name = name;
+                        t.wildcards = wc & 0xffff_ffff;
+                        t.match_fields = mf & 0xffff_ffff;
+                        t.instructions = w32[0];
+                        t.write_actions = w32[1];
+                        t.apply_actions = w32[2];
+                        t.config = w32[3];
+                        t.max_entries = w32[4];
+                    }
+                    Version::V1_2 => {
+                        t.name = name;
+                        t.wildcards = wc;
+                        t.match_fields = mf;
+                        t.instructions = w32[0];
+                        t.write_actions = w32[1];
+                        t.apply_actions = w32[2];
+                        t.config = w32[3];
+                        t.max_entries = w32[4];
+                        t.write_setfields = w64[0];
+                        t.apply_setfields = w64[1];
+                        t.metadata_match = w64[2];
+                        t.metadata_write = w64[3];
+                    }
+                    _ => {}
                 }
-                Version::V1_1 => {
-                    t.name = name;
-                    t.wildcards = wc & 0xffff_ffff;
-                    t.match_fields = mf & 0xffff_ffff;
-                    t.instructions = w32[0];
-                    t.write_actions = w32[1];
-                    t.apply_actions = w32[2];
-                    t.config = w32[3];
-                    t.max_entries = w32[4];
-                }
-                Version::V1_2 => {
-                    t.name = name;
-                    t.wildcards = wc;
-                    t.match_fields = mf;
-                    t.instructions = w32[0];
-                    t.write_actions = w32[1];
-                    t.apply_actions = w32[2];
-                    t.config = w32[3];
-                    t.max_entries = w32[4];
-                    t.write_setfields = w64[0];
-                    t.apply_setfields = w64[1];
-                    t.metadata_match = w64[2];
-                    t.metadata_write = w64[3];
-                }
-                _ => {}
-            }
-            t
-        })
+                t
+            },
+        )
 }
 
 fn port_stats_experimenter() -> impl Strategy<Value = PortStatsExperimenter> {
     prop_oneof![
-        any::<[u64; 21]>().prop_map(|a| PortStatsExperimenter::IntelRfc2819(IntelRfc2819Stats::from_array(a))),
-        vec((name(24), any::<u64>()).prop_map(|(name, value)| CustomCounter { name, value }), 0..4)
-            .prop_map(PortStatsExperimenter::IntelCustom),
+        any::<[u64; 21]>()
+            .prop_map(|a| PortStatsExperimenter::IntelRfc2819(IntelRfc2819Stats::from_array(a))),
+        vec(
+            (name(24), any::<u64>()).prop_map(|(name, value)| CustomCounter { name, value }),
+            0..4
+        )
+        .prop_map(PortStatsExperimenter::IntelCustom),
         exp_prop().prop_map(|mut p| {
             if p.experimenter == INTEL_VENDOR_ID {
                 p.experimenter ^= 1;
@@ -96,11 +132,19 @@ fn port_stats_experimenter() -> impl Strategy<Value = PortStatsExperimenter> {
 fn port_stats(version: Version) -> impl Strategy<Value = PortStats> {
     (
         (port(version), any::<u32>(), any::<u32>(), any::<[u64; 8]>()),
-        (proptest::option::of(any::<[u64; 4]>()), proptest::option::of((any::<[u32; 7]>(), any::<[u16; 4]>()))),
+        (
+            proptest::option::of(any::<[u64; 4]>()),
+            proptest::option::of((any::<[u32; 7]>(), any::<[u16; 4]>())),
+        ),
         vec(port_stats_experimenter(), 0..3),
     )
         .prop_map(move |((port_no, ds, dn, c), (eth, opt), exp)| {
-            let ethernet = eth.map(|e| PortStatsEthernet { rx_frame_err: e[0], rx_over_err: e[1], rx_crc_err: e[2], collisions: e[3] });
+            let ethernet = eth.map(|e| PortStatsEthernet {
+                rx_frame_err: e[0],
+                rx_over_err: e[1],
+                rx_crc_err: e[2],
+                collisions: e[3],
+            });
             let mut ps = PortStats {
                 port_no,
                 duration_sec: ds,
@@ -143,8 +187,14 @@ fn port_stats(version: Version) -> impl Strategy<Value = PortStats> {
 }
 
 fn queue_stats(version: Version) -> impl Strategy<Value = QueueStats> {
-    (port(version), any::<u32>(), any::<[u64; 3]>(), any::<(u32, u32)>(), vec(exp_prop(), 0..3)).prop_map(
-        move |(port_no, queue_id, c, (ds, dn), exp)| {
+    (
+        port(version),
+        any::<u32>(),
+        any::<[u64; 3]>(),
+        any::<(u32, u32)>(),
+        vec(exp_prop(), 0..3),
+    )
+        .prop_map(move |(port_no, queue_id, c, (ds, dn), exp)| {
             let old = version < Version::V1_3;
             QueueStats {
                 port_no,
@@ -154,60 +204,99 @@ fn queue_stats(version: Version) -> impl Strategy<Value = QueueStats> {
                 tx_errors: c[2],
                 duration_sec: if old { u32::MAX } else { ds },
                 duration_nsec: if old { u32::MAX } else { dn },
-                experimenter: if version < Version::V1_4 { Vec::new() } else { exp },
+                experimenter: if version < Version::V1_4 {
+                    Vec::new()
+                } else {
+                    exp
+                },
             }
-        },
-    )
+        })
 }
 
 fn group_stats(version: Version) -> impl Strategy<Value = GroupStats> {
-    (any::<[u32; 4]>(), any::<[u64; 2]>(), vec(any::<[u64; 2]>(), 0..4)).prop_map(move |(w, c, buckets)| {
-        let old = version < Version::V1_3;
-        GroupStats {
-            group_id: w[0],
-            ref_count: w[1],
-            packet_count: c[0],
-            byte_count: c[1],
-            duration_sec: if old { u32::MAX } else { w[2] },
-            duration_nsec: if old { u32::MAX } else { w[3] },
-            bucket_stats: buckets.into_iter().map(|b| BucketCounter { packet_count: b[0], byte_count: b[1] }).collect(),
-        }
-    })
+    (
+        any::<[u32; 4]>(),
+        any::<[u64; 2]>(),
+        vec(any::<[u64; 2]>(), 0..4),
+    )
+        .prop_map(move |(w, c, buckets)| {
+            let old = version < Version::V1_3;
+            GroupStats {
+                group_id: w[0],
+                ref_count: w[1],
+                packet_count: c[0],
+                byte_count: c[1],
+                duration_sec: if old { u32::MAX } else { w[2] },
+                duration_nsec: if old { u32::MAX } else { w[3] },
+                bucket_stats: buckets
+                    .into_iter()
+                    .map(|b| BucketCounter {
+                        packet_count: b[0],
+                        byte_count: b[1],
+                    })
+                    .collect(),
+            }
+        })
 }
 
 fn meter_stats() -> impl Strategy<Value = MeterStats> {
-    (any::<[u32; 4]>(), any::<[u64; 2]>(), vec(any::<[u64; 2]>(), 0..4)).prop_map(|(w, c, bands)| MeterStats {
-        meter_id: w[0],
-        flow_count: w[1],
-        packet_in_count: c[0],
-        byte_in_count: c[1],
-        duration_sec: w[2],
-        duration_nsec: w[3],
-        band_stats: bands.into_iter().map(|b| MeterBandStats { packet_band_count: b[0], byte_band_count: b[1] }).collect(),
-    })
+    (
+        any::<[u32; 4]>(),
+        any::<[u64; 2]>(),
+        vec(any::<[u64; 2]>(), 0..4),
+    )
+        .prop_map(|(w, c, bands)| MeterStats {
+            meter_id: w[0],
+            flow_count: w[1],
+            packet_in_count: c[0],
+            byte_in_count: c[1],
+            duration_sec: w[2],
+            duration_nsec: w[3],
+            band_stats: bands
+                .into_iter()
+                .map(|b| MeterBandStats {
+                    packet_band_count: b[0],
+                    byte_band_count: b[1],
+                })
+                .collect(),
+        })
 }
 
 fn table_feature_prop() -> impl Strategy<Value = TableFeatureProp> {
     let data = || vec(any::<u8>(), 0..8);
-    let inst = (any::<u16>(), data()).prop_map(|(inst_type, data)| InstructionId { inst_type, data });
+    let inst =
+        (any::<u16>(), data()).prop_map(|(inst_type, data)| InstructionId { inst_type, data });
     let act = (any::<u16>(), data()).prop_map(|(action_type, data)| ActionId { action_type, data });
     let oxms = || vec(arb_oxm_id(), 0..4);
     prop_oneof![
-        (any::<bool>(), vec(inst, 0..4)).prop_map(|(miss, ids)| TableFeatureProp::Instructions { miss, ids }),
-        (any::<bool>(), vec(any::<u8>(), 0..10)).prop_map(|(miss, tables)| TableFeatureProp::NextTables { miss, tables }),
-        (any::<bool>(), vec(act.clone(), 0..4)).prop_map(|(miss, ids)| TableFeatureProp::WriteActions { miss, ids }),
-        (any::<bool>(), vec(act, 0..4)).prop_map(|(miss, ids)| TableFeatureProp::ApplyActions { miss, ids }),
+        (any::<bool>(), vec(inst, 0..4))
+            .prop_map(|(miss, ids)| TableFeatureProp::Instructions { miss, ids }),
+        (any::<bool>(), vec(any::<u8>(), 0..10))
+            .prop_map(|(miss, tables)| TableFeatureProp::NextTables { miss, tables }),
+        (any::<bool>(), vec(act.clone(), 0..4))
+            .prop_map(|(miss, ids)| TableFeatureProp::WriteActions { miss, ids }),
+        (any::<bool>(), vec(act, 0..4))
+            .prop_map(|(miss, ids)| TableFeatureProp::ApplyActions { miss, ids }),
         oxms().prop_map(TableFeatureProp::Match),
         oxms().prop_map(TableFeatureProp::Wildcards),
-        (any::<bool>(), oxms()).prop_map(|(miss, ids)| TableFeatureProp::WriteSetfield { miss, ids }),
-        (any::<bool>(), oxms()).prop_map(|(miss, ids)| TableFeatureProp::ApplySetfield { miss, ids }),
-        (any::<bool>(), exp_prop()).prop_map(|(miss, prop)| TableFeatureProp::Experimenter { miss, prop }),
+        (any::<bool>(), oxms())
+            .prop_map(|(miss, ids)| TableFeatureProp::WriteSetfield { miss, ids }),
+        (any::<bool>(), oxms())
+            .prop_map(|(miss, ids)| TableFeatureProp::ApplySetfield { miss, ids }),
+        (any::<bool>(), exp_prop())
+            .prop_map(|(miss, prop)| TableFeatureProp::Experimenter { miss, prop }),
     ]
 }
 
 fn table_features() -> impl Strategy<Value = TableFeatures> {
-    (any::<u8>(), name(32), any::<[u64; 2]>(), any::<[u32; 2]>(), vec(table_feature_prop(), 0..6)).prop_map(
-        |(table_id, name, m, w, properties)| TableFeatures {
+    (
+        any::<u8>(),
+        name(32),
+        any::<[u64; 2]>(),
+        any::<[u32; 2]>(),
+        vec(table_feature_prop(), 0..6),
+    )
+        .prop_map(|(table_id, name, m, w, properties)| TableFeatures {
             table_id,
             name,
             metadata_match: m[0],
@@ -215,19 +304,30 @@ fn table_features() -> impl Strategy<Value = TableFeatures> {
             config: w[0],
             max_entries: w[1],
             properties,
-        },
-    )
+        })
 }
 
 fn table_desc() -> impl Strategy<Value = TableDesc> {
-    (any::<u8>(), any::<u32>(), proptest::option::of(any::<u32>()), proptest::option::of(any::<[u8; 3]>()), vec(exp_prop(), 0..3))
-        .prop_map(|(table_id, config, eviction, vac, experimenter)| TableDesc {
-            table_id,
-            config,
-            eviction,
-            vacancy: vac.map(|v| TableVacancy { vacancy_down: v[0], vacancy_up: v[1], vacancy: v[2] }),
-            experimenter,
-        })
+    (
+        any::<u8>(),
+        any::<u32>(),
+        proptest::option::of(any::<u32>()),
+        proptest::option::of(any::<[u8; 3]>()),
+        vec(exp_prop(), 0..3),
+    )
+        .prop_map(
+            |(table_id, config, eviction, vac, experimenter)| TableDesc {
+                table_id,
+                config,
+                eviction,
+                vacancy: vac.map(|v| TableVacancy {
+                    vacancy_down: v[0],
+                    vacancy_up: v[1],
+                    vacancy: v[2],
+                }),
+                experimenter,
+            },
+        )
 }
 
 /// Opaque experimenter body; 1.0 has vendor stats instead.
@@ -236,8 +336,15 @@ fn experimenter(version: Version) -> BoxedStrategy<(ExperimenterMultipart, Vendo
     (any::<u32>(), any::<u32>(), vec(any::<u8>(), 0..24))
         .prop_map(|(experimenter, exp_type, data)| {
             (
-                ExperimenterMultipart { experimenter, exp_type, data: data.clone() },
-                VendorStats { vendor: experimenter, data },
+                ExperimenterMultipart {
+                    experimenter,
+                    exp_type,
+                    data: data.clone(),
+                },
+                VendorStats {
+                    vendor: experimenter,
+                    data,
+                },
             )
         })
         .boxed()
@@ -249,38 +356,74 @@ pub fn arb_multipart_request(version: Version) -> impl Strategy<Value = Multipar
     let mut bodies: Vec<BoxedStrategy<B>> = vec![
         Just(B::Desc).boxed(),
         Just(B::Table).boxed(),
-        port(version).prop_map(|port_no| B::PortStats(PortStatsRequest { port_no })).boxed(),
+        port(version)
+            .prop_map(|port_no| B::PortStats(PortStatsRequest { port_no }))
+            .boxed(),
         (port(version), any::<u32>())
             .prop_map(|(port_no, queue_id)| B::Queue(QueueStatsRequest { port_no, queue_id }))
             .boxed(),
-        flow::strategies::flow_stats_request(version).prop_map(B::Flow).boxed(),
-        flow::strategies::flow_stats_request(version).prop_map(B::Aggregate).boxed(),
+        flow::strategies::flow_stats_request(version)
+            .prop_map(B::Flow)
+            .boxed(),
+        flow::strategies::flow_stats_request(version)
+            .prop_map(B::Aggregate)
+            .boxed(),
     ];
     if version == Version::V1_0 {
-        bodies.push(experimenter(version).prop_map(|(_, v)| B::Vendor(v)).boxed());
+        bodies.push(
+            experimenter(version)
+                .prop_map(|(_, v)| B::Vendor(v))
+                .boxed(),
+        );
     } else {
-        bodies.push(experimenter(version).prop_map(|(e, _)| B::Experimenter(e)).boxed());
-        bodies.push(any::<u32>().prop_map(|group_id| B::Group(GroupStatsRequest { group_id })).boxed());
+        bodies.push(
+            experimenter(version)
+                .prop_map(|(e, _)| B::Experimenter(e))
+                .boxed(),
+        );
+        bodies.push(
+            any::<u32>()
+                .prop_map(|group_id| B::Group(GroupStatsRequest { group_id }))
+                .boxed(),
+        );
         bodies.push(Just(B::GroupDesc).boxed());
     }
     if version >= Version::V1_2 {
         bodies.push(Just(B::GroupFeatures).boxed());
     }
     if version >= Version::V1_3 {
-        bodies.push(any::<u32>().prop_map(|meter_id| B::Meter(MeterRequest { meter_id })).boxed());
-        bodies.push(any::<u32>().prop_map(|meter_id| B::MeterConfig(MeterRequest { meter_id })).boxed());
+        bodies.push(
+            any::<u32>()
+                .prop_map(|meter_id| B::Meter(MeterRequest { meter_id }))
+                .boxed(),
+        );
+        bodies.push(
+            any::<u32>()
+                .prop_map(|meter_id| B::MeterConfig(MeterRequest { meter_id }))
+                .boxed(),
+        );
         bodies.push(Just(B::MeterFeatures).boxed());
-        bodies.push(vec(table_features(), 0..3).prop_map(B::TableFeatures).boxed());
+        bodies.push(
+            vec(table_features(), 0..3)
+                .prop_map(B::TableFeatures)
+                .boxed(),
+        );
         bodies.push(Just(B::PortDesc).boxed());
     }
     if version >= Version::V1_4 {
         bodies.push(Just(B::TableDesc).boxed());
         bodies.push(
             any::<(u32, u32)>()
-                .prop_map(|(port_no, queue_id)| B::QueueDesc(QueueStatsRequest { port_no, queue_id }))
+                .prop_map(|(port_no, queue_id)| {
+                    B::QueueDesc(QueueStatsRequest { port_no, queue_id })
+                })
                 .boxed(),
         );
-        bodies.push(vec(flow::strategies::flow_monitor_request(), 0..3).prop_map(B::FlowMonitor).boxed());
+        bodies.push(
+            vec(flow::strategies::flow_monitor_request(), 0..3)
+                .prop_map(B::FlowMonitor)
+                .boxed(),
+        );
     }
     (any::<u16>(), Union::new(bodies)).prop_map(|(flags, body)| MultipartRequest { flags, body })
 }
@@ -290,47 +433,100 @@ pub fn arb_multipart_reply(version: Version) -> impl Strategy<Value = MultipartR
     use MultipartReplyBody as B;
     let mut bodies: Vec<BoxedStrategy<B>> = vec![
         desc().prop_map(B::Desc).boxed(),
-        vec(flow::strategies::flow_stats(version), 0..3).prop_map(B::Flow).boxed(),
+        vec(flow::strategies::flow_stats(version), 0..3)
+            .prop_map(B::Flow)
+            .boxed(),
         any::<(u64, u64, u32)>()
-            .prop_map(|(packet_count, byte_count, flow_count)| B::Aggregate(AggregateStats { packet_count, byte_count, flow_count }))
+            .prop_map(|(packet_count, byte_count, flow_count)| {
+                B::Aggregate(AggregateStats {
+                    packet_count,
+                    byte_count,
+                    flow_count,
+                })
+            })
             .boxed(),
         vec(table_stats(version), 0..4).prop_map(B::Table).boxed(),
-        vec(port_stats(version), 0..4).prop_map(B::PortStats).boxed(),
+        vec(port_stats(version), 0..4)
+            .prop_map(B::PortStats)
+            .boxed(),
         vec(queue_stats(version), 0..4).prop_map(B::Queue).boxed(),
     ];
     if version == Version::V1_0 {
-        bodies.push(experimenter(version).prop_map(|(_, v)| B::Vendor(v)).boxed());
+        bodies.push(
+            experimenter(version)
+                .prop_map(|(_, v)| B::Vendor(v))
+                .boxed(),
+        );
     } else {
-        bodies.push(experimenter(version).prop_map(|(e, _)| B::Experimenter(e)).boxed());
+        bodies.push(
+            experimenter(version)
+                .prop_map(|(e, _)| B::Experimenter(e))
+                .boxed(),
+        );
         bodies.push(vec(group_stats(version), 0..4).prop_map(B::Group).boxed());
-        bodies.push(vec(desc::strategies::group_desc(version), 0..3).prop_map(B::GroupDesc).boxed());
+        bodies.push(
+            vec(desc::strategies::group_desc(version), 0..3)
+                .prop_map(B::GroupDesc)
+                .boxed(),
+        );
     }
     if version >= Version::V1_2 {
         bodies.push(
             (any::<[u32; 2]>(), any::<[u32; 4]>(), any::<[u32; 4]>())
                 .prop_map(|(w, max_groups, actions)| {
-                    B::GroupFeatures(GroupFeatures { types: w[0], capabilities: w[1], max_groups, actions })
+                    B::GroupFeatures(GroupFeatures {
+                        types: w[0],
+                        capabilities: w[1],
+                        max_groups,
+                        actions,
+                    })
                 })
                 .boxed(),
         );
     }
     if version >= Version::V1_3 {
         bodies.push(vec(meter_stats(), 0..3).prop_map(B::Meter).boxed());
-        bodies.push(vec(desc::strategies::meter_config(), 0..3).prop_map(B::MeterConfig).boxed());
+        bodies.push(
+            vec(desc::strategies::meter_config(), 0..3)
+                .prop_map(B::MeterConfig)
+                .boxed(),
+        );
         bodies.push(
             (any::<[u32; 3]>(), any::<[u8; 2]>())
                 .prop_map(|(w, b)| {
-                    B::MeterFeatures(MeterFeatures { max_meter: w[0], band_types: w[1], capabilities: w[2], max_bands: b[0], max_color: b[1] })
+                    B::MeterFeatures(MeterFeatures {
+                        max_meter: w[0],
+                        band_types: w[1],
+                        capabilities: w[2],
+                        max_bands: b[0],
+                        max_color: b[1],
+                    })
                 })
                 .boxed(),
         );
-        bodies.push(vec(table_features(), 0..3).prop_map(B::TableFeatures).boxed());
-        bodies.push(vec(desc::strategies::port_desc(version), 0..3).prop_map(B::PortDesc).boxed());
+        bodies.push(
+            vec(table_features(), 0..3)
+                .prop_map(B::TableFeatures)
+                .boxed(),
+        );
+        bodies.push(
+            vec(desc::strategies::port_desc(version), 0..3)
+                .prop_map(B::PortDesc)
+                .boxed(),
+        );
     }
     if version >= Version::V1_4 {
         bodies.push(vec(table_desc(), 0..3).prop_map(B::TableDesc).boxed());
-        bodies.push(vec(desc::strategies::queue_desc(), 0..3).prop_map(B::QueueDesc).boxed());
-        bodies.push(vec(flow::strategies::flow_update(), 0..3).prop_map(B::FlowMonitor).boxed());
+        bodies.push(
+            vec(desc::strategies::queue_desc(), 0..3)
+                .prop_map(B::QueueDesc)
+                .boxed(),
+        );
+        bodies.push(
+            vec(flow::strategies::flow_update(), 0..3)
+                .prop_map(B::FlowMonitor)
+                .boxed(),
+        );
     }
     (any::<u16>(), Union::new(bodies)).prop_map(|(flags, body)| MultipartReply { flags, body })
 }
