@@ -6,7 +6,8 @@
 //! message is refused (BUNDLE_FAILED/MSG_UNSUP class), so decoding is
 //! bounded whatever the input.
 
-use crate::config::{decode_experimenter_props, encode_experimenter_props, ExperimenterProp};
+use crate::config::{decode_experimenter_props, encode_experimenter_props};
+use crate::multipart::ExperimenterProp;
 use crate::error::DecodeError;
 use crate::header::Header;
 use crate::message::{decode_nested, need, Message};

@@ -9,42 +9,10 @@
 use crate::error::DecodeError;
 use crate::message::need;
 use crate::port::{port_from_v10, port_to_v10, PortDesc};
+use crate::multipart::{ExperimenterProp, TableDesc, PROP_EXPERIMENTER};
 use crate::queue::PacketQueue;
 use crate::wire::{self, for_each_prop, put_prop, put_u16, put_u32, put_u64, put_zeros};
 use crate::{EncodeError, ErrorKind, Version};
-
-/// Property type of experimenter properties (`OFP*PT_EXPERIMENTER`).
-pub const PROP_EXPERIMENTER: u16 = 0xffff;
-
-/// A 1.4 experimenter property (`ofp_*_prop_experimenter`): kept opaque.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ExperimenterProp {
-    /// Property type (0xffff, or 0xfffe for the slave-side async one).
-    pub prop_type: u16,
-    /// Experimenter id.
-    pub experimenter: u32,
-    /// Experimenter-defined type.
-    pub exp_type: u32,
-    /// Experimenter data, without padding.
-    pub data: Vec<u8>,
-}
-
-impl ExperimenterProp {
-    pub(crate) fn decode(prop_type: u16, body: &[u8]) -> Result<ExperimenterProp, DecodeError> {
-        let (rest, experimenter) = wire::u32(body, "experimenter property")?;
-        let (rest, exp_type) = wire::u32(rest, "experimenter property")?;
-        Ok(ExperimenterProp { prop_type, experimenter, exp_type, data: rest.to_vec() })
-    }
-
-    pub(crate) fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let ok = put_prop(out, self.prop_type, |o| {
-            put_u32(o, self.experimenter);
-            put_u32(o, self.exp_type);
-            o.extend_from_slice(&self.data);
-        });
-        need(ok, version, "property longer than 65535 bytes")
-    }
-}
 
 /// Decodes a property list holding only experimenter properties.
 pub(crate) fn decode_experimenter_props(body: &[u8], ctx: &'static str) -> Result<Vec<ExperimenterProp>, DecodeError> {
@@ -53,7 +21,7 @@ pub(crate) fn decode_experimenter_props(body: &[u8], ctx: &'static str) -> Resul
         if t != PROP_EXPERIMENTER {
             return Err(DecodeError::new(ErrorKind::BadPropertyType, ctx));
         }
-        props.push(ExperimenterProp::decode(t, b)?);
+        props.push(ExperimenterProp::decode_body(b, ctx)?);
         Ok(())
     })?;
     Ok(props)
@@ -292,7 +260,7 @@ impl PortMod {
                             tx_pwr: w(16),
                         }
                     }
-                    PROP_EXPERIMENTER => PortModProp::Experimenter(ExperimenterProp::decode(t, b)?),
+                    PROP_EXPERIMENTER => PortModProp::Experimenter(ExperimenterProp::decode_body(b, "port mod property")?),
                     _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, "port mod property")),
                 });
                 Ok(())
@@ -379,7 +347,7 @@ fn decode_table_props(body: &[u8]) -> Result<Vec<TableProp>, DecodeError> {
                 }
                 TableProp::Vacancy { vacancy_down: b[0], vacancy_up: b[1], vacancy: b[2] }
             }
-            PROP_EXPERIMENTER => TableProp::Experimenter(ExperimenterProp::decode(t, b)?),
+            PROP_EXPERIMENTER => TableProp::Experimenter(ExperimenterProp::decode_body(b, "table property")?),
             _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, "table property")),
         });
         Ok(())
@@ -440,50 +408,13 @@ impl TableMod {
     }
 }
 
-/// `ofp_table_desc` (1.4): one table's configuration, in table-status
-/// messages and the table-desc multipart reply.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct TableDesc {
-    /// Table id.
-    pub table_id: u8,
-    /// `OFPTC_*` bits.
-    pub config: u32,
-    /// Properties.
-    pub properties: Vec<TableProp>,
-}
-
-impl TableDesc {
-    /// Decodes one `ofp_table_desc` from the front of `input`, returning the
-    /// rest.
-    pub fn decode(input: &[u8]) -> Result<(TableDesc, &[u8]), DecodeError> {
-        let ctx = "table desc";
-        let (r, len) = wire::u16(input, ctx)?;
-        let (rest, body) = wire::sub(r, usize::from(len), 2, DecodeError::bad_len(ctx))?;
-        let (b, table_id) = wire::u8(body, ctx)?;
-        let b = wire::skip(b, 1, ctx)?;
-        let (b, config) = wire::u32(b, ctx)?;
-        let properties = decode_table_props(b)?;
-        Ok((TableDesc { table_id, config, properties }, rest))
-    }
-
-    /// Appends one `ofp_table_desc`.
-    pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        let start = out.len();
-        put_u16(out, 0);
-        out.push(self.table_id);
-        out.push(0);
-        put_u32(out, self.config);
-        encode_table_props(&self.properties, Version::V1_4, out)?;
-        need(wire::patch_len16(out, start, 0), version, "table desc longer than 65535 bytes")
-    }
-}
-
 /// `OFPT_TABLE_STATUS` (1.4).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TableStatus {
     /// `OFPTR_VACANCY_DOWN` 3, `OFPTR_VACANCY_UP` 4.
     pub reason: u8,
-    /// The table's new state.
+    /// The table's new state (the `ofp_table_desc` of the table-desc
+    /// multipart reply).
     pub table: TableDesc,
 }
 
@@ -616,8 +547,14 @@ pub enum AsyncProp {
         /// Bitmask of reasons (bit n = reason n) to send.
         mask: u32,
     },
-    /// An experimenter property (type 0xfffe or 0xffff).
-    Experimenter(ExperimenterProp),
+    /// An experimenter property: type 0xffff for the master side, 0xfffe
+    /// for the slave side.
+    Experimenter {
+        /// True for type 0xffff (`OFPACPT_EXPERIMENTER_MASTER`).
+        master: bool,
+        /// The property.
+        prop: ExperimenterProp,
+    },
 }
 
 /// Body of `OFPT_GET_ASYNC_REPLY` and `OFPT_SET_ASYNC` (1.3+).
@@ -665,7 +602,10 @@ impl AsyncConfig {
                     }
                     AsyncProp::Reasons { prop_type: t, mask }
                 }
-                0xfffe | 0xffff => AsyncProp::Experimenter(ExperimenterProp::decode(t, b)?),
+                0xfffe | 0xffff => AsyncProp::Experimenter {
+                    master: t == 0xffff,
+                    prop: ExperimenterProp::decode_body(b, "async config property")?,
+                },
                 _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, "async config property")),
             });
             Ok(())
@@ -701,7 +641,9 @@ impl AsyncConfig {
                     need(*prop_type <= 11, version, "async property type")?;
                     put_prop(out, *prop_type, |o| put_u32(o, *mask));
                 }
-                AsyncProp::Experimenter(e) => e.encode(version, out)?,
+                AsyncProp::Experimenter { master, prop } => {
+                    prop.encode_as(if *master { 0xffff } else { 0xfffe }, version, out)?
+                }
             }
         }
         Ok(())
@@ -815,11 +757,8 @@ mod tests {
         for v in Version::ALL {
             let mut out = Vec::new();
             p.encode(v, &mut out).unwrap();
-            let want = match v {
-                Version::V1_0 => 24,
-                Version::V1_4 => 32 + 8,
-                _ => 32,
-            };
+            // 1.4 replaces advertise and its padding by an 8-byte property.
+            let want = if v == Version::V1_0 { 24 } else { 32 };
             assert_eq!(out.len(), want, "{v}");
             assert_eq!(PortMod::decode(v, &out).unwrap(), p);
         }

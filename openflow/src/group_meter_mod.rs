@@ -73,6 +73,7 @@ impl MeterMod {
         put_u16(out, self.command);
         put_u16(out, self.flags);
         put_u32(out, self.meter_id);
-        MeterBand::encode_list(&self.bands, out)
+        MeterBand::encode_list(&self.bands, out);
+        Ok(())
     }
 }

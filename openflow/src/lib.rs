@@ -10,23 +10,26 @@
 //! This is the only crate in the workspace that parses or builds OpenFlow
 //! bytes.
 
-// pub mod bundle;
-// pub mod config;
-// pub mod connection;
+pub mod bundle;
+pub mod config;
+pub mod connection;
 pub mod error;
 mod error_codes;
 pub mod error_msg;
-// pub mod flow_mod;
-// pub mod group_meter_mod;
+pub mod flow_mod;
+pub mod group_meter_mod;
 pub mod header;
 pub mod hello;
-// pub mod message;
-// pub mod packet;
+pub mod message;
+pub mod packet;
+pub mod print;
+#[cfg(any(test, feature = "arbitrary"))]
+pub mod message_strategies;
 pub mod version;
 
 pub use error::{DecodeError, EncodeError, ErrorKind};
 pub use header::{Framer, Header};
-// pub use message::{decode, Message, MsgType};
+pub use message::{decode, Message, MsgType};
 pub use version::Version;
 pub(crate) mod wire;
 pub mod oxm;
