@@ -1,11 +1,12 @@
 //! Descriptions: group descriptions (1.1+), meter configurations (1.3+)
 //! and queue descriptions (1.4).
 
-use super::common::{be16, be32, finish_len16, split_entry, ExperimenterProp, PROP_EXPERIMENTER};
-use crate::error::{DecodeError, EncodeError, ErrorKind};
+use super::common::{be16, be32, finish_len16, split_entry};
+use crate::error::{DecodeError, EncodeError};
 use crate::group::Bucket;
 use crate::meter::MeterBand;
-use crate::wire::{self, put_u16, put_u32, put_zeros};
+use crate::queue::{decode_queue_desc_props, encode_queue_desc_props, QueueDescProp};
+use crate::wire::{put_u16, put_u32, put_zeros};
 use crate::Version;
 
 /// One group's description (`struct ofp_group_desc`, 1.1–1.4).
@@ -103,44 +104,22 @@ pub struct QueueDesc {
     pub port_no: u32,
     /// Queue id.
     pub queue_id: u32,
-    /// Minimum rate in 1/10 of a percent (`OFPQDPT_MIN_RATE`); above 1000 is disabled.
-    pub min_rate: Option<u16>,
-    /// Maximum rate in 1/10 of a percent (`OFPQDPT_MAX_RATE`); above 1000 is disabled.
-    pub max_rate: Option<u16>,
-    /// Experimenter properties, in order.
-    pub experimenter: Vec<ExperimenterProp>,
+    /// Properties, in wire order.
+    pub properties: Vec<QueueDescProp>,
 }
-
-const QDPT_MIN_RATE: u16 = 1;
-const QDPT_MAX_RATE: u16 = 2;
 
 impl QueueDesc {
     pub(crate) fn decode(input: &[u8]) -> Result<(Self, &[u8]), DecodeError> {
-        let pctx = "queue desc property";
         let (entry, rest) = split_entry(input, 8, 16, "queue desc entry")?;
-        let mut q = QueueDesc {
-            port_no: be32(entry),
-            queue_id: be32(&entry[4..]),
-            ..Default::default()
-        };
-        let len_err = DecodeError::new(ErrorKind::BadPropertyLen, pctx);
-        wire::for_each_prop(&entry[16..], len_err, false, |ptype, body| {
-            match ptype {
-                QDPT_MIN_RATE if body.len() == 4 && q.min_rate.is_none() => {
-                    q.min_rate = Some(be16(body))
-                }
-                QDPT_MAX_RATE if body.len() == 4 && q.max_rate.is_none() => {
-                    q.max_rate = Some(be16(body))
-                }
-                QDPT_MIN_RATE | QDPT_MAX_RATE => return Err(len_err),
-                PROP_EXPERIMENTER => q
-                    .experimenter
-                    .push(ExperimenterProp::decode_body(body, pctx)?),
-                _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, pctx)),
-            }
-            Ok(())
-        })?;
-        Ok((q, rest))
+        let properties = decode_queue_desc_props(&entry[16..])?;
+        Ok((
+            QueueDesc {
+                port_no: be32(entry),
+                queue_id: be32(&entry[4..]),
+                properties,
+            },
+            rest,
+        ))
     }
 
     pub(crate) fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
@@ -149,20 +128,7 @@ impl QueueDesc {
         put_u32(out, self.queue_id);
         put_u16(out, 0);
         put_zeros(out, 6);
-        for (ptype, rate) in [
-            (QDPT_MIN_RATE, self.min_rate),
-            (QDPT_MAX_RATE, self.max_rate),
-        ] {
-            if let Some(rate) = rate {
-                wire::put_prop(out, ptype, |o| {
-                    put_u16(o, rate);
-                    put_zeros(o, 2);
-                });
-            }
-        }
-        for p in &self.experimenter {
-            p.encode(version, out)?;
-        }
+        encode_queue_desc_props(&self.properties, out)?;
         finish_len16(
             out,
             start,
@@ -181,6 +147,7 @@ pub(super) mod strategies {
     use crate::meter::strategies::arb_meter_bands;
     use crate::port::strategies::arb_port_desc;
     use crate::port::PortDesc;
+    use crate::queue::strategies::arb_queue_desc_prop;
     use proptest::collection::vec;
     use proptest::prelude::*;
 
@@ -213,45 +180,35 @@ pub(super) mod strategies {
 
     /// A queue description.
     pub fn queue_desc() -> impl Strategy<Value = QueueDesc> {
-        let exp = (any::<u32>(), any::<u32>(), vec(any::<u8>(), 0..12)).prop_map(
-            |(experimenter, exp_type, data)| ExperimenterProp {
-                experimenter,
-                exp_type,
-                data,
-            },
-        );
-        (
-            any::<[u32; 2]>(),
-            proptest::option::of(any::<u16>()),
-            proptest::option::of(any::<u16>()),
-            vec(exp, 0..3),
-        )
-            .prop_map(|(w, min_rate, max_rate, experimenter)| QueueDesc {
+        (any::<[u32; 2]>(), vec(arb_queue_desc_prop(), 0..4)).prop_map(|(w, properties)| {
+            QueueDesc {
                 port_no: w[0],
                 queue_id: w[1],
-                min_rate,
-                max_rate,
-                experimenter,
-            })
+                properties,
+            }
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ErrorKind;
 
     #[test]
     fn queue_desc_golden_layout() {
         let q = QueueDesc {
             port_no: 8,
             queue_id: 1,
-            min_rate: Some(300),
-            max_rate: Some(900),
-            experimenter: vec![ExperimenterProp {
-                experimenter: 101,
-                exp_type: 0,
-                data: vec![],
-            }],
+            properties: vec![
+                QueueDescProp::MinRate(300),
+                QueueDescProp::MaxRate(900),
+                QueueDescProp::Experimenter {
+                    experimenter: 101,
+                    exp_type: 0,
+                    data: vec![],
+                },
+            ],
         };
         let mut b = vec![0xa5];
         q.encode(Version::V1_4, &mut b).unwrap();
