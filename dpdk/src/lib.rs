@@ -11,10 +11,44 @@
 //! Hot path: [`RxQueue::rx_burst`] and [`TxQueue::tx_burst`] are one C call
 //! per burst of up to [`BURST`] mbufs; per-packet accessors of [`Mbuf`]
 //! read the `rte_mbuf` fields directly.
+//!
+//! ```no_run
+//! use dpdk::{EalBuilder, HugepageMode, MbufBatch, Mempool, Port, PortConfig};
+//!
+//! # fn main() -> dpdk::Result<()> {
+//! dpdk::route_logs_to_tracing()?;
+//! let eal = EalBuilder::new("ferrovs-switchd")
+//!     .lcores("0")
+//!     .socket_mem("256")
+//!     .hugepages(HugepageMode::Auto)
+//!     .extra_args(["--no-pci".to_string()])
+//!     .init()?;
+//! let pool = Mempool::new(&eal, "mbufs", 8191, 256, dpdk::MBUF_DEFAULT_DATA_ROOM, -1)?;
+//! let rx = Port::probe(&eal, "net_pcap0,rx_pcap=in.pcap,infinite_rx=1")?;
+//! let tx = Port::probe(&eal, "net_null0,no-rx=1")?;
+//! for port in [&rx, &tx] {
+//!     port.configure(&PortConfig::default(), &pool)?;
+//!     port.start()?;
+//! }
+//! let (mut rxq, mut txq) = (rx.rx_queue(0)?, tx.tx_queue(0)?);
+//! // In a PMD thread: register it so it gets an lcore id and mempool caches.
+//! let _lcore = dpdk::register_thread()?;
+//! let mut batch = MbufBatch::new();
+//! loop {
+//!     if rxq.rx_burst(&mut batch) > 0 {
+//!         batch.retain(|m| m.len() >= 60);
+//!         txq.tx_burst(&mut batch);
+//!     }
+//! #   break;
+//! }
+//! # Ok(())
+//! # }
+//! ```
 
 mod eal;
 mod error;
 mod lcore;
+mod log;
 mod mbuf;
 mod mempool;
 mod port;
@@ -24,6 +58,7 @@ pub use eal::{
 };
 pub use error::{strerror, Error, Result};
 pub use lcore::{lcore_id, pin_current_thread, register_thread, ThreadRegistration};
+pub use log::route_logs_to_tracing;
 pub use mbuf::{Mbuf, MbufBatch, BURST};
 pub use mempool::Mempool;
 pub use port::{DevInfo, Link, Port, PortConfig, PortStats, RxQueue, TxQueue};

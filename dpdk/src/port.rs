@@ -110,10 +110,14 @@ pub struct PortStats {
     pub rx_nombuf: u64,
 }
 
-/// Ports with a live [`Port`] handle in this process.
+/// Ports with a live [`Port`] handle in this process. The lock also
+/// serialises probing, closing and removing devices (DPDK's hotplug calls
+/// are not thread-safe); it is taken before any port's state lock.
 static OPEN_PORTS: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
 
-fn open_ports() -> MutexGuard<'static, Option<HashSet<u16>>> {
+type OpenPorts = MutexGuard<'static, Option<HashSet<u16>>>;
+
+fn open_ports() -> OpenPorts {
     OPEN_PORTS.lock().unwrap_or_else(|e| e.into_inner())
 }
 
@@ -178,7 +182,7 @@ impl PortShared {
         Ok(())
     }
 
-    fn close_locked(&self, st: &mut PortState) -> Result<()> {
+    fn close_locked(&self, open: &mut OpenPorts, st: &mut PortState) -> Result<()> {
         if st.closed {
             return Ok(());
         }
@@ -189,7 +193,7 @@ impl PortShared {
         st.closed = true;
         st.n_rxq = 0;
         st.n_txq = 0;
-        if let Some(set) = open_ports().as_mut() {
+        if let Some(set) = open.as_mut() {
             set.remove(&self.id);
         }
         stopped?;
@@ -202,8 +206,9 @@ impl PortShared {
 
 impl Drop for PortShared {
     fn drop(&mut self) {
+        let mut open = open_ports();
         let mut st = std::mem::take(&mut *self.state());
-        if let Err(e) = self.close_locked(&mut st) {
+        if let Err(e) = self.close_locked(&mut open, &mut st) {
             tracing::error!(port = %self.label, error = %e, "closing port on drop failed");
         }
     }
@@ -309,8 +314,9 @@ impl Port {
                 "devargs contain a NUL byte",
             )
         })?;
+        let mut open = open_ports();
         // SAFETY: EAL is initialised (eal token); c_devargs is a valid C
-        // string copied by DPDK.
+        // string copied by DPDK; hotplug calls are serialised by `open`.
         let rc = unsafe { dpdk_sys::rte_dev_probe(c_devargs.as_ptr()) };
         if rc < 0 && rc != -libc::EEXIST {
             return Err(Error::from_rc("rte_dev_probe", object, rc).hint(PROBE_HINT));
@@ -328,7 +334,6 @@ impl Port {
             }
             ports = matching_ports(&c_devargs);
         }
-        let mut open = open_ports();
         let set = open.get_or_insert_with(HashSet::new);
         let Some(&id) = ports.iter().find(|id| !set.contains(id)) else {
             let (errno, text) = if ports.is_empty() {
@@ -806,24 +811,36 @@ impl Port {
 
     /// Stops and closes the port (`rte_eth_dev_close`).
     pub fn close(self) -> Result<()> {
+        let mut open = open_ports();
         let mut st = self.shared.state();
-        self.shared.close_locked(&mut st)
+        self.shared.close_locked(&mut open, &mut st)
     }
 
     /// Stops and closes the port, then removes its device
     /// (`rte_dev_remove`, hot-unplug) so the devargs can be probed again.
     pub fn detach(self) -> Result<()> {
+        let mut open = open_ports();
         let device = self.raw_info()?.device;
         let label = self.label();
         {
             let mut st = self.shared.state();
-            self.shared.close_locked(&mut st)?;
+            self.shared.close_locked(&mut open, &mut st)?;
         }
         if device.is_null() {
             return Ok(());
         }
         // SAFETY: device is the rte_device of the port just closed; it
-        // stays registered on its bus until this call removes it.
+        // stays registered on its bus until removed below.
+        let other = unsafe { dpdk_sys::rte_eth_find_next_of(0, device) };
+        if u32::from(other) < dpdk_sys::RTE_MAX_ETHPORTS {
+            return Err(Error::with_text(
+                "rte_dev_remove",
+                label,
+                libc::EBUSY,
+                format!("port closed, but the device keeps port {other}: not removed"),
+            ));
+        }
+        // SAFETY: as above; hotplug calls are serialised by `open`.
         let rc = unsafe { dpdk_sys::rte_dev_remove(device) };
         if rc < 0 {
             return Err(Error::from_rc("rte_dev_remove", label, rc));

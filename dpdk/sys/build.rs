@@ -98,7 +98,7 @@ fn main() {
         .allowlist_function(
             "rte_(eal|eth|dev|devargs|bus|pktmbuf|mbuf|mempool|ring|lcore|thread|strerror|log|vlog|socket|get_main_lcore|exit)_?.*",
         )
-        .allowlist_function("rte_strerror|rte_exit|rte_socket_id|rte_log")
+        .allowlist_function("rte_strerror|rte_exit|rte_socket_id|rte_log|rte_openlog_stream")
         .allowlist_type("rte_(eth|mbuf|mempool|ring|dev|eal|lcore|thread|log|ether).*")
         .allowlist_var("RTE_(ETH|MBUF|PKTMBUF|MAX|MEMPOOL|RING|LOG|ETHER|LCORE|EAL|DEV|PTYPE)_.*")
         .allowlist_var("RTE_(MAX_ETHPORTS|MAX_LCORE|MAX_NUMA_NODES|CACHE_LINE_SIZE|PKTMBUF_HEADROOM)")

@@ -282,3 +282,43 @@ fn closed_port_can_be_probed_again() {
     Port::probe(eal(), "net_null6,no-rx=1").unwrap_or_else(|e| panic!("after drop: {e}"));
     assert_eq!(pool.in_use(), 0);
 }
+
+#[test]
+fn several_queues_are_polled_independently() {
+    let pool = pool("multiq", 2047);
+    let port = Port::probe(eal(), "net_null7").unwrap();
+    let conf = PortConfig {
+        n_rxq: 2,
+        n_txq: 2,
+        ..small_conf()
+    };
+    port.configure(&conf, &pool)
+        .unwrap_or_else(|e| panic!("{e}"));
+    port.start().unwrap();
+    let queues: Vec<_> = (0..2).map(|q| port.rx_queue(q).unwrap()).collect();
+    let handles: Vec<_> = queues
+        .into_iter()
+        .map(|mut q| {
+            std::thread::spawn(move || {
+                let mut batch = MbufBatch::new();
+                let n = q.rx_burst(&mut batch);
+                (q.queue_id(), n)
+            })
+        })
+        .collect();
+    for h in handles {
+        let (q, n) = h.join().unwrap();
+        assert!(n > 0, "rxq {q} received nothing");
+    }
+    let mut txq1 = port.tx_queue(1).unwrap();
+    let mut batch = MbufBatch::new();
+    pool.alloc_bulk(&mut batch, 8).unwrap();
+    for m in batch.iter_mut() {
+        m.append(60).unwrap().fill(0xab);
+    }
+    assert_eq!(txq1.tx_burst(&mut batch), 8);
+    assert_eq!(port.stats().unwrap().opackets, 8);
+    drop(txq1);
+    port.close().unwrap();
+    assert_eq!(pool.in_use(), 0);
+}

@@ -80,6 +80,17 @@ extern "C" {
     ) -> ::std::os::raw::c_uint;
     /// `rte_ring_count`.
     pub fn ferrovs_rte_ring_count(r: *const rte_ring) -> ::std::os::raw::c_uint;
+    /// A line-buffered `FILE` whose writes call `write_fn(NULL, buf, len)`
+    /// (`fopencookie`), for `rte_openlog_stream`; NULL on failure.
+    pub fn ferrovs_log_stream(
+        write_fn: Option<
+            unsafe extern "C" fn(
+                cookie: *mut ::std::os::raw::c_void,
+                buf: *const ::std::os::raw::c_char,
+                len: usize,
+            ) -> isize,
+        >,
+    ) -> *mut FILE;
     /// Flushes the calling lcore's cache of `mp` back to the pool; returns
     /// how many objects were in it (0 for a thread without a cache).
     pub fn ferrovs_rte_mempool_cache_flush_current(mp: *mut rte_mempool) -> ::std::os::raw::c_uint;

@@ -4,6 +4,10 @@
  * is one real call: the safe layer calls them once per burst, never per
  * packet.
  */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <sys/types.h>
+
 #include <rte_config.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
@@ -99,4 +103,23 @@ unsigned ferrovs_rte_mempool_cache_flush_current(struct rte_mempool *mp)
 		rte_mempool_cache_flush(cache, mp);
 	}
 	return len;
+}
+
+/*
+ * A line-buffered stdio stream whose output goes to `write_fn` (for
+ * rte_openlog_stream), or NULL with errno set.
+ */
+FILE *ferrovs_log_stream(ssize_t (*write_fn)(void *, const char *, size_t))
+{
+	cookie_io_functions_t funcs = {
+		.read = NULL,
+		.write = write_fn,
+		.seek = NULL,
+		.close = NULL,
+	};
+	FILE *f = fopencookie(NULL, "w", funcs);
+
+	if (f != NULL)
+		setvbuf(f, NULL, _IOLBF, 0);
+	return f;
 }
