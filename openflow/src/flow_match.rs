@@ -479,6 +479,15 @@ fn decode_v10(input: &[u8]) -> Result<(Match, &[u8]), DecodeError> {
             });
         }
     }
+    // A priority with the VLAN id wildcarded matches tagged packets of that
+    // priority (as Open vSwitch reads it); with OFP_VLAN_NONE it is ignored.
+    if exact(ofpfw10::DL_VLAN_PCP) && !exact(ofpfw10::DL_VLAN) {
+        tagged = true;
+        fields.push(OxmField::VlanVid {
+            value: OFPVID_PRESENT,
+            mask: Some(OFPVID_PRESENT),
+        });
+    }
     if exact(ofpfw10::DL_VLAN_PCP) && tagged {
         fields.push(OxmField::VlanPcp(raw[20] & 7));
     }
@@ -601,6 +610,11 @@ fn encode_v10(fields: &[OxmField], out: &mut Vec<u8>) -> Result<(), EncodeError>
                 };
                 put16(&mut raw, 18, vid);
             }
+            // "Any tagged packet" is what a 1.0 priority alone means.
+            VlanVid {
+                value: OFPVID_PRESENT,
+                mask: Some(OFPVID_PRESENT),
+            } if fields.iter().any(|f| matches!(f, VlanPcp(_))) => {}
             VlanPcp(p) => {
                 wc &= !ofpfw10::DL_VLAN_PCP;
                 raw[20] = *p;
@@ -702,13 +716,20 @@ fn decode_v11(input: &[u8]) -> Result<(Match, &[u8]), DecodeError> {
         let (value, mask) = match vid {
             OFP11_VID_NONE => (0, None),
             OFP11_VID_ANY => (OFPVID_PRESENT, Some(OFPVID_PRESENT)),
-            v => (OFPVID_PRESENT | (v & 0xfff), None),
+            v if v < 0x1000 => (OFPVID_PRESENT | v, None),
+            _ => return Err(DecodeError::new(ErrorKind::BadValue, "1.1 match dl_vlan")),
         };
         tagged = vid != OFP11_VID_NONE;
         fields.push(OxmField::VlanVid { value, mask });
     }
     if exact(ofpfw11::DL_VLAN_PCP) && tagged {
-        fields.push(OxmField::VlanPcp(raw[38] & 7));
+        if raw[38] > 7 {
+            return Err(DecodeError::new(
+                ErrorKind::BadValue,
+                "1.1 match dl_vlan_pcp",
+            ));
+        }
+        fields.push(OxmField::VlanPcp(raw[38]));
     }
     let nw_proto = exact(ofpfw11::NW_PROTO).then_some(raw[43]);
     let ip = |value: u32, wmask: u32| -> Option<(Ipv4Addr, Option<Ipv4Addr>)> {
@@ -913,6 +934,15 @@ pub mod strategies {
         })
     }
 
+    /// Any match `version` can express, in the form its decoder gives.
+    pub fn arb_match(version: Version) -> BoxedStrategy<Match> {
+        match version {
+            Version::V1_0 => arb_v10_match().boxed(),
+            Version::V1_1 => arb_v11_match().boxed(),
+            _ => arb_oxm_match().boxed(),
+        }
+    }
+
     /// A match an OpenFlow 1.0 `ofp_match` can express, fields in the
     /// order its decoder gives them.
     pub fn arb_v10_match() -> impl Strategy<Value = Match> {
@@ -958,11 +988,21 @@ pub mod strategies {
                     if let Some(t) = eth {
                         f.push(OxmField::EthType(t));
                     }
-                    if let Some(value) = vid {
-                        f.push(OxmField::VlanVid { value, mask: None });
-                        if let (Some(p), true) = (pcp, value != 0) {
+                    match (vid, pcp) {
+                        (Some(value), _) => {
+                            f.push(OxmField::VlanVid { value, mask: None });
+                            if let (Some(p), true) = (pcp, value != 0) {
+                                f.push(OxmField::VlanPcp(p));
+                            }
+                        }
+                        (None, Some(p)) => {
+                            f.push(OxmField::VlanVid {
+                                value: OFPVID_PRESENT,
+                                mask: Some(OFPVID_PRESENT),
+                            });
                             f.push(OxmField::VlanPcp(p));
                         }
+                        (None, None) => {}
                     }
                     match eth {
                         Some(ETH_TYPE_IPV4) => {
@@ -1200,6 +1240,43 @@ pub(crate) mod tests {
         assert_eq!(&bytes[6..12], &[0; 6]);
         // Another version does not reuse them.
         assert_eq!(enc(&m, Version::V1_3), vec![0, 1, 0, 4, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn v10_priority_without_vlan_id() {
+        let mut raw = vec![0u8; 40];
+        let wc = ofpfw10::ALL & !ofpfw10::DL_VLAN_PCP;
+        raw[0..4].copy_from_slice(&wc.to_be_bytes());
+        raw[20] = 5;
+        let (m, _) = Match::decode(Version::V1_0, &raw).unwrap();
+        assert_eq!(
+            m.fields,
+            vec![
+                OxmField::VlanVid {
+                    value: OFPVID_PRESENT,
+                    mask: Some(OFPVID_PRESENT)
+                },
+                OxmField::VlanPcp(5)
+            ]
+        );
+        m.validate().unwrap();
+        let mut canonical = m.clone();
+        canonical.clear_legacy_bytes();
+        assert_eq!(enc(&canonical, Version::V1_0), raw);
+        // "Any tagged packet" alone has no 1.0 encoding.
+        assert!(Match::new(m.fields[..1].to_vec())
+            .encode(Version::V1_0, &mut Vec::new())
+            .is_err());
+        // 1.1 says the same with OFPVID_ANY.
+        let bytes = enc(&canonical, Version::V1_1);
+        assert_eq!(&bytes[36..39], &[0xff, 0xfe, 5]);
+        assert_eq!(Match::decode(Version::V1_1, &bytes).unwrap().0, m);
+        let mut bad = bytes.clone();
+        bad[36..38].copy_from_slice(&0x1000u16.to_be_bytes());
+        assert_eq!(
+            Match::decode(Version::V1_1, &bad).unwrap_err().kind,
+            ErrorKind::BadValue
+        );
     }
 
     #[test]
