@@ -24,6 +24,8 @@ mod stats;
 
 #[cfg(test)]
 mod golden_tests;
+#[cfg(test)]
+mod interop_tests;
 #[cfg(any(test, feature = "arbitrary"))]
 mod strategies;
 
