@@ -182,6 +182,7 @@ pub struct EalBuilder {
     socket_mem: Option<String>,
     hugepages: HugepageMode,
     huge_unlink: bool,
+    keep_main_affinity: bool,
     plugin_dirs: Vec<String>,
     extra: Vec<String>,
 }
@@ -197,6 +198,7 @@ impl EalBuilder {
             socket_mem: None,
             hugepages: HugepageMode::Auto,
             huge_unlink: true,
+            keep_main_affinity: false,
             plugin_dirs: Vec::new(),
             extra: Vec::new(),
         }
@@ -234,6 +236,15 @@ impl EalBuilder {
     /// processes (`dpdk-pdump`, `dpdk-proc-info`) attach.
     pub fn huge_unlink(mut self, on: bool) -> Self {
         self.huge_unlink = on;
+        self
+    }
+
+    /// Whether the thread calling [`EalBuilder::init`] stays pinned to the
+    /// main lcore's CPU as EAL leaves it (default `false`: its CPU affinity
+    /// is restored after init, as Open vSwitch does, so that threads it
+    /// spawns later are not all confined to that CPU).
+    pub fn keep_main_affinity(mut self, keep: bool) -> Self {
+        self.keep_main_affinity = keep;
         self
     }
 
@@ -374,12 +385,27 @@ impl EalBuilder {
         let argc = (c_args.len() - 1) as c_int;
         let argv = c_args.leak().as_mut_ptr();
         tracing::info!(args = ?args, "initialising DPDK EAL");
+        let affinity = current_affinity();
         // SAFETY: argv is a NULL-terminated array of argc valid C strings,
         // leaked so EAL may keep and permute them; this is the only call of
         // rte_eal_init made by this crate once it has succeeded (EAL_DONE).
         let rc = unsafe { dpdk_sys::rte_eal_init(argc, argv) };
         if rc < 0 {
             return Err(Error::from_rte_errno("rte_eal_init", object));
+        }
+        if !self.keep_main_affinity {
+            if let Some(set) = affinity {
+                // SAFETY: pid 0 = calling thread; set is a valid cpu_set_t.
+                let rc = unsafe {
+                    libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+                };
+                if rc != 0 {
+                    tracing::warn!(
+                        error = %std::io::Error::last_os_error(),
+                        "cannot restore the CPU affinity of the thread that initialised EAL"
+                    );
+                }
+            }
         }
         // SAFETY: EAL is initialised; plain getter.
         let main_lcore = unsafe { dpdk_sys::rte_get_main_lcore() };
@@ -393,6 +419,16 @@ impl EalBuilder {
         *done = Some(eal.clone());
         Ok(eal)
     }
+}
+
+/// CPU affinity of the calling thread, if it can be read.
+fn current_affinity() -> Option<libc::cpu_set_t> {
+    // SAFETY: cpu_set_t is plain data; zeroed is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    // SAFETY: pid 0 = calling thread; set is writable and of the size passed.
+    let rc =
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+    (rc == 0).then_some(set)
 }
 
 /// The process's EAL once initialised.
