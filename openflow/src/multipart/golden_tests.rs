@@ -1,6 +1,10 @@
-//! Byte-exact re-encoding of the multipart messages among os-ken's captured
-//! packets (`os_ken/tests/packet_data/of1x/*.packet`), read from the
-//! directory named by `OSKEN_PACKET_DATA` at test time.
+//! Byte-exact re-encoding of multipart messages captured from other
+//! implementations, read at test time:
+//!
+//! - os-ken's packets (`os_ken/tests/packet_data/of1x/*.packet`) from the
+//!   directory named by `OSKEN_PACKET_DATA`;
+//! - the hex dumps of Open vSwitch's `tests/ofp-print.at` (messages
+//!   encoded by Open vSwitch) from the file named by `OVS_OFP_PRINT_AT`.
 
 use super::*;
 
@@ -63,5 +67,85 @@ fn osken_golden_multipart_messages_reencode_exactly() {
         checked > 0,
         "no multipart messages found under {}",
         root.display()
+    );
+}
+
+/// Decodes one whole multipart message and re-encodes it; returns the
+/// re-encoded body, or `None` when `msg` is not a multipart message.
+fn reencode(msg: &[u8], what: &str) -> Option<Vec<u8>> {
+    let version = Version::from_wire(*msg.first()?)?;
+    let (req, rep) = mp_msg_types(version);
+    let body = &msg[8..];
+    let mut out = Vec::new();
+    if msg[1] == req {
+        let r = MultipartRequest::decode(version, body).unwrap_or_else(|e| panic!("{what}: {e}"));
+        r.encode(version, &mut out)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+    } else if msg[1] == rep {
+        let r = MultipartReply::decode(version, body).unwrap_or_else(|e| panic!("{what}: {e}"));
+        r.encode(version, &mut out)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+    } else {
+        return None;
+    }
+    Some(out)
+}
+
+/// The hex arguments of `ovs-ofctl ofp-print` in one `AT_SETUP` block.
+fn ofp_print_args(block: &str) -> Vec<Vec<u8>> {
+    let mut found = Vec::new();
+    let mut rest = block;
+    while let Some(at) = rest.find("ofp-print ") {
+        rest = &rest[at + "ofp-print ".len()..];
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        let Some(end) = rest[1..].find(quote) else {
+            break;
+        };
+        let text: String = rest[1..1 + end]
+            .chars()
+            .filter(|c| c.is_ascii_hexdigit())
+            .collect();
+        if let Ok(bytes) = hex::decode(&text) {
+            found.push(bytes);
+        }
+        rest = &rest[1 + end..];
+    }
+    found
+}
+
+#[test]
+fn ovs_ofp_print_multipart_messages_reencode_exactly() {
+    let Some(path) = std::env::var_os("OVS_OFP_PRINT_AT") else {
+        println!("note: OVS_OFP_PRINT_AT not set; skipping the Open vSwitch ofp-print.at test");
+        return;
+    };
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut checked = 0;
+    for block in text.split("AT_SETUP([").skip(1) {
+        let name = block.split(']').next().unwrap_or_default();
+        // Blocks whose expected output is a decode error hold malformed input.
+        if !(name.starts_with("OFPST_") || name.starts_with("NXST_"))
+            || block.contains("decode error")
+        {
+            continue;
+        }
+        for msg in ofp_print_args(block) {
+            if msg.len() < 8 || usize::from(u16::from_be_bytes([msg[2], msg[3]])) != msg.len() {
+                continue;
+            }
+            let Some(out) = reencode(&msg, name) else {
+                continue;
+            };
+            assert_eq!(hex::encode(&out), hex::encode(&msg[8..]), "{name}");
+            checked += 1;
+        }
+    }
+    println!("checked {checked} Open vSwitch multipart messages");
+    assert!(
+        checked > 0,
+        "no multipart messages found in {}",
+        std::path::Path::new(&path).display()
     );
 }

@@ -85,7 +85,7 @@ pub const OFPMP_METER_CONFIG: u16 = 10;
 pub const OFPMP_METER_FEATURES: u16 = 11;
 /// `OFPMP_TABLE_FEATURES` (1.3+).
 pub const OFPMP_TABLE_FEATURES: u16 = 12;
-/// `OFPMP_PORT_DESC` (1.3+).
+/// `OFPMP_PORT_DESC` (1.3+; Open vSwitch also accepts it in 1.0–1.2).
 pub const OFPMP_PORT_DESC: u16 = 13;
 /// `OFPMP_TABLE_DESC` (1.4).
 pub const OFPMP_TABLE_DESC: u16 = 14;
@@ -99,10 +99,12 @@ pub const OFPMP_EXPERIMENTER: u16 = 0xffff;
 /// The first version that defines multipart type `mp_type`, if any.
 pub fn min_version(mp_type: u16) -> Option<Version> {
     Some(match mp_type {
-        OFPMP_DESC..=OFPMP_QUEUE | OFPMP_EXPERIMENTER => Version::V1_0,
+        // Port descriptions as a stats type are an Open vSwitch extension
+        // before 1.3 (`ovs-ofctl dump-ports-desc` speaks 1.0 by default).
+        OFPMP_DESC..=OFPMP_QUEUE | OFPMP_PORT_DESC | OFPMP_EXPERIMENTER => Version::V1_0,
         OFPMP_GROUP | OFPMP_GROUP_DESC => Version::V1_1,
         OFPMP_GROUP_FEATURES => Version::V1_2,
-        OFPMP_METER..=OFPMP_PORT_DESC => Version::V1_3,
+        OFPMP_METER..=OFPMP_TABLE_FEATURES => Version::V1_3,
         OFPMP_TABLE_DESC..=OFPMP_FLOW_MONITOR => Version::V1_4,
         _ => return None,
     })
@@ -248,7 +250,8 @@ pub enum MultipartRequestBody {
     MeterFeatures,
     /// `OFPMP_TABLE_FEATURES` (1.3+): empty to query, or the tables to set.
     TableFeatures(Vec<TableFeatures>),
-    /// `OFPMP_PORT_DESC`: port descriptions (1.3+, no body).
+    /// `OFPMP_PORT_DESC`: port descriptions (no body; 1.3+, and 1.0–1.2 as
+    /// Open vSwitch's extension).
     PortDesc,
     /// `OFPMP_TABLE_DESC`: table descriptions (1.4, no body).
     TableDesc,
@@ -319,7 +322,7 @@ pub enum MultipartReplyBody {
     MeterFeatures(MeterFeatures),
     /// `OFPMP_TABLE_FEATURES` (1.3+).
     TableFeatures(Vec<TableFeatures>),
-    /// `OFPMP_PORT_DESC` (1.3+).
+    /// `OFPMP_PORT_DESC` (1.3+, and 1.0–1.2 as Open vSwitch's extension).
     PortDesc(Vec<PortDesc>),
     /// `OFPMP_TABLE_DESC` (1.4).
     TableDesc(Vec<TableDesc>),

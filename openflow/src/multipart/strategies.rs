@@ -356,6 +356,7 @@ pub fn arb_multipart_request(version: Version) -> impl Strategy<Value = Multipar
     let mut bodies: Vec<BoxedStrategy<B>> = vec![
         Just(B::Desc).boxed(),
         Just(B::Table).boxed(),
+        Just(B::PortDesc).boxed(),
         port(version)
             .prop_map(|port_no| B::PortStats(PortStatsRequest { port_no }))
             .boxed(),
@@ -408,7 +409,6 @@ pub fn arb_multipart_request(version: Version) -> impl Strategy<Value = Multipar
                 .prop_map(B::TableFeatures)
                 .boxed(),
         );
-        bodies.push(Just(B::PortDesc).boxed());
     }
     if version >= Version::V1_4 {
         bodies.push(Just(B::TableDesc).boxed());
@@ -433,6 +433,9 @@ pub fn arb_multipart_reply(version: Version) -> impl Strategy<Value = MultipartR
     use MultipartReplyBody as B;
     let mut bodies: Vec<BoxedStrategy<B>> = vec![
         desc().prop_map(B::Desc).boxed(),
+        vec(desc::strategies::port_desc(version), 0..3)
+            .prop_map(B::PortDesc)
+            .boxed(),
         vec(flow::strategies::flow_stats(version), 0..3)
             .prop_map(B::Flow)
             .boxed(),
@@ -507,11 +510,6 @@ pub fn arb_multipart_reply(version: Version) -> impl Strategy<Value = MultipartR
         bodies.push(
             vec(table_features(), 0..3)
                 .prop_map(B::TableFeatures)
-                .boxed(),
-        );
-        bodies.push(
-            vec(desc::strategies::port_desc(version), 0..3)
-                .prop_map(B::PortDesc)
                 .boxed(),
         );
     }
