@@ -18,8 +18,8 @@
 //! back to `--no-huge` (with a warning) otherwise. Hugepage files are
 //! unlinked once mapped (`--huge-unlink`) unless [`EalBuilder::huge_unlink`]
 //! says otherwise, so that per-process file prefixes do not leak pages;
-//! runtime directories (`/var/run/dpdk/<prefix>`) of exited processes with
-//! such prefixes are removed at the next init.
+//! runtime directories and hugepage files of exited processes with such
+//! prefixes are removed at the next init ([`remove_stale_dpdk_files`]).
 
 use std::ffi::{c_char, c_int, CString};
 use std::fs;
@@ -124,36 +124,82 @@ fn runtime_base_dir() -> std::path::PathBuf {
     }
 }
 
-/// Removes runtime directories of earlier processes that used this crate's
-/// per-process prefixes (`ferrovs-...-<pid>`) and no longer run; returns
-/// how many were removed. A directory is removed only when its pid does not
-/// exist and no process holds the lock on its `config` file; prefixes not
-/// ending in a pid are left alone.
-pub fn remove_stale_runtime_dirs() -> usize {
-    let Ok(entries) = fs::read_dir(runtime_base_dir()) else {
-        return 0;
-    };
+/// The pid ending a per-process prefix `ferrovs-...-<pid>`, if that process
+/// is gone.
+fn dead_prefix_pid(prefix: &str) -> Option<u32> {
+    if !prefix.starts_with("ferrovs-") {
+        return None;
+    }
+    let pid = prefix.rsplit('-').next()?.parse::<u32>().ok()?;
+    let gone = pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists();
+    gone.then_some(pid)
+}
+
+/// Mount points of hugetlbfs file systems.
+fn hugetlbfs_mounts() -> Vec<String> {
+    fs::read_to_string("/proc/mounts")
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() > 2 && f[2] == "hugetlbfs").then(|| f[1].to_string())
+        })
+        .collect()
+}
+
+/// Removes what earlier processes that used this crate's per-process
+/// prefixes (`ferrovs-...-<pid>`) left behind after they exited: runtime
+/// directories (`/var/run/dpdk/<prefix>`) and hugepage files
+/// (`<hugetlbfs>/<prefix>map_*`, left when `--huge-unlink` is not used),
+/// which otherwise keep their hugepages. Returns how many entries were
+/// removed. Nothing is removed while its pid exists or while a process
+/// holds the lock DPDK takes on the file; prefixes not ending in a pid are
+/// left alone.
+pub fn remove_stale_dpdk_files() -> usize {
     let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let Some(name) = name.to_str() else { continue };
-        if !name.starts_with("ferrovs-") {
-            continue;
+    if let Ok(entries) = fs::read_dir(runtime_base_dir()) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if dead_prefix_pid(name).is_none() || config_locked(&entry.path().join("config")) {
+                continue;
+            }
+            if fs::remove_dir_all(entry.path()).is_ok() {
+                removed += 1;
+            }
         }
-        let Some(pid) = name.rsplit('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+    }
+    for mount in hugetlbfs_mounts() {
+        let Ok(entries) = fs::read_dir(&mount) else {
             continue;
         };
-        if pid == std::process::id()
-            || std::path::Path::new(&format!("/proc/{pid}")).exists()
-            || config_locked(&entry.path().join("config"))
-        {
-            continue;
-        }
-        if fs::remove_dir_all(entry.path()).is_ok() {
-            removed += 1;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            let Some((prefix, _)) = name.split_once("map_") else {
+                continue;
+            };
+            if dead_prefix_pid(prefix).is_none() || hugepage_file_in_use(&entry.path()) {
+                continue;
+            }
+            if fs::remove_file(entry.path()).is_ok() {
+                removed += 1;
+            }
         }
     }
     removed
+}
+
+/// Whether a process holds DPDK's shared `flock` on a hugepage file (also
+/// true when the file cannot be checked), as EAL's own cleanup tests it.
+fn hugepage_file_in_use(path: &std::path::Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let Ok(file) = fs::File::open(path) else {
+        return true;
+    };
+    // SAFETY: valid open descriptor; the lock is released when `file`
+    // closes.
+    unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) != 0 }
 }
 
 /// Whether a live primary process holds the lock EAL takes on its runtime
@@ -170,6 +216,12 @@ fn config_locked(path: &std::path::Path) -> bool {
     // SAFETY: valid open descriptor and a valid flock for F_GETLK.
     let rc = unsafe { libc::fcntl(file.as_raw_fd(), libc::F_GETLK, &mut lock) };
     rc != 0 || lock.l_type != libc::F_UNLCK as libc::c_short
+}
+
+/// EAL arguments that `--huge-unlink` must not be added to (they choose
+/// the file handling themselves or refuse the combination).
+fn unlink_conflicts(arg: &str) -> bool {
+    arg == "--single-file-segments" || arg == "--in-memory" || arg.starts_with("--huge-unlink")
 }
 
 /// Builder of the EAL argument vector; [`EalBuilder::init`] runs
@@ -233,7 +285,11 @@ impl EalBuilder {
     /// Whether to pass `--huge-unlink` (default `true`): hugepage files are
     /// removed once mapped, so their pages return to the system when the
     /// process exits whatever its file prefix. Pass `false` to let secondary
-    /// processes (`dpdk-pdump`, `dpdk-proc-info`) attach.
+    /// processes (`dpdk-pdump`, `dpdk-proc-info`) attach. It is left out
+    /// when the extra arguments contain `--single-file-segments` (which
+    /// EAL refuses with it, and which `net_virtio_user` needs to share
+    /// memory), `--in-memory` or their own `--huge-unlink`; the files then
+    /// left are removed by [`remove_stale_dpdk_files`] at the next init.
     pub fn huge_unlink(mut self, on: bool) -> Self {
         self.huge_unlink = on;
         self
@@ -300,7 +356,7 @@ impl EalBuilder {
                 args.push("--socket-mem".to_string());
                 args.push(mem.clone());
             }
-            if self.huge_unlink {
+            if self.huge_unlink && !self.extra.iter().any(|a| unlink_conflicts(a)) {
                 args.push("--huge-unlink".to_string());
             }
         } else {
@@ -363,9 +419,9 @@ impl EalBuilder {
                 ));
             }
         }
-        let stale = remove_stale_runtime_dirs();
+        let stale = remove_stale_dpdk_files();
         if stale > 0 {
-            tracing::debug!(stale, "removed runtime directories of exited processes");
+            tracing::debug!(stale, "removed DPDK files of exited processes");
         }
         let args = self.args_for(huge);
         let mut c_args: Vec<*mut c_char> = Vec::with_capacity(args.len() + 1);
@@ -547,6 +603,35 @@ mod tests {
         let args = EalBuilder::new("p").socket_mem("2").args();
         let huge = status.mounted && status.free_bytes >= 2 * 1024 * 1024;
         assert_eq!(!args.contains(&"--no-huge".to_string()), huge, "{status:?}");
+    }
+
+    #[test]
+    fn huge_unlink_is_left_out_when_it_conflicts() {
+        for extra in [
+            "--single-file-segments",
+            "--in-memory",
+            "--huge-unlink=never",
+        ] {
+            let args = EalBuilder::new("p")
+                .hugepages(HugepageMode::Require)
+                .extra_args([extra.to_string()])
+                .args();
+            assert!(
+                !args.contains(&"--huge-unlink".to_string()),
+                "{extra}: {args:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_dead_pid_prefixes_are_stale() {
+        assert_eq!(dead_prefix_pid("rte"), None);
+        assert_eq!(dead_prefix_pid("ferrovs-br0"), None);
+        let me = format!("ferrovs-{}", std::process::id());
+        assert_eq!(dead_prefix_pid(&me), None);
+        assert_eq!(dead_prefix_pid("ferrovs-1"), None, "pid 1 runs");
+        // pid_max is at most 2^22 on Linux.
+        assert_eq!(dead_prefix_pid("ferrovs-test-4999999"), Some(4_999_999));
     }
 
     #[test]

@@ -54,7 +54,7 @@ mod mempool;
 mod port;
 
 pub use eal::{
-    hugepage_status, remove_stale_runtime_dirs, Eal, EalBuilder, HugepageMode, HugepageStatus,
+    hugepage_status, remove_stale_dpdk_files, Eal, EalBuilder, HugepageMode, HugepageStatus,
 };
 pub use error::{strerror, Error, Result};
 pub use lcore::{lcore_id, pin_current_thread, register_thread, ThreadRegistration};

@@ -17,6 +17,11 @@ pub fn unique_prefix(tag: &str) -> String {
 /// Initialises EAL once for the whole test process (cargo test runs a
 /// binary's tests as threads; nextest runs each in its own process).
 pub fn eal(tag: &str, mode: HugepageMode, mem_mb: &str) -> &'static Eal {
+    eal_with(tag, mode, mem_mb, &[])
+}
+
+/// As [`eal`], with more EAL arguments.
+pub fn eal_with(tag: &str, mode: HugepageMode, mem_mb: &str, extra: &[&str]) -> &'static Eal {
     static EAL: OnceLock<Eal> = OnceLock::new();
     EAL.get_or_init(|| {
         EalBuilder::new("dpdk-test")
@@ -26,8 +31,9 @@ pub fn eal(tag: &str, mode: HugepageMode, mem_mb: &str) -> &'static Eal {
             .hugepages(mode)
             .extra_args(
                 ["--no-pci", "--no-telemetry", "--log-level=lib.eal:error"]
-                    .into_iter()
-                    .map(String::from),
+                    .iter()
+                    .chain(extra)
+                    .map(|s| s.to_string()),
             )
             .init()
             .unwrap_or_else(|e| panic!("EAL init failed: {e}"))
