@@ -235,10 +235,30 @@ fn ovs_prints_group_meter_and_table_replies() {
     }
 }
 
+/// Removes the socket file and stops `ovs-ofctl` even when a check fails.
+struct Session {
+    child: std::process::Child,
+    path: std::path::PathBuf,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// Plays a minimal switch on a unix socket for one `ovs-ofctl` command in
-/// `version` and returns the first stats/multipart request it sends, or
-/// `None` when `ovs-ofctl` is missing.
-fn capture_ovs_ofctl_request(version: Version, args: &[&str]) -> Option<Vec<u8>> {
+/// `version`: answers hello, features, barrier and echo requests, captures
+/// the first stats/multipart request, answers it with `respond(request)`
+/// (nothing when that is empty) and returns the request bytes and what
+/// `ovs-ofctl` printed. `None` when `ovs-ofctl` is missing.
+fn serve_ovs_ofctl(
+    version: Version,
+    args: &[&str],
+    respond: impl FnOnce(&MultipartRequest) -> Vec<MultipartReply>,
+) -> Option<(Vec<u8>, String)> {
     use std::io::{Read, Write};
     use std::os::unix::net::UnixListener;
     use std::time::{Duration, Instant};
@@ -249,26 +269,34 @@ fn capture_ovs_ofctl_request(version: Version, args: &[&str]) -> Option<Vec<u8>>
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path).unwrap();
     listener.set_nonblocking(true).unwrap();
-    let mut child = match Command::new("ovs-ofctl")
+    let child = match Command::new("ovs-ofctl")
         .arg("-O")
         .arg(version.ovs_name())
         .arg(args[0])
         .arg(format!("unix:{}", path.display()))
         .args(&args[1..])
-        .stdout(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
     {
         Ok(child) => child,
         Err(_) => {
-            println!("note: ovs-ofctl not found; skipping the Open vSwitch request capture");
+            println!("note: ovs-ofctl not found; skipping the Open vSwitch session");
             let _ = std::fs::remove_file(&path);
             return None;
         }
     };
+    let mut session = Session { child, path };
+    // Read what ovs-ofctl prints while it runs, so that a full pipe never blocks it.
+    let mut stdout = session.child.stdout.take().unwrap();
+    let mut reader = Some(std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    }));
     let deadline = Instant::now() + Duration::from_secs(10);
     let v = version.wire();
-    let (mp_request, _) = if version == Version::V1_0 {
+    let (mp_request, mp_reply) = if version == Version::V1_0 {
         (16, 17)
     } else {
         (18, 19)
@@ -278,16 +306,22 @@ fn capture_ovs_ofctl_request(version: Version, args: &[&str]) -> Option<Vec<u8>>
     } else {
         (20, 21)
     };
+    let mut respond = Some(respond);
+    let mut captured = None;
     // ovs-ofctl may open more than one connection (e.g. it asks for the
-    // features on one and dumps on the next): serve each in turn.
-    let captured = 'connections: loop {
+    // features on one and dumps on the next): serve each in turn until it
+    // has sent its request and, when answered, exited.
+    'connections: loop {
         let mut stream = loop {
+            if captured.is_some() && matches!(session.child.try_wait(), Ok(Some(_))) {
+                break 'connections;
+            }
             match listener.accept() {
                 Ok((s, _)) => break s,
                 Err(_) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(10))
                 }
-                Err(e) => panic!("ovs-ofctl {version} {args:?} sent no multipart request: {e}"),
+                Err(e) => panic!("ovs-ofctl {version} {args:?} timed out: {e}"),
             }
         };
         stream.set_nonblocking(false).unwrap();
@@ -306,7 +340,23 @@ fn capture_ovs_ofctl_request(version: Version, args: &[&str]) -> Option<Vec<u8>>
             stream.read_exact(&mut msg[8..]).unwrap();
             let xid = [msg[4], msg[5], msg[6], msg[7]];
             match msg[1] {
-                t if t == mp_request => break 'connections msg,
+                t if t == mp_request && captured.is_none() => {
+                    let req = MultipartRequest::decode(version, &msg[8..])
+                        .unwrap_or_else(|e| panic!("{version} {args:?}: {e}"));
+                    let replies = respond.take().map(|f| f(&req)).unwrap_or_default();
+                    captured = Some(msg);
+                    if replies.is_empty() {
+                        break 'connections;
+                    }
+                    for reply in replies {
+                        let mut out = vec![v, mp_reply, 0, 0];
+                        out.extend_from_slice(&xid);
+                        reply.encode(version, &mut out).unwrap();
+                        let len = u16::try_from(out.len()).expect("reply split below 64 KiB");
+                        out[2..4].copy_from_slice(&len.to_be_bytes());
+                        stream.write_all(&out).unwrap();
+                    }
+                }
                 t if t == barrier_request => {
                     stream
                         .write_all(&[&[v, barrier_reply, 0, 8][..], &xid].concat())
@@ -329,11 +379,13 @@ fn capture_ovs_ofctl_request(version: Version, args: &[&str]) -> Option<Vec<u8>>
                 _ => {}
             }
         }
+    }
+    let printed = if captured.is_some() && matches!(session.child.try_wait(), Ok(Some(_))) {
+        reader.take().map(|r| r.join().unwrap()).unwrap_or_default()
+    } else {
+        String::new()
     };
-    let _ = child.kill();
-    let _ = child.wait();
-    let _ = std::fs::remove_file(&path);
-    Some(captured)
+    captured.map(|msg| (msg, printed))
 }
 
 #[test]
@@ -372,7 +424,7 @@ fn requests_sent_by_ovs_ofctl_reencode_exactly() {
         }
     }
     for (version, args) in cases {
-        let Some(msg) = capture_ovs_ofctl_request(version, args) else {
+        let Some((msg, _)) = serve_ovs_ofctl(version, args, |_| Vec::new()) else {
             return;
         };
         assert_eq!(msg[0], version.wire(), "{args:?}");
@@ -386,4 +438,75 @@ fn requests_sent_by_ovs_ofctl_reencode_exactly() {
             "{version} {args:?}"
         );
     }
+}
+
+#[test]
+fn ovs_ofctl_reassembles_split_replies() {
+    // 300 ports of 1.4 statistics with Intel counters, and 2000 flows in
+    // 1.3, each split into messages of at most 4 KiB.
+    let Some((_, printed)) = serve_ovs_ofctl(Version::V1_4, &["dump-ports"], |req| {
+        assert!(matches!(
+            req.body,
+            MultipartRequestBody::PortStats(PortStatsRequest {
+                port_no: 0xffff_ffff
+            })
+        ));
+        let ports = (1..=300)
+            .map(|port_no| PortStats {
+                port_no,
+                rx_packets: u64::from(port_no) * 10,
+                ethernet: Some(PortStatsEthernet::default()),
+                experimenter: vec![PortStatsExperimenter::IntelCustom(vec![CustomCounter {
+                    name: "rx_missed_errors".into(),
+                    value: u64::from(port_no),
+                }])],
+                ..Default::default()
+            })
+            .collect();
+        let parts = MultipartReply {
+            flags: 0,
+            body: MultipartReplyBody::PortStats(ports),
+        }
+        .split(Version::V1_4, 4096);
+        assert!(parts.len() > 5);
+        parts
+    }) else {
+        return;
+    };
+    assert_eq!(printed.matches("rx pkts=").count(), 300, "{printed}");
+    assert!(printed.contains("port 300: rx pkts=3000,"), "{printed}");
+    assert!(printed.contains("rx_missed_errors=300,"), "{printed}");
+
+    let Some((_, printed)) = serve_ovs_ofctl(Version::V1_3, &["dump-flows"], |req| {
+        let MultipartRequestBody::Flow(r) = &req.body else {
+            panic!("{req:?}")
+        };
+        assert_eq!(r.table_id, 0xff);
+        let flows = (0..2000u16)
+            .map(|k| FlowStats {
+                table_id: 0,
+                duration_sec: 1,
+                duration_nsec: 0,
+                priority: k,
+                idle_timeout: 0,
+                hard_timeout: 0,
+                flags: 0,
+                importance: 0,
+                cookie: u64::from(k),
+                packet_count: 0,
+                byte_count: 0,
+                match_: crate::flow_match::Match::default(),
+                instructions: Vec::new(),
+            })
+            .collect();
+        MultipartReply {
+            flags: 0,
+            body: MultipartReplyBody::Flow(flows),
+        }
+        .split(Version::V1_3, 4096)
+    }) else {
+        return;
+    };
+    assert_eq!(printed.matches("cookie=").count(), 2000, "{printed}");
+    assert!(printed.contains("priority=1999"), "{printed}");
 }
