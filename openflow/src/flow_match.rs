@@ -1641,7 +1641,20 @@ mod ovs_peer_tests {
                                 // One table-stats entry (1.0: 64 bytes; 1.1: 88 bytes after 4 pad bytes).
                                 let mut body = m[8..10].to_vec();
                                 body.extend_from_slice(&[0, 0]);
-                                if version == Version::V1_0 {
+                                if version >= Version::V1_3 {
+                                    // Multipart: one table-features entry with the eight
+                                    // required properties, empty; anything else empty.
+                                    body.extend_from_slice(&[0; 4]);
+                                    if m[8..10] == [0, 12] {
+                                        body.extend_from_slice(&[0, 128, 0, 0, 0, 0, 0, 0]);
+                                        body.extend_from_slice(&[0; 32]);
+                                        body.extend_from_slice(&[0xff; 16]);
+                                        body.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0x03, 0xe8]);
+                                        for t in [0u8, 2, 4, 6, 8, 10, 12, 14] {
+                                            body.extend_from_slice(&[0, t, 0, 4, 0, 0, 0, 0]);
+                                        }
+                                    }
+                                } else if version == Version::V1_0 {
                                     body.extend_from_slice(&[0; 4]);
                                     body.extend_from_slice(&[0; 32]);
                                     body.extend_from_slice(&ofpfw10::ALL.to_be_bytes());
@@ -1892,6 +1905,65 @@ mod ovs_peer_tests {
             Match::new(fields).encode(Version::V1_1, &mut ours).unwrap();
             Instruction::encode_list(&instructions, Version::V1_1, &mut ours).unwrap();
             assert_eq!(hex::encode(&ours), hex::encode(&msg), "{flow}");
+        }
+    }
+
+    #[test]
+    fn ovs_oxm_flow_mods() {
+        if !ovs_ofctl_present() {
+            return;
+        }
+        // (flow, number of fields, fields kept as opaque bytes)
+        let cases = [
+            (
+                "reg0=5,tun_id=0x10,ipv6,ipv6_src=2001:db8::/32,icmp6,icmp_type=135,nd_target=2001:db8::1,\
+                 actions=meter:3,resubmit(,2),set_field:00:11:22:33:44:55->eth_dst,load:0x1->NXM_NX_REG1[0..3],\
+                 note:01.02.03,goto_table:4",
+                7,
+                1,
+            ),
+            (
+                "vlan_tci=0x1000/0x1000,mpls,mpls_bos=1,actions=pop_mpls:0x0800,set_queue:1,group:7,output:controller",
+                3,
+                0,
+            ),
+            (
+                "tcp6,tcp_flags=+syn-ack,ipv6_label=0x12345,nw_ecn=1,ip_dscp=10,tcp_dst=443,\
+                 actions=clear_actions,write_actions(output:1),write_metadata:0x5/0xf",
+                7,
+                1,
+            ),
+            (
+                "arp,arp_sha=00:11:22:33:44:55/ff:ff:ff:00:00:00,arp_tha=00:00:00:00:00:01,arp_tpa=10.0.0.0/8,\
+                 in_port=LOCAL,actions=set_field:10.0.0.1->arp_spa",
+                5,
+                0,
+            ),
+            (
+                "dl_vlan=10,dl_vlan_pcp=2,udp,udp_src=1,actions=push_vlan:0x88a8,set_field:4196->vlan_vid,\
+                 strip_vlan,set_field:3->ip_dscp,push_mpls:0x8847,set_field:100->mpls_label",
+                5,
+                0,
+            ),
+            ("vlan_pcp=2,actions=drop", 2, 0),
+        ];
+        for version in [Version::V1_3, Version::V1_4] {
+            for (flow, n_fields, n_opaque) in cases {
+                let msg = ovs_flow_mod(version, flow);
+                let (m, rest) = Match::decode(version, &msg[48..]).unwrap();
+                assert_eq!(m.fields.len(), n_fields, "{flow}: {:?}", m.fields);
+                assert_eq!(
+                    m.fields.iter().filter(|f| !f.is_typed()).count(),
+                    n_opaque,
+                    "{flow}"
+                );
+                m.validate().unwrap_or_else(|e| panic!("{flow}: {e}"));
+                let instructions = Instruction::decode_list(version, rest).unwrap();
+                let mut ours = msg[..48].to_vec();
+                m.encode(version, &mut ours).unwrap();
+                Instruction::encode_list(&instructions, version, &mut ours).unwrap();
+                assert_eq!(hex::encode(&ours), hex::encode(&msg), "{flow}");
+            }
         }
     }
 }
