@@ -501,8 +501,14 @@ options = { "dpdk-devargs" = "net_null2" }
     fn shipped_examples_parse() {
         for (name, text) in [
             ("demo.toml", include_str!("../../examples/demo.toml")),
-            ("two-pmds.toml", include_str!("../../examples/two-pmds.toml")),
-            ("openflow-bridge.toml", include_str!("../../examples/openflow-bridge.toml")),
+            (
+                "two-pmds.toml",
+                include_str!("../../examples/two-pmds.toml"),
+            ),
+            (
+                "openflow-bridge.toml",
+                include_str!("../../examples/openflow-bridge.toml"),
+            ),
         ] {
             if let Err(e) = Config::parse(text, name) {
                 panic!("{name}: {e}");
@@ -537,7 +543,10 @@ options = { "dpdk-devargs" = "net_null2" }
     #[test]
     fn errors_name_object_and_fix() {
         let e = parse_err(&EXAMPLE.replace("\"0:1\"", "\"0-1\""));
-        assert!(e.contains("interface p0") && e.contains("pmd-rxq-affinity"), "{e}");
+        assert!(
+            e.contains("interface p0") && e.contains("pmd-rxq-affinity"),
+            "{e}"
+        );
         let e = parse_err(&EXAMPLE.replace("n_rxq = \"1\"", "n_rxq = \"many\""));
         assert!(e.contains("interface p0: options:n_rxq"), "{e}");
         let e = parse_err(&EXAMPLE.replace("\"0x2\"", "\"0xz\""));
@@ -545,7 +554,10 @@ options = { "dpdk-devargs" = "net_null2" }
         let e = parse_err(&EXAMPLE.replace("p0=p1", "p0=p9"));
         assert!(e.contains("names port p9"), "{e}");
         let e = parse_err("[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"x\"\n");
-        assert!(e.contains("interface x: type dpdk needs options:dpdk-devargs"), "{e}");
+        assert!(
+            e.contains("interface x: type dpdk needs options:dpdk-devargs"),
+            "{e}"
+        );
         let e = parse_err("[[bridge]\nname=");
         assert!(e.starts_with("t.toml:"), "{e}");
         let e = parse_err("[[bridge]]\nname = \"br0\"\ncolour = 1\n");

@@ -103,7 +103,8 @@ fn write_locked_pidfile(path: &Path, pid: u32) -> Result<std::fs::File, String> 
     if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_SETLK, &lock) } != 0 {
         return Err(fail(std::io::Error::last_os_error()));
     }
-    file.write_all(format!("{pid}\n").as_bytes()).map_err(fail)?;
+    file.write_all(format!("{pid}\n").as_bytes())
+        .map_err(fail)?;
     file.flush().map_err(fail)?;
     Ok(file)
 }
@@ -153,10 +154,7 @@ fn run(args: Args) -> Result<(), String> {
             let bound = metrics::serve(addr, registry)?;
             tracing::info!("metrics on http://{bound}/metrics");
         }
-        tracing::info!(
-            "ready: control socket {} (pid {pid})",
-            ctl_path.display()
-        );
+        tracing::info!("ready: control socket {} (pid {pid})", ctl_path.display());
 
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
             .map_err(|e| format!("signal handler: {e}"))?;

@@ -75,7 +75,8 @@ impl Daemon {
         std::fs::write(&cfg, config).map_err(|e| e.to_string())?;
         let rundir = dir.path().join("run");
         let metrics = format!("127.0.0.1:{}", free_port());
-        let log = std::fs::File::create(dir.path().join("daemon.log")).map_err(|e| e.to_string())?;
+        let log =
+            std::fs::File::create(dir.path().join("daemon.log")).map_err(|e| e.to_string())?;
         let child = Command::new(bin_path("ferrovs-switchd"))
             .arg("--config")
             .arg(&cfg)
@@ -100,7 +101,9 @@ impl Daemon {
             if let Ok(Some(status)) = d.child.try_wait() {
                 return Err(format!("daemon exited with {status}: {}", d.log()));
             }
-            if d.rundir.join("ovs-vswitchd.pid").exists() && d.cli(&["list-commands"]).status.success() {
+            if d.rundir.join("ovs-vswitchd.pid").exists()
+                && d.cli(&["list-commands"]).status.success()
+            {
                 return Ok(d);
             }
             if Instant::now() > deadline {
@@ -180,9 +183,7 @@ pub fn http_get(addr: &str, path: &str) -> Result<String, String> {
     write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").map_err(|e| e.to_string())?;
     let mut body = String::new();
     s.read_to_string(&mut body).map_err(|e| e.to_string())?;
-    let (head, rest) = body
-        .split_once("\r\n\r\n")
-        .ok_or("no HTTP header end")?;
+    let (head, rest) = body.split_once("\r\n\r\n").ok_or("no HTTP header end")?;
     if !head.starts_with("HTTP/1.") || !head.contains(" 200 ") {
         return Err(format!("unexpected response: {head}"));
     }
@@ -204,10 +205,44 @@ pub fn threads(pid: u32) -> Vec<(String, u32)> {
         let name = stat[open + 1..close].to_owned();
         let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
         // Field 39 of stat (processor) is index 36 after pid and comm.
-        let cpu = fields.get(36).and_then(|c| c.parse().ok()).unwrap_or(u32::MAX);
+        let cpu = fields
+            .get(36)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(u32::MAX);
         out.push((name, cpu));
     }
     out
+}
+
+/// Threads of `pid`: (name, `Cpus_allowed_list` as the kernel prints it).
+pub fn thread_affinity(pid: u32) -> Vec<(String, String)> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter_map(|task| {
+            let name = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            let status = std::fs::read_to_string(task.path().join("status")).ok()?;
+            let allowed = status
+                .lines()
+                .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))?
+                .trim()
+                .to_owned();
+            Some((name.trim().to_owned(), allowed))
+        })
+        .collect()
+}
+
+/// Whether a kernel CPU list ("0-2,5") contains `cpu`.
+pub fn cpu_list_contains(list: &str, cpu: u32) -> bool {
+    list.split(',').filter(|p| !p.is_empty()).any(|part| {
+        let mut ends = part.trim().splitn(2, '-').map(|n| n.parse::<u32>().ok());
+        match (ends.next().flatten(), ends.next()) {
+            (Some(a), None) => a == cpu,
+            (Some(a), Some(Some(b))) => (a..=b).contains(&cpu),
+            _ => false,
+        }
+    })
 }
 
 /// The value of the first sample of `metric` whose labels contain all of
@@ -250,7 +285,10 @@ mod tests {
             metric_value(text, "ferrovs_port_tx_packets_total", &["port=\"p2\""]),
             None
         );
-        assert_eq!(field_value("  packets received: 17\n", "packets received"), Some(17));
+        assert_eq!(
+            field_value("  packets received: 17\n", "packets received"),
+            Some(17)
+        );
     }
 
     #[test]

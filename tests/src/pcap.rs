@@ -77,7 +77,11 @@ mod tests {
         let f = udp_frame(300, 64);
         assert_eq!(f.len(), 64);
         assert_eq!(&f[12..14], &[0x08, 0x00]);
-        assert_eq!(ipv4_checksum(&f[14..34]), 0, "checksum over a valid header is 0");
+        assert_eq!(
+            ipv4_checksum(&f[14..34]),
+            0,
+            "checksum over a valid header is 0"
+        );
         assert_eq!(u16::from_be_bytes([f[16], f[17]]), 50);
         assert_eq!(&f[26..30], &[10, 0, 1, 44]);
         assert_ne!(udp_frame(1, 64), udp_frame(2, 64));

@@ -5,7 +5,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ferrovs_tests::{
-    bin_path, field_value, hugepages_available, metric_value, threads, traffic_pcap, Daemon,
+    bin_path, cpu_list_contains, field_value, hugepages_available, metric_value, thread_affinity,
+    threads, traffic_pcap, Daemon,
 };
 
 /// The highest core this process may use (the PMD core of the tests).
@@ -93,13 +94,11 @@ fn cross_connect_forwards(extra_args: &[&str], expect_huge: bool) {
     let m1 = tx_packets_metric(&d, "p1");
     std::thread::sleep(Duration::from_millis(500));
     let metrics = d.metrics();
-    let m2 = metric_value(
-        &metrics,
-        "ferrovs_port_tx_packets_total",
-        &["port=\"p1\""],
-    )
-    .unwrap();
-    assert!(m1 > 0.0 && m2 > m1, "metrics tx did not rise: {m1} then {m2}");
+    let m2 = metric_value(&metrics, "ferrovs_port_tx_packets_total", &["port=\"p1\""]).unwrap();
+    assert!(
+        m1 > 0.0 && m2 > m1,
+        "metrics tx did not rise: {m1} then {m2}"
+    );
     let xstat = metric_value(
         &metrics,
         "ferrovs_port_xstat",
@@ -121,6 +120,19 @@ fn cross_connect_forwards(extra_args: &[&str], expect_huge: bool) {
     let pmd = t.iter().find(|(n, _)| *n == pmd_name);
     assert!(pmd.is_some(), "no thread {pmd_name} in {t:?}");
     assert_eq!(pmd.unwrap().1, core, "{pmd_name} runs on another core");
+
+    // Everything else (control runtime, metrics, EAL's service threads)
+    // stays off the PMD core when there is another core.
+    if core > 0 {
+        for (name, allowed) in thread_affinity(d.pid()) {
+            if name != pmd_name {
+                assert!(
+                    !cpu_list_contains(&allowed, core),
+                    "thread {name} may run on the PMD core: {allowed}"
+                );
+            }
+        }
+    }
 
     let rxq = d.cli_ok(&["pmd-rxq-show"]);
     assert!(rxq.contains(&format!("core_id {core}:")), "{rxq}");
@@ -233,7 +245,11 @@ type = "dpdkvhostuser"
 "#,
         pcap = pcap.display()
     );
-    let d = Daemon::start(&cross_connect_config(&pcap, pmd_core(), &bad), &["--no-huge"]).unwrap();
+    let d = Daemon::start(
+        &cross_connect_config(&pcap, pmd_core(), &bad),
+        &["--no-huge"],
+    )
+    .unwrap();
     let show = d.cli_ok(&["show"]);
     assert!(
         show.contains("interface bogus: dpdk-devargs \"net_bogus0,foo=1\" could not be probed"),
@@ -247,7 +263,10 @@ type = "dpdkvhostuser"
         show.contains("interface jumbo: mtu_request=9000 is refused by the device (net_pcap)"),
         "{show}"
     );
-    assert!(show.contains("interface vhost: type dpdkvhostuser is not supported"), "{show}");
+    assert!(
+        show.contains("interface vhost: type dpdkvhostuser is not supported"),
+        "{show}"
+    );
     // The good ports still forward.
     let sent = wait_for(Duration::from_secs(20), || {
         field_value(&d.cli_ok(&["pmd-stats-show"]), "packets sent").filter(|&n| n > 0)
@@ -288,7 +307,10 @@ fn configuration_errors_at_startup_exit_nonzero_with_the_reason() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{config}: {stderr}");
-        assert!(stderr.contains(expected), "{config}: expected {expected:?} in {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{config}: expected {expected:?} in {stderr}"
+        );
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
 }
@@ -319,14 +341,19 @@ impl Veth {
         let a = format!("fv{}{tag}a", std::process::id() % 10000);
         let b = format!("fv{}{tag}b", std::process::id() % 10000);
         let ip = |args: &[&str]| {
-            let st = Command::new("ip").args(args).status().expect("ip (iproute2)");
+            let st = Command::new("ip")
+                .args(args)
+                .status()
+                .expect("ip (iproute2)");
             assert!(st.success(), "ip {args:?} failed");
         };
         ip(&["link", "add", &a, "type", "veth", "peer", "name", &b]);
         for dev in [&a, &b] {
             ip(&["link", "set", dev, "up"]);
             // Partial checksums would reach net_af_packet otherwise.
-            let _ = Command::new("ethtool").args(["-K", dev, "tx", "off"]).output();
+            let _ = Command::new("ethtool")
+                .args(["-K", dev, "tx", "off"])
+                .output();
         }
         Veth(a, b)
     }
@@ -383,9 +410,15 @@ options = {{ "dpdk-devargs" = "net_af_packet0,iface={iface},qpairs=1" }}
         .and_then(|s| s.split("pmd thread").next())
         .unwrap_or_default();
     assert!(core1.contains("isolated : true"), "{rxq}");
-    assert!(core1.contains("port: src") && core1.contains("queue-id:  0"), "{rxq}");
+    assert!(
+        core1.contains("port: src") && core1.contains("queue-id:  0"),
+        "{rxq}"
+    );
     assert!(core0.contains("isolated : false"), "{rxq}");
-    assert!(core0.contains("port: src") && core0.contains("queue-id:  1"), "{rxq}");
+    assert!(
+        core0.contains("port: src") && core0.contains("queue-id:  1"),
+        "{rxq}"
+    );
     assert!(core0.contains("port: sink"), "{rxq}");
     let t = threads(d.pid());
     for name in ["pmd-c0", "pmd-c1"] {

@@ -98,6 +98,37 @@ pub fn available_cores() -> Vec<u32> {
     }
 }
 
+/// Restricts every thread of the process that exists now (and the threads
+/// they create later: the control runtime, metrics) to `cores`.
+pub fn pin_process_threads(cores: &[u32]) -> std::io::Result<()> {
+    // SAFETY: cpu_set_t is plain data; zeroed is a valid empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for &c in cores {
+        // SAFETY: CPU_SET writes inside `set` for any c < CPU_SETSIZE.
+        unsafe { libc::CPU_SET(c as usize % libc::CPU_SETSIZE as usize, &mut set) };
+    }
+    for task in std::fs::read_dir("/proc/self/task")?.flatten() {
+        let Some(tid) = task
+            .file_name()
+            .to_str()
+            .and_then(|t| t.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        // SAFETY: `set` is a valid cpu_set_t of the size given; tid is a
+        // thread of this process (one that exited meanwhile gives ESRCH).
+        let rc =
+            unsafe { libc::sched_setaffinity(tid, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::ESRCH) {
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The PMD cores of the configuration, the lcore for EAL's main thread and
 /// warnings about cores this machine lacks.
 pub fn plan_cores(config: &Config, available: &[u32]) -> (Vec<u32>, u32, Vec<String>) {
@@ -287,7 +318,12 @@ impl Switch {
                 + (pmd_cores.len() as u64 + 1) * 4 * BURST as u64;
         }
         let mem_mb = socket_mem_total(config.other("dpdk-socket-mem").unwrap_or("256"))?;
-        let pool = create_pool(&eal, n_mbufs.min(u64::from(u32::MAX)) as u32, mem_mb, &mut warnings)?;
+        let pool = create_pool(
+            &eal,
+            n_mbufs.min(u64::from(u32::MAX)) as u32,
+            mem_mb,
+            &mut warnings,
+        )?;
 
         let mut ports: Vec<Arc<Netdev>> = Vec::new();
         let mut rxq_specs = Vec::new();
@@ -360,7 +396,12 @@ impl Switch {
             })
             .collect();
         let bridge_of_port: Vec<usize> = (0..ports.len())
-            .map(|i| bridges.iter().position(|b| b.ports.contains(&i)).unwrap_or(0))
+            .map(|i| {
+                bridges
+                    .iter()
+                    .position(|b| b.ports.contains(&i))
+                    .unwrap_or(0)
+            })
             .collect();
 
         // Tx paths: a queue of its own per PMD where the device has enough,
@@ -381,6 +422,20 @@ impl Switch {
             .other("pmd-maxsleep")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0u64);
+
+        // The control plane, and EAL's own service threads (interrupts,
+        // multi-process, telemetry), stay off PMD cores where a core is left.
+        // Done before the PMDs start, so only those threads exist.
+        let control: Vec<u32> = available
+            .iter()
+            .copied()
+            .filter(|c| !pmd_cores.contains(c))
+            .collect();
+        if !control.is_empty() {
+            if let Err(e) = pin_process_threads(&control) {
+                tracing::warn!("cannot keep control threads on cores {control:?}: {e}");
+            }
+        }
 
         let mut pmds = Vec::new();
         for (i, &core) in pmd_cores.iter().enumerate() {
@@ -480,7 +535,10 @@ impl Switch {
                     Ok(_) => "down".to_owned(),
                     Err(e) => format!("unknown ({e})"),
                 };
-                let mtu = nd.port.mtu().map_or_else(|e| format!("? ({e})"), |m| m.to_string());
+                let mtu = nd
+                    .port
+                    .mtu()
+                    .map_or_else(|e| format!("? ({e})"), |m| m.to_string());
                 let mac = nd.port.mac().map_or_else(
                     |_| "?".to_owned(),
                     |m| {
@@ -606,7 +664,11 @@ impl Switch {
 
     /// `dpif-netdev/pmd-stats-clear`, for every PMD or the one on `core`.
     pub fn pmd_stats_clear(&self, core: Option<u32>) {
-        for p in self.pmds.iter().filter(|p| core.is_none_or(|c| c == p.pmd.core)) {
+        for p in self
+            .pmds
+            .iter()
+            .filter(|p| core.is_none_or(|c| c == p.pmd.core))
+        {
             p.pmd.stats.clear();
         }
     }

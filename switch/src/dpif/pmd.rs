@@ -86,11 +86,7 @@ impl Pmd {
     /// Asks the thread to stop and waits for it.
     pub fn stop(&self) {
         self.quit.store(true, Ordering::Relaxed);
-        let thread = self
-            .thread
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(t) = thread {
             if t.join().is_err() {
                 tracing::error!(core = self.core, "PMD thread panicked");

@@ -70,11 +70,7 @@ pub fn assign(pmd_cores: &[u32], rxqs: &[RxqSpec], isolate: bool) -> RxqPlan {
     let free: Vec<usize> = (0..pmd_cores.len())
         .filter(|&i| !plan.isolated[i])
         .collect();
-    for (n, rxq) in rxqs
-        .iter()
-        .filter(|q| q.pinned_core.is_none())
-        .enumerate()
-    {
+    for (n, rxq) in rxqs.iter().filter(|q| q.pinned_core.is_none()).enumerate() {
         if free.is_empty() {
             plan.unpolled.push((
                 rxq.clone(),

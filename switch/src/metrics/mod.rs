@@ -80,17 +80,30 @@ impl Collector for SwitchCollector {
         use MetricType::{COUNTER, GAUGE};
         let sw = &self.switch;
         let mut port_fams = [
-            ("ferrovs_port_rx_packets_total", "Packets received on the port."),
+            (
+                "ferrovs_port_rx_packets_total",
+                "Packets received on the port.",
+            ),
             ("ferrovs_port_rx_bytes_total", "Bytes received on the port."),
-            ("ferrovs_port_rx_dropped_total", "Packets dropped on receive (no descriptor or no buffer)."),
+            (
+                "ferrovs_port_rx_dropped_total",
+                "Packets dropped on receive (no descriptor or no buffer).",
+            ),
             ("ferrovs_port_rx_errors_total", "Receive errors."),
             ("ferrovs_port_tx_packets_total", "Packets sent on the port."),
             ("ferrovs_port_tx_bytes_total", "Bytes sent on the port."),
-            ("ferrovs_port_tx_dropped_total", "Packets the device refused on transmit."),
+            (
+                "ferrovs_port_tx_dropped_total",
+                "Packets the device refused on transmit.",
+            ),
             ("ferrovs_port_tx_errors_total", "Transmit errors."),
         ]
         .map(|(n, h)| Family::new(n, h, COUNTER));
-        let mut link = Family::new("ferrovs_port_link_up", "1 when the port's link is up.", GAUGE);
+        let mut link = Family::new(
+            "ferrovs_port_link_up",
+            "1 when the port's link is up.",
+            GAUGE,
+        );
         let mut xstat = Family::new(
             "ferrovs_port_xstat",
             "DPDK extended statistic of the port, by xstat name.",
@@ -122,13 +135,34 @@ impl Collector for SwitchCollector {
             }
         }
         let mut pmd_fams = [
-            ("ferrovs_pmd_rx_packets_total", "Packets received by the PMD thread."),
-            ("ferrovs_pmd_tx_packets_total", "Packets the PMD thread handed to tx queues."),
-            ("ferrovs_pmd_tx_batches_total", "Output batches the PMD thread flushed."),
-            ("ferrovs_pmd_tx_dropped_total", "Packets tx queues refused from the PMD thread."),
-            ("ferrovs_pmd_pipeline_drops_total", "Packets the pipeline gave no output."),
-            ("ferrovs_pmd_busy_cycles_total", "Cycles of iterations that received packets."),
-            ("ferrovs_pmd_idle_cycles_total", "Cycles of iterations that received nothing."),
+            (
+                "ferrovs_pmd_rx_packets_total",
+                "Packets received by the PMD thread.",
+            ),
+            (
+                "ferrovs_pmd_tx_packets_total",
+                "Packets the PMD thread handed to tx queues.",
+            ),
+            (
+                "ferrovs_pmd_tx_batches_total",
+                "Output batches the PMD thread flushed.",
+            ),
+            (
+                "ferrovs_pmd_tx_dropped_total",
+                "Packets tx queues refused from the PMD thread.",
+            ),
+            (
+                "ferrovs_pmd_pipeline_drops_total",
+                "Packets the pipeline gave no output.",
+            ),
+            (
+                "ferrovs_pmd_busy_cycles_total",
+                "Cycles of iterations that received packets.",
+            ),
+            (
+                "ferrovs_pmd_idle_cycles_total",
+                "Cycles of iterations that received nothing.",
+            ),
             ("ferrovs_pmd_iterations_total", "Poll loop iterations."),
         ]
         .map(|(n, h)| Family::new(n, h, COUNTER));

@@ -49,18 +49,32 @@ fn only_core(text: String, core: Option<u32>) -> String {
 /// Registers every command of `switch`; `exit` sends on `exit_tx`.
 pub fn register(cmds: &Commands, switch: &Arc<Switch>, exit_tx: mpsc::UnboundedSender<()>) {
     let sw = Arc::clone(switch);
-    cmds.register("dpif-netdev/pmd-stats-show", "[-pmd core] [dp]", 0, 3, move |a| {
-        Ok(only_core(sw.pmd_stats_show(), pmd_filter(a)?))
-    });
+    cmds.register(
+        "dpif-netdev/pmd-stats-show",
+        "[-pmd core] [dp]",
+        0,
+        3,
+        move |a| Ok(only_core(sw.pmd_stats_show(), pmd_filter(a)?)),
+    );
     let sw = Arc::clone(switch);
-    cmds.register("dpif-netdev/pmd-rxq-show", "[-pmd core] [dp]", 0, 3, move |a| {
-        Ok(only_core(sw.pmd_rxq_show(), pmd_filter(a)?))
-    });
+    cmds.register(
+        "dpif-netdev/pmd-rxq-show",
+        "[-pmd core] [dp]",
+        0,
+        3,
+        move |a| Ok(only_core(sw.pmd_rxq_show(), pmd_filter(a)?)),
+    );
     let sw = Arc::clone(switch);
-    cmds.register("dpif-netdev/pmd-stats-clear", "[-pmd core] [dp]", 0, 3, move |a| {
-        sw.pmd_stats_clear(pmd_filter(a)?);
-        Ok(String::new())
-    });
+    cmds.register(
+        "dpif-netdev/pmd-stats-clear",
+        "[-pmd core] [dp]",
+        0,
+        3,
+        move |a| {
+            sw.pmd_stats_clear(pmd_filter(a)?);
+            Ok(String::new())
+        },
+    );
     let sw = Arc::clone(switch);
     cmds.register("show", "", 0, 0, move |_| Ok(sw.show()));
     cmds.register("exit", "[--cleanup]", 0, 1, move |_| {
@@ -85,8 +99,12 @@ mod tests {
 
     #[test]
     fn filters_sections_by_core() {
-        let text = "pmd thread numa_id 0 core_id 1:\n  a: 1\npmd thread numa_id 0 core_id 12:\n  a: 2\n";
-        assert_eq!(only_core(text.into(), Some(12)), "pmd thread numa_id 0 core_id 12:\n  a: 2\n");
+        let text =
+            "pmd thread numa_id 0 core_id 1:\n  a: 1\npmd thread numa_id 0 core_id 12:\n  a: 2\n";
+        assert_eq!(
+            only_core(text.into(), Some(12)),
+            "pmd thread numa_id 0 core_id 12:\n  a: 2\n"
+        );
         assert_eq!(only_core(text.into(), None), text);
     }
 }

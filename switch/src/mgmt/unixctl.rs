@@ -60,15 +60,18 @@ impl Commands {
         max_args: usize,
         handler: impl Fn(&[String]) -> Result<String, String> + Send + Sync + 'static,
     ) {
-        self.table.write().unwrap_or_else(|e| e.into_inner()).insert(
-            name.to_owned(),
-            Command {
-                usage: usage.to_owned(),
-                min_args,
-                max_args,
-                handler: Arc::new(handler),
-            },
-        );
+        self.table
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                name.to_owned(),
+                Command {
+                    usage: usage.to_owned(),
+                    min_args,
+                    max_args,
+                    handler: Arc::new(handler),
+                },
+            );
     }
 
     /// Runs `method` with `args`, with Open vSwitch's error texts.
@@ -83,10 +86,14 @@ impl Commands {
             (Arc::clone(&c.handler), c.min_args, c.max_args)
         };
         if args.len() < min {
-            return Err(format!("\"{method}\" command requires at least {min} arguments"));
+            return Err(format!(
+                "\"{method}\" command requires at least {min} arguments"
+            ));
         }
         if args.len() > max {
-            return Err(format!("\"{method}\" command takes at most {max} arguments"));
+            return Err(format!(
+                "\"{method}\" command takes at most {max} arguments"
+            ));
         }
         handler(args)
     }
@@ -167,14 +174,17 @@ async fn serve_connection(mut stream: UnixStream, commands: Commands) -> std::io
                     let cmds = commands.clone();
                     let reply = tokio::task::spawn_blocking(move || cmds.answer(&request))
                         .await
-                        .unwrap_or_else(|e| json!({"id": null, "result": null, "error": e.to_string()}));
+                        .unwrap_or_else(
+                            |e| json!({"id": null, "result": null, "error": e.to_string()}),
+                        );
                     let mut bytes = serde_json::to_vec(&reply)?;
                     bytes.push(b'\n');
                     stream.write_all(&bytes).await?;
                 }
                 Some(Err(e)) if e.is_eof() => break,
                 Some(Err(e)) => {
-                    let reply = json!({"id": null, "result": null, "error": format!("bad request: {e}")});
+                    let reply =
+                        json!({"id": null, "result": null, "error": format!("bad request: {e}")});
                     stream.write_all(&serde_json::to_vec(&reply)?).await?;
                     return Ok(());
                 }
@@ -200,7 +210,10 @@ mod tests {
         c.register("echo", "ARG...", 1, 2, |a| Ok(a.join(" ")));
         assert_eq!(c.call("echo", &["a".into()]), Ok("a".into()));
         assert!(c.call("echo", &[]).unwrap_err().contains("at least 1"));
-        assert!(c.call("nope", &[]).unwrap_err().contains("not a valid command"));
+        assert!(c
+            .call("nope", &[])
+            .unwrap_err()
+            .contains("not a valid command"));
         let list = c.call("list-commands", &[]).unwrap();
         assert!(list.contains("echo") && list.contains("version"));
         let r = c.answer(&json!({"id": 7, "method": "echo", "params": ["x", "y"]}));
@@ -218,11 +231,9 @@ mod tests {
         c.register("echo", "", 0, 3, |a| Ok(a.join(",")));
         let server = tokio::spawn(serve(listener, c));
         let mut s = UnixStream::connect(&path).await.unwrap();
-        s.write_all(
-            br#"{"id":0,"method":"echo","params":["a"]}{"id":1,"method":"ec"#,
-        )
-        .await
-        .unwrap();
+        s.write_all(br#"{"id":0,"method":"echo","params":["a"]}{"id":1,"method":"ec"#)
+            .await
+            .unwrap();
         s.write_all(br#"ho","params":["b","c"]}"#).await.unwrap();
         let mut got = Vec::new();
         let mut replies = Vec::new();
