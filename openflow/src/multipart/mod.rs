@@ -954,6 +954,57 @@ mod tests {
     }
 
     #[test]
+    fn split_many_flows_below_64k() {
+        // 1.3 flow entries with an empty match and no instructions are 56 bytes.
+        let flows: Vec<FlowStats> = (0..100_000u64)
+            .map(|k| FlowStats {
+                table_id: 0,
+                duration_sec: 0,
+                duration_nsec: 0,
+                priority: 0,
+                idle_timeout: 0,
+                hard_timeout: 0,
+                flags: 0,
+                importance: 0,
+                cookie: k,
+                packet_count: 0,
+                byte_count: 0,
+                match_: crate::flow_match::Match::default(),
+                instructions: Vec::new(),
+            })
+            .collect();
+        let parts = MultipartReply {
+            flags: 0,
+            body: MultipartReplyBody::Flow(flows),
+        }
+        .split(Version::V1_3, 65535);
+        let per_message = (65535 - 16) / 56;
+        assert_eq!(parts.len(), 100_000usize.div_ceil(per_message));
+        let mut next_cookie = 0;
+        for (k, p) in parts.iter().enumerate() {
+            let mut out = Vec::new();
+            p.encode(Version::V1_3, &mut out).unwrap();
+            assert!(out.len() + 8 <= 65535);
+            assert_eq!(p.flags == OFPMPF_REPLY_MORE, k + 1 < parts.len());
+            let MultipartReplyBody::Flow(l) = &p.body else {
+                panic!("not flows")
+            };
+            assert_eq!(
+                l.len(),
+                if k + 1 < parts.len() {
+                    per_message
+                } else {
+                    100_000 % per_message
+                }
+            );
+            for f in l {
+                assert_eq!(f.cookie, next_cookie);
+                next_cookie += 1;
+            }
+        }
+    }
+
+    #[test]
     fn split_keeps_non_lists_and_empty_lists() {
         let desc = MultipartReply {
             flags: OFPMPF_REPLY_MORE,
