@@ -641,6 +641,71 @@ fn encode_experimenter(
     Ok(())
 }
 
+fn hex_bytes(data: &[u8]) -> String {
+    let mut t = String::with_capacity(2 + 2 * data.len());
+    t.push_str("0x");
+    for b in data {
+        t.push_str(&format!("{b:02x}"));
+    }
+    t
+}
+
+impl std::fmt::Display for Action {
+    /// The action in the style of `ovs-ofctl` (`output:3`,
+    /// `set_field:10.0.0.1->ipv4_dst`, `push_vlan:0x8100`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::port::format_port;
+        match self {
+            Action::Output { port, max_len } if *port == crate::port::OFPP_CONTROLLER => {
+                write!(f, "output:CONTROLLER:{max_len}")
+            }
+            Action::Output { port, .. } => write!(f, "output:{}", format_port(*port)),
+            Action::CopyTtlOut => f.write_str("copy_ttl_out"),
+            Action::CopyTtlIn => f.write_str("copy_ttl_in"),
+            Action::SetMplsTtl(t) => write!(f, "set_mpls_ttl:{t}"),
+            Action::DecMplsTtl => f.write_str("dec_mpls_ttl"),
+            Action::PushVlan(e) => write!(f, "push_vlan:{e:#06x}"),
+            Action::PopVlan => f.write_str("pop_vlan"),
+            Action::PushMpls(e) => write!(f, "push_mpls:{e:#06x}"),
+            Action::PopMpls(e) => write!(f, "pop_mpls:{e:#06x}"),
+            Action::SetQueue(q) => write!(f, "set_queue:{q}"),
+            Action::Group(g) => write!(f, "group:{g}"),
+            Action::SetNwTtl(t) => write!(f, "set_nw_ttl:{t}"),
+            Action::DecNwTtl => f.write_str("dec_nw_ttl"),
+            Action::SetField(field @ OxmField::Other { .. }) => write!(f, "set_field:{field}"),
+            Action::SetField(field) => {
+                write!(f, "set_field:{}->{}", field.value_text(), field.name())
+            }
+            Action::PushPbb(e) => write!(f, "push_pbb:{e:#06x}"),
+            Action::PopPbb => f.write_str("pop_pbb"),
+            Action::Enqueue { port, queue_id } => {
+                write!(f, "enqueue:{}:{queue_id}", format_port(*port))
+            }
+            Action::SetTpSrc(p) => write!(f, "mod_tp_src:{p}"),
+            Action::SetTpDst(p) => write!(f, "mod_tp_dst:{p}"),
+            Action::Experimenter { experimenter, data } => {
+                write!(
+                    f,
+                    "experimenter(id={experimenter:#010x},data={})",
+                    hex_bytes(data)
+                )
+            }
+        }
+    }
+}
+
+/// Formats an action list as comma-separated actions (`drop` when empty).
+pub fn format_actions(actions: &[Action]) -> String {
+    if actions.is_empty() {
+        return "drop".into();
+    }
+    actions
+        .iter()
+        .map(Action::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Proptest strategies for actions.
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod strategies {
@@ -907,6 +972,39 @@ mod tests {
             enc(&[Action::SetField(OxmField::UdpSrc(53))], Version::V1_0),
             hex::decode("0009000800350000").unwrap()
         );
+    }
+
+    #[test]
+    fn text() {
+        let actions = vec![
+            Action::Output {
+                port: 3,
+                max_len: 0,
+            },
+            Action::Output {
+                port: OFPP_CONTROLLER,
+                max_len: 128,
+            },
+            Action::SetField(OxmField::Ipv4Dst {
+                value: Ipv4Addr::new(10, 0, 0, 1),
+                mask: None,
+            }),
+            Action::PushVlan(0x8100),
+            Action::Enqueue {
+                port: 1,
+                queue_id: 2,
+            },
+            Action::Experimenter {
+                experimenter: NX_VENDOR_ID,
+                data: vec![0, 1],
+            },
+        ];
+        assert_eq!(
+            format_actions(&actions),
+            "output:3,output:CONTROLLER:128,set_field:10.0.0.1->ipv4_dst,push_vlan:0x8100,\
+             enqueue:1:2,experimenter(id=0x00002320,data=0x0001)"
+        );
+        assert_eq!(format_actions(&[]), "drop");
     }
 
     #[test]

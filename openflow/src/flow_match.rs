@@ -162,6 +162,23 @@ impl Hash for Match {
     }
 }
 
+impl fmt::Display for Match {
+    /// The fields, comma-separated (`eth_type=0x0800,ipv4_dst=10.0.0.1`);
+    /// `any` for the empty match.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.fields.is_empty() {
+            return f.write_str("any");
+        }
+        for (i, field) in self.fields.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{field}")?;
+        }
+        Ok(())
+    }
+}
+
 impl From<Vec<OxmField>> for Match {
     fn from(fields: Vec<OxmField>) -> Self {
         Match::new(fields)
@@ -211,8 +228,10 @@ impl Match {
                 wire::put_u16(out, OFPMT_OXM);
                 wire::put_u16(out, 0);
                 for f in &self.fields {
-                    f.encode(out)
-                        .map_err(|what| EncodeError::unsupported(version, what))?;
+                    if let Err(what) = f.encode(out) {
+                        out.truncate(start);
+                        return Err(EncodeError::unsupported(version, what));
+                    }
                 }
                 if !wire::patch_len16(out, start, 2) {
                     out.truncate(start);
@@ -1144,7 +1163,28 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn text() {
+        let m = Match::new(vec![OxmField::EthType(0x0800), OxmField::IpProto(6)]);
+        assert_eq!(m.to_string(), "eth_type=0x0800,ip_proto=6");
+        assert_eq!(Match::default().to_string(), "any");
+    }
+
+    #[test]
     fn oxm_match_errors() {
+        // A payload too long for the 8-bit OXM length: error, nothing written.
+        let long = Match::new(vec![
+            OxmField::InPort(1),
+            OxmField::Other {
+                class: 1,
+                field: 0,
+                hasmask: false,
+                experimenter: None,
+                payload: vec![0; 300],
+            },
+        ]);
+        let mut out = vec![7];
+        assert!(long.encode(Version::V1_3, &mut out).is_err());
+        assert_eq!(out, vec![7]);
         let kind = |b: &[u8]| Match::decode(Version::V1_3, b).unwrap_err().kind;
         assert_eq!(kind(&[0, 0, 0, 4, 0, 0, 0, 0]), ErrorKind::BadMatchType);
         assert_eq!(kind(&[0, 1, 0, 3, 0, 0, 0, 0]), ErrorKind::BadMatchLen);

@@ -226,6 +226,49 @@ impl Instruction {
     }
 }
 
+impl std::fmt::Display for Instruction {
+    /// The instruction in the style of `ovs-ofctl` (`goto_table:2`,
+    /// `apply_actions(output:1,pop_vlan)`, `write_metadata:0x1/0xff`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |actions: &[Action]| {
+            actions
+                .iter()
+                .map(Action::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        match self {
+            Instruction::GotoTable(t) => write!(f, "goto_table:{t}"),
+            Instruction::WriteMetadata { metadata, mask } => {
+                write!(f, "write_metadata:{metadata:#x}/{mask:#x}")
+            }
+            Instruction::WriteActions(a) => write!(f, "write_actions({})", list(a)),
+            Instruction::ApplyActions(a) => write!(f, "apply_actions({})", list(a)),
+            Instruction::ClearActions => f.write_str("clear_actions"),
+            Instruction::Meter(m) => write!(f, "meter:{m}"),
+            Instruction::Experimenter { experimenter, data } => {
+                write!(f, "experimenter(id={experimenter:#010x},data=0x")?;
+                for b in data {
+                    write!(f, "{b:02x}")?;
+                }
+                f.write_str(")")
+            }
+        }
+    }
+}
+
+/// Formats an instruction list as comma-separated instructions (`drop`
+/// when empty).
+pub fn format_instructions(list: &[Instruction]) -> String {
+    if list.is_empty() {
+        return "drop".into();
+    }
+    list.iter()
+        .map(Instruction::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 /// Proptest strategies for instructions.
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod strategies {
@@ -319,6 +362,30 @@ mod tests {
         );
         assert!(Instruction::encode_list(&list, Version::V1_2, &mut Vec::new()).is_err());
         assert!(Instruction::encode_list(&list[1..2], Version::V1_0, &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn text() {
+        let list = vec![
+            Instruction::Meter(1),
+            Instruction::ApplyActions(vec![
+                Action::PopVlan,
+                Action::Output {
+                    port: 2,
+                    max_len: 0,
+                },
+            ]),
+            Instruction::WriteMetadata {
+                metadata: 1,
+                mask: 0xff,
+            },
+            Instruction::GotoTable(3),
+        ];
+        assert_eq!(
+            format_instructions(&list),
+            "meter:1,apply_actions(pop_vlan,output:2),write_metadata:0x1/0xff,goto_table:3"
+        );
+        assert_eq!(format_instructions(&[]), "drop");
     }
 
     #[test]

@@ -515,6 +515,136 @@ impl OxmField {
     }
 }
 
+/// Formats a MAC address as `xx:xx:xx:xx:xx:xx`.
+pub fn format_mac(mac: &[u8; 6]) -> String {
+    let [a, b, c, d, e, f] = mac;
+    format!("{a:02x}:{b:02x}:{c:02x}:{d:02x}:{e:02x}:{f:02x}")
+}
+
+impl OxmField {
+    /// The field's name: the spec's `OXM_OF_*` name in lower case
+    /// (`eth_dst`, `ipv4_src`), `oxm` for entries kept as bytes.
+    pub fn name(&self) -> &'static str {
+        use OxmField::*;
+        match self {
+            InPort(_) => "in_port",
+            InPhyPort(_) => "in_phy_port",
+            Metadata { .. } => "metadata",
+            EthDst { .. } => "eth_dst",
+            EthSrc { .. } => "eth_src",
+            EthType(_) => "eth_type",
+            VlanVid { .. } => "vlan_vid",
+            VlanPcp(_) => "vlan_pcp",
+            IpDscp(_) => "ip_dscp",
+            IpEcn(_) => "ip_ecn",
+            IpProto(_) => "ip_proto",
+            Ipv4Src { .. } => "ipv4_src",
+            Ipv4Dst { .. } => "ipv4_dst",
+            TcpSrc(_) => "tcp_src",
+            TcpDst(_) => "tcp_dst",
+            UdpSrc(_) => "udp_src",
+            UdpDst(_) => "udp_dst",
+            SctpSrc(_) => "sctp_src",
+            SctpDst(_) => "sctp_dst",
+            Icmpv4Type(_) => "icmpv4_type",
+            Icmpv4Code(_) => "icmpv4_code",
+            ArpOp(_) => "arp_op",
+            ArpSpa { .. } => "arp_spa",
+            ArpTpa { .. } => "arp_tpa",
+            ArpSha { .. } => "arp_sha",
+            ArpTha { .. } => "arp_tha",
+            Ipv6Src { .. } => "ipv6_src",
+            Ipv6Dst { .. } => "ipv6_dst",
+            Ipv6Flabel { .. } => "ipv6_flabel",
+            Icmpv6Type(_) => "icmpv6_type",
+            Icmpv6Code(_) => "icmpv6_code",
+            Ipv6NdTarget(_) => "ipv6_nd_target",
+            Ipv6NdSll(_) => "ipv6_nd_sll",
+            Ipv6NdTll(_) => "ipv6_nd_tll",
+            MplsLabel(_) => "mpls_label",
+            MplsTc(_) => "mpls_tc",
+            MplsBos(_) => "mpls_bos",
+            PbbIsid { .. } => "pbb_isid",
+            TunnelId { .. } => "tunnel_id",
+            Ipv6Exthdr { .. } => "ipv6_exthdr",
+            PbbUca(_) => "pbb_uca",
+            Other { .. } => "oxm",
+        }
+    }
+
+    /// The value (and `/mask`) as text, without the name: numbers in
+    /// decimal, ethertypes, VLAN ids, metadata and other bit fields in hex,
+    /// addresses in their usual notation.
+    pub fn value_text(&self) -> String {
+        use OxmField::*;
+        fn masked<T>(value: &T, mask: &Option<T>, f: impl Fn(&T) -> String) -> String {
+            match mask {
+                Some(m) => format!("{}/{}", f(value), f(m)),
+                None => f(value),
+            }
+        }
+        let hex64 = |v: &u64| format!("{v:#x}");
+        let hex32 = |v: &u32| format!("{v:#x}");
+        let hex16 = |v: &u16| format!("{v:#06x}");
+        let ip4 = |v: &Ipv4Addr| v.to_string();
+        let ip6 = |v: &Ipv6Addr| v.to_string();
+        match self {
+            InPort(v) | InPhyPort(v) | MplsLabel(v) => v.to_string(),
+            Metadata { value, mask } | TunnelId { value, mask } => masked(value, mask, hex64),
+            EthDst { value, mask }
+            | EthSrc { value, mask }
+            | ArpSha { value, mask }
+            | ArpTha { value, mask } => masked(value, mask, format_mac),
+            EthType(v) => format!("{v:#06x}"),
+            VlanVid { value, mask } | Ipv6Exthdr { value, mask } => masked(value, mask, hex16),
+            VlanPcp(v) | IpDscp(v) | IpEcn(v) | IpProto(v) | Icmpv4Type(v) | Icmpv4Code(v)
+            | Icmpv6Type(v) | Icmpv6Code(v) | MplsTc(v) | MplsBos(v) | PbbUca(v) => v.to_string(),
+            Ipv4Src { value, mask }
+            | Ipv4Dst { value, mask }
+            | ArpSpa { value, mask }
+            | ArpTpa { value, mask } => masked(value, mask, ip4),
+            TcpSrc(v) | TcpDst(v) | UdpSrc(v) | UdpDst(v) | SctpSrc(v) | SctpDst(v) | ArpOp(v) => {
+                v.to_string()
+            }
+            Ipv6Src { value, mask } | Ipv6Dst { value, mask } => masked(value, mask, ip6),
+            Ipv6Flabel { value, mask } | PbbIsid { value, mask } => masked(value, mask, hex32),
+            Ipv6NdTarget(v) => v.to_string(),
+            Ipv6NdSll(v) | Ipv6NdTll(v) => format_mac(v),
+            Other {
+                class,
+                field,
+                hasmask,
+                experimenter,
+                payload,
+            } => {
+                let mut t = format!("class={class:#06x},field={field}");
+                if let Some(e) = experimenter {
+                    t.push_str(&format!(",experimenter={e:#010x}"));
+                }
+                if *hasmask {
+                    t.push_str(",hasmask");
+                }
+                t.push_str(",payload=0x");
+                for b in payload {
+                    t.push_str(&format!("{b:02x}"));
+                }
+                t
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for OxmField {
+    /// `name=value` or `name=value/mask` (`ipv4_src=10.0.0.0/255.0.0.0`);
+    /// opaque entries as `oxm(class=...,field=...,payload=0x...)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OxmField::Other { .. } => write!(f, "oxm({})", self.value_text()),
+            _ => write!(f, "{}={}", self.name(), self.value_text()),
+        }
+    }
+}
+
 /// Proptest strategies for OXM fields.
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod strategies {
@@ -806,6 +936,44 @@ mod tests {
             }
             .id(),
             ids[1]
+        );
+    }
+
+    #[test]
+    fn text() {
+        let f = OxmField::Ipv4Src {
+            value: Ipv4Addr::new(10, 0, 0, 0),
+            mask: Some(Ipv4Addr::new(255, 0, 0, 0)),
+        };
+        assert_eq!(f.to_string(), "ipv4_src=10.0.0.0/255.0.0.0");
+        assert_eq!(OxmField::EthType(0x800).to_string(), "eth_type=0x0800");
+        assert_eq!(
+            OxmField::VlanVid {
+                value: 0x1005,
+                mask: None
+            }
+            .to_string(),
+            "vlan_vid=0x1005"
+        );
+        assert_eq!(
+            OxmField::EthDst {
+                value: [0, 0x11, 0x22, 0x33, 0x44, 0x55],
+                mask: None
+            }
+            .to_string(),
+            "eth_dst=00:11:22:33:44:55"
+        );
+        assert_eq!(OxmField::TcpDst(80).to_string(), "tcp_dst=80");
+        let other = OxmField::Other {
+            class: OFPXMC_EXPERIMENTER,
+            field: 42,
+            hasmask: true,
+            experimenter: Some(0x4f4e4600),
+            payload: vec![0, 2, 0, 0x12],
+        };
+        assert_eq!(
+            other.to_string(),
+            "oxm(class=0xffff,field=42,experimenter=0x4f4e4600,hasmask,payload=0x00020012)"
         );
     }
 

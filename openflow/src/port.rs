@@ -52,6 +52,22 @@ pub fn port_to_v10(p: u32) -> Option<u16> {
     }
 }
 
+/// A port number as text: its number, or the reserved port's name
+/// (`IN_PORT`, `TABLE`, `NORMAL`, `FLOOD`, `ALL`, `CONTROLLER`, `LOCAL`, `ANY`).
+pub fn format_port(p: u32) -> String {
+    match p {
+        OFPP_IN_PORT => "IN_PORT".into(),
+        OFPP_TABLE => "TABLE".into(),
+        OFPP_NORMAL => "NORMAL".into(),
+        OFPP_FLOOD => "FLOOD".into(),
+        OFPP_ALL => "ALL".into(),
+        OFPP_CONTROLLER => "CONTROLLER".into(),
+        OFPP_LOCAL => "LOCAL".into(),
+        OFPP_ANY => "ANY".into(),
+        p => p.to_string(),
+    }
+}
+
 /// Port config bits (`ofp_port_config`; 1.0 additionally has `NO_STP` 1<<1,
 /// `NO_RECV_STP` 1<<3 and `NO_FLOOD` 1<<4, kept as they are).
 pub mod ofppc {
@@ -670,6 +686,13 @@ mod tests {
         for p in 0..=u16::MAX {
             assert_eq!(port_to_v10(port_from_v10(p)), Some(p));
         }
+    }
+
+    #[test]
+    fn port_text() {
+        assert_eq!(format_port(3), "3");
+        assert_eq!(format_port(OFPP_CONTROLLER), "CONTROLLER");
+        assert_eq!(format_port(OFPP_MAX), "4294967040");
     }
 
     #[test]
