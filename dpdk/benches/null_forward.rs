@@ -3,6 +3,9 @@
 //!
 //! `cargo bench -p dpdk --bench null_forward` (uses hugepages when free).
 
+// criterion_group! generates an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use dpdk::{
     EalBuilder, HugepageMode, MbufBatch, Mempool, Port, PortConfig, BURST, MBUF_DEFAULT_DATA_ROOM,
