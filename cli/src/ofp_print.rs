@@ -18,7 +18,10 @@ fn input_bytes(input: &str) -> Result<Vec<u8>, String> {
         return std::fs::read(input).map_err(|e| format!("{input}: {e}"));
     }
     let text = input.trim().trim_start_matches("0x");
-    let digits: String = text.chars().filter(|c| !c.is_whitespace() && *c != ':').collect();
+    let digits: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
     hex::decode(&digits).map_err(|e| format!("{input}: not a file, and not hex ({e})"))
 }
 
@@ -65,7 +68,11 @@ fn one_message(label: &str, msg: &[u8], roundtrip: bool) -> Outcome {
     match message.encode(version, header.xid) {
         Ok(out) if out == msg => Outcome::Identical,
         Ok(out) => {
-            let at = out.iter().zip(msg).position(|(a, b)| a != b).unwrap_or(out.len().min(msg.len()));
+            let at = out
+                .iter()
+                .zip(msg)
+                .position(|(a, b)| a != b)
+                .unwrap_or(out.len().min(msg.len()));
             println!(
                 "{label}: re-encoded bytes differ at offset {at} ({} bytes, original {})",
                 out.len(),
@@ -113,7 +120,11 @@ pub fn run(roundtrip: bool, inputs: &[String]) -> ExitCode {
             println!("{input}: {trailing} trailing bytes are not a whole message");
         }
         for (i, msg) in msgs.iter().enumerate() {
-            let label = if msgs.len() == 1 { input.clone() } else { format!("{input} message {}", i + 1) };
+            let label = if msgs.len() == 1 {
+                input.clone()
+            } else {
+                format!("{input} message {}", i + 1)
+            };
             total += 1;
             match one_message(&label, msg, roundtrip) {
                 Outcome::Identical => identical += 1,
@@ -143,7 +154,10 @@ mod tests {
 
     #[test]
     fn hex_and_split() {
-        assert_eq!(input_bytes("0x04 14 00:08 00000001").unwrap(), vec![4, 0x14, 0, 8, 0, 0, 0, 1]);
+        assert_eq!(
+            input_bytes("0x04 14 00:08 00000001").unwrap(),
+            vec![4, 0x14, 0, 8, 0, 0, 0, 1]
+        );
         assert!(input_bytes("zz-not-hex").is_err());
         let two = [4u8, 20, 0, 8, 0, 0, 0, 1, 4, 21, 0, 8, 0, 0, 0, 1, 9];
         let (msgs, trailing) = split(&two);
@@ -157,7 +171,13 @@ mod tests {
         // A barrier request with a body does not decode.
         let bad = [4u8, 20, 0, 9, 0, 0, 0, 1, 0];
         assert_eq!(one_message("b", &bad, true), Outcome::Failed);
-        assert_eq!(run(true, &["0400000800000001".to_string()]), ExitCode::SUCCESS);
-        assert_eq!(run(true, &["04140009000000010a".to_string()]), ExitCode::FAILURE);
+        assert_eq!(
+            run(true, &["0400000800000001".to_string()]),
+            ExitCode::SUCCESS
+        );
+        assert_eq!(
+            run(true, &["04140009000000010a".to_string()]),
+            ExitCode::FAILURE
+        );
     }
 }

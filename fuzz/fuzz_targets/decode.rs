@@ -25,12 +25,22 @@ fuzz_target!(|data: &[u8]| {
     };
     let (h2, m2) = match decode(&bytes) {
         Ok(x) => x,
-        Err(e) => panic!("re-encoded {:?} does not decode ({e}): input {}", message.msg_type(), hex(data)),
+        Err(e) => panic!(
+            "re-encoded {:?} does not decode ({e}): input {}",
+            message.msg_type(),
+            hex(data)
+        ),
     };
     assert_eq!(h2.xid, header.xid);
     assert_eq!(m2.msg_type(), message.msg_type());
-    let again = m2.encode(version, header.xid).expect("decoded message re-encodes");
+    let again = m2
+        .encode(version, header.xid)
+        .expect("decoded message re-encodes");
     if again != bytes {
-        panic!("encoding of {:?} is not a fixpoint: input {}", message.msg_type(), hex(data));
+        panic!(
+            "encoding of {:?} is not a fixpoint: input {}",
+            message.msg_type(),
+            hex(data)
+        );
     }
 });

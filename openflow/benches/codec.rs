@@ -8,30 +8,41 @@ use openflow::{decode, Version};
 /// ipv4_src=10.0.0.1, tcp_dst=80; apply_actions(output:2, set_queue:1,
 /// dec_nw_ttl).
 const FLOW_MOD: &str = concat!(
-    "040e0080", "00000001",       // header: 1.3, flow-mod, 128 bytes, xid 1
-    "0000000000000000",           // cookie
-    "0000000000000000",           // cookie mask
-    "00", "00", "0000", "0000",   // table, command ADD, idle, hard
-    "8000", "ffffffff",           // priority, buffer_id
-    "ffffffff", "ffffffff",       // out_port, out_group
-    "0001", "0000",               // flags SEND_FLOW_REM, pad
-    "00010025",                   // OXM match, 37 bytes
-    "8000000400000001",           // in_port=1
-    "80000a020800",               // eth_type=0x0800
-    "8000140106",                 // ip_proto=6
-    "800016040a000001",           // ipv4_src=10.0.0.1
-    "80001c020050",               // tcp_dst=80
-    "000000",                     // match padding
-    "00040028", "00000000",       // apply_actions, 40 bytes
+    "040e0080",
+    "00000001",         // header: 1.3, flow-mod, 128 bytes, xid 1
+    "0000000000000000", // cookie
+    "0000000000000000", // cookie mask
+    "00",
+    "00",
+    "0000",
+    "0000", // table, command ADD, idle, hard
+    "8000",
+    "ffffffff", // priority, buffer_id
+    "ffffffff",
+    "ffffffff", // out_port, out_group
+    "0001",
+    "0000",             // flags SEND_FLOW_REM, pad
+    "00010025",         // OXM match, 37 bytes
+    "8000000400000001", // in_port=1
+    "80000a020800",     // eth_type=0x0800
+    "8000140106",       // ip_proto=6
+    "800016040a000001", // ipv4_src=10.0.0.1
+    "80001c020050",     // tcp_dst=80
+    "000000",           // match padding
+    "00040028",
+    "00000000",                         // apply_actions, 40 bytes
     "0000001000000002ffff000000000000", // output:2
-    "0015000800000001",           // set_queue:1
-    "0018000800000000",           // dec_nw_ttl
+    "0015000800000001",                 // set_queue:1
+    "0018000800000000",                 // dec_nw_ttl
 );
 
 fn codec(c: &mut Criterion) {
     let bytes = hex::decode(FLOW_MOD).expect("valid hex");
     let (header, message) = decode(&bytes).expect("bench flow-mod decodes");
-    assert_eq!(message.encode(Version::V1_3, header.xid).expect("encodes"), bytes);
+    assert_eq!(
+        message.encode(Version::V1_3, header.xid).expect("encodes"),
+        bytes
+    );
     let mut group = c.benchmark_group("of13_flow_mod");
     group.throughput(Throughput::Elements(1));
     group.bench_function("decode_encode", |b| {
@@ -40,7 +51,9 @@ fn codec(c: &mut Criterion) {
             black_box(m.encode(Version::V1_3, h.xid).expect("encodes"))
         })
     });
-    group.bench_function("decode", |b| b.iter(|| black_box(decode(black_box(&bytes)).expect("decodes"))));
+    group.bench_function("decode", |b| {
+        b.iter(|| black_box(decode(black_box(&bytes)).expect("decodes")))
+    });
     group.finish();
 }
 

@@ -7,10 +7,10 @@
 //! bounded whatever the input.
 
 use crate::config::{decode_experimenter_props, encode_experimenter_props};
-use crate::multipart::ExperimenterProp;
 use crate::error::DecodeError;
 use crate::header::Header;
 use crate::message::{decode_nested, need, Message};
+use crate::multipart::ExperimenterProp;
 use crate::wire::{self, put_u16, put_u32, put_zeros};
 use crate::{EncodeError, ErrorKind, Version};
 
@@ -55,7 +55,12 @@ impl BundleControl {
         let (r, ctrl_type) = wire::u16(r, ctx)?;
         let (r, flags) = wire::u16(r, ctx)?;
         let properties = decode_experimenter_props(r, "bundle property")?;
-        Ok(BundleControl { bundle_id, ctrl_type, flags, properties })
+        Ok(BundleControl {
+            bundle_id,
+            ctrl_type,
+            flags,
+            properties,
+        })
     }
 
     /// Appends the body.
@@ -83,7 +88,11 @@ pub struct BundleAdd {
 }
 
 /// Splits the inner message off the front of `input` and decodes it.
-fn inner_message(version: Version, input: &[u8], depth: u8) -> Result<(u32, Message, &[u8]), DecodeError> {
+fn inner_message(
+    version: Version,
+    input: &[u8],
+    depth: u8,
+) -> Result<(u32, Message, &[u8]), DecodeError> {
     let err = DecodeError::new(ErrorKind::BadLen, "inner message");
     let header = Header::parse(input).map_err(|_| err)?;
     let len = usize::from(header.length);
@@ -91,7 +100,10 @@ fn inner_message(version: Version, input: &[u8], depth: u8) -> Result<(u32, Mess
         return Err(err);
     }
     if header.version != version.wire() {
-        return Err(DecodeError::new(ErrorKind::BadVersion, "inner message version"));
+        return Err(DecodeError::new(
+            ErrorKind::BadVersion,
+            "inner message version",
+        ));
     }
     let (_, msg) = decode_nested(&input[..len], depth)?;
     Ok((header.xid, msg, &input[len..]))
@@ -100,7 +112,11 @@ fn inner_message(version: Version, input: &[u8], depth: u8) -> Result<(u32, Mess
 impl BundleAdd {
     /// Decodes the body after the header; `depth` is the nesting level of
     /// the inner message.
-    pub(crate) fn decode(version: Version, body: &[u8], depth: u8) -> Result<BundleAdd, DecodeError> {
+    pub(crate) fn decode(
+        version: Version,
+        body: &[u8],
+        depth: u8,
+    ) -> Result<BundleAdd, DecodeError> {
         let ctx = "bundle add";
         let (r, bundle_id) = wire::u32(body, ctx)?;
         let r = wire::skip(r, 2, ctx)?;
@@ -109,15 +125,28 @@ impl BundleAdd {
         // Properties start at the next 8-byte boundary after the message.
         let used = body.len() - r.len();
         let pad = (8 - (used + 8) % 8) % 8;
-        let r = if r.is_empty() { r } else { wire::skip(r, pad, ctx)? };
+        let r = if r.is_empty() {
+            r
+        } else {
+            wire::skip(r, pad, ctx)?
+        };
         let properties = decode_experimenter_props(r, "bundle property")?;
-        Ok(BundleAdd { bundle_id, flags, xid, message: Box::new(message), properties })
+        Ok(BundleAdd {
+            bundle_id,
+            flags,
+            xid,
+            message: Box::new(message),
+            properties,
+        })
     }
 
     /// Appends the body.
     pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         need(
-            !matches!(*self.message, Message::BundleAdd(_) | Message::RequestForward(_)),
+            !matches!(
+                *self.message,
+                Message::BundleAdd(_) | Message::RequestForward(_)
+            ),
             version,
             "nested message inside a bundle-add",
         )?;
@@ -145,18 +174,28 @@ pub struct RequestForward {
 
 impl RequestForward {
     /// Decodes the body after the header.
-    pub(crate) fn decode(version: Version, body: &[u8], depth: u8) -> Result<RequestForward, DecodeError> {
+    pub(crate) fn decode(
+        version: Version,
+        body: &[u8],
+        depth: u8,
+    ) -> Result<RequestForward, DecodeError> {
         let (xid, request, rest) = inner_message(version, body, depth)?;
         if !rest.is_empty() {
             return Err(DecodeError::bad_len("requestforward"));
         }
-        Ok(RequestForward { xid, request: Box::new(request) })
+        Ok(RequestForward {
+            xid,
+            request: Box::new(request),
+        })
     }
 
     /// Appends the body.
     pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         need(
-            !matches!(*self.request, Message::BundleAdd(_) | Message::RequestForward(_)),
+            !matches!(
+                *self.request,
+                Message::BundleAdd(_) | Message::RequestForward(_)
+            ),
             version,
             "nested message inside a requestforward",
         )?;

@@ -8,22 +8,30 @@
 
 use crate::error::DecodeError;
 use crate::message::need;
-use crate::port::{port_from_v10, port_to_v10, PortDesc};
 use crate::multipart::{ExperimenterProp, TableDesc, PROP_EXPERIMENTER};
+use crate::port::{port_from_v10, port_to_v10, PortDesc};
 use crate::queue::PacketQueue;
 use crate::wire::{self, for_each_prop, put_prop, put_u16, put_u32, put_u64, put_zeros};
 use crate::{EncodeError, ErrorKind, Version};
 
 /// Decodes a property list holding only experimenter properties.
-pub(crate) fn decode_experimenter_props(body: &[u8], ctx: &'static str) -> Result<Vec<ExperimenterProp>, DecodeError> {
+pub(crate) fn decode_experimenter_props(
+    body: &[u8],
+    ctx: &'static str,
+) -> Result<Vec<ExperimenterProp>, DecodeError> {
     let mut props = Vec::new();
-    for_each_prop(body, DecodeError::new(ErrorKind::BadPropertyLen, ctx), false, |t, b| {
-        if t != PROP_EXPERIMENTER {
-            return Err(DecodeError::new(ErrorKind::BadPropertyType, ctx));
-        }
-        props.push(ExperimenterProp::decode_body(b, ctx)?);
-        Ok(())
-    })?;
+    for_each_prop(
+        body,
+        DecodeError::new(ErrorKind::BadPropertyLen, ctx),
+        false,
+        |t, b| {
+            if t != PROP_EXPERIMENTER {
+                return Err(DecodeError::new(ErrorKind::BadPropertyType, ctx));
+            }
+            props.push(ExperimenterProp::decode_body(b, ctx)?);
+            Ok(())
+        },
+    )?;
     Ok(props)
 }
 
@@ -33,11 +41,19 @@ pub(crate) fn encode_experimenter_props(
     version: Version,
     out: &mut Vec<u8>,
 ) -> Result<(), EncodeError> {
-    need(props.is_empty() || version >= Version::V1_4, version, "properties")?;
+    need(
+        props.is_empty() || version >= Version::V1_4,
+        version,
+        "properties",
+    )?;
     props.iter().try_for_each(|p| p.encode(version, out))
 }
 
-fn port_in<'a>(version: Version, body: &'a [u8], ctx: &'static str) -> Result<(&'a [u8], u32), DecodeError> {
+fn port_in<'a>(
+    version: Version,
+    body: &'a [u8],
+    ctx: &'static str,
+) -> Result<(&'a [u8], u32), DecodeError> {
     if version == Version::V1_0 {
         let (rest, p) = wire::u16(body, ctx)?;
         Ok((rest, port_from_v10(p)))
@@ -86,7 +102,11 @@ impl FeaturesReply {
         let r = wire::skip(r, 2, ctx)?;
         let (r, capabilities) = wire::u32(r, ctx)?;
         let (mut r, actions) = wire::u32(r, ctx)?;
-        let auxiliary_id = if version >= Version::V1_3 { auxiliary_id } else { 0 };
+        let auxiliary_id = if version >= Version::V1_3 {
+            auxiliary_id
+        } else {
+            0
+        };
         let mut ports = Vec::new();
         if version >= Version::V1_3 {
             if !r.is_empty() {
@@ -99,7 +119,15 @@ impl FeaturesReply {
                 r = rest;
             }
         }
-        Ok(FeaturesReply { datapath_id, n_buffers, n_tables, auxiliary_id, capabilities, actions, ports })
+        Ok(FeaturesReply {
+            datapath_id,
+            n_buffers,
+            n_tables,
+            auxiliary_id,
+            capabilities,
+            actions,
+            ports,
+        })
     }
 
     /// Appends the body.
@@ -107,12 +135,20 @@ impl FeaturesReply {
         put_u64(out, self.datapath_id);
         put_u32(out, self.n_buffers);
         out.push(self.n_tables);
-        need(self.auxiliary_id == 0 || version >= Version::V1_3, version, "auxiliary_id")?;
+        need(
+            self.auxiliary_id == 0 || version >= Version::V1_3,
+            version,
+            "auxiliary_id",
+        )?;
         out.push(self.auxiliary_id);
         put_zeros(out, 2);
         put_u32(out, self.capabilities);
         put_u32(out, self.actions);
-        need(self.ports.is_empty() || version < Version::V1_3, version, "ports in features reply")?;
+        need(
+            self.ports.is_empty() || version < Version::V1_3,
+            version,
+            "ports in features reply",
+        )?;
         for p in &self.ports {
             p.encode(version, out)?;
         }
@@ -223,9 +259,17 @@ impl PortMod {
     pub fn decode(version: Version, body: &[u8]) -> Result<PortMod, DecodeError> {
         let ctx = "port mod";
         let (r, port_no) = port_in(version, body, ctx)?;
-        let r = if version == Version::V1_0 { r } else { wire::skip(r, 4, ctx)? };
+        let r = if version == Version::V1_0 {
+            r
+        } else {
+            wire::skip(r, 4, ctx)?
+        };
         let (r, hw_addr) = wire::array::<6>(r, ctx)?;
-        let r = if version == Version::V1_0 { r } else { wire::skip(r, 2, ctx)? };
+        let r = if version == Version::V1_0 {
+            r
+        } else {
+            wire::skip(r, 2, ctx)?
+        };
         let (r, config) = wire::u32(r, ctx)?;
         let (r, mask) = wire::u32(r, ctx)?;
         let mut properties = Vec::new();
@@ -260,13 +304,27 @@ impl PortMod {
                             tx_pwr: w(16),
                         }
                     }
-                    PROP_EXPERIMENTER => PortModProp::Experimenter(ExperimenterProp::decode_body(b, "port mod property")?),
-                    _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, "port mod property")),
+                    PROP_EXPERIMENTER => PortModProp::Experimenter(ExperimenterProp::decode_body(
+                        b,
+                        "port mod property",
+                    )?),
+                    _ => {
+                        return Err(DecodeError::new(
+                            ErrorKind::BadPropertyType,
+                            "port mod property",
+                        ))
+                    }
                 });
                 Ok(())
             })?;
         }
-        Ok(PortMod { port_no, hw_addr, config, mask, properties })
+        Ok(PortMod {
+            port_no,
+            hw_addr,
+            config,
+            mask,
+            properties,
+        })
     }
 
     /// Appends the body.
@@ -283,7 +341,10 @@ impl PortMod {
         put_u32(out, self.mask);
         if version < Version::V1_4 {
             let [PortModProp::Ethernet { advertise }] = self.properties.as_slice() else {
-                return Err(EncodeError::unsupported(version, "port mod properties other than one advertise"));
+                return Err(EncodeError::unsupported(
+                    version,
+                    "port mod properties other than one advertise",
+                ));
             };
             put_u32(out, *advertise);
             put_zeros(out, 4);
@@ -292,8 +353,20 @@ impl PortMod {
         for p in &self.properties {
             let ok = match p {
                 PortModProp::Ethernet { advertise } => put_prop(out, 0, |o| put_u32(o, *advertise)),
-                PortModProp::Optical { configure, freq_lmda, fl_offset, grid_span, tx_pwr } => put_prop(out, 1, |o| {
-                    for w in [*configure, *freq_lmda, *fl_offset as u32, *grid_span, *tx_pwr] {
+                PortModProp::Optical {
+                    configure,
+                    freq_lmda,
+                    fl_offset,
+                    grid_span,
+                    tx_pwr,
+                } => put_prop(out, 1, |o| {
+                    for w in [
+                        *configure,
+                        *freq_lmda,
+                        *fl_offset as u32,
+                        *grid_span,
+                        *tx_pwr,
+                    ] {
                         put_u32(o, w);
                     }
                 }),
@@ -345,25 +418,50 @@ fn decode_table_props(body: &[u8]) -> Result<Vec<TableProp>, DecodeError> {
                 if b.len() != 4 {
                     return Err(err);
                 }
-                TableProp::Vacancy { vacancy_down: b[0], vacancy_up: b[1], vacancy: b[2] }
+                TableProp::Vacancy {
+                    vacancy_down: b[0],
+                    vacancy_up: b[1],
+                    vacancy: b[2],
+                }
             }
-            PROP_EXPERIMENTER => TableProp::Experimenter(ExperimenterProp::decode_body(b, "table property")?),
-            _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, "table property")),
+            PROP_EXPERIMENTER => {
+                TableProp::Experimenter(ExperimenterProp::decode_body(b, "table property")?)
+            }
+            _ => {
+                return Err(DecodeError::new(
+                    ErrorKind::BadPropertyType,
+                    "table property",
+                ))
+            }
         });
         Ok(())
     })?;
     Ok(props)
 }
 
-fn encode_table_props(props: &[TableProp], version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-    need(props.is_empty() || version >= Version::V1_4, version, "table properties")?;
+fn encode_table_props(
+    props: &[TableProp],
+    version: Version,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    need(
+        props.is_empty() || version >= Version::V1_4,
+        version,
+        "table properties",
+    )?;
     for p in props {
         match p {
             TableProp::Eviction { flags } => {
                 put_prop(out, 2, |o| put_u32(o, *flags));
             }
-            TableProp::Vacancy { vacancy_down, vacancy_up, vacancy } => {
-                put_prop(out, 3, |o| o.extend_from_slice(&[*vacancy_down, *vacancy_up, *vacancy, 0]));
+            TableProp::Vacancy {
+                vacancy_down,
+                vacancy_up,
+                vacancy,
+            } => {
+                put_prop(out, 3, |o| {
+                    o.extend_from_slice(&[*vacancy_down, *vacancy_up, *vacancy, 0])
+                });
             }
             TableProp::Experimenter(e) => e.encode(version, out)?,
         }
@@ -396,7 +494,11 @@ impl TableMod {
         } else {
             return Err(DecodeError::bad_len(ctx));
         };
-        Ok(TableMod { table_id, config, properties })
+        Ok(TableMod {
+            table_id,
+            config,
+            properties,
+        })
     }
 
     /// Appends the body.
@@ -457,7 +559,10 @@ impl RoleMsg {
         if !r.is_empty() {
             return Err(DecodeError::bad_len(ctx));
         }
-        Ok(RoleMsg { role, generation_id })
+        Ok(RoleMsg {
+            role,
+            generation_id,
+        })
     }
 
     /// Appends the body.
@@ -490,7 +595,12 @@ impl RoleStatus {
         let r = wire::skip(r, 3, ctx)?;
         let (r, generation_id) = wire::u64(r, ctx)?;
         let properties = decode_experimenter_props(r, "role status property")?;
-        Ok(RoleStatus { role, reason, generation_id, properties })
+        Ok(RoleStatus {
+            role,
+            reason,
+            generation_id,
+            properties,
+        })
     }
 
     /// Appends the body.
@@ -587,8 +697,14 @@ impl AsyncConfig {
             let w = |i: usize| u32::from_be_bytes([body[i], body[i + 1], body[i + 2], body[i + 3]]);
             // Wire order per message: [master/equal, slave].
             for (i, base) in [0u16, 2, 4].into_iter().enumerate() {
-                properties.push(AsyncProp::Reasons { prop_type: base, mask: w(i * 8 + 4) });
-                properties.push(AsyncProp::Reasons { prop_type: base + 1, mask: w(i * 8) });
+                properties.push(AsyncProp::Reasons {
+                    prop_type: base,
+                    mask: w(i * 8 + 4),
+                });
+                properties.push(AsyncProp::Reasons {
+                    prop_type: base + 1,
+                    mask: w(i * 8),
+                });
             }
             return Ok(AsyncConfig { properties });
         }
@@ -606,7 +722,12 @@ impl AsyncConfig {
                     master: t == 0xffff,
                     prop: ExperimenterProp::decode_body(b, "async config property")?,
                 },
-                _ => return Err(DecodeError::new(ErrorKind::BadPropertyType, "async config property")),
+                _ => {
+                    return Err(DecodeError::new(
+                        ErrorKind::BadPropertyType,
+                        "async config property",
+                    ))
+                }
             });
             Ok(())
         })?;
@@ -626,7 +747,12 @@ impl AsyncConfig {
                         seen[i] = true;
                         masks[i] = *mask;
                     }
-                    _ => return Err(EncodeError::unsupported(version, "async property beyond 1.3's masks")),
+                    _ => {
+                        return Err(EncodeError::unsupported(
+                            version,
+                            "async property beyond 1.3's masks",
+                        ))
+                    }
                 }
             }
             for base in [0usize, 2, 4] {
@@ -710,7 +836,10 @@ mod tests {
 
     #[test]
     fn async_13_masks_map_to_properties() {
-        let body: Vec<u8> = [5u32, 1, 7, 3, 15, 3].iter().flat_map(|w| w.to_be_bytes()).collect();
+        let body: Vec<u8> = [5u32, 1, 7, 3, 15, 3]
+            .iter()
+            .flat_map(|w| w.to_be_bytes())
+            .collect();
         let a = AsyncConfig::decode(Version::V1_3, &body).unwrap();
         assert_eq!(a.mask(async_prop::PACKET_IN_MASTER), Some(5));
         assert_eq!(a.mask(async_prop::PACKET_IN_SLAVE), Some(1));
@@ -721,7 +850,12 @@ mod tests {
         let mut out14 = Vec::new();
         a.encode(Version::V1_4, &mut out14).unwrap();
         assert_eq!(AsyncConfig::decode(Version::V1_4, &out14).unwrap(), a);
-        let extra = AsyncConfig { properties: vec![AsyncProp::Reasons { prop_type: 7, mask: 1 }] };
+        let extra = AsyncConfig {
+            properties: vec![AsyncProp::Reasons {
+                prop_type: 7,
+                mask: 1,
+            }],
+        };
         assert!(extra.encode(Version::V1_3, &mut Vec::new()).is_err());
     }
 
@@ -732,7 +866,11 @@ mod tests {
             config: 4,
             properties: vec![
                 TableProp::Eviction { flags: 1 },
-                TableProp::Vacancy { vacancy_down: 10, vacancy_up: 90, vacancy: 0 },
+                TableProp::Vacancy {
+                    vacancy_down: 10,
+                    vacancy_up: 90,
+                    vacancy: 0,
+                },
             ],
         };
         let mut out = Vec::new();
@@ -742,7 +880,10 @@ mod tests {
         assert!(t.encode(Version::V1_3, &mut Vec::new()).is_err());
         // An unknown property type is BAD_PROPERTY/BAD_TYPE.
         out[8] = 0x42;
-        assert_eq!(TableMod::decode(Version::V1_4, &out).unwrap_err().kind, ErrorKind::BadPropertyType);
+        assert_eq!(
+            TableMod::decode(Version::V1_4, &out).unwrap_err().kind,
+            ErrorKind::BadPropertyType
+        );
     }
 
     #[test]
@@ -762,7 +903,10 @@ mod tests {
             assert_eq!(out.len(), want, "{v}");
             assert_eq!(PortMod::decode(v, &out).unwrap(), p);
         }
-        let p32 = PortMod { port_no: 70000, ..p };
+        let p32 = PortMod {
+            port_no: 70000,
+            ..p
+        };
         assert!(p32.encode(Version::V1_0, &mut Vec::new()).is_err());
     }
 }

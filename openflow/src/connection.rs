@@ -134,8 +134,18 @@ impl Connection {
             last_rx: now,
             probe_sent: None,
         };
-        let max = c.config.versions.iter().copied().max().unwrap_or(Version::V1_0);
-        let hello = if max >= Version::V1_3 { Hello::with_versions(&c.config.versions) } else { Hello::default() };
+        let max = c
+            .config
+            .versions
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(Version::V1_0);
+        let hello = if max >= Version::V1_3 {
+            Hello::with_versions(&c.config.versions)
+        } else {
+            Hello::default()
+        };
         let xid = c.alloc_xid();
         c.queue(max, xid, &Message::Hello(hello));
         c
@@ -174,7 +184,12 @@ impl Connection {
     pub fn send_with_xid(&mut self, xid: u32, message: &Message) -> Result<(), EncodeError> {
         let State::Connected(version) = self.state else {
             return Err(EncodeError::unsupported(
-                self.config.versions.iter().copied().max().unwrap_or(Version::V1_0),
+                self.config
+                    .versions
+                    .iter()
+                    .copied()
+                    .max()
+                    .unwrap_or(Version::V1_0),
                 "message before the hello exchange",
             ));
         };
@@ -229,7 +244,9 @@ impl Connection {
                     return;
                 };
                 match self.probe_sent {
-                    Some(sent) if now >= sent + interval => self.disconnect(DisconnectReason::ProbeTimeout),
+                    Some(sent) if now >= sent + interval => {
+                        self.disconnect(DisconnectReason::ProbeTimeout)
+                    }
                     Some(_) => {}
                     None if now >= self.last_rx + interval => {
                         let xid = self.alloc_xid();
@@ -281,7 +298,9 @@ impl Connection {
                         self.handle_hello(header, &Hello::default());
                     }
                 }
-                Ok((header, Message::Error(e))) if Version::from_wire(header.version).is_some() && e.err_type == 0 => {
+                Ok((header, Message::Error(e)))
+                    if Version::from_wire(header.version).is_some() && e.err_type == 0 =>
+                {
                     self.disconnect(DisconnectReason::Incompatible)
                 }
                 _ => self.disconnect(DisconnectReason::Protocol("first message is not a hello")),
@@ -298,7 +317,10 @@ impl Connection {
                     self.reply_error(version, ErrorKind::BadVersion, header, bytes);
                     self.events.push_back(Event::DecodeFailed {
                         header,
-                        error: DecodeError::new(ErrorKind::BadVersion, "version differs from the negotiated one"),
+                        error: DecodeError::new(
+                            ErrorKind::BadVersion,
+                            "version differs from the negotiated one",
+                        ),
                     });
                     return;
                 }
@@ -307,7 +329,9 @@ impl Connection {
                         self.queue(version, header.xid, &Message::EchoReply(data));
                     }
                     Ok((_, Message::EchoReply(_))) | Ok((_, Message::Hello(_))) => {}
-                    Ok((header, message)) => self.events.push_back(Event::Message { header, message }),
+                    Ok((header, message)) => {
+                        self.events.push_back(Event::Message { header, message })
+                    }
                     Err(error) => {
                         self.reply_error(version, error.kind, header, bytes);
                         self.events.push_back(Event::DecodeFailed { header, error });
@@ -324,10 +348,24 @@ impl Connection {
                 self.events.push_back(Event::Connected { version: v });
             }
             None => {
-                let version = Version::from_wire(header.version)
-                    .unwrap_or_else(|| self.config.versions.iter().copied().max().unwrap_or(Version::V1_0));
-                let text = format!("no common version with peer offering 0x{:02x}", header.version);
-                let err = ErrorMsg { err_type: 0, code: 0, experimenter: 0, data: text.into_bytes() };
+                let version = Version::from_wire(header.version).unwrap_or_else(|| {
+                    self.config
+                        .versions
+                        .iter()
+                        .copied()
+                        .max()
+                        .unwrap_or(Version::V1_0)
+                });
+                let text = format!(
+                    "no common version with peer offering 0x{:02x}",
+                    header.version
+                );
+                let err = ErrorMsg {
+                    err_type: 0,
+                    code: 0,
+                    experimenter: 0,
+                    data: text.into_bytes(),
+                };
                 let xid = header.xid;
                 self.queue(version, xid, &Message::Error(err));
                 self.disconnect(DisconnectReason::Incompatible);
@@ -359,7 +397,10 @@ mod tests {
     use crate::Version::*;
 
     fn cfg(versions: &[Version]) -> ConnectionConfig {
-        ConnectionConfig { versions: versions.to_vec(), ..ConnectionConfig::default() }
+        ConnectionConfig {
+            versions: versions.to_vec(),
+            ..ConnectionConfig::default()
+        }
     }
 
     /// Moves every pending byte between the two ends until both are quiet.
@@ -409,8 +450,14 @@ mod tests {
         let mut ctl = Connection::new(cfg(&[V1_0, V1_3]), t0);
         pump(&mut sw, &mut ctl, t0);
         assert!(ctl.is_closed() && sw.is_closed());
-        assert_eq!(events(&mut ctl), vec![Event::Disconnected(DisconnectReason::Incompatible)]);
-        assert_eq!(events(&mut sw), vec![Event::Disconnected(DisconnectReason::Incompatible)]);
+        assert_eq!(
+            events(&mut ctl),
+            vec![Event::Disconnected(DisconnectReason::Incompatible)]
+        );
+        assert_eq!(
+            events(&mut sw),
+            vec![Event::Disconnected(DisconnectReason::Incompatible)]
+        );
 
         let mut sw = Connection::new(cfg(&[V1_0]), t0);
         let mut ctl = Connection::new(cfg(&[V1_0, V1_3]), t0);
@@ -434,12 +481,16 @@ mod tests {
         pump(&mut sw, &mut ctl, t0);
         let got = events(&mut sw);
         assert_eq!(got.len(), 2);
-        let Event::Message { header, message } = &got[0] else { panic!("{got:?}") };
+        let Event::Message { header, message } = &got[0] else {
+            panic!("{got:?}")
+        };
         assert_eq!((header.xid, message), (x1, &Message::BarrierRequest));
         sw.send_with_xid(x1, &Message::BarrierReply).unwrap();
         pump(&mut sw, &mut ctl, t0);
         let got = events(&mut ctl);
-        assert!(matches!(&got[..], [Event::Message { header, message: Message::BarrierReply }] if header.xid == x1));
+        assert!(
+            matches!(&got[..], [Event::Message { header, message: Message::BarrierReply }] if header.xid == x1)
+        );
     }
 
     #[test]
@@ -454,11 +505,21 @@ mod tests {
         let bad = [4u8, 99, 0, 8, 0, 0, 0, 42];
         sw.handle_input(&bad, t0);
         let got = events(&mut sw);
-        assert!(matches!(&got[..], [Event::DecodeFailed { error, .. }] if error.kind == ErrorKind::BadType));
+        assert!(
+            matches!(&got[..], [Event::DecodeFailed { error, .. }] if error.kind == ErrorKind::BadType)
+        );
         let out = sw.poll_transmit().unwrap();
         let (h, m) = decode(&out).unwrap();
         assert_eq!(h.xid, 42);
-        assert_eq!(m, Message::Error(ErrorMsg { err_type: 1, code: 1, experimenter: 0, data: bad.to_vec() }));
+        assert_eq!(
+            m,
+            Message::Error(ErrorMsg {
+                err_type: 1,
+                code: 1,
+                experimenter: 0,
+                data: bad.to_vec()
+            })
+        );
     }
 
     #[test]
@@ -490,7 +551,10 @@ mod tests {
         assert!(!sw.is_closed());
         sw.handle_timeout(t0 + 16 * s);
         assert!(sw.is_closed());
-        assert_eq!(events(&mut sw), vec![Event::Disconnected(DisconnectReason::ProbeTimeout)]);
+        assert_eq!(
+            events(&mut sw),
+            vec![Event::Disconnected(DisconnectReason::ProbeTimeout)]
+        );
         assert_eq!(sw.poll_timeout(), None);
     }
 
@@ -501,11 +565,17 @@ mod tests {
         sw.handle_timeout(t0 + Duration::from_secs(9));
         assert!(!sw.is_closed());
         sw.handle_timeout(t0 + Duration::from_secs(10));
-        assert_eq!(events(&mut sw), vec![Event::Disconnected(DisconnectReason::HelloTimeout)]);
+        assert_eq!(
+            events(&mut sw),
+            vec![Event::Disconnected(DisconnectReason::HelloTimeout)]
+        );
 
         let mut sw = Connection::new(cfg(&[V1_3]), t0);
         sw.handle_input(&Message::BarrierRequest.encode(V1_3, 1).unwrap(), t0);
-        assert!(matches!(events(&mut sw)[..], [Event::Disconnected(DisconnectReason::Protocol(_))]));
+        assert!(matches!(
+            events(&mut sw)[..],
+            [Event::Disconnected(DisconnectReason::Protocol(_))]
+        ));
     }
 
     #[test]
@@ -513,6 +583,9 @@ mod tests {
         let t0 = Instant::now();
         let mut sw = Connection::new(cfg(&[V1_3]), t0);
         sw.handle_input(&[4, 0, 0, 2, 0, 0, 0, 0], t0);
-        assert!(matches!(events(&mut sw)[..], [Event::Disconnected(DisconnectReason::Framing(_))]));
+        assert!(matches!(
+            events(&mut sw)[..],
+            [Event::Disconnected(DisconnectReason::Framing(_))]
+        ));
     }
 }

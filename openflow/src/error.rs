@@ -274,11 +274,17 @@ fn error_table(version: Version) -> &'static [ErrorTypeEntry] {
 /// specification spells them without prefix (`("BAD_REQUEST",
 /// Some("BAD_LEN"))`): `None` for an unknown type, `Some((type, None))` for a
 /// known type with an unknown code. `OFPET_EXPERIMENTER` (1.2+) has no codes.
-pub fn error_names(version: Version, err_type: u16, code: u16) -> Option<(&'static str, Option<&'static str>)> {
+pub fn error_names(
+    version: Version,
+    err_type: u16,
+    code: u16,
+) -> Option<(&'static str, Option<&'static str>)> {
     if err_type == OFPET_EXPERIMENTER && version >= Version::V1_2 {
         return Some(("EXPERIMENTER", None));
     }
-    let (_, tname, codes) = error_table(version).iter().find(|(t, _, _)| *t == err_type)?;
+    let (_, tname, codes) = error_table(version)
+        .iter()
+        .find(|(t, _, _)| *t == err_type)?;
     let cname = codes.iter().find(|(c, _)| *c == code).map(|(_, n)| *n);
     Some((tname, cname))
 }
@@ -319,8 +325,12 @@ pub fn map_error_code(from: Version, to: Version, err_type: u16, code: u16) -> (
         return FALLBACK;
     };
     let (tname, cname) = match (tname, cname) {
-        ("FLOW_MOD_FAILED", "UNSUPPORTED") if from == Version::V1_0 => ("BAD_INSTRUCTION", "UNSUP_INST"),
-        ("BAD_INSTRUCTION", "UNSUP_INST") if to == Version::V1_0 => ("FLOW_MOD_FAILED", "UNSUPPORTED"),
+        ("FLOW_MOD_FAILED", "UNSUPPORTED") if from == Version::V1_0 => {
+            ("BAD_INSTRUCTION", "UNSUP_INST")
+        }
+        ("BAD_INSTRUCTION", "UNSUP_INST") if to == Version::V1_0 => {
+            ("FLOW_MOD_FAILED", "UNSUPPORTED")
+        }
         _ => (tname, cname),
     };
     let mut candidates = vec![cname];
@@ -360,15 +370,54 @@ mod tests {
     fn every_kind_maps_to_a_defined_code() {
         use ErrorKind::*;
         let kinds = [
-            BadVersion, BadType, BadMultipart, BadExperimenter, BadExpType, BadLen, BadPort,
-            BadTableId, MultipartBufferOverflow, BadMatchType, BadMatchLen, BadMatchTag,
-            BadDlAddrMask, BadNwAddrMask, BadWildcards, BadField, BadValue, BadMask, BadPrereq,
-            DupField, BadActionType, BadActionLen, BadActionExperimenter, BadActionExpType,
-            BadOutPort, BadActionArgument, BadOutGroup, BadSetType, BadSetLen, BadSetArgument,
-            UnknownInstruction, UnsupportedInstruction, BadInstructionTableId,
-            BadInstructionLen, BadInstructionExperimenter, BadFlowModCommand, BadFlowModFlags,
-            BadGroupModCommand, BadGroupType, BadBucket, BadMeterModCommand, BadMeterBand,
-            BadConfig, BadPropertyType, BadPropertyLen, BadBundleType, BadRole, BadTableFeatures,
+            BadVersion,
+            BadType,
+            BadMultipart,
+            BadExperimenter,
+            BadExpType,
+            BadLen,
+            BadPort,
+            BadTableId,
+            MultipartBufferOverflow,
+            BadMatchType,
+            BadMatchLen,
+            BadMatchTag,
+            BadDlAddrMask,
+            BadNwAddrMask,
+            BadWildcards,
+            BadField,
+            BadValue,
+            BadMask,
+            BadPrereq,
+            DupField,
+            BadActionType,
+            BadActionLen,
+            BadActionExperimenter,
+            BadActionExpType,
+            BadOutPort,
+            BadActionArgument,
+            BadOutGroup,
+            BadSetType,
+            BadSetLen,
+            BadSetArgument,
+            UnknownInstruction,
+            UnsupportedInstruction,
+            BadInstructionTableId,
+            BadInstructionLen,
+            BadInstructionExperimenter,
+            BadFlowModCommand,
+            BadFlowModFlags,
+            BadGroupModCommand,
+            BadGroupType,
+            BadBucket,
+            BadMeterModCommand,
+            BadMeterBand,
+            BadConfig,
+            BadPropertyType,
+            BadPropertyLen,
+            BadBundleType,
+            BadRole,
+            BadTableFeatures,
         ];
         for v in Version::ALL {
             for k in kinds {
@@ -387,13 +436,28 @@ mod tests {
 
     #[test]
     fn names_of_each_version() {
-        assert_eq!(error_names(Version::V1_0, 3, 4), Some(("FLOW_MOD_FAILED", Some("BAD_COMMAND"))));
-        assert_eq!(error_names(Version::V1_3, 5, 6), Some(("FLOW_MOD_FAILED", Some("BAD_COMMAND"))));
-        assert_eq!(error_names(Version::V1_4, 17, 15), Some(("BUNDLE_FAILED", Some("BUNDLE_IN_PROGRESS"))));
+        assert_eq!(
+            error_names(Version::V1_0, 3, 4),
+            Some(("FLOW_MOD_FAILED", Some("BAD_COMMAND")))
+        );
+        assert_eq!(
+            error_names(Version::V1_3, 5, 6),
+            Some(("FLOW_MOD_FAILED", Some("BAD_COMMAND")))
+        );
+        assert_eq!(
+            error_names(Version::V1_4, 17, 15),
+            Some(("BUNDLE_FAILED", Some("BUNDLE_IN_PROGRESS")))
+        );
         assert_eq!(error_names(Version::V1_3, 14, 0), None);
         assert_eq!(error_names(Version::V1_1, 11, 0), None);
-        assert_eq!(error_names(Version::V1_1, 1, 10), Some(("BAD_REQUEST", None)));
-        assert_eq!(error_names(Version::V1_2, 0xffff, 7), Some(("EXPERIMENTER", None)));
+        assert_eq!(
+            error_names(Version::V1_1, 1, 10),
+            Some(("BAD_REQUEST", None))
+        );
+        assert_eq!(
+            error_names(Version::V1_2, 0xffff, 7),
+            Some(("EXPERIMENTER", None))
+        );
         assert_eq!(error_codes(Version::V1_0).count(), 2 + 9 + 9 + 6 + 2 + 3);
     }
 

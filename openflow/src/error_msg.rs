@@ -67,7 +67,12 @@ impl ErrorMsg {
             experimenter = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]);
             rest = &rest[4..];
         }
-        Ok(ErrorMsg { err_type, code, experimenter, data: rest.to_vec() })
+        Ok(ErrorMsg {
+            err_type,
+            code,
+            experimenter,
+            data: rest.to_vec(),
+        })
     }
 
     /// Appends the body.
@@ -77,7 +82,10 @@ impl ErrorMsg {
         if self.is_experimenter(version) {
             put_u32(out, self.experimenter);
         } else if self.experimenter != 0 {
-            return Err(EncodeError::unsupported(version, "experimenter id of a non-experimenter error"));
+            return Err(EncodeError::unsupported(
+                version,
+                "experimenter id of a non-experimenter error",
+            ));
         }
         out.extend_from_slice(&self.data);
         Ok(())
@@ -94,7 +102,10 @@ mod tests {
         let e = ErrorMsg::for_request(ErrorKind::BadType, Version::V1_3, &req);
         assert_eq!((e.err_type, e.code), (1, 1));
         assert_eq!(e.data, req[..64]);
-        assert_eq!(e.names(Version::V1_3), Some(("BAD_REQUEST", Some("BAD_TYPE"))));
+        assert_eq!(
+            e.names(Version::V1_3),
+            Some(("BAD_REQUEST", Some("BAD_TYPE")))
+        );
         let short = ErrorMsg::for_request(ErrorKind::BadLen, Version::V1_0, &req[..10]);
         assert_eq!(short.data.len(), 10);
     }
@@ -103,7 +114,10 @@ mod tests {
     fn experimenter_errors() {
         let body = [0xff, 0xff, 0, 7, 0, 0, 0x23, 0x20, 1, 2, 3];
         let e = ErrorMsg::decode(Version::V1_3, &body).unwrap();
-        assert_eq!((e.code, e.experimenter, e.data.as_slice()), (7, 0x2320, &[1u8, 2, 3][..]));
+        assert_eq!(
+            (e.code, e.experimenter, e.data.as_slice()),
+            (7, 0x2320, &[1u8, 2, 3][..])
+        );
         let mut out = Vec::new();
         e.encode(Version::V1_3, &mut out).unwrap();
         assert_eq!(out, body);

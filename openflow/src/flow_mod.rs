@@ -132,7 +132,11 @@ impl FlowMod {
         let (r, out_group) = wire::u32(r, ctx)?;
         let (r, flags) = wire::u16(r, ctx)?;
         let (r, importance) = wire::u16(r, ctx)?;
-        let importance = if version >= Version::V1_4 { importance } else { 0 };
+        let importance = if version >= Version::V1_4 {
+            importance
+        } else {
+            0
+        };
         let (match_, r) = Match::decode(version, r)?;
         let instructions = Instruction::decode_list(version, r)?;
         Ok(FlowMod {
@@ -155,7 +159,11 @@ impl FlowMod {
 
     /// Appends the body.
     pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
-        need(self.importance == 0 || version >= Version::V1_4, version, "flow-mod importance")?;
+        need(
+            self.importance == 0 || version >= Version::V1_4,
+            version,
+            "flow-mod importance",
+        )?;
         if version == Version::V1_0 {
             need(self.cookie_mask == 0, version, "flow-mod cookie_mask")?;
             need(self.table_id == 0, version, "flow-mod table_id")?;
@@ -163,7 +171,12 @@ impl FlowMod {
             let actions: &[Action] = match self.instructions.as_slice() {
                 [] => &[],
                 [Instruction::ApplyActions(a)] if !a.is_empty() => a,
-                _ => return Err(EncodeError::unsupported(version, "instructions other than one apply-actions")),
+                _ => {
+                    return Err(EncodeError::unsupported(
+                        version,
+                        "instructions other than one apply-actions",
+                    ))
+                }
             };
             self.match_.encode(version, out)?;
             put_u64(out, self.cookie);

@@ -2,8 +2,8 @@
 
 use crate::error::DecodeError;
 use crate::group::Bucket;
-use crate::meter::MeterBand;
 use crate::message::need;
+use crate::meter::MeterBand;
 use crate::wire::{self, put_u16, put_u32};
 use crate::{EncodeError, Version};
 
@@ -29,7 +29,12 @@ impl GroupMod {
         let r = wire::skip(r, 1, ctx)?;
         let (r, group_id) = wire::u32(r, ctx)?;
         let buckets = Bucket::decode_list(version, r)?;
-        Ok(GroupMod { command, group_type, group_id, buckets })
+        Ok(GroupMod {
+            command,
+            group_type,
+            group_id,
+            buckets,
+        })
     }
 
     /// Appends the body.
@@ -64,7 +69,12 @@ impl MeterMod {
         let (r, flags) = wire::u16(r, ctx)?;
         let (r, meter_id) = wire::u32(r, ctx)?;
         let bands = MeterBand::decode_list(r)?;
-        Ok(MeterMod { command, flags, meter_id, bands })
+        Ok(MeterMod {
+            command,
+            flags,
+            meter_id,
+            bands,
+        })
     }
 
     /// Appends the body.

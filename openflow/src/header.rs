@@ -162,11 +162,22 @@ mod tests {
     #[test]
     fn header_round_trip() {
         let h = Header::parse(&msg(12, 1)).unwrap();
-        assert_eq!(h, Header { version: 4, msg_type: 2, length: 12, xid: 7 });
+        assert_eq!(
+            h,
+            Header {
+                version: 4,
+                msg_type: 2,
+                length: 12,
+                xid: 7
+            }
+        );
         let mut out = Vec::new();
         h.emit(&mut out);
         assert_eq!(out, msg(12, 1)[..8]);
-        assert_eq!(Header::parse(&[4, 2, 0]).unwrap_err().kind, ErrorKind::BadLen);
+        assert_eq!(
+            Header::parse(&[4, 2, 0]).unwrap_err().kind,
+            ErrorKind::BadLen
+        );
         assert_eq!(Header::parse(&msg(8, 0)[..]).unwrap().length, 8);
         let mut short = msg(8, 0);
         short[3] = 7;

@@ -52,7 +52,9 @@ impl Hello {
                     .iter()
                     .enumerate()
                     .flat_map(|(i, w)| {
-                        (0..32u32).filter(move |b| w & (1 << b) != 0).map(move |b| i as u32 * 32 + b)
+                        (0..32u32)
+                            .filter(move |b| w & (1 << b) != 0)
+                            .map(move |b| i as u32 * 32 + b)
                     })
                     .filter_map(|v| u8::try_from(v).ok())
                     .collect(),
@@ -88,7 +90,10 @@ impl Hello {
                         .collect(),
                 )
             } else {
-                HelloElement::Unknown { elem_type, data: data.to_vec() }
+                HelloElement::Unknown {
+                    elem_type,
+                    data: data.to_vec(),
+                }
             });
         }
         Ok(Hello { elements })
@@ -113,7 +118,10 @@ impl Hello {
                 }
             }
             if !patch_len16(out, start, 2) {
-                return Err(EncodeError::unsupported(version, "hello element over 65535 bytes"));
+                return Err(EncodeError::unsupported(
+                    version,
+                    "hello element over 65535 bytes",
+                ));
             }
             pad_to_8(out, start);
         }
@@ -156,9 +164,17 @@ mod tests {
 
     #[test]
     fn unknown_and_padded_elements() {
-        let body = [0, 9, 0, 5, 0xab, 0, 0, 0, 0, 1, 0, 12, 0, 0, 0, 0x10, 0, 0, 0, 1, 0, 0, 0, 0];
+        let body = [
+            0, 9, 0, 5, 0xab, 0, 0, 0, 0, 1, 0, 12, 0, 0, 0, 0x10, 0, 0, 0, 1, 0, 0, 0, 0,
+        ];
         let h = Hello::decode(&body).unwrap();
-        assert_eq!(h.elements[0], HelloElement::Unknown { elem_type: 9, data: vec![0xab] });
+        assert_eq!(
+            h.elements[0],
+            HelloElement::Unknown {
+                elem_type: 9,
+                data: vec![0xab]
+            }
+        );
         assert_eq!(h.bitmap_versions(), Some(vec![4, 32]));
         let mut out = Vec::new();
         h.encode(Version::V1_3, &mut out).unwrap();

@@ -10,34 +10,34 @@
 //! This is the only crate in the workspace that parses or builds OpenFlow
 //! bytes.
 
+pub mod action;
 pub mod bundle;
 pub mod config;
 pub mod connection;
 pub mod error;
 mod error_codes;
 pub mod error_msg;
+pub mod flow_match;
 pub mod flow_mod;
+pub mod group;
 pub mod group_meter_mod;
 pub mod header;
 pub mod hello;
+pub mod instruction;
 pub mod message;
-pub mod packet;
-pub mod print;
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod message_strategies;
+pub mod meter;
+pub mod multipart;
+pub mod oxm;
+pub mod packet;
+pub mod port;
+pub mod print;
+pub mod queue;
 pub mod version;
+pub(crate) mod wire;
 
 pub use error::{DecodeError, EncodeError, ErrorKind};
 pub use header::{Framer, Header};
 pub use message::{decode, Message, MsgType};
 pub use version::Version;
-pub(crate) mod wire;
-pub mod oxm;
-pub mod flow_match;
-pub mod action;
-pub mod instruction;
-pub mod port;
-pub mod group;
-pub mod meter;
-pub mod queue;
-pub mod multipart;

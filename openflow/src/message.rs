@@ -19,7 +19,7 @@ use crate::header::{Header, HEADER_LEN};
 use crate::hello::Hello;
 use crate::multipart::{MultipartReply, MultipartRequest};
 use crate::packet::{PacketIn, PacketOut};
-use crate::wire::{put_u32, patch_len16};
+use crate::wire::{patch_len16, put_u32};
 use crate::{EncodeError, ErrorKind, Version};
 
 /// The kind of a message, independent of version (the `OFPT_*` names of
@@ -163,7 +163,9 @@ impl MsgType {
         use MsgType::*;
         match (self, version) {
             (Experimenter, Version::V1_0) => "OFPT_VENDOR",
-            (MultipartRequest, Version::V1_0 | Version::V1_1 | Version::V1_2) => "OFPT_STATS_REQUEST",
+            (MultipartRequest, Version::V1_0 | Version::V1_1 | Version::V1_2) => {
+                "OFPT_STATS_REQUEST"
+            }
             (MultipartReply, Version::V1_0 | Version::V1_1 | Version::V1_2) => "OFPT_STATS_REPLY",
             (Hello, _) => "OFPT_HELLO",
             (Error, _) => "OFPT_ERROR",
@@ -282,7 +284,10 @@ pub(crate) fn decode_nested(bytes: &[u8], depth: u8) -> Result<(Header, Message)
         if header.msg_type == 0 && header.version != 0 {
             return Ok((header, Message::Hello(Hello::decode(body)?)));
         }
-        return Err(DecodeError::new(ErrorKind::BadVersion, "ofp_header version"));
+        return Err(DecodeError::new(
+            ErrorKind::BadVersion,
+            "ofp_header version",
+        ));
     };
     let kind = MsgType::from_wire(version, header.msg_type)
         .ok_or(DecodeError::new(ErrorKind::BadType, "ofp_header type"))?;
@@ -341,7 +346,12 @@ impl Message {
         }
     }
 
-    fn decode_body(kind: MsgType, version: Version, body: &[u8], depth: u8) -> Result<Message, DecodeError> {
+    fn decode_body(
+        kind: MsgType,
+        version: Version,
+        body: &[u8],
+        depth: u8,
+    ) -> Result<Message, DecodeError> {
         use MsgType as T;
         Ok(match kind {
             T::Hello => Message::Hello(Hello::decode(body)?),
@@ -368,7 +378,9 @@ impl Message {
             T::GroupMod => Message::GroupMod(GroupMod::decode(version, body)?),
             T::PortMod => Message::PortMod(PortMod::decode(version, body)?),
             T::TableMod => Message::TableMod(TableMod::decode(version, body)?),
-            T::MultipartRequest => Message::MultipartRequest(MultipartRequest::decode(version, body)?),
+            T::MultipartRequest => {
+                Message::MultipartRequest(MultipartRequest::decode(version, body)?)
+            }
             T::MultipartReply => Message::MultipartReply(MultipartReply::decode(version, body)?),
             T::BarrierRequest => {
                 empty(body, "barrier request")?;
@@ -381,7 +393,9 @@ impl Message {
             T::QueueGetConfigRequest => {
                 Message::QueueGetConfigRequest(QueueGetConfigRequest::decode(version, body)?)
             }
-            T::QueueGetConfigReply => Message::QueueGetConfigReply(QueueGetConfigReply::decode(version, body)?),
+            T::QueueGetConfigReply => {
+                Message::QueueGetConfigReply(QueueGetConfigReply::decode(version, body)?)
+            }
             T::RoleRequest => Message::RoleRequest(RoleMsg::decode(body)?),
             T::RoleReply => Message::RoleReply(RoleMsg::decode(body)?),
             T::GetAsyncRequest => {
@@ -414,7 +428,12 @@ impl Message {
 
     /// Appends this message, encoded for `version` with `xid`, to `out`.
     /// On error `out` is left as it was.
-    pub fn encode_into(&self, version: Version, xid: u32, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    pub fn encode_into(
+        &self,
+        version: Version,
+        xid: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         let start = out.len();
         let r = self.encode_inner(version, xid, out);
         if r.is_err() {
@@ -423,13 +442,24 @@ impl Message {
         r
     }
 
-    fn encode_inner(&self, version: Version, xid: u32, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+    fn encode_inner(
+        &self,
+        version: Version,
+        xid: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(), EncodeError> {
         let kind = self.msg_type();
         let msg_type = kind
             .wire(version)
             .ok_or(EncodeError::unsupported(version, kind.name(Version::V1_4)))?;
         let start = out.len();
-        Header { version: version.wire(), msg_type, length: 0, xid }.emit(out);
+        Header {
+            version: version.wire(),
+            msg_type,
+            length: 0,
+            xid,
+        }
+        .emit(out);
         match self {
             Message::Hello(h) => h.encode(version, out)?,
             Message::Error(e) => e.encode(version, out)?,
@@ -464,7 +494,10 @@ impl Message {
             Message::BundleAdd(m) => m.encode(version, out)?,
         }
         if !patch_len16(out, start, 2) {
-            return Err(EncodeError::unsupported(version, "message longer than 65535 bytes"));
+            return Err(EncodeError::unsupported(
+                version,
+                "message longer than 65535 bytes",
+            ));
         }
         Ok(())
     }
@@ -472,7 +505,10 @@ impl Message {
 
 fn check_depth(depth: u8) -> Result<(), DecodeError> {
     if depth >= MAX_NESTING {
-        Err(DecodeError::new(ErrorKind::BadBundleType, "nested message inside a nested message"))
+        Err(DecodeError::new(
+            ErrorKind::BadBundleType,
+            "nested message inside a nested message",
+        ))
     } else {
         Ok(())
     }
@@ -484,15 +520,27 @@ fn decode_experimenter(version: Version, body: &[u8]) -> Result<Experimenter, De
         if body.len() < 4 {
             return Err(DecodeError::bad_len("vendor message"));
         }
-        return Ok(Experimenter { experimenter: word(body), exp_type: 0, data: body[4..].to_vec() });
+        return Ok(Experimenter {
+            experimenter: word(body),
+            exp_type: 0,
+            data: body[4..].to_vec(),
+        });
     }
     if body.len() < 8 {
         return Err(DecodeError::bad_len("experimenter message"));
     }
-    Ok(Experimenter { experimenter: word(body), exp_type: word(&body[4..]), data: body[8..].to_vec() })
+    Ok(Experimenter {
+        experimenter: word(body),
+        exp_type: word(&body[4..]),
+        data: body[8..].to_vec(),
+    })
 }
 
-fn encode_experimenter(e: &Experimenter, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+fn encode_experimenter(
+    e: &Experimenter,
+    version: Version,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
     put_u32(out, e.experimenter);
     if version == Version::V1_0 {
         if e.exp_type != 0 {
@@ -521,12 +569,21 @@ mod tests {
 
     #[test]
     fn type_table() {
-        assert_eq!(MsgType::from_wire(Version::V1_0, 16), Some(MsgType::MultipartRequest));
-        assert_eq!(MsgType::from_wire(Version::V1_3, 16), Some(MsgType::PortMod));
+        assert_eq!(
+            MsgType::from_wire(Version::V1_0, 16),
+            Some(MsgType::MultipartRequest)
+        );
+        assert_eq!(
+            MsgType::from_wire(Version::V1_3, 16),
+            Some(MsgType::PortMod)
+        );
         assert_eq!(MsgType::from_wire(Version::V1_0, 22), None);
         assert_eq!(MsgType::from_wire(Version::V1_2, 26), None);
         assert_eq!(MsgType::from_wire(Version::V1_4, 22), None);
-        assert_eq!(MsgType::from_wire(Version::V1_4, 34), Some(MsgType::BundleAdd));
+        assert_eq!(
+            MsgType::from_wire(Version::V1_4, 34),
+            Some(MsgType::BundleAdd)
+        );
         assert_eq!(MsgType::from_wire(Version::V1_4, 35), None);
         for v in Version::ALL {
             for t in 0..=255u8 {
@@ -546,12 +603,19 @@ mod tests {
                 Message::EchoReply(vec![]),
                 Message::FeaturesRequest,
                 Message::BarrierRequest,
-                Message::Experimenter(Experimenter { experimenter: 0x2320, exp_type: 0, data: vec![9; 5] }),
+                Message::Experimenter(Experimenter {
+                    experimenter: 0x2320,
+                    exp_type: 0,
+                    data: vec![9; 5],
+                }),
             ] {
                 let bytes = m.encode(v, 0x1234).unwrap();
                 let (h, back) = decode(&bytes).unwrap();
                 assert_eq!(back, m);
-                assert_eq!((h.version, h.xid, usize::from(h.length)), (v.wire(), 0x1234, bytes.len()));
+                assert_eq!(
+                    (h.version, h.xid, usize::from(h.length)),
+                    (v.wire(), 0x1234, bytes.len())
+                );
             }
         }
     }
@@ -573,12 +637,20 @@ mod tests {
         bad.push(0);
         assert_eq!(decode(&bad).unwrap_err().kind, ErrorKind::BadLen);
         assert_eq!(
-            Message::GetAsyncRequest.encode(Version::V1_0, 1).unwrap_err().version,
+            Message::GetAsyncRequest
+                .encode(Version::V1_0, 1)
+                .unwrap_err()
+                .version,
             Version::V1_0
         );
         // A hello of an unknown future version still decodes.
         let (h, m) = decode(&[7, 0, 0, 16, 0, 0, 0, 1, 0, 1, 0, 8, 0, 0, 0, 0xb0]).unwrap();
         assert_eq!(h.version, 7);
-        assert_eq!(m, Message::Hello(Hello { elements: vec![crate::hello::HelloElement::VersionBitmap(vec![0xb0])] }));
+        assert_eq!(
+            m,
+            Message::Hello(Hello {
+                elements: vec![crate::hello::HelloElement::VersionBitmap(vec![0xb0])]
+            })
+        );
     }
 }

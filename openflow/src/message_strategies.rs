@@ -16,7 +16,9 @@ use crate::hello::{Hello, HelloElement, OFPHET_VERSIONBITMAP};
 use crate::instruction::strategies::arb_instructions;
 use crate::instruction::Instruction;
 use crate::message::{Experimenter, Message};
-use crate::multipart::{arb_multipart_reply, arb_multipart_request, ExperimenterProp, TableDesc, TableVacancy};
+use crate::multipart::{
+    arb_multipart_reply, arb_multipart_request, ExperimenterProp, TableDesc, TableVacancy,
+};
 use crate::oxm::OxmField;
 use crate::packet::{PacketIn, PacketOut};
 use crate::port::port_from_v10;
@@ -47,10 +49,12 @@ pub fn arb_match_for(version: Version) -> BoxedStrategy<Match> {
 
 /// An experimenter property.
 pub fn arb_experimenter_prop() -> impl Strategy<Value = ExperimenterProp> {
-    (any::<u32>(), any::<u32>(), bytes(12)).prop_map(|(experimenter, exp_type, data)| ExperimenterProp {
-        experimenter,
-        exp_type,
-        data,
+    (any::<u32>(), any::<u32>(), bytes(12)).prop_map(|(experimenter, exp_type, data)| {
+        ExperimenterProp {
+            experimenter,
+            exp_type,
+            data,
+        }
     })
 }
 
@@ -77,10 +81,12 @@ fn arb_hello() -> impl Strategy<Value = Hello> {
 fn arb_table_prop() -> impl Strategy<Value = TableProp> {
     prop_oneof![
         any::<u32>().prop_map(|flags| TableProp::Eviction { flags }),
-        (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(vacancy_down, vacancy_up, vacancy)| TableProp::Vacancy {
-            vacancy_down,
-            vacancy_up,
-            vacancy
+        (any::<u8>(), any::<u8>(), any::<u8>()).prop_map(|(vacancy_down, vacancy_up, vacancy)| {
+            TableProp::Vacancy {
+                vacancy_down,
+                vacancy_up,
+                vacancy,
+            }
         }),
         arb_experimenter_prop().prop_map(TableProp::Experimenter),
     ]
@@ -101,40 +107,68 @@ fn arb_async(version: Version) -> BoxedStrategy<AsyncConfig> {
                 properties: masks
                     .into_iter()
                     .enumerate()
-                    .map(|(i, mask)| AsyncProp::Reasons { prop_type: i as u16, mask })
+                    .map(|(i, mask)| AsyncProp::Reasons {
+                        prop_type: i as u16,
+                        mask,
+                    })
                     .collect(),
             })
             .boxed()
     } else {
         let prop = prop_oneof![
-            (0u16..12, any::<u32>()).prop_map(|(prop_type, mask)| AsyncProp::Reasons { prop_type, mask }),
-            (any::<bool>(), arb_experimenter_prop()).prop_map(|(master, prop)| AsyncProp::Experimenter { master, prop }),
+            (0u16..12, any::<u32>())
+                .prop_map(|(prop_type, mask)| AsyncProp::Reasons { prop_type, mask }),
+            (any::<bool>(), arb_experimenter_prop())
+                .prop_map(|(master, prop)| AsyncProp::Experimenter { master, prop }),
         ];
-        vec(prop, 0..6).prop_map(|properties| AsyncConfig { properties }).boxed()
+        vec(prop, 0..6)
+            .prop_map(|properties| AsyncConfig { properties })
+            .boxed()
     }
 }
 
 fn arb_port_mod(version: Version) -> BoxedStrategy<PortMod> {
     let props = if version < Version::V1_4 {
-        any::<u32>().prop_map(|advertise| vec![PortModProp::Ethernet { advertise }]).boxed()
+        any::<u32>()
+            .prop_map(|advertise| vec![PortModProp::Ethernet { advertise }])
+            .boxed()
     } else {
         let prop = prop_oneof![
             any::<u32>().prop_map(|advertise| PortModProp::Ethernet { advertise }),
-            (any::<u32>(), any::<u32>(), any::<i32>(), any::<u32>(), any::<u32>()).prop_map(
-                |(configure, freq_lmda, fl_offset, grid_span, tx_pwr)| PortModProp::Optical {
-                    configure,
-                    freq_lmda,
-                    fl_offset,
-                    grid_span,
-                    tx_pwr
-                }
-            ),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                any::<i32>(),
+                any::<u32>(),
+                any::<u32>()
+            )
+                .prop_map(|(configure, freq_lmda, fl_offset, grid_span, tx_pwr)| {
+                    PortModProp::Optical {
+                        configure,
+                        freq_lmda,
+                        fl_offset,
+                        grid_span,
+                        tx_pwr,
+                    }
+                }),
             arb_experimenter_prop().prop_map(PortModProp::Experimenter),
         ];
         vec(prop, 0..3).boxed()
     };
-    (arb_port(version), any::<[u8; 6]>(), any::<u32>(), any::<u32>(), props)
-        .prop_map(|(port_no, hw_addr, config, mask, properties)| PortMod { port_no, hw_addr, config, mask, properties })
+    (
+        arb_port(version),
+        any::<[u8; 6]>(),
+        any::<u32>(),
+        any::<u32>(),
+        props,
+    )
+        .prop_map(|(port_no, hw_addr, config, mask, properties)| PortMod {
+            port_no,
+            hw_addr,
+            config,
+            mask,
+            properties,
+        })
         .boxed()
 }
 
@@ -151,22 +185,48 @@ fn arb_flow_mod(version: Version) -> BoxedStrategy<FlowMod> {
     } else {
         arb_instructions(version).boxed()
     };
-    let importance = if version >= Version::V1_4 { any::<u16>().boxed() } else { Just(0).boxed() };
+    let importance = if version >= Version::V1_4 {
+        any::<u16>().boxed()
+    } else {
+        Just(0).boxed()
+    };
     let scalars = (
         any::<u64>(),
-        if v10 { Just(0u64).boxed() } else { any::<u64>().boxed() },
-        if v10 { Just(0u8).boxed() } else { any::<u8>().boxed() },
+        if v10 {
+            Just(0u64).boxed()
+        } else {
+            any::<u64>().boxed()
+        },
+        if v10 {
+            Just(0u8).boxed()
+        } else {
+            any::<u8>().boxed()
+        },
         any::<u8>(),
         any::<(u16, u16, u16, u32)>(),
         arb_port(version),
-        if v10 { Just(OFPG_ANY).boxed() } else { any::<u32>().boxed() },
+        if v10 {
+            Just(OFPG_ANY).boxed()
+        } else {
+            any::<u32>().boxed()
+        },
         any::<u16>(),
         importance,
     );
     (scalars, arb_match_for(version), instructions)
         .prop_map(
             |(
-                (cookie, cookie_mask, table_id, command, (idle_timeout, hard_timeout, priority, buffer_id), out_port, out_group, flags, importance),
+                (
+                    cookie,
+                    cookie_mask,
+                    table_id,
+                    command,
+                    (idle_timeout, hard_timeout, priority, buffer_id),
+                    out_port,
+                    out_group,
+                    flags,
+                    importance,
+                ),
                 match_,
                 instructions,
             )| FlowMod {
@@ -191,24 +251,44 @@ fn arb_flow_mod(version: Version) -> BoxedStrategy<FlowMod> {
 
 fn arb_packet_in(version: Version) -> BoxedStrategy<PacketIn> {
     let match_ = match version {
-        Version::V1_0 => arb_port(version).prop_map(|p| Match::new(vec![OxmField::InPort(p)])).boxed(),
+        Version::V1_0 => arb_port(version)
+            .prop_map(|p| Match::new(vec![OxmField::InPort(p)]))
+            .boxed(),
         Version::V1_1 => (any::<u32>(), any::<u32>())
             .prop_map(|(p, q)| Match::new(vec![OxmField::InPort(p), OxmField::InPhyPort(q)]))
             .boxed(),
         _ => arb_oxm_match().boxed(),
     };
-    let table = if version == Version::V1_0 { Just(0u8).boxed() } else { any::<u8>().boxed() };
-    let cookie = if version >= Version::V1_3 { any::<u64>().boxed() } else { Just(0u64).boxed() };
-    (any::<u32>(), any::<u16>(), any::<u8>(), table, cookie, match_, bytes(80))
-        .prop_map(|(buffer_id, total_len, reason, table_id, cookie, match_, data)| PacketIn {
-            buffer_id,
-            total_len,
-            reason,
-            table_id,
-            cookie,
-            match_,
-            data,
-        })
+    let table = if version == Version::V1_0 {
+        Just(0u8).boxed()
+    } else {
+        any::<u8>().boxed()
+    };
+    let cookie = if version >= Version::V1_3 {
+        any::<u64>().boxed()
+    } else {
+        Just(0u64).boxed()
+    };
+    (
+        any::<u32>(),
+        any::<u16>(),
+        any::<u8>(),
+        table,
+        cookie,
+        match_,
+        bytes(80),
+    )
+        .prop_map(
+            |(buffer_id, total_len, reason, table_id, cookie, match_, data)| PacketIn {
+                buffer_id,
+                total_len,
+                reason,
+                table_id,
+                cookie,
+                match_,
+                data,
+            },
+        )
         .boxed()
 }
 
@@ -216,14 +296,29 @@ fn arb_flow_removed(version: Version) -> BoxedStrategy<FlowRemoved> {
     let v10 = version == Version::V1_0;
     (
         any::<(u64, u16, u8)>(),
-        if v10 { Just(0u8).boxed() } else { any::<u8>().boxed() },
+        if v10 {
+            Just(0u8).boxed()
+        } else {
+            any::<u8>().boxed()
+        },
         any::<(u32, u32, u16)>(),
-        if v10 { Just(0u16).boxed() } else { any::<u16>().boxed() },
+        if v10 {
+            Just(0u16).boxed()
+        } else {
+            any::<u16>().boxed()
+        },
         any::<(u64, u64)>(),
         arb_match_for(version),
     )
         .prop_map(
-            |((cookie, priority, reason), table_id, (duration_sec, duration_nsec, idle_timeout), hard_timeout, (packet_count, byte_count), match_)| {
+            |(
+                (cookie, priority, reason),
+                table_id,
+                (duration_sec, duration_nsec, idle_timeout),
+                hard_timeout,
+                (packet_count, byte_count),
+                match_,
+            )| {
                 FlowRemoved {
                     cookie,
                     priority,
@@ -247,13 +342,14 @@ fn arb_inner(version: Version) -> BoxedStrategy<Message> {
     prop_oneof![
         arb_flow_mod(version).prop_map(Message::FlowMod),
         arb_port_mod(version).prop_map(Message::PortMod),
-        (any::<u16>(), any::<u8>(), any::<u32>())
-            .prop_map(|(command, group_type, group_id)| Message::GroupMod(GroupMod {
+        (any::<u16>(), any::<u8>(), any::<u32>()).prop_map(|(command, group_type, group_id)| {
+            Message::GroupMod(GroupMod {
                 command,
                 group_type,
                 group_id,
-                buckets: Vec::new()
-            })),
+                buckets: Vec::new(),
+            })
+        }),
         Just(Message::BarrierRequest),
     ]
     .boxed()
@@ -266,32 +362,88 @@ pub fn arb_message(version: Version) -> BoxedStrategy<Message> {
         arb_hello().prop_map(Message::Hello).boxed(),
         (any::<u16>(), any::<u16>(), any::<u32>(), bytes(80))
             .prop_map(move |(err_type, code, exp, data)| {
-                let experimenter = if err_type == 0xffff && v >= Version::V1_2 { exp } else { 0 };
-                Message::Error(ErrorMsg { err_type, code, experimenter, data })
+                let experimenter = if err_type == 0xffff && v >= Version::V1_2 {
+                    exp
+                } else {
+                    0
+                };
+                Message::Error(ErrorMsg {
+                    err_type,
+                    code,
+                    experimenter,
+                    data,
+                })
             })
             .boxed(),
         bytes(64).prop_map(Message::EchoRequest).boxed(),
         bytes(64).prop_map(Message::EchoReply).boxed(),
-        (any::<u32>(), if v == Version::V1_0 { Just(0u32).boxed() } else { any::<u32>().boxed() }, bytes(32))
-            .prop_map(|(experimenter, exp_type, data)| Message::Experimenter(Experimenter { experimenter, exp_type, data }))
+        (
+            any::<u32>(),
+            if v == Version::V1_0 {
+                Just(0u32).boxed()
+            } else {
+                any::<u32>().boxed()
+            },
+            bytes(32),
+        )
+            .prop_map(|(experimenter, exp_type, data)| {
+                Message::Experimenter(Experimenter {
+                    experimenter,
+                    exp_type,
+                    data,
+                })
+            })
             .boxed(),
         Just(Message::FeaturesRequest).boxed(),
         (
             any::<(u64, u32, u8)>(),
-            if v >= Version::V1_3 { any::<u8>().boxed() } else { Just(0u8).boxed() },
+            if v >= Version::V1_3 {
+                any::<u8>().boxed()
+            } else {
+                Just(0u8).boxed()
+            },
             any::<(u32, u32)>(),
-            if v >= Version::V1_3 { Just(Vec::new()).boxed() } else { vec(arb_port_desc(v), 0..3).boxed() },
+            if v >= Version::V1_3 {
+                Just(Vec::new()).boxed()
+            } else {
+                vec(arb_port_desc(v), 0..3).boxed()
+            },
         )
-            .prop_map(|((datapath_id, n_buffers, n_tables), auxiliary_id, (capabilities, actions), ports)| {
-                Message::FeaturesReply(FeaturesReply { datapath_id, n_buffers, n_tables, auxiliary_id, capabilities, actions, ports })
-            })
+            .prop_map(
+                |(
+                    (datapath_id, n_buffers, n_tables),
+                    auxiliary_id,
+                    (capabilities, actions),
+                    ports,
+                )| {
+                    Message::FeaturesReply(FeaturesReply {
+                        datapath_id,
+                        n_buffers,
+                        n_tables,
+                        auxiliary_id,
+                        capabilities,
+                        actions,
+                        ports,
+                    })
+                },
+            )
             .boxed(),
         Just(Message::GetConfigRequest).boxed(),
         any::<(u16, u16)>()
-            .prop_map(|(flags, miss_send_len)| Message::GetConfigReply(SwitchConfig { flags, miss_send_len }))
+            .prop_map(|(flags, miss_send_len)| {
+                Message::GetConfigReply(SwitchConfig {
+                    flags,
+                    miss_send_len,
+                })
+            })
             .boxed(),
         any::<(u16, u16)>()
-            .prop_map(|(flags, miss_send_len)| Message::SetConfig(SwitchConfig { flags, miss_send_len }))
+            .prop_map(|(flags, miss_send_len)| {
+                Message::SetConfig(SwitchConfig {
+                    flags,
+                    miss_send_len,
+                })
+            })
             .boxed(),
         arb_packet_in(v).prop_map(Message::PacketIn).boxed(),
         arb_flow_removed(v).prop_map(Message::FlowRemoved).boxed(),
@@ -299,12 +451,23 @@ pub fn arb_message(version: Version) -> BoxedStrategy<Message> {
             .prop_map(|(reason, desc)| Message::PortStatus(PortStatus { reason, desc }))
             .boxed(),
         (any::<u32>(), arb_port(v), arb_actions(v), bytes(64))
-            .prop_map(|(buffer_id, in_port, actions, data)| Message::PacketOut(PacketOut { buffer_id, in_port, actions, data }))
+            .prop_map(|(buffer_id, in_port, actions, data)| {
+                Message::PacketOut(PacketOut {
+                    buffer_id,
+                    in_port,
+                    actions,
+                    data,
+                })
+            })
             .boxed(),
         arb_flow_mod(v).prop_map(Message::FlowMod).boxed(),
         arb_port_mod(v).prop_map(Message::PortMod).boxed(),
-        arb_multipart_request(v).prop_map(Message::MultipartRequest).boxed(),
-        arb_multipart_reply(v).prop_map(Message::MultipartReply).boxed(),
+        arb_multipart_request(v)
+            .prop_map(Message::MultipartRequest)
+            .boxed(),
+        arb_multipart_reply(v)
+            .prop_map(Message::MultipartReply)
+            .boxed(),
         Just(Message::BarrierRequest).boxed(),
         Just(Message::BarrierReply).boxed(),
     ];
@@ -316,7 +479,12 @@ pub fn arb_message(version: Version) -> BoxedStrategy<Message> {
         );
         choices.push(
             arb_port(v)
-                .prop_map(|port| Message::QueueGetConfigReply(QueueGetConfigReply { port, queues: Vec::new() }))
+                .prop_map(|port| {
+                    Message::QueueGetConfigReply(QueueGetConfigReply {
+                        port,
+                        queues: Vec::new(),
+                    })
+                })
                 .boxed(),
         );
     }
@@ -324,25 +492,46 @@ pub fn arb_message(version: Version) -> BoxedStrategy<Message> {
         choices.push(
             (any::<u16>(), any::<u8>(), any::<u32>())
                 .prop_map(|(command, group_type, group_id)| {
-                    Message::GroupMod(GroupMod { command, group_type, group_id, buckets: Vec::new() })
+                    Message::GroupMod(GroupMod {
+                        command,
+                        group_type,
+                        group_id,
+                        buckets: Vec::new(),
+                    })
                 })
                 .boxed(),
         );
         choices.push(
             (any::<u8>(), any::<u32>(), table_props(v))
-                .prop_map(|(table_id, config, properties)| Message::TableMod(TableMod { table_id, config, properties }))
+                .prop_map(|(table_id, config, properties)| {
+                    Message::TableMod(TableMod {
+                        table_id,
+                        config,
+                        properties,
+                    })
+                })
                 .boxed(),
         );
     }
     if v >= Version::V1_2 {
         choices.push(
             any::<(u32, u64)>()
-                .prop_map(|(role, generation_id)| Message::RoleRequest(RoleMsg { role, generation_id }))
+                .prop_map(|(role, generation_id)| {
+                    Message::RoleRequest(RoleMsg {
+                        role,
+                        generation_id,
+                    })
+                })
                 .boxed(),
         );
         choices.push(
             any::<(u32, u64)>()
-                .prop_map(|(role, generation_id)| Message::RoleReply(RoleMsg { role, generation_id }))
+                .prop_map(|(role, generation_id)| {
+                    Message::RoleReply(RoleMsg {
+                        role,
+                        generation_id,
+                    })
+                })
                 .boxed(),
         );
     }
@@ -352,7 +541,14 @@ pub fn arb_message(version: Version) -> BoxedStrategy<Message> {
         choices.push(arb_async(v).prop_map(Message::SetAsync).boxed());
         choices.push(
             any::<(u16, u16, u32)>()
-                .prop_map(|(command, flags, meter_id)| Message::MeterMod(MeterMod { command, flags, meter_id, bands: Vec::new() }))
+                .prop_map(|(command, flags, meter_id)| {
+                    Message::MeterMod(MeterMod {
+                        command,
+                        flags,
+                        meter_id,
+                        bands: Vec::new(),
+                    })
+                })
                 .boxed(),
         );
     }
@@ -360,7 +556,12 @@ pub fn arb_message(version: Version) -> BoxedStrategy<Message> {
         choices.push(
             (any::<(u32, u8, u64)>(), exp_props(v))
                 .prop_map(|((role, reason, generation_id), properties)| {
-                    Message::RoleStatus(RoleStatus { role, reason, generation_id, properties })
+                    Message::RoleStatus(RoleStatus {
+                        role,
+                        reason,
+                        generation_id,
+                        properties,
+                    })
                 })
                 .boxed(),
         );
@@ -371,31 +572,60 @@ pub fn arb_message(version: Version) -> BoxedStrategy<Message> {
                 proptest::option::of(any::<(u8, u8, u8)>()),
                 exp_props(v),
             )
-                .prop_map(|((reason, table_id, config), eviction, vacancy, experimenter)| {
-                    let vacancy = vacancy.map(|(vacancy_down, vacancy_up, vacancy)| TableVacancy { vacancy_down, vacancy_up, vacancy });
-                    Message::TableStatus(TableStatus {
-                        reason,
-                        table: TableDesc { table_id, config, eviction, vacancy, experimenter },
+                .prop_map(
+                    |((reason, table_id, config), eviction, vacancy, experimenter)| {
+                        let vacancy =
+                            vacancy.map(|(vacancy_down, vacancy_up, vacancy)| TableVacancy {
+                                vacancy_down,
+                                vacancy_up,
+                                vacancy,
+                            });
+                        Message::TableStatus(TableStatus {
+                            reason,
+                            table: TableDesc {
+                                table_id,
+                                config,
+                                eviction,
+                                vacancy,
+                                experimenter,
+                            },
+                        })
+                    },
+                )
+                .boxed(),
+        );
+        choices.push(
+            (any::<u32>(), arb_inner(v))
+                .prop_map(|(xid, request)| {
+                    Message::RequestForward(RequestForward {
+                        xid,
+                        request: Box::new(request),
                     })
                 })
                 .boxed(),
         );
         choices.push(
-            (any::<u32>(), arb_inner(v))
-                .prop_map(|(xid, request)| Message::RequestForward(RequestForward { xid, request: Box::new(request) }))
-                .boxed(),
-        );
-        choices.push(
             (any::<(u32, u16, u16)>(), exp_props(v))
                 .prop_map(|((bundle_id, ctrl_type, flags), properties)| {
-                    Message::BundleControl(BundleControl { bundle_id, ctrl_type, flags, properties })
+                    Message::BundleControl(BundleControl {
+                        bundle_id,
+                        ctrl_type,
+                        flags,
+                        properties,
+                    })
                 })
                 .boxed(),
         );
         choices.push(
             (any::<(u32, u16, u32)>(), arb_inner(v), exp_props(v))
                 .prop_map(|((bundle_id, flags, xid), message, properties)| {
-                    Message::BundleAdd(BundleAdd { bundle_id, flags, xid, message: Box::new(message), properties })
+                    Message::BundleAdd(BundleAdd {
+                        bundle_id,
+                        flags,
+                        xid,
+                        message: Box::new(message),
+                        properties,
+                    })
                 })
                 .boxed(),
         );

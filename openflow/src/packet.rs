@@ -75,7 +75,10 @@ impl PacketIn {
                     reason,
                     table_id,
                     cookie: 0,
-                    match_: Match::new(vec![OxmField::InPort(in_port), OxmField::InPhyPort(in_phy_port)]),
+                    match_: Match::new(vec![
+                        OxmField::InPort(in_port),
+                        OxmField::InPhyPort(in_phy_port),
+                    ]),
                     data: r.to_vec(),
                 })
             }
@@ -83,10 +86,22 @@ impl PacketIn {
                 let (r, total_len) = wire::u16(r, ctx)?;
                 let (r, reason) = wire::u8(r, ctx)?;
                 let (r, table_id) = wire::u8(r, ctx)?;
-                let (r, cookie) = if version >= Version::V1_3 { wire::u64(r, ctx)? } else { (r, 0) };
+                let (r, cookie) = if version >= Version::V1_3 {
+                    wire::u64(r, ctx)?
+                } else {
+                    (r, 0)
+                };
                 let (match_, r) = Match::decode(version, r)?;
                 let r = wire::skip(r, 2, ctx)?;
-                Ok(PacketIn { buffer_id, total_len, reason, table_id, cookie, match_, data: r.to_vec() })
+                Ok(PacketIn {
+                    buffer_id,
+                    total_len,
+                    reason,
+                    table_id,
+                    cookie,
+                    match_,
+                    data: r.to_vec(),
+                })
             }
         }
     }
@@ -94,22 +109,34 @@ impl PacketIn {
     /// Appends the body.
     pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         put_u32(out, self.buffer_id);
-        need(self.cookie == 0 || version >= Version::V1_3, version, "packet-in cookie")?;
+        need(
+            self.cookie == 0 || version >= Version::V1_3,
+            version,
+            "packet-in cookie",
+        )?;
         match version {
             Version::V1_0 => {
                 need(self.table_id == 0, version, "packet-in table_id")?;
                 let [OxmField::InPort(p)] = self.match_.fields.as_slice() else {
-                    return Err(EncodeError::unsupported(version, "packet-in match other than in_port"));
+                    return Err(EncodeError::unsupported(
+                        version,
+                        "packet-in match other than in_port",
+                    ));
                 };
-                let p = port_to_v10(*p).ok_or(EncodeError::unsupported(version, "32-bit port number"))?;
+                let p = port_to_v10(*p)
+                    .ok_or(EncodeError::unsupported(version, "32-bit port number"))?;
                 put_u16(out, self.total_len);
                 put_u16(out, p);
                 out.push(self.reason);
                 out.push(0);
             }
             Version::V1_1 => {
-                let [OxmField::InPort(p), OxmField::InPhyPort(phy)] = self.match_.fields.as_slice() else {
-                    return Err(EncodeError::unsupported(version, "packet-in match other than in_port, in_phy_port"));
+                let [OxmField::InPort(p), OxmField::InPhyPort(phy)] = self.match_.fields.as_slice()
+                else {
+                    return Err(EncodeError::unsupported(
+                        version,
+                        "packet-in match other than in_port, in_phy_port",
+                    ));
                 };
                 put_u32(out, *p);
                 put_u32(out, *phy);
@@ -158,17 +185,27 @@ impl PacketOut {
             wire::u32(r, ctx)?
         };
         let (r, actions_len) = wire::u16(r, ctx)?;
-        let r = if version == Version::V1_0 { r } else { wire::skip(r, 6, ctx)? };
+        let r = if version == Version::V1_0 {
+            r
+        } else {
+            wire::skip(r, 6, ctx)?
+        };
         let (data, actions) = wire::take(r, usize::from(actions_len), "packet out actions_len")?;
         let actions = Action::decode_list(version, actions)?;
-        Ok(PacketOut { buffer_id, in_port, actions, data: data.to_vec() })
+        Ok(PacketOut {
+            buffer_id,
+            in_port,
+            actions,
+            data: data.to_vec(),
+        })
     }
 
     /// Appends the body.
     pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         put_u32(out, self.buffer_id);
         if version == Version::V1_0 {
-            let p = port_to_v10(self.in_port).ok_or(EncodeError::unsupported(version, "32-bit port number"))?;
+            let p = port_to_v10(self.in_port)
+                .ok_or(EncodeError::unsupported(version, "32-bit port number"))?;
             put_u16(out, p);
         } else {
             put_u32(out, self.in_port);
@@ -180,8 +217,9 @@ impl PacketOut {
         }
         let actions_start = out.len();
         Action::encode_list(&self.actions, version, out)?;
-        let actions_len = u16::try_from(out.len() - actions_start)
-            .map_err(|_| EncodeError::unsupported(version, "packet-out actions longer than 65535 bytes"))?;
+        let actions_len = u16::try_from(out.len() - actions_start).map_err(|_| {
+            EncodeError::unsupported(version, "packet-out actions longer than 65535 bytes")
+        })?;
         out[len_at..len_at + 2].copy_from_slice(&actions_len.to_be_bytes());
         out.extend_from_slice(&self.data);
         Ok(())

@@ -7,9 +7,12 @@
 
 use std::fmt::Write as _;
 
+use crate::action::format_actions;
 use crate::config::AsyncProp;
 use crate::header::Header;
+use crate::instruction::format_instructions;
 use crate::message::Message;
+use crate::port::format_port;
 use crate::Version;
 
 fn version_tag(version: u8) -> String {
@@ -32,17 +35,7 @@ fn hex_dump(out: &mut String, data: &[u8]) {
 }
 
 fn port(p: u32) -> String {
-    match p {
-        0xffff_fff8 => "IN_PORT".into(),
-        0xffff_fff9 => "TABLE".into(),
-        0xffff_fffa => "NORMAL".into(),
-        0xffff_fffb => "FLOOD".into(),
-        0xffff_fffc => "ALL".into(),
-        0xffff_fffd => "CONTROLLER".into(),
-        0xffff_fffe => "LOCAL".into(),
-        0xffff_ffff => "ANY".into(),
-        p => p.to_string(),
-    }
+    format_port(p)
 }
 
 fn buffer(b: u32) -> String {
@@ -57,7 +50,12 @@ fn buffer(b: u32) -> String {
 pub fn print(header: &Header, message: &Message) -> String {
     let version = Version::from_wire(header.version).unwrap_or(Version::V1_4);
     let kind = message.msg_type();
-    let mut s = format!("{} ({}) (xid=0x{:x}):", kind.name(version), version_tag(header.version), header.xid);
+    let mut s = format!(
+        "{} ({}) (xid=0x{:x}):",
+        kind.name(version),
+        version_tag(header.version),
+        header.xid
+    );
     let o = &mut s;
     match message {
         Message::Hello(h) => {
@@ -72,7 +70,11 @@ pub fn print(header: &Header, message: &Message) -> String {
                     let _ = write!(o, " {t}/{c}");
                 }
                 Some((t, None)) if e.is_experimenter(version) => {
-                    let _ = write!(o, " {t} experimenter=0x{:x} exp_type={}", e.experimenter, e.code);
+                    let _ = write!(
+                        o,
+                        " {t} experimenter=0x{:x} exp_type={}",
+                        e.experimenter, e.code
+                    );
                 }
                 Some((t, None)) => {
                     let _ = write!(o, " {t} code={}", e.code);
@@ -88,7 +90,11 @@ pub fn print(header: &Header, message: &Message) -> String {
             hex_dump(o, d);
         }
         Message::Experimenter(e) => {
-            let _ = write!(o, " experimenter=0x{:x} exp_type={}", e.experimenter, e.exp_type);
+            let _ = write!(
+                o,
+                " experimenter=0x{:x} exp_type={}",
+                e.experimenter, e.exp_type
+            );
             hex_dump(o, &e.data);
         }
         Message::FeaturesRequest
@@ -118,13 +124,13 @@ pub fn print(header: &Header, message: &Message) -> String {
         Message::PacketIn(p) => {
             let _ = write!(
                 o,
-                " total_len={} reason={} table_id={} cookie=0x{:x} buffer={}\n match: {:?}\n data: {} bytes",
+                " total_len={} reason={} table_id={} cookie=0x{:x} buffer={}\n match: {}\n data: {} bytes",
                 p.total_len,
                 p.reason,
                 p.table_id,
                 p.cookie,
                 buffer(p.buffer_id),
-                p.match_.fields,
+                p.match_,
                 p.data.len()
             );
             hex_dump(o, &p.data);
@@ -132,7 +138,7 @@ pub fn print(header: &Header, message: &Message) -> String {
         Message::FlowRemoved(f) => {
             let _ = write!(
                 o,
-                " cookie:0x{:x} priority={} reason={} table_id={} duration={}.{:09}s idle_timeout={} hard_timeout={} pkts={} bytes={}\n match: {:?}",
+                " cookie:0x{:x} priority={} reason={} table_id={} duration={}.{:09}s idle_timeout={} hard_timeout={} pkts={} bytes={}\n match: {}",
                 f.cookie,
                 f.priority,
                 f.reason,
@@ -143,7 +149,7 @@ pub fn print(header: &Header, message: &Message) -> String {
                 f.hard_timeout,
                 f.packet_count,
                 f.byte_count,
-                f.match_.fields
+                f.match_
             );
         }
         Message::PortStatus(p) => {
@@ -158,10 +164,10 @@ pub fn print(header: &Header, message: &Message) -> String {
         Message::PacketOut(p) => {
             let _ = write!(
                 o,
-                " in_port={} buffer={} actions={:?} data_len={}",
+                " in_port={} buffer={} actions={} data_len={}",
                 port(p.in_port),
                 buffer(p.buffer_id),
-                p.actions,
+                format_actions(&p.actions),
                 p.data.len()
             );
             hex_dump(o, &p.data);
@@ -177,7 +183,7 @@ pub fn print(header: &Header, message: &Message) -> String {
             };
             let _ = write!(
                 o,
-                " {cmd} table:{} priority={} cookie:0x{:x}/0x{:x} idle:{} hard:{} buffer:{} out_port:{} out_group:{} flags:0x{:x} importance:{}\n match: {:?}\n instructions: {:?}",
+                " {cmd} table:{} priority={} cookie:0x{:x}/0x{:x} idle:{} hard:{} buffer:{} out_port:{} out_group:{} flags:0x{:x} importance:{}\n match: {}\n instructions: {}",
                 f.table_id,
                 f.priority,
                 f.cookie,
@@ -189,8 +195,8 @@ pub fn print(header: &Header, message: &Message) -> String {
                 f.out_group,
                 f.flags,
                 f.importance,
-                f.match_.fields,
-                f.instructions
+                f.match_,
+                format_instructions(&f.instructions)
             );
         }
         Message::GroupMod(g) => {
@@ -205,14 +211,22 @@ pub fn print(header: &Header, message: &Message) -> String {
                 o,
                 " port: {}: addr:{} config: 0x{:x} mask: 0x{:x} properties: {:?}",
                 port(p.port_no),
-                p.hw_addr.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":"),
+                p.hw_addr
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<Vec<_>>()
+                    .join(":"),
                 p.config,
                 p.mask,
                 p.properties
             );
         }
         Message::TableMod(t) => {
-            let _ = write!(o, " table_id={} config=0x{:x} properties: {:?}", t.table_id, t.config, t.properties);
+            let _ = write!(
+                o,
+                " table_id={} config=0x{:x} properties: {:?}",
+                t.table_id, t.config, t.properties
+            );
         }
         Message::MultipartRequest(m) => {
             let _ = write!(o, " flags=0x{:x} {:?}", m.flags, m.body);
@@ -270,7 +284,12 @@ pub fn print(header: &Header, message: &Message) -> String {
             let _ = write!(o, " reason={} table: {:?}", t.reason, t.table);
         }
         Message::RequestForward(r) => {
-            let inner = Header { version: header.version, msg_type: r.request.msg_type().wire(version).unwrap_or(0), length: 0, xid: r.xid };
+            let inner = Header {
+                version: header.version,
+                msg_type: r.request.msg_type().wire(version).unwrap_or(0),
+                length: 0,
+                xid: r.xid,
+            };
             let _ = write!(o, "\n {}", print(&inner, &r.request).replace('\n', "\n "));
         }
         Message::BundleControl(b) => {
@@ -281,7 +300,12 @@ pub fn print(header: &Header, message: &Message) -> String {
             );
         }
         Message::BundleAdd(b) => {
-            let inner = Header { version: header.version, msg_type: b.message.msg_type().wire(version).unwrap_or(0), length: 0, xid: b.xid };
+            let inner = Header {
+                version: header.version,
+                msg_type: b.message.msg_type().wire(version).unwrap_or(0),
+                length: 0,
+                xid: b.xid,
+            };
             let _ = write!(
                 o,
                 " bundle_id=0x{:x} flags=0x{:x} properties={:?}\n {}",
@@ -305,12 +329,25 @@ mod tests {
         let bytes = Message::BarrierRequest.encode(Version::V1_3, 0x2a).unwrap();
         let (h, m) = decode(&bytes).unwrap();
         assert_eq!(print(&h, &m), "OFPT_BARRIER_REQUEST (OF1.3) (xid=0x2a):");
-        let bytes = Message::EchoRequest(vec![1, 2]).encode(Version::V1_0, 1).unwrap();
+        let bytes = Message::EchoRequest(vec![1, 2])
+            .encode(Version::V1_0, 1)
+            .unwrap();
         let (h, m) = decode(&bytes).unwrap();
-        assert_eq!(print(&h, &m), "OFPT_ECHO_REQUEST (OF1.0) (xid=0x1): 2 bytes of payload\n00000000  01 02 ");
-        let err = crate::error_msg::ErrorMsg { err_type: 1, code: 6, experimenter: 0, data: vec![] };
+        assert_eq!(
+            print(&h, &m),
+            "OFPT_ECHO_REQUEST (OF1.0) (xid=0x1): 2 bytes of payload\n00000000  01 02 "
+        );
+        let err = crate::error_msg::ErrorMsg {
+            err_type: 1,
+            code: 6,
+            experimenter: 0,
+            data: vec![],
+        };
         let bytes = Message::Error(err).encode(Version::V1_4, 3).unwrap();
         let (h, m) = decode(&bytes).unwrap();
-        assert_eq!(print(&h, &m), "OFPT_ERROR (OF1.4) (xid=0x3): BAD_REQUEST/BAD_LEN");
+        assert_eq!(
+            print(&h, &m),
+            "OFPT_ERROR (OF1.4) (xid=0x3): BAD_REQUEST/BAD_LEN"
+        );
     }
 }

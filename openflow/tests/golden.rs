@@ -21,12 +21,17 @@ fn every_golden_message_round_trips() {
                 match decode(msg) {
                     Err(e) => failures.push(format!("{dir}/{name}: decode: {e}")),
                     Ok((header, message)) => {
-                        let version = Version::from_wire(header.version).expect("supported version");
+                        let version =
+                            Version::from_wire(header.version).expect("supported version");
                         match message.encode(version, header.xid) {
                             Err(e) => failures.push(format!("{dir}/{name}: encode: {e}")),
                             Ok(out) if out == msg => identical += 1,
                             Ok(out) => {
-                                let at = out.iter().zip(msg).position(|(a, b)| a != b).unwrap_or(out.len().min(msg.len()));
+                                let at = out
+                                    .iter()
+                                    .zip(msg)
+                                    .position(|(a, b)| a != b)
+                                    .unwrap_or(out.len().min(msg.len()));
                                 failures.push(format!(
                                     "{dir}/{name}: bytes differ at offset {at} (encoded {} bytes, golden {})",
                                     out.len(),
@@ -46,7 +51,12 @@ fn every_golden_message_round_trips() {
         println!("  {f}");
     }
     assert_eq!(total, 237);
-    assert!(failures.is_empty(), "{} of {total} golden messages failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {total} golden messages failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]

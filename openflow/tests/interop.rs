@@ -14,7 +14,10 @@ use openflow::Version;
 
 fn require(tool: &str, package: &str) {
     let found = Command::new(tool).arg("--version").output().is_ok();
-    assert!(found, "`{tool}` not found: install the Debian package `{package}`");
+    assert!(
+        found,
+        "`{tool}` not found: install the Debian package `{package}`"
+    );
 }
 
 #[test]
@@ -37,13 +40,24 @@ fn ovs_ofctl_decodes_every_type_of_every_version() {
                 || stderr.contains("|WARN|")
                 || stderr.contains("|ERR|");
             if bad {
-                complaints.push(format!("{version} {kind:?}: {}\n{stdout}{stderr}", hex::encode(&bytes)));
+                complaints.push(format!(
+                    "{version} {kind:?}: {}\n{stdout}{stderr}",
+                    hex::encode(&bytes)
+                ));
             }
             checked += 1;
         }
     }
-    println!("ovs-ofctl ofp-print: {}/{checked} messages accepted", checked - complaints.len());
-    assert!(complaints.is_empty(), "ovs-ofctl complained about {} messages:\n{}", complaints.len(), complaints.join("\n"));
+    println!(
+        "ovs-ofctl ofp-print: {}/{checked} messages accepted",
+        checked - complaints.len()
+    );
+    assert!(
+        complaints.is_empty(),
+        "ovs-ofctl complained about {} messages:\n{}",
+        complaints.len(),
+        complaints.join("\n")
+    );
 }
 
 /// A pcap (microsecond, Ethernet) with one TCP segment to port 6653 per
@@ -119,24 +133,49 @@ fn tshark_dissects_of10_of13_of14_cleanly() {
         let out = Command::new("tshark")
             .args(["-n", "-r"])
             .arg(&path)
-            .args(["-o", "tcp.desegment_tcp_streams:TRUE", "-d", "tcp.port==6653,openflow", "-V"])
+            .args([
+                "-o",
+                "tcp.desegment_tcp_streams:TRUE",
+                "-d",
+                "tcp.port==6653,openflow",
+                "-V",
+            ])
             .output()
             .expect("run tshark");
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "tshark failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         // Each frame's dissection is separated by "Frame N:" lines.
         for (i, frame) in text.split("\nFrame ").enumerate() {
             let lower = frame.to_ascii_lowercase();
-            if lower.contains("malformed") || frame.contains("Expert Info (Error") || frame.contains("[Severity level: Error]") {
-                let kind = msgs.get(i).map(|(k, _)| format!("{k:?}")).unwrap_or_default();
+            if lower.contains("malformed")
+                || frame.contains("Expert Info (Error")
+                || frame.contains("[Severity level: Error]")
+            {
+                let kind = msgs
+                    .get(i)
+                    .map(|(k, _)| format!("{k:?}"))
+                    .unwrap_or_default();
                 failures.push(format!("{version} frame {} ({kind}):\n{frame}", i + 1));
             }
         }
         let dissected = text.matches("OpenFlow").count();
-        assert!(dissected >= msgs.len(), "{version}: tshark saw {dissected} OpenFlow layers for {} messages", msgs.len());
+        assert!(
+            dissected >= msgs.len(),
+            "{version}: tshark saw {dissected} OpenFlow layers for {} messages",
+            msgs.len()
+        );
         println!("tshark {version}: {} messages dissected", msgs.len());
     }
-    assert!(failures.is_empty(), "tshark marked {} messages:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "tshark marked {} messages:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn tempfile_dir() -> std::path::PathBuf {

@@ -5,9 +5,15 @@ use openflow::{decode, Version};
 use proptest::prelude::*;
 
 fn round_trip(version: Version, xid: u32, message: openflow::Message) -> Result<(), TestCaseError> {
-    let bytes = message.encode(version, xid).map_err(|e| TestCaseError::fail(format!("encode: {e}")))?;
-    prop_assert_eq!(usize::from(u16::from_be_bytes([bytes[2], bytes[3]])), bytes.len());
-    let (header, back) = decode(&bytes).map_err(|e| TestCaseError::fail(format!("decode: {e} of {}", hex::encode(&bytes))))?;
+    let bytes = message
+        .encode(version, xid)
+        .map_err(|e| TestCaseError::fail(format!("encode: {e}")))?;
+    prop_assert_eq!(
+        usize::from(u16::from_be_bytes([bytes[2], bytes[3]])),
+        bytes.len()
+    );
+    let (header, back) = decode(&bytes)
+        .map_err(|e| TestCaseError::fail(format!("decode: {e} of {}", hex::encode(&bytes))))?;
     prop_assert_eq!(header.version, version.wire());
     prop_assert_eq!(header.xid, xid);
     prop_assert_eq!(&back, &message);

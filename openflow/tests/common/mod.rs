@@ -16,7 +16,8 @@ use std::process::Command;
 pub const OSKEN_VERSION: &str = "4.2.2";
 
 /// The version directories checked and how many messages each holds.
-pub const GOLDEN_DIRS: [(&str, usize); 4] = [("of10", 13), ("of12", 47), ("of13", 104), ("of14", 73)];
+pub const GOLDEN_DIRS: [(&str, usize); 4] =
+    [("of10", 13), ("of12", 47), ("of13", 104), ("of14", 73)];
 
 /// Directory of os-ken's `packet_data`, downloading it on first use.
 pub fn packet_data_dir() -> PathBuf {
@@ -33,10 +34,21 @@ pub fn packet_data_dir() -> PathBuf {
     let spec = format!("os-ken=={OSKEN_VERSION}");
     let mut ok = false;
     let mut tried = Vec::new();
-    for (prog, pre) in [("pip", vec![]), ("pip3", vec![]), ("python3", vec!["-m", "pip"])] {
+    for (prog, pre) in [
+        ("pip", vec![]),
+        ("pip3", vec![]),
+        ("python3", vec!["-m", "pip"]),
+    ] {
         let status = Command::new(prog)
             .args(&pre)
-            .args(["download", "--no-deps", "--disable-pip-version-check", "-q", &spec, "-d"])
+            .args([
+                "download",
+                "--no-deps",
+                "--disable-pip-version-check",
+                "-q",
+                &spec,
+                "-d",
+            ])
             .arg(&wheel_dir)
             .status();
         tried.push(format!("{prog} {}: {status:?}", pre.join(" ")));
@@ -61,7 +73,10 @@ pub fn packet_data_dir() -> PathBuf {
         .status()
         .expect("python3 is needed to unpack the os-ken wheel");
     assert!(status.success(), "unpacking the os-ken wheel failed");
-    assert!(data.join("of14").is_dir(), "os-ken wheel has no tests/packet_data/of14");
+    assert!(
+        data.join("of14").is_dir(),
+        "os-ken wheel has no tests/packet_data/of14"
+    );
     data
 }
 
@@ -90,6 +105,10 @@ pub fn split_messages(bytes: &[u8]) -> Vec<&[u8]> {
         out.push(&rest[..len]);
         rest = &rest[len..];
     }
-    assert!(rest.is_empty(), "trailing {} bytes that are not a whole message", rest.len());
+    assert!(
+        rest.is_empty(),
+        "trailing {} bytes that are not a whole message",
+        rest.len()
+    );
     out
 }

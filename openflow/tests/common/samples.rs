@@ -17,8 +17,8 @@ use openflow::instruction::Instruction;
 use openflow::message::{Experimenter, MsgType};
 use openflow::multipart::{TableDesc, TableVacancy};
 use openflow::oxm::OxmField;
-use openflow::port::{port_name, PortDesc, PortEthernet, PortProp};
 use openflow::packet::{PacketIn, PacketOut};
+use openflow::port::{port_name, PortDesc, PortEthernet, PortProp};
 use openflow::{decode, ErrorKind, Message, Version};
 
 use super::{golden_files, split_messages, GOLDEN_DIRS};
@@ -29,8 +29,10 @@ pub const SAMPLE_XID: u32 = 0x100;
 /// A 60-byte Ethernet/IPv4/UDP frame (to the discard port).
 pub fn frame() -> Vec<u8> {
     let mut f = vec![
-        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x00, 0x66, 0x77, 0x88, 0x99, 0xaa, 0x08, 0x00, // eth
-        0x45, 0x00, 0x00, 0x2e, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 10, 0, 0, 1, 10, 0, 0, 2, // ipv4
+        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x00, 0x66, 0x77, 0x88, 0x99, 0xaa, 0x08,
+        0x00, // eth
+        0x45, 0x00, 0x00, 0x2e, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11, 0x00, 0x00, 10, 0, 0, 1, 10, 0,
+        0, 2, // ipv4
         0x9c, 0x40, 0x00, 0x09, 0x00, 0x1a, 0x00, 0x00, // udp 40000 -> 9
     ];
     f.resize(60, 0);
@@ -52,7 +54,10 @@ fn flow_mod() -> FlowMod {
         flags: 1,
         importance: 0,
         match_: Match::new(vec![OxmField::InPort(1)]),
-        instructions: vec![Instruction::ApplyActions(vec![Action::Output { port: 2, max_len: 0 }])],
+        instructions: vec![Instruction::ApplyActions(vec![Action::Output {
+            port: 2,
+            max_len: 0,
+        }])],
     }
 }
 
@@ -78,15 +83,29 @@ pub fn hand_built(kind: MsgType, version: Version) -> Option<Message> {
     let v13 = version >= Version::V1_3;
     let barrier = Message::BarrierRequest.encode(version, 9).ok()?;
     Some(match kind {
-        MsgType::Hello => Message::Hello(if v13 { Hello::with_versions(&[version]) } else { Hello::default() }),
-        MsgType::Error => Message::Error(ErrorMsg::for_request(ErrorKind::BadType, version, &barrier)),
+        MsgType::Hello => Message::Hello(if v13 {
+            Hello::with_versions(&[version])
+        } else {
+            Hello::default()
+        }),
+        MsgType::Error => {
+            Message::Error(ErrorMsg::for_request(ErrorKind::BadType, version, &barrier))
+        }
         MsgType::EchoRequest => Message::EchoRequest(vec![1, 2, 3, 4]),
         MsgType::EchoReply => Message::EchoReply(vec![1, 2, 3, 4]),
         // Nicira NXT_SET_PACKET_IN_FORMAT (16) to NXPIF_STANDARD (0).
         MsgType::Experimenter => Message::Experimenter(if version == Version::V1_0 {
-            Experimenter { experimenter: 0x2320, exp_type: 0, data: vec![0, 0, 0, 16, 0, 0, 0, 0] }
+            Experimenter {
+                experimenter: 0x2320,
+                exp_type: 0,
+                data: vec![0, 0, 0, 16, 0, 0, 0, 0],
+            }
         } else {
-            Experimenter { experimenter: 0x2320, exp_type: 16, data: vec![0, 0, 0, 0] }
+            Experimenter {
+                experimenter: 0x2320,
+                exp_type: 16,
+                data: vec![0, 0, 0, 0],
+            }
         }),
         MsgType::FeaturesRequest => Message::FeaturesRequest,
         MsgType::FeaturesReply => Message::FeaturesReply(FeaturesReply {
@@ -99,8 +118,14 @@ pub fn hand_built(kind: MsgType, version: Version) -> Option<Message> {
             ports: Vec::new(),
         }),
         MsgType::GetConfigRequest => Message::GetConfigRequest,
-        MsgType::GetConfigReply => Message::GetConfigReply(SwitchConfig { flags: 0, miss_send_len: 128 }),
-        MsgType::SetConfig => Message::SetConfig(SwitchConfig { flags: 0, miss_send_len: 128 }),
+        MsgType::GetConfigReply => Message::GetConfigReply(SwitchConfig {
+            flags: 0,
+            miss_send_len: 128,
+        }),
+        MsgType::SetConfig => Message::SetConfig(SwitchConfig {
+            flags: 0,
+            miss_send_len: 128,
+        }),
         MsgType::PacketIn => Message::PacketIn(PacketIn {
             buffer_id: 0xffff_ffff,
             total_len: 60,
@@ -129,11 +154,19 @@ pub fn hand_built(kind: MsgType, version: Version) -> Option<Message> {
         MsgType::PacketOut => Message::PacketOut(PacketOut {
             buffer_id: 0xffff_ffff,
             in_port: 0xffff_fffd,
-            actions: vec![Action::Output { port: 2, max_len: 0 }],
+            actions: vec![Action::Output {
+                port: 2,
+                max_len: 0,
+            }],
             data: frame(),
         }),
         MsgType::FlowMod => Message::FlowMod(flow_mod()),
-        MsgType::GroupMod => Message::GroupMod(GroupMod { command: 0, group_type: 0, group_id: 1, buckets: Vec::new() }),
+        MsgType::GroupMod => Message::GroupMod(GroupMod {
+            command: 0,
+            group_type: 0,
+            group_id: 1,
+            buckets: Vec::new(),
+        }),
         MsgType::PortMod => Message::PortMod(PortMod {
             port_no: 1,
             hw_addr: [0, 0x11, 0x22, 0x33, 0x44, 0x55],
@@ -141,16 +174,36 @@ pub fn hand_built(kind: MsgType, version: Version) -> Option<Message> {
             mask: 1,
             properties: vec![PortModProp::Ethernet { advertise: 0 }],
         }),
-        MsgType::TableMod => Message::TableMod(TableMod { table_id: 0, config: 0, properties: Vec::new() }),
+        MsgType::TableMod => Message::TableMod(TableMod {
+            table_id: 0,
+            config: 0,
+            properties: Vec::new(),
+        }),
         MsgType::BarrierRequest => Message::BarrierRequest,
         MsgType::BarrierReply => Message::BarrierReply,
-        MsgType::QueueGetConfigRequest => Message::QueueGetConfigRequest(QueueGetConfigRequest { port: 1 }),
-        MsgType::QueueGetConfigReply => Message::QueueGetConfigReply(QueueGetConfigReply { port: 1, queues: Vec::new() }),
-        MsgType::RoleRequest => Message::RoleRequest(RoleMsg { role: 2, generation_id: 7 }),
-        MsgType::RoleReply => Message::RoleReply(RoleMsg { role: 2, generation_id: 7 }),
+        MsgType::QueueGetConfigRequest => {
+            Message::QueueGetConfigRequest(QueueGetConfigRequest { port: 1 })
+        }
+        MsgType::QueueGetConfigReply => Message::QueueGetConfigReply(QueueGetConfigReply {
+            port: 1,
+            queues: Vec::new(),
+        }),
+        MsgType::RoleRequest => Message::RoleRequest(RoleMsg {
+            role: 2,
+            generation_id: 7,
+        }),
+        MsgType::RoleReply => Message::RoleReply(RoleMsg {
+            role: 2,
+            generation_id: 7,
+        }),
         MsgType::GetAsyncRequest => Message::GetAsyncRequest,
         MsgType::GetAsyncReply | MsgType::SetAsync => {
-            let properties = (0..6u16).map(|t| AsyncProp::Reasons { prop_type: t, mask: 0x3 }).collect();
+            let properties = (0..6u16)
+                .map(|t| AsyncProp::Reasons {
+                    prop_type: t,
+                    mask: 0x3,
+                })
+                .collect();
             let a = AsyncConfig { properties };
             if kind == MsgType::SetAsync {
                 Message::SetAsync(a)
@@ -158,25 +211,47 @@ pub fn hand_built(kind: MsgType, version: Version) -> Option<Message> {
                 Message::GetAsyncReply(a)
             }
         }
-        MsgType::MeterMod => Message::MeterMod(MeterMod { command: 0, flags: 1, meter_id: 1, bands: Vec::new() }),
-        MsgType::RoleStatus => Message::RoleStatus(RoleStatus { role: 2, reason: 0, generation_id: 7, properties: Vec::new() }),
+        MsgType::MeterMod => Message::MeterMod(MeterMod {
+            command: 0,
+            flags: 1,
+            meter_id: 1,
+            bands: Vec::new(),
+        }),
+        MsgType::RoleStatus => Message::RoleStatus(RoleStatus {
+            role: 2,
+            reason: 0,
+            generation_id: 7,
+            properties: Vec::new(),
+        }),
         MsgType::TableStatus => Message::TableStatus(TableStatus {
             reason: 3,
             table: TableDesc {
                 table_id: 0,
                 config: 0,
                 eviction: None,
-                vacancy: Some(TableVacancy { vacancy_down: 10, vacancy_up: 90, vacancy: 5 }),
+                vacancy: Some(TableVacancy {
+                    vacancy_down: 10,
+                    vacancy_up: 90,
+                    vacancy: 5,
+                }),
                 experimenter: Vec::new(),
             },
         }),
         MsgType::RequestForward => Message::RequestForward(RequestForward {
             xid: 11,
-            request: Box::new(Message::GroupMod(GroupMod { command: 0, group_type: 0, group_id: 1, buckets: Vec::new() })),
+            request: Box::new(Message::GroupMod(GroupMod {
+                command: 0,
+                group_type: 0,
+                group_id: 1,
+                buckets: Vec::new(),
+            })),
         }),
-        MsgType::BundleControl => {
-            Message::BundleControl(BundleControl { bundle_id: 1, ctrl_type: 0, flags: 1, properties: Vec::new() })
-        }
+        MsgType::BundleControl => Message::BundleControl(BundleControl {
+            bundle_id: 1,
+            ctrl_type: 0,
+            flags: 1,
+            properties: Vec::new(),
+        }),
         MsgType::BundleAdd => Message::BundleAdd(BundleAdd {
             bundle_id: 1,
             flags: 1,
@@ -211,12 +286,41 @@ pub fn hand_built(kind: MsgType, version: Version) -> Option<Message> {
 pub const ALL_KINDS: [MsgType; 35] = {
     use MsgType::*;
     [
-        Hello, Error, EchoRequest, EchoReply, Experimenter, FeaturesRequest, FeaturesReply,
-        GetConfigRequest, GetConfigReply, SetConfig, PacketIn, FlowRemoved, PortStatus, PacketOut,
-        FlowMod, GroupMod, PortMod, TableMod, MultipartRequest, MultipartReply, BarrierRequest,
-        BarrierReply, QueueGetConfigRequest, QueueGetConfigReply, RoleRequest, RoleReply,
-        GetAsyncRequest, GetAsyncReply, SetAsync, MeterMod, RoleStatus, TableStatus, RequestForward,
-        BundleControl, BundleAdd,
+        Hello,
+        Error,
+        EchoRequest,
+        EchoReply,
+        Experimenter,
+        FeaturesRequest,
+        FeaturesReply,
+        GetConfigRequest,
+        GetConfigReply,
+        SetConfig,
+        PacketIn,
+        FlowRemoved,
+        PortStatus,
+        PacketOut,
+        FlowMod,
+        GroupMod,
+        PortMod,
+        TableMod,
+        MultipartRequest,
+        MultipartReply,
+        BarrierRequest,
+        BarrierReply,
+        QueueGetConfigRequest,
+        QueueGetConfigReply,
+        RoleRequest,
+        RoleReply,
+        GetAsyncRequest,
+        GetAsyncReply,
+        SetAsync,
+        MeterMod,
+        RoleStatus,
+        TableStatus,
+        RequestForward,
+        BundleControl,
+        BundleAdd,
     ]
 };
 
@@ -231,10 +335,14 @@ pub fn samples(version: Version, pool: &[(Version, Message)]) -> Vec<(MsgType, V
             continue;
         }
         let bytes = match hand_built(kind, version) {
-            Some(m) => m.encode(version, SAMPLE_XID).unwrap_or_else(|e| panic!("{kind:?} for {version}: {e}")),
+            Some(m) => m
+                .encode(version, SAMPLE_XID)
+                .unwrap_or_else(|e| panic!("{kind:?} for {version}: {e}")),
             None => {
-                let mut candidates: Vec<&(Version, Message)> = pool.iter().filter(|(_, m)| m.msg_type() == kind).collect();
-                candidates.sort_by_key(|(v, _)| (*v != version, (*v as i32 - version as i32).abs()));
+                let mut candidates: Vec<&(Version, Message)> =
+                    pool.iter().filter(|(_, m)| m.msg_type() == kind).collect();
+                candidates
+                    .sort_by_key(|(v, _)| (*v != version, (*v as i32 - version as i32).abs()));
                 candidates
                     .iter()
                     .find_map(|(_, m)| m.encode(version, SAMPLE_XID).ok())
