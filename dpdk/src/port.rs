@@ -599,18 +599,17 @@ impl Port {
         // SAFETY: valid port id.
         let rc = unsafe { dpdk_sys::rte_eth_dev_set_mtu(self.shared.id, mtu) };
         if rc < 0 {
-            let range = self
-                .raw_info()
-                .map(|i| format!(" (device accepts {}..={})", i.min_mtu, i.max_mtu))
-                .unwrap_or_default();
-            let mut e = Error::from_rc("rte_eth_dev_set_mtu", self.label(), rc);
-            e = Error::with_text(
-                e.op(),
-                e.object(),
-                e.errno(),
-                format!("MTU {mtu} refused: {}{range}", e.text()),
-            );
-            return Err(e);
+            return Err(Error::with_text(
+                "rte_eth_dev_set_mtu",
+                self.label(),
+                -rc,
+                format!(
+                    "MTU {mtu} refused: {} (device range {}..={})",
+                    crate::error::strerror(-rc),
+                    info.min_mtu,
+                    info.max_mtu
+                ),
+            ));
         }
         Ok(())
     }
