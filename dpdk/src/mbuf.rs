@@ -259,6 +259,28 @@ impl Mbuf {
         unsafe { dpdk_sys::ferrovs_rte_mbuf_refcnt_read(self.ptr.as_ptr()) }
     }
 
+    /// A deep copy of the whole packet (all segments, metadata included)
+    /// in mbufs of `pool` (`rte_pktmbuf_copy`), e.g. to output one packet
+    /// to several ports.
+    pub fn copy(&self, pool: &crate::Mempool) -> crate::Result<Mbuf> {
+        // SAFETY: self is a valid mbuf chain and pool a live mbuf pool; the
+        // copy is a new chain owned by nobody else.
+        let p =
+            unsafe { dpdk_sys::rte_pktmbuf_copy(self.ptr.as_ptr(), pool.as_ptr(), 0, u32::MAX) };
+        match NonNull::new(p) {
+            Some(p) => Ok(Mbuf { ptr: p }),
+            None => Err(crate::Error::with_text(
+                "rte_pktmbuf_copy",
+                format!("mempool {}", pool.name()),
+                libc::ENOMEM,
+                format!(
+                    "cannot copy a {}-byte packet: pool exhausted",
+                    self.pkt_len()
+                ),
+            )),
+        }
+    }
+
     /// The raw pointer, valid while `self` lives.
     #[inline]
     pub fn as_ptr(&self) -> *mut rte_mbuf {

@@ -154,6 +154,29 @@ impl Mempool {
         }
     }
 
+    /// Allocates one mbuf holding a copy of `data` (e.g. an OpenFlow
+    /// packet-out); an error when `data` does not fit in one mbuf.
+    pub fn alloc_with(&self, data: &[u8]) -> Result<Mbuf> {
+        let mut m = self.alloc()?;
+        let room = usize::from(m.tailroom());
+        let len = u16::try_from(data.len())
+            .ok()
+            .filter(|&n| usize::from(n) <= room);
+        let Some(buf) = len.and_then(|n| m.append(n)) else {
+            return Err(Error::with_text(
+                "rte_pktmbuf_append",
+                format!("mempool {}", self.inner.name),
+                libc::EMSGSIZE,
+                format!(
+                    "{} bytes do not fit in one mbuf ({room} bytes of room)",
+                    data.len()
+                ),
+            ));
+        };
+        buf.copy_from_slice(data);
+        Ok(m)
+    }
+
     /// Allocates `n` mbufs in one call and appends them to `batch`; fails
     /// (allocating none) when the pool has fewer free or `batch` has no room.
     pub fn alloc_bulk(&self, batch: &mut crate::MbufBatch, n: usize) -> Result<()> {

@@ -173,3 +173,23 @@ fn registered_thread_gets_an_lcore_and_a_cache() {
     .join()
     .unwrap();
 }
+
+#[test]
+fn copies_and_packets_from_bytes() {
+    let pool = pool("copies", 63, 0);
+    let frame = common::frame(64, 7);
+    let mut m = pool.alloc_with(&frame).unwrap();
+    assert_eq!(m.data(), &frame[..]);
+    m.set_port(3);
+    let mut copy = m.copy(&pool).unwrap();
+    assert_eq!(pool.in_use(), 2);
+    assert_eq!(copy.data(), m.data());
+    assert_eq!(copy.port(), 3);
+    copy.data_mut()[0] = 0xff;
+    assert_eq!(m.data()[0], frame[0], "the copy does not share data");
+    drop((m, copy));
+    let err = pool.alloc_with(&vec![0u8; 4096]).unwrap_err();
+    assert_eq!(err.errno(), libc::EMSGSIZE);
+    assert!(pool.alloc_with(&[]).unwrap().is_empty());
+    assert_eq!(pool.in_use(), 0, "the failed alloc_with freed its mbuf");
+}
