@@ -1,6 +1,9 @@
 //! Decode + re-encode of an OpenFlow 1.3 flow-mod with 5 OXM fields and 3
 //! actions (the shape of a typical controller-installed rule).
 
+// `criterion_group!` generates an undocumented public function.
+#![allow(missing_docs)]
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use openflow::{decode, Version};
 

@@ -81,7 +81,7 @@ impl Hello {
             let padded = len.div_ceil(8) * 8;
             input = &input[padded.min(input.len())..];
             elements.push(if elem_type == OFPHET_VERSIONBITMAP {
-                if data.len() % 4 != 0 {
+                if !data.len().is_multiple_of(4) {
                     return Err(DecodeError::bad_len("hello version bitmap"));
                 }
                 HelloElement::VersionBitmap(

@@ -64,9 +64,7 @@ fn ovs_ofctl_decodes_every_type_of_every_version() {
 /// message, sequence numbers continuous.
 fn pcap_of(messages: &[Vec<u8>]) -> Vec<u8> {
     let mut pcap = Vec::new();
-    for w in [0xa1b2_c3d4u32] {
-        pcap.extend_from_slice(&w.to_le_bytes());
-    }
+    pcap.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     pcap.extend_from_slice(&2u16.to_le_bytes());
     pcap.extend_from_slice(&4u16.to_le_bytes());
     pcap.extend_from_slice(&0i32.to_le_bytes());
