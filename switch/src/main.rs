@@ -127,6 +127,9 @@ fn run(args: Args) -> Result<(), String> {
             None
         },
     };
+    if let Err(e) = dpdk::route_logs_to_tracing() {
+        tracing::warn!("DPDK logs stay on stderr: {e}");
+    }
     let switch = Arc::new(Switch::start(&config, &opts).map_err(|e| e.to_string())?);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
