@@ -1536,6 +1536,52 @@ pub(crate) mod tests {
         }
     }
 
+    /// Applies byte edits and an optional truncation to `bytes`.
+    fn mutate(
+        mut bytes: Vec<u8>,
+        edits: &[(proptest::sample::Index, u8)],
+        cut: Option<proptest::sample::Index>,
+    ) -> Vec<u8> {
+        if !bytes.is_empty() {
+            for (i, b) in edits {
+                let i = i.index(bytes.len());
+                bytes[i] = *b;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c.index(bytes.len()));
+            }
+        }
+        bytes
+    }
+
+    fn any_version() -> impl Strategy<Value = Version> {
+        prop_oneof![
+            Just(Version::V1_0),
+            Just(Version::V1_1),
+            Just(Version::V1_2),
+            Just(Version::V1_3),
+            Just(Version::V1_4)
+        ]
+    }
+
+    proptest! {
+        /// Damaged valid matches never panic; what decodes re-encodes.
+        #[test]
+        fn mutated_matches(
+            (v, m) in any_version().prop_flat_map(|v| (Just(v), arb_match(v))),
+            edits in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 1..4),
+            cut in proptest::option::of(any::<proptest::sample::Index>()),
+        ) {
+            let mut bytes = Vec::new();
+            m.encode(v, &mut bytes).unwrap();
+            let bytes = mutate(bytes, &edits, cut);
+            if let Ok((d, _)) = Match::decode(v, &bytes) {
+                prop_assert!(d.encode(v, &mut Vec::new()).is_ok());
+                let _ = d.validate();
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn oxm_round_trip(m in arb_oxm_match(), v in prop_oneof![Just(Version::V1_2), Just(Version::V1_3), Just(Version::V1_4)]) {

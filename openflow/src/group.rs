@@ -265,6 +265,40 @@ mod tests {
         }
     }
 
+    /// Applies byte edits and an optional truncation to `bytes`.
+    fn mutate(
+        mut bytes: Vec<u8>,
+        edits: &[(proptest::sample::Index, u8)],
+        cut: Option<proptest::sample::Index>,
+    ) -> Vec<u8> {
+        if !bytes.is_empty() {
+            for (i, b) in edits {
+                let i = i.index(bytes.len());
+                bytes[i] = *b;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c.index(bytes.len()));
+            }
+        }
+        bytes
+    }
+
+    proptest! {
+        /// Damaged valid bucket lists never panic; what decodes re-encodes.
+        #[test]
+        fn mutated_buckets(
+            (v, list) in prop_oneof![Just(Version::V1_1), Just(Version::V1_3)]
+                .prop_flat_map(|v| (Just(v), arb_buckets(v))),
+            edits in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 1..4),
+            cut in proptest::option::of(any::<proptest::sample::Index>()),
+        ) {
+            let bytes = mutate(enc(&list, v), &edits, cut);
+            if let Ok(d) = Bucket::decode_list(v, &bytes) {
+                prop_assert!(Bucket::encode_list(&d, v, &mut Vec::new()).is_ok());
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn round_trip(v in prop_oneof![Just(Version::V1_1), Just(Version::V1_2), Just(Version::V1_3), Just(Version::V1_4)]

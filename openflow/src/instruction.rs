@@ -444,6 +444,55 @@ mod tests {
         }
     }
 
+    /// Applies byte edits and an optional truncation to `bytes`.
+    fn mutate(
+        mut bytes: Vec<u8>,
+        edits: &[(proptest::sample::Index, u8)],
+        cut: Option<proptest::sample::Index>,
+    ) -> Vec<u8> {
+        if !bytes.is_empty() {
+            for (i, b) in edits {
+                let i = i.index(bytes.len());
+                bytes[i] = *b;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c.index(bytes.len()));
+            }
+        }
+        bytes
+    }
+
+    proptest! {
+        /// Damaged valid instruction lists never panic; what decodes re-encodes.
+        #[test]
+        fn mutated_instructions(
+            (v, list) in prop_oneof![Just(Version::V1_1), Just(Version::V1_2), Just(Version::V1_3), Just(Version::V1_4)]
+                .prop_flat_map(|v| (Just(v), arb_instructions(v))),
+            edits in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 1..4),
+            cut in proptest::option::of(any::<proptest::sample::Index>()),
+        ) {
+            let bytes = mutate(enc(&list, v), &edits, cut);
+            if let Ok(d) = Instruction::decode_list(v, &bytes) {
+                prop_assert!(Instruction::encode_list(&d, v, &mut Vec::new()).is_ok());
+            }
+        }
+
+        /// The same for 1.0 action lists.
+        #[test]
+        fn mutated_v10_actions(
+            actions in crate::action::strategies::arb_actions(Version::V1_0),
+            edits in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 1..4),
+            cut in proptest::option::of(any::<proptest::sample::Index>()),
+        ) {
+            let mut bytes = Vec::new();
+            Action::encode_list(&actions, Version::V1_0, &mut bytes).unwrap();
+            let bytes = mutate(bytes, &edits, cut);
+            if let Ok(d) = Action::decode_list(Version::V1_0, &bytes) {
+                prop_assert!(Action::encode_list(&d, Version::V1_0, &mut Vec::new()).is_ok());
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn round_trip(v in prop_oneof![Just(Version::V1_1), Just(Version::V1_2), Just(Version::V1_3), Just(Version::V1_4)]

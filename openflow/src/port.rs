@@ -815,6 +815,40 @@ mod tests {
         }
     }
 
+    /// Applies byte edits and an optional truncation to `bytes`.
+    fn mutate(
+        mut bytes: Vec<u8>,
+        edits: &[(proptest::sample::Index, u8)],
+        cut: Option<proptest::sample::Index>,
+    ) -> Vec<u8> {
+        if !bytes.is_empty() {
+            for (i, b) in edits {
+                let i = i.index(bytes.len());
+                bytes[i] = *b;
+            }
+            if let Some(c) = cut {
+                bytes.truncate(c.index(bytes.len()));
+            }
+        }
+        bytes
+    }
+
+    proptest! {
+        /// Damaged valid port descriptions never panic; what decodes re-encodes.
+        #[test]
+        fn mutated_ports(
+            (v, p) in prop_oneof![Just(Version::V1_0), Just(Version::V1_3), Just(Version::V1_4)]
+                .prop_flat_map(|v| (Just(v), arb_port_desc(v))),
+            edits in proptest::collection::vec((any::<proptest::sample::Index>(), any::<u8>()), 1..4),
+            cut in proptest::option::of(any::<proptest::sample::Index>()),
+        ) {
+            let bytes = mutate(enc(&p, v), &edits, cut);
+            if let Ok(d) = PortDesc::decode_list(v, &bytes) {
+                prop_assert!(PortDesc::encode_list(&d, v, &mut Vec::new()).is_ok());
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn round_trip(v in prop_oneof![Just(Version::V1_0), Just(Version::V1_1), Just(Version::V1_3), Just(Version::V1_4)]
