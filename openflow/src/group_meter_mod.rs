@@ -1,7 +1,7 @@
 //! `OFPT_GROUP_MOD` (1.1+) and `OFPT_METER_MOD` (1.3+).
 
 use crate::error::DecodeError;
-use crate::group::Bucket;
+use crate::group::{Bucket, GroupType};
 use crate::message::need;
 use crate::meter::MeterBand;
 use crate::wire::{self, put_u16, put_u32};
@@ -12,8 +12,8 @@ use crate::{EncodeError, Version};
 pub struct GroupMod {
     /// `OFPGC_ADD` 0, `MODIFY` 1, `DELETE` 2.
     pub command: u16,
-    /// `OFPGT_*` group type (ALL 0, SELECT 1, INDIRECT 2, FF 3).
-    pub group_type: u8,
+    /// Group type (an unknown `OFPGT_*` value is OFPGMFC_BAD_TYPE).
+    pub group_type: GroupType,
     /// Group id.
     pub group_id: u32,
     /// Buckets.
@@ -26,6 +26,7 @@ impl GroupMod {
         let ctx = "group mod";
         let (r, command) = wire::u16(body, ctx)?;
         let (r, group_type) = wire::u8(r, ctx)?;
+        let group_type = GroupType::from_wire(group_type)?;
         let r = wire::skip(r, 1, ctx)?;
         let (r, group_id) = wire::u32(r, ctx)?;
         let buckets = Bucket::decode_list(version, r)?;
@@ -41,7 +42,7 @@ impl GroupMod {
     pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         need(version >= Version::V1_1, version, "group-mod")?;
         put_u16(out, self.command);
-        out.push(self.group_type);
+        out.push(self.group_type.wire());
         out.push(0);
         put_u32(out, self.group_id);
         Bucket::encode_list(&self.buckets, version, out)

@@ -11,11 +11,13 @@ use crate::error_msg::ErrorMsg;
 use crate::flow_match::strategies::{arb_oxm_match, arb_v10_match, arb_v11_match};
 use crate::flow_match::Match;
 use crate::flow_mod::{FlowMod, FlowRemoved, OFPG_ANY};
+use crate::group::strategies::{arb_buckets, arb_group_type};
 use crate::group_meter_mod::{GroupMod, MeterMod};
 use crate::hello::{Hello, HelloElement, OFPHET_VERSIONBITMAP};
 use crate::instruction::strategies::arb_instructions;
 use crate::instruction::Instruction;
 use crate::message::{Experimenter, Message};
+use crate::meter::strategies::arb_meter_bands;
 use crate::multipart::{
     arb_multipart_reply, arb_multipart_request, ExperimenterProp, TableDesc, TableVacancy,
 };
@@ -23,6 +25,7 @@ use crate::oxm::OxmField;
 use crate::packet::{PacketIn, PacketOut};
 use crate::port::port_from_v10;
 use crate::port::strategies::arb_port_desc;
+use crate::queue::strategies::arb_packet_queue;
 use crate::Version;
 
 fn bytes(max: usize) -> impl Strategy<Value = Vec<u8>> {
@@ -337,19 +340,40 @@ fn arb_flow_removed(version: Version) -> BoxedStrategy<FlowRemoved> {
         .boxed()
 }
 
+/// A group-mod of `version` (1.1+).
+pub fn arb_group_mod(version: Version) -> impl Strategy<Value = GroupMod> {
+    (
+        any::<u16>(),
+        arb_group_type(),
+        any::<u32>(),
+        arb_buckets(version),
+    )
+        .prop_map(|(command, group_type, group_id, buckets)| GroupMod {
+            command,
+            group_type,
+            group_id,
+            buckets,
+        })
+}
+
+/// A meter-mod (1.3+).
+pub fn arb_meter_mod() -> impl Strategy<Value = MeterMod> {
+    (any::<(u16, u16, u32)>(), arb_meter_bands()).prop_map(|((command, flags, meter_id), bands)| {
+        MeterMod {
+            command,
+            flags,
+            meter_id,
+            bands,
+        }
+    })
+}
+
 /// A message that can nest inside a bundle-add or requestforward.
 fn arb_inner(version: Version) -> BoxedStrategy<Message> {
     prop_oneof![
         arb_flow_mod(version).prop_map(Message::FlowMod),
         arb_port_mod(version).prop_map(Message::PortMod),
-        (any::<u16>(), any::<u8>(), any::<u32>()).prop_map(|(command, group_type, group_id)| {
-            Message::GroupMod(GroupMod {
-                command,
-                group_type,
-                group_id,
-                buckets: Vec::new(),
-            })
-        }),
+        arb_group_mod(version).prop_map(Message::GroupMod),
         Just(Message::BarrierRequest),
     ]
     .boxed()
@@ -478,29 +502,15 @@ pub fn arb_message(version: Version) -> BoxedStrategy<Message> {
                 .boxed(),
         );
         choices.push(
-            arb_port(v)
-                .prop_map(|port| {
-                    Message::QueueGetConfigReply(QueueGetConfigReply {
-                        port,
-                        queues: Vec::new(),
-                    })
+            (arb_port(v), vec(arb_packet_queue(v), 0..3))
+                .prop_map(|(port, queues)| {
+                    Message::QueueGetConfigReply(QueueGetConfigReply { port, queues })
                 })
                 .boxed(),
         );
     }
     if v >= Version::V1_1 {
-        choices.push(
-            (any::<u16>(), any::<u8>(), any::<u32>())
-                .prop_map(|(command, group_type, group_id)| {
-                    Message::GroupMod(GroupMod {
-                        command,
-                        group_type,
-                        group_id,
-                        buckets: Vec::new(),
-                    })
-                })
-                .boxed(),
-        );
+        choices.push(arb_group_mod(v).prop_map(Message::GroupMod).boxed());
         choices.push(
             (any::<u8>(), any::<u32>(), table_props(v))
                 .prop_map(|(table_id, config, properties)| {
@@ -539,18 +549,7 @@ pub fn arb_message(version: Version) -> BoxedStrategy<Message> {
         choices.push(Just(Message::GetAsyncRequest).boxed());
         choices.push(arb_async(v).prop_map(Message::GetAsyncReply).boxed());
         choices.push(arb_async(v).prop_map(Message::SetAsync).boxed());
-        choices.push(
-            any::<(u16, u16, u32)>()
-                .prop_map(|(command, flags, meter_id)| {
-                    Message::MeterMod(MeterMod {
-                        command,
-                        flags,
-                        meter_id,
-                        bands: Vec::new(),
-                    })
-                })
-                .boxed(),
-        );
+        choices.push(arb_meter_mod().prop_map(Message::MeterMod).boxed());
     }
     if v >= Version::V1_4 {
         choices.push(

@@ -202,7 +202,7 @@ pub fn print(header: &Header, message: &Message) -> String {
         Message::GroupMod(g) => {
             let _ = write!(
                 o,
-                " command={} type={} group_id={} buckets={:?}",
+                " command={} type={:?} group_id={} buckets={:?}",
                 g.command, g.group_type, g.group_id, g.buckets
             );
         }

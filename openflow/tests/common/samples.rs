@@ -11,6 +11,7 @@ use openflow::config::*;
 use openflow::error_msg::ErrorMsg;
 use openflow::flow_match::Match;
 use openflow::flow_mod::{FlowMod, FlowRemoved};
+use openflow::group::GroupType;
 use openflow::group_meter_mod::{GroupMod, MeterMod};
 use openflow::hello::Hello;
 use openflow::instruction::Instruction;
@@ -163,7 +164,7 @@ pub fn hand_built(kind: MsgType, version: Version) -> Option<Message> {
         MsgType::FlowMod => Message::FlowMod(flow_mod()),
         MsgType::GroupMod => Message::GroupMod(GroupMod {
             command: 0,
-            group_type: 0,
+            group_type: GroupType::All,
             group_id: 1,
             buckets: Vec::new(),
         }),
@@ -241,7 +242,7 @@ pub fn hand_built(kind: MsgType, version: Version) -> Option<Message> {
             xid: 11,
             request: Box::new(Message::GroupMod(GroupMod {
                 command: 0,
-                group_type: 0,
+                group_type: GroupType::All,
                 group_id: 1,
                 buckets: Vec::new(),
             })),
