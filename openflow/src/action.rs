@@ -468,7 +468,7 @@ impl Action {
             Action::SetField(f) => {
                 use OxmField as F;
                 match f {
-                    F::VlanVid { value, mask: None } if value & OFPVID_PRESENT != 0 => {
+                    F::VlanVid { value, mask: None } => {
                         put_action(out, t10::SET_VLAN_VID, 8, &(value & 0xfff).to_be_bytes())
                     }
                     F::VlanPcp(p) => put_action(out, t10::SET_VLAN_PCP, 8, &[*p]),
@@ -566,7 +566,7 @@ impl Action {
             Action::SetField(f) if v11 => {
                 use OxmField as F;
                 match f {
-                    F::VlanVid { value, mask: None } if value & OFPVID_PRESENT != 0 => {
+                    F::VlanVid { value, mask: None } => {
                         put_action(out, t11::SET_VLAN_VID, 8, &(value & 0xfff).to_be_bytes())
                     }
                     F::VlanPcp(p) => put_action(out, t11::SET_VLAN_PCP, 8, &[*p]),
@@ -966,6 +966,17 @@ mod tests {
                 data: vec![1],
             },
             Version::V1_3,
+        );
+        // A set_field of vlan_vid sets the id whether or not OFPVID_PRESENT is given.
+        assert_eq!(
+            enc(
+                &[Action::SetField(OxmField::VlanVid {
+                    value: 100,
+                    mask: None
+                })],
+                Version::V1_0
+            ),
+            hex::decode("0001000800640000").unwrap()
         );
         // Set-field actions that 1.0 can express translate back.
         assert_eq!(
