@@ -6,8 +6,10 @@
 //! sockets and [`metrics`] the Prometheus endpoint.
 
 pub mod bridge;
+pub mod classifier;
 pub mod config;
 pub mod dpif;
+pub mod flow;
 pub mod metrics;
 pub mod mgmt;
 pub mod netdev;

@@ -1,0 +1,1 @@
+//! Versioned priority classifier over flow keys (in progress).

@@ -1,0 +1,1 @@
+//! Flow keys: packet fields as OpenFlow matches them (in progress).
