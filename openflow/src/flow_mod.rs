@@ -326,3 +326,103 @@ impl FlowRemoved {
         self.match_.encode(version, out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{decode, Message};
+    use crate::oxm::OxmField;
+
+    fn sample() -> FlowMod {
+        FlowMod {
+            cookie: 7,
+            cookie_mask: 0,
+            table_id: 0,
+            command: command::ADD,
+            idle_timeout: 10,
+            hard_timeout: 0,
+            priority: 100,
+            buffer_id: 0xffff_ffff,
+            out_port: 0xffff_ffff,
+            out_group: OFPG_ANY,
+            flags: flags::SEND_FLOW_REM,
+            importance: 0,
+            match_: Match::new(vec![OxmField::InPort(3)]),
+            instructions: vec![Instruction::ApplyActions(vec![Action::Output {
+                port: 1,
+                max_len: 0,
+            }])],
+        }
+    }
+
+    #[test]
+    fn of10_actions_are_one_apply_actions() {
+        let fm = sample();
+        let bytes = Message::FlowMod(fm.clone())
+            .encode(Version::V1_0, 1)
+            .unwrap();
+        // header + match + fixed part + one 8-byte output action
+        assert_eq!(bytes.len(), 8 + 40 + 24 + 8);
+        assert_eq!(&bytes[72..], &[0, 0, 0, 8, 0, 1, 0, 0]);
+        // out_port ANY is 1.0's OFPP_NONE.
+        assert_eq!(&bytes[68..70], &[0xff, 0xff]);
+        let (_, back) = decode(&bytes).unwrap();
+        assert_eq!(back, Message::FlowMod(fm.clone()));
+
+        let no_actions = FlowMod {
+            instructions: Vec::new(),
+            ..fm.clone()
+        };
+        let bytes = Message::FlowMod(no_actions.clone())
+            .encode(Version::V1_0, 1)
+            .unwrap();
+        assert_eq!(bytes.len(), 72);
+        assert_eq!(decode(&bytes).unwrap().1, Message::FlowMod(no_actions));
+
+        let goto = FlowMod {
+            instructions: vec![Instruction::GotoTable(1)],
+            ..fm.clone()
+        };
+        assert!(Message::FlowMod(goto).encode(Version::V1_0, 1).is_err());
+        let with_table = FlowMod { table_id: 2, ..fm };
+        assert_eq!(
+            Message::FlowMod(with_table)
+                .encode(Version::V1_0, 1)
+                .unwrap_err()
+                .what,
+            "flow-mod table_id"
+        );
+    }
+
+    #[test]
+    fn importance_only_in_14() {
+        let fm = FlowMod {
+            importance: 5,
+            ..sample()
+        };
+        assert!(Message::FlowMod(fm.clone())
+            .encode(Version::V1_3, 1)
+            .is_err());
+        let bytes = Message::FlowMod(fm.clone())
+            .encode(Version::V1_4, 1)
+            .unwrap();
+        assert_eq!(&bytes[8 + 38..8 + 40], &[0, 5]);
+        assert_eq!(decode(&bytes).unwrap().1, Message::FlowMod(fm));
+    }
+
+    #[test]
+    fn truncated_flow_mods_are_bad_len() {
+        for v in Version::ALL {
+            let bytes = Message::FlowMod(sample()).encode(v, 1).unwrap();
+            for cut in [9, 30, 47, 60] {
+                let mut short = bytes[..cut].to_vec();
+                short[2..4].copy_from_slice(&(cut as u16).to_be_bytes());
+                let err = decode(&short).unwrap_err();
+                assert!(
+                    matches!(err.kind, ErrorKind::BadLen | ErrorKind::BadMatchLen),
+                    "{v} cut {cut}: {err}"
+                );
+            }
+        }
+    }
+}

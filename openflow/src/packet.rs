@@ -12,6 +12,8 @@ use crate::message::need;
 use crate::oxm::OxmField;
 use crate::port::{port_from_v10, port_to_v10};
 use crate::wire::{self, put_u16, put_u32, put_u64, put_zeros};
+#[cfg(test)]
+use crate::ErrorKind;
 use crate::{EncodeError, Version};
 
 /// `OFPT_PACKET_IN`.
@@ -223,5 +225,54 @@ impl PacketOut {
         out[len_at..len_at + 2].copy_from_slice(&actions_len.to_be_bytes());
         out.extend_from_slice(&self.data);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{decode, Message};
+    use crate::ErrorKind;
+
+    #[test]
+    fn in_port_lives_in_the_match() {
+        // OpenFlow 1.0 packet-in from port 0xfffe (LOCAL).
+        let bytes = [
+            1u8, 10, 0, 20, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff, 0, 2, 0xff, 0xfe, 0, 0, 0xaa, 0xbb,
+        ];
+        let (_, m) = decode(&bytes).unwrap();
+        let Message::PacketIn(p) = &m else {
+            panic!("{m:?}")
+        };
+        assert_eq!(p.in_port(), Some(0xffff_fffe));
+        assert_eq!(p.data, [0xaa, 0xbb]);
+        assert_eq!(m.encode(Version::V1_0, 1).unwrap(), bytes);
+        // The same packet-in in 1.3 carries an OXM match.
+        let b13 = m.encode(Version::V1_3, 1).unwrap();
+        assert_eq!(b13.len(), 8 + 16 + 16 + 2 + 2);
+        assert_eq!(decode(&b13).unwrap().1, m);
+        // 1.1 needs in_phy_port too.
+        assert!(m.encode(Version::V1_1, 1).is_err());
+    }
+
+    #[test]
+    fn packet_out_actions_len_is_checked() {
+        let po = PacketOut {
+            buffer_id: 0xffff_ffff,
+            in_port: 0xffff_fffd,
+            actions: vec![Action::Output {
+                port: 1,
+                max_len: 0,
+            }],
+            data: vec![1, 2, 3],
+        };
+        for v in Version::ALL {
+            let bytes = Message::PacketOut(po.clone()).encode(v, 1).unwrap();
+            assert_eq!(decode(&bytes).unwrap().1, Message::PacketOut(po.clone()));
+            let mut bad = bytes.clone();
+            let at = if v == Version::V1_0 { 14 } else { 16 };
+            bad[at..at + 2].copy_from_slice(&200u16.to_be_bytes());
+            assert_eq!(decode(&bad).unwrap_err().kind, ErrorKind::BadLen, "{v}");
+        }
     }
 }
