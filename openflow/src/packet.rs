@@ -12,8 +12,6 @@ use crate::message::need;
 use crate::oxm::OxmField;
 use crate::port::{port_from_v10, port_to_v10};
 use crate::wire::{self, put_u16, put_u32, put_u64, put_zeros};
-#[cfg(test)]
-use crate::ErrorKind;
 use crate::{EncodeError, Version};
 
 /// `OFPT_PACKET_IN`.
