@@ -143,6 +143,11 @@ fn cross_connect_forwards(extra_args: &[&str], expect_huge: bool) {
     assert!(show.contains("Port p0 (ofport 1)"), "{show}");
     assert!(show.contains("driver: net_pcap"), "{show}");
     assert!(show.contains("link: up"), "{show}");
+    // The PMD is registered with EAL: it has an lcore id (mempool caches work).
+    assert!(
+        show.contains(&format!("PMD pmd-c{core}: EAL lcore ")) && !show.contains("not registered"),
+        "{show}"
+    );
     // p1's queue is unpinned and the only PMD is isolated: not polled, said so.
     assert!(
         show.contains("warning: port p1 rx queue 0 is not polled: every PMD thread is isolated"),

@@ -569,6 +569,21 @@ impl Switch {
                 let _ = writeln!(s, "    Port {name}\n      error: {err}");
             }
         }
+        for p in &self.pmds {
+            let lcore = p.pmd.lcore.load(Ordering::Relaxed);
+            let _ = writeln!(
+                s,
+                "  PMD pmd-c{}: EAL lcore {}, {} rx queue(s){}",
+                p.pmd.core,
+                if lcore < 0 {
+                    "none (not registered)".to_owned()
+                } else {
+                    lcore.to_string()
+                },
+                p.rxqs.len(),
+                if p.isolated { ", isolated" } else { "" }
+            );
+        }
         for w in &self.warnings {
             let _ = writeln!(s, "  warning: {w}");
         }
