@@ -1,2 +1,0 @@
-//! Classifier benchmarks (filled in below).
-fn main() {}
