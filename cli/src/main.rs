@@ -17,7 +17,12 @@ use clap::{Parser, Subcommand};
 #[command(name = "ferrovs", version)]
 struct Cli {
     /// Directory of the daemon's control socket and pidfile.
-    #[arg(long, env = "OVS_RUNDIR", default_value = "/var/run/openvswitch", global = true)]
+    #[arg(
+        long,
+        env = "OVS_RUNDIR",
+        default_value = "/var/run/openvswitch",
+        global = true
+    )]
     rundir: PathBuf,
     /// Control socket to use instead of the one the pidfile names.
     #[arg(long, short = 't', global = true)]
@@ -36,7 +41,10 @@ enum Command {
         args: Vec<String>,
     },
     /// Reset the counters `pmd-stats-show` prints.
-    #[command(name = "pmd-stats-clear", visible_alias = "dpif-netdev/pmd-stats-clear")]
+    #[command(
+        name = "pmd-stats-clear",
+        visible_alias = "dpif-netdev/pmd-stats-clear"
+    )]
     PmdStatsClear {
         /// Open vSwitch's arguments: [-pmd CORE] [DP].
         #[arg(allow_hyphen_values = true)]
@@ -84,7 +92,10 @@ fn main() -> ExitCode {
         Command::Show => ("show", Vec::new()),
         Command::ListCommands => ("list-commands", Vec::new()),
         Command::Exit => ("exit", Vec::new()),
-        Command::Call { ref method, ref args } => (method.as_str(), args.clone()),
+        Command::Call {
+            ref method,
+            ref args,
+        } => (method.as_str(), args.clone()),
     };
     let socket = match cli.target {
         Some(t) => t,

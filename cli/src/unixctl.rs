@@ -95,7 +95,9 @@ mod tests {
     #[test]
     fn socket_from_pidfile() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(find_socket(dir.path()).unwrap_err().contains("ovs-vswitchd.pid"));
+        assert!(find_socket(dir.path())
+            .unwrap_err()
+            .contains("ovs-vswitchd.pid"));
         std::fs::write(dir.path().join("ovs-vswitchd.pid"), "1234\n").unwrap();
         assert_eq!(
             find_socket(dir.path()).unwrap(),
