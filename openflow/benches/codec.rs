@@ -54,6 +54,17 @@ fn codec(c: &mut Criterion) {
             black_box(m.encode(Version::V1_3, h.xid).expect("encodes"))
         })
     });
+    // As a connection sends: encoding appends to a reused transmit buffer.
+    let mut tx = Vec::with_capacity(4096);
+    group.bench_function("decode_encode_into", |b| {
+        b.iter(|| {
+            tx.clear();
+            let (h, m) = decode(black_box(&bytes)).expect("decodes");
+            m.encode_into(Version::V1_3, h.xid, &mut tx)
+                .expect("encodes");
+            black_box(tx.len())
+        })
+    });
     group.bench_function("decode", |b| {
         b.iter(|| black_box(decode(black_box(&bytes)).expect("decodes")))
     });

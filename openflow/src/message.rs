@@ -25,42 +25,76 @@ use crate::{EncodeError, ErrorKind, Version};
 /// The kind of a message, independent of version (the `OFPT_*` names of
 /// OpenFlow 1.3; 1.0's `VENDOR`/`STATS_*` are `Experimenter`/`Multipart*`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
 pub enum MsgType {
+    /// `OFPT_HELLO`.
     Hello,
+    /// `OFPT_ERROR`.
     Error,
+    /// `OFPT_ECHO_REQUEST`.
     EchoRequest,
+    /// `OFPT_ECHO_REPLY`.
     EchoReply,
+    /// `OFPT_EXPERIMENTER` (1.0: `OFPT_VENDOR`).
     Experimenter,
+    /// `OFPT_FEATURES_REQUEST`.
     FeaturesRequest,
+    /// `OFPT_FEATURES_REPLY`.
     FeaturesReply,
+    /// `OFPT_GET_CONFIG_REQUEST`.
     GetConfigRequest,
+    /// `OFPT_GET_CONFIG_REPLY`.
     GetConfigReply,
+    /// `OFPT_SET_CONFIG`.
     SetConfig,
+    /// `OFPT_PACKET_IN`.
     PacketIn,
+    /// `OFPT_FLOW_REMOVED`.
     FlowRemoved,
+    /// `OFPT_PORT_STATUS`.
     PortStatus,
+    /// `OFPT_PACKET_OUT`.
     PacketOut,
+    /// `OFPT_FLOW_MOD`.
     FlowMod,
+    /// `OFPT_GROUP_MOD` (1.1+).
     GroupMod,
+    /// `OFPT_PORT_MOD`.
     PortMod,
+    /// `OFPT_TABLE_MOD` (1.1+).
     TableMod,
+    /// `OFPT_MULTIPART_REQUEST` (1.0-1.2: `OFPT_STATS_REQUEST`).
     MultipartRequest,
+    /// `OFPT_MULTIPART_REPLY` (1.0-1.2: `OFPT_STATS_REPLY`).
     MultipartReply,
+    /// `OFPT_BARRIER_REQUEST`.
     BarrierRequest,
+    /// `OFPT_BARRIER_REPLY`.
     BarrierReply,
+    /// `OFPT_QUEUE_GET_CONFIG_REQUEST` (1.0-1.3).
     QueueGetConfigRequest,
+    /// `OFPT_QUEUE_GET_CONFIG_REPLY` (1.0-1.3).
     QueueGetConfigReply,
+    /// `OFPT_ROLE_REQUEST` (1.2+).
     RoleRequest,
+    /// `OFPT_ROLE_REPLY` (1.2+).
     RoleReply,
+    /// `OFPT_GET_ASYNC_REQUEST` (1.3+).
     GetAsyncRequest,
+    /// `OFPT_GET_ASYNC_REPLY` (1.3+).
     GetAsyncReply,
+    /// `OFPT_SET_ASYNC` (1.3+).
     SetAsync,
+    /// `OFPT_METER_MOD` (1.3+).
     MeterMod,
+    /// `OFPT_ROLE_STATUS` (1.4).
     RoleStatus,
+    /// `OFPT_TABLE_STATUS` (1.4).
     TableStatus,
+    /// `OFPT_REQUESTFORWARD` (1.4).
     RequestForward,
+    /// `OFPT_BUNDLE_CONTROL` (1.4).
     BundleControl,
+    /// `OFPT_BUNDLE_ADD_MESSAGE` (1.4).
     BundleAdd,
 }
 
@@ -220,44 +254,76 @@ pub struct Experimenter {
 
 /// Every OpenFlow message, whichever version it came from.
 #[derive(Debug, Clone, PartialEq)]
-#[allow(missing_docs)]
 pub enum Message {
+    /// `OFPT_HELLO`.
     Hello(Hello),
+    /// `OFPT_ERROR`.
     Error(ErrorMsg),
     /// Echo request with its arbitrary payload.
     EchoRequest(Vec<u8>),
     /// Echo reply with its arbitrary payload.
     EchoReply(Vec<u8>),
+    /// `OFPT_EXPERIMENTER` (1.0: `OFPT_VENDOR`).
     Experimenter(Experimenter),
+    /// `OFPT_FEATURES_REQUEST`.
     FeaturesRequest,
+    /// `OFPT_FEATURES_REPLY`.
     FeaturesReply(FeaturesReply),
+    /// `OFPT_GET_CONFIG_REQUEST`.
     GetConfigRequest,
+    /// `OFPT_GET_CONFIG_REPLY`.
     GetConfigReply(SwitchConfig),
+    /// `OFPT_SET_CONFIG`.
     SetConfig(SwitchConfig),
+    /// `OFPT_PACKET_IN`.
     PacketIn(PacketIn),
+    /// `OFPT_FLOW_REMOVED`.
     FlowRemoved(FlowRemoved),
+    /// `OFPT_PORT_STATUS`.
     PortStatus(PortStatus),
+    /// `OFPT_PACKET_OUT`.
     PacketOut(PacketOut),
+    /// `OFPT_FLOW_MOD`.
     FlowMod(FlowMod),
+    /// `OFPT_GROUP_MOD` (1.1+).
     GroupMod(GroupMod),
+    /// `OFPT_PORT_MOD`.
     PortMod(PortMod),
+    /// `OFPT_TABLE_MOD` (1.1+).
     TableMod(TableMod),
+    /// `OFPT_MULTIPART_REQUEST` (1.0-1.2: `OFPT_STATS_REQUEST`).
     MultipartRequest(MultipartRequest),
+    /// `OFPT_MULTIPART_REPLY` (1.0-1.2: `OFPT_STATS_REPLY`).
     MultipartReply(MultipartReply),
+    /// `OFPT_BARRIER_REQUEST`.
     BarrierRequest,
+    /// `OFPT_BARRIER_REPLY`.
     BarrierReply,
+    /// `OFPT_QUEUE_GET_CONFIG_REQUEST` (1.0-1.3).
     QueueGetConfigRequest(QueueGetConfigRequest),
+    /// `OFPT_QUEUE_GET_CONFIG_REPLY` (1.0-1.3).
     QueueGetConfigReply(QueueGetConfigReply),
+    /// `OFPT_ROLE_REQUEST` (1.2+).
     RoleRequest(RoleMsg),
+    /// `OFPT_ROLE_REPLY` (1.2+).
     RoleReply(RoleMsg),
+    /// `OFPT_GET_ASYNC_REQUEST` (1.3+).
     GetAsyncRequest,
+    /// `OFPT_GET_ASYNC_REPLY` (1.3+).
     GetAsyncReply(AsyncConfig),
+    /// `OFPT_SET_ASYNC` (1.3+).
     SetAsync(AsyncConfig),
+    /// `OFPT_METER_MOD` (1.3+).
     MeterMod(MeterMod),
+    /// `OFPT_ROLE_STATUS` (1.4).
     RoleStatus(RoleStatus),
+    /// `OFPT_TABLE_STATUS` (1.4).
     TableStatus(TableStatus),
+    /// `OFPT_REQUESTFORWARD` (1.4).
     RequestForward(RequestForward),
+    /// `OFPT_BUNDLE_CONTROL` (1.4).
     BundleControl(BundleControl),
+    /// `OFPT_BUNDLE_ADD_MESSAGE` (1.4).
     BundleAdd(BundleAdd),
 }
 
@@ -421,7 +487,7 @@ impl Message {
 
     /// Encodes this message for `version` with transaction id `xid`.
     pub fn encode(&self, version: Version, xid: u32) -> Result<Vec<u8>, EncodeError> {
-        let mut out = Vec::with_capacity(64);
+        let mut out = Vec::with_capacity(256);
         self.encode_into(version, xid, &mut out)?;
         Ok(out)
     }
