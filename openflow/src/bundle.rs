@@ -150,13 +150,15 @@ impl BundleAdd {
             version,
             "nested message inside a bundle-add",
         )?;
-        let start = out.len() - 8;
+        // The body follows the 8-byte header: padding is relative to the
+        // message start.
+        let body_start = out.len();
         put_u32(out, self.bundle_id);
         put_zeros(out, 2);
         put_u16(out, self.flags);
         self.message.encode_into(version, self.xid, out)?;
         if !self.properties.is_empty() {
-            let len = out.len() - start;
+            let len = 8 + out.len() - body_start;
             put_zeros(out, (8 - len % 8) % 8);
         }
         encode_experimenter_props(&self.properties, version, out)
