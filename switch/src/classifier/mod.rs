@@ -1,1 +1,735 @@
-//! Versioned priority classifier over flow keys (in progress).
+//! Versioned priority classifier over flow keys (tuple space search).
+//!
+//! A [`Classifier<N, R>`] holds rules over keys of `N` 64-bit words: a key,
+//! a mask (1 bits are matched), a priority and a payload `R` (for the
+//! OpenFlow tables: the rule's instructions and counters). It answers the
+//! upcall question "which is the best rule for this packet at version `v`,
+//! and which key bits did deciding that depend on?", plus the flow-table
+//! queries of the OpenFlow layer (strict and loose matching, overlap check,
+//! iteration).
+//!
+//! # Lookup
+//!
+//! Tuple space search, as in Open vSwitch's `classifier_lookup`: one
+//! [subtable](subtable) per distinct mask, each a hash table from masked key
+//! to the rules with that key (best first). The published subtable list is
+//! sorted by the highest priority a subtable holds, so a lookup stops as
+//! soon as the next subtable cannot beat the rule already found.
+//!
+//! The lookup ORs into `wc` every mask bit it had to examine, which makes
+//! `wc` a valid megaflow mask: every key that agrees with the looked-up key
+//! on the bits of `wc` gets the same rule at the same version.
+//! - a subtable skipped because of priority adds nothing;
+//! - a subtable whose hash lookup ran adds its whole mask, hit or miss;
+//! - **staged lookup**: when the classifier is configured with stage
+//!   boundaries ([`ClassifierConfig::stage_ends`], e.g. metadata/in_port |
+//!   L2 | L3 | L4 words of the flow key), each subtable also keeps, for every
+//!   stage but the last, a hash index of the masked key prefix up to that
+//!   stage's end. A miss in an early stage adds only the mask bits of the
+//!   words up to that stage, so e.g. a packet from another in_port does not
+//!   un-wildcard the L4 ports of an ACL subtable. Stages in which a mask has
+//!   no bit are merged into the next one.
+//!
+//! Prefix tries for IP addresses (Open vSwitch's further refinement) are not
+//! implemented.
+//!
+//! **Ties**: among visible matching rules of the same priority, the one
+//! inserted first wins (OpenFlow leaves the choice undefined; this one is
+//! deterministic). A rule that replaces another with the same match and
+//! priority counts as a new insertion.
+//!
+//! # Versions
+//!
+//! A rule is visible at version `x` iff `add_version <= x < remove_version`
+//! ([`Rule::is_visible`]). The writer inserts and removes at the version it
+//! is preparing (the one after the version readers use); readers pass the
+//! version they have seen. So a flow-mod never copies a table: inserting is
+//! adding a rule that current readers cannot see yet, removing is storing a
+//! `remove_version` into the rule. Removed rules stay in their subtable until
+//! [`Classifier::gc`] is told that no reader uses a version older than their
+//! `remove_version`; only then are they unlinked. The memory itself is freed
+//! by epoch-based reclamation (below), so even a reader that lags behind its
+//! announced version never touches freed memory (it would only see a result
+//! as of a newer version).
+//!
+//! # Thread safety
+//!
+//! Any number of threads (PMDs doing upcalls, the control thread running
+//! queries) read concurrently with one writer; **readers never block and
+//! never take a lock**:
+//! - the subtable list is an immutable vector published through
+//!   [`arc_swap::ArcSwap`]; the writer republishes it only when a subtable
+//!   is created or removed or when a subtable's highest priority changes
+//!   (never per rule in the common case; [`Classifier::defer`] /
+//!   [`Classifier::publish`] batch even those, as in Open vSwitch). Each
+//!   entry carries the priority bound it was sorted by; the bound is valid
+//!   for every rule visible at the versions readers can use, because the
+//!   list is republished before the version that makes a higher-priority
+//!   rule visible (with deferral: before the caller publishes that version,
+//!   which is the caller's duty);
+//! - each subtable's buckets and stage indices are `papaya` hash maps
+//!   (lock-free reads); all of them share one `seize` collector so that a
+//!   lookup pins a single guard; a bucket is an immutable boxed slice that
+//!   the writer replaces whole (read-copy-update), and the old one is freed
+//!   once every guard that could see it is gone;
+//! - `remove_version` is an atomic in each rule;
+//! - writers are serialised by a mutex that readers never touch, so calling
+//!   the writer methods from several threads is safe, merely not concurrent.
+//!
+//! Payloads are dropped when the last [`RuleRef`] to their rule goes:
+//! after [`Classifier::gc`] unlinked the rule, every guard that saw it was
+//! released and every caller dropped the references it was handed.
+
+mod hash;
+mod rule;
+mod subtable;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use arc_swap::ArcSwap;
+use seize::Collector;
+
+pub use rule::{Rule, RuleRef, Version, VERSION_NOT_REMOVED};
+
+use hash::WordHasherState;
+use subtable::{Subtable, MAX_STAGES};
+
+/// Limits and lookup stages of a [`Classifier`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClassifierConfig {
+    /// Most subtables (distinct masks). An insert that needs one more fails
+    /// with [`InsertError::TooManySubtables`]: the bound against tuple-space
+    /// explosion, which keeps lookups of established flows fast.
+    pub max_subtables: usize,
+    /// Most live (not removed) rules. An insert beyond it fails with
+    /// [`InsertError::TooManyRules`]; an insert that replaces a rule with the
+    /// same match and priority does not count.
+    pub max_rules: usize,
+    /// Word indices where lookup stages end, strictly increasing, each
+    /// between 1 and `N - 1` (the last stage always ends at `N`); at most
+    /// 7. Empty: a single stage. See the module doc.
+    pub stage_ends: Vec<usize>,
+}
+
+impl Default for ClassifierConfig {
+    /// 1024 subtables, 16 M rules, a single stage.
+    fn default() -> Self {
+        ClassifierConfig {
+            max_subtables: 1024,
+            max_rules: 1 << 24,
+            stage_ends: Vec::new(),
+        }
+    }
+}
+
+/// A [`ClassifierConfig`] that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// `stage_ends` is not strictly increasing within `1..N`.
+    BadStageEnds {
+        /// The configured boundaries.
+        stage_ends: Vec<usize>,
+        /// Number of words in a key.
+        words: usize,
+    },
+    /// More than 7 stage boundaries.
+    TooManyStages {
+        /// Number of configured boundaries.
+        count: usize,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::BadStageEnds { stage_ends, words } => write!(
+                f,
+                "classifier stage ends {stage_ends:?}: must be strictly increasing word \
+                 indices between 1 and {} (keys have {words} words)",
+                words.saturating_sub(1)
+            ),
+            ConfigError::TooManyStages { count } => write!(
+                f,
+                "classifier stage ends: {count} boundaries given, at most {} supported",
+                MAX_STAGES - 1
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why an insert was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InsertError {
+    /// The rule's mask needs a new subtable and the classifier already has
+    /// [`ClassifierConfig::max_subtables`].
+    TooManySubtables {
+        /// The configured bound.
+        limit: usize,
+    },
+    /// The classifier already holds [`ClassifierConfig::max_rules`] live
+    /// rules.
+    TooManyRules {
+        /// The configured bound.
+        limit: usize,
+    },
+}
+
+impl fmt::Display for InsertError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InsertError::TooManySubtables { limit } => write!(
+                f,
+                "classifier full: rule needs a new mask and the limit of {limit} distinct \
+                 masks is reached (use fewer distinct match field combinations or raise \
+                 max_subtables)"
+            ),
+            InsertError::TooManyRules { limit } => write!(
+                f,
+                "classifier full: limit of {limit} rules reached (remove rules or raise \
+                 max_rules)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InsertError {}
+
+/// What [`Classifier::insert`] did.
+#[derive(Debug)]
+pub struct Inserted<const N: usize, R> {
+    /// The new rule.
+    pub rule: RuleRef<N, R>,
+    /// The live rule with the same match and priority that the new one
+    /// replaced (now removed at the insert's version), if any.
+    pub replaced: Option<RuleRef<N, R>>,
+}
+
+/// A snapshot of a classifier's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ClassifierStats {
+    /// Subtables (distinct masks) currently linked.
+    pub subtables: usize,
+    /// Live rules (not removed at any version).
+    pub live_rules: usize,
+    /// Rules still linked, including removed ones waiting for
+    /// [`Classifier::gc`].
+    pub linked_rules: usize,
+    /// Lookups done since creation.
+    pub lookups: u64,
+    /// Subtables searched by those lookups (hash lookups, not skipped).
+    pub subtables_visited: u64,
+}
+
+impl ClassifierStats {
+    /// Average subtables searched per lookup (0 without lookups).
+    pub fn avg_subtables_per_lookup(&self) -> f64 {
+        if self.lookups == 0 {
+            0.0
+        } else {
+            self.subtables_visited as f64 / self.lookups as f64
+        }
+    }
+}
+
+/// One entry of the published subtable list.
+struct ListEntry<const N: usize, R> {
+    /// Upper bound of the priorities of the rules in `subtable` visible at
+    /// any version that can be looked up with this list.
+    max_priority: u32,
+    subtable: Arc<Subtable<N, R>>,
+}
+
+/// Writer-side bookkeeping of one subtable.
+struct SubtableState<const N: usize, R> {
+    subtable: Arc<Subtable<N, R>>,
+    /// Priority -> number of linked rules with it.
+    priorities: BTreeMap<u32, usize>,
+}
+
+impl<const N: usize, R> SubtableState<N, R> {
+    fn max_priority(&self) -> u32 {
+        self.priorities.keys().next_back().copied().unwrap_or(0)
+    }
+}
+
+/// State only the writer touches.
+struct Writer<const N: usize, R> {
+    by_mask: HashMap<[u64; N], SubtableState<N, R>, WordHasherState>,
+    next_seq: u64,
+    next_subtable_id: u64,
+    /// Removed rules not yet unlinked.
+    pending: Vec<RuleRef<N, R>>,
+    deferred: bool,
+    /// The published list no longer reflects `by_mask`.
+    dirty: bool,
+    /// Per subtable id: the priority bound in the published list.
+    published_max: HashMap<u64, u32, WordHasherState>,
+}
+
+/// A versioned priority classifier over keys of `N` words with payload `R`
+/// (`Send + Sync + 'static`, as readers on other threads share it).
+/// See the module documentation for the design and thread-safety notes.
+pub struct Classifier<const N: usize, R> {
+    max_subtables: usize,
+    max_rules: usize,
+    stage_ends: Vec<usize>,
+    collector: Arc<Collector>,
+    list: ArcSwap<Vec<ListEntry<N, R>>>,
+    writer: Mutex<Writer<N, R>>,
+    live_rules: AtomicUsize,
+    linked_rules: AtomicUsize,
+    subtable_count: AtomicUsize,
+    lookups: AtomicU64,
+    subtables_visited: AtomicU64,
+}
+
+impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
+    /// Creates an empty classifier.
+    pub fn new(config: ClassifierConfig) -> Result<Self, ConfigError> {
+        if config.stage_ends.len() > MAX_STAGES - 1 {
+            return Err(ConfigError::TooManyStages {
+                count: config.stage_ends.len(),
+            });
+        }
+        let increasing = config.stage_ends.windows(2).all(|w| w[0] < w[1]);
+        let in_range = config.stage_ends.iter().all(|&e| e >= 1 && e < N);
+        if !increasing || !in_range {
+            return Err(ConfigError::BadStageEnds {
+                stage_ends: config.stage_ends,
+                words: N,
+            });
+        }
+        Ok(Classifier {
+            max_subtables: config.max_subtables,
+            max_rules: config.max_rules,
+            stage_ends: config.stage_ends,
+            collector: Arc::new(Collector::new()),
+            list: ArcSwap::from_pointee(Vec::new()),
+            writer: Mutex::new(Writer {
+                by_mask: HashMap::with_hasher(WordHasherState),
+                next_seq: 0,
+                next_subtable_id: 0,
+                pending: Vec::new(),
+                deferred: false,
+                dirty: false,
+                published_max: HashMap::with_hasher(WordHasherState),
+            }),
+            live_rules: AtomicUsize::new(0),
+            linked_rules: AtomicUsize::new(0),
+            subtable_count: AtomicUsize::new(0),
+            lookups: AtomicU64::new(0),
+            subtables_visited: AtomicU64::new(0),
+        })
+    }
+
+    fn writer(&self) -> MutexGuard<'_, Writer<N, R>> {
+        // A panic while holding the writer lock leaves consistent data
+        // behind (every step is complete before the next), so poisoning is
+        // not fatal.
+        self.writer.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Finds the highest-priority rule visible at `version` that matches
+    /// `key` (ties: the earliest inserted), and ORs into `wc` every mask bit
+    /// the search examined: every key agreeing with `key` on the bits of
+    /// `wc` gets the same answer at `version`. Lock-free.
+    pub fn lookup(
+        &self,
+        key: &[u64; N],
+        version: Version,
+        wc: &mut [u64; N],
+    ) -> Option<RuleRef<N, R>> {
+        let list = self.list.load();
+        let guard = self.collector.enter();
+        let mut best: Option<&RuleRef<N, R>> = None;
+        let mut visited = 0u64;
+        for entry in list.iter() {
+            if best.is_some_and(|b| entry.max_priority < b.priority()) {
+                break;
+            }
+            visited += 1;
+            let Some((bucket, masked)) = entry.subtable.lookup(key, &guard, wc) else {
+                continue;
+            };
+            for rule in bucket {
+                if best.is_some_and(|b| !rule.beats(b)) {
+                    break;
+                }
+                if rule.key() == &masked && rule.is_visible(version) {
+                    best = Some(rule);
+                    break;
+                }
+            }
+        }
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+        self.subtables_visited.fetch_add(visited, Ordering::Relaxed);
+        best.cloned()
+    }
+
+    /// Inserts a rule visible from `version` on. `key` is masked by `mask`
+    /// here. A live rule with the same match and priority is replaced: it is
+    /// removed at `version` and returned in [`Inserted::replaced`].
+    pub fn insert(
+        &self,
+        key: [u64; N],
+        mask: [u64; N],
+        priority: u32,
+        version: Version,
+        payload: R,
+    ) -> Result<Inserted<N, R>, InsertError> {
+        let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
+        let mut lock = self.writer();
+        let w = &mut *lock;
+        let guard = self.collector.enter();
+        let replaced = w.by_mask.get(&mask).and_then(|st| {
+            st.subtable
+                .bucket(&key, &guard)?
+                .iter()
+                .find(|r| r.key() == &key && r.priority() == priority && r.is_live())
+                .cloned()
+        });
+        if replaced.is_none() && self.live_rules.load(Ordering::Relaxed) >= self.max_rules {
+            return Err(InsertError::TooManyRules {
+                limit: self.max_rules,
+            });
+        }
+        if !w.by_mask.contains_key(&mask) {
+            if w.by_mask.len() >= self.max_subtables {
+                return Err(InsertError::TooManySubtables {
+                    limit: self.max_subtables,
+                });
+            }
+            let id = w.next_subtable_id;
+            w.next_subtable_id += 1;
+            let subtable = Arc::new(Subtable::new(mask, id, &self.stage_ends, &self.collector));
+            w.by_mask.insert(
+                mask,
+                SubtableState {
+                    subtable,
+                    priorities: BTreeMap::new(),
+                },
+            );
+            self.subtable_count
+                .store(w.by_mask.len(), Ordering::Relaxed);
+            w.dirty = true;
+        }
+        let seq = w.next_seq;
+        w.next_seq += 1;
+        let st = w.by_mask.get_mut(&mask).expect("subtable just ensured");
+        let rule = RuleRef::new(
+            key,
+            Arc::clone(st.subtable.mask_arc()),
+            priority,
+            seq,
+            version,
+            payload,
+        );
+        st.subtable.insert(rule.clone(), &guard);
+        *st.priorities.entry(priority).or_insert(0) += 1;
+        let id = st.subtable.id();
+        if w.published_max.get(&id).is_none_or(|&m| m < priority) {
+            w.dirty = true;
+        }
+        self.linked_rules.fetch_add(1, Ordering::Relaxed);
+        match &replaced {
+            Some(old) => {
+                old.mark_removed(version);
+                w.pending.push(old.clone());
+            }
+            None => {
+                self.live_rules.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        drop(guard);
+        self.maybe_publish(w);
+        Ok(Inserted { rule, replaced })
+    }
+
+    /// Removes `rule` from `version` on (it stays visible to lookups at
+    /// older versions until [`Classifier::gc`]). Returns false if it was
+    /// already removed. `rule` must come from this classifier.
+    pub fn remove(&self, rule: &RuleRef<N, R>, version: Version) -> bool {
+        let mut w = self.writer();
+        if !rule.mark_removed(version) {
+            return false;
+        }
+        w.pending.push(rule.clone());
+        self.live_rules.fetch_sub(1, Ordering::Relaxed);
+        true
+    }
+
+    /// Removes, from `version` on, the live rule with exactly this match and
+    /// priority (OpenFlow strict delete), and returns it.
+    pub fn remove_exact(
+        &self,
+        key: &[u64; N],
+        mask: &[u64; N],
+        priority: u32,
+        version: Version,
+    ) -> Option<RuleRef<N, R>> {
+        let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
+        let list = self.list.load();
+        let guard = self.collector.enter();
+        let entry = list.iter().find(|e| e.subtable.mask() == mask)?;
+        let rule = entry
+            .subtable
+            .bucket(&key, &guard)?
+            .iter()
+            .find(|r| r.key() == &key && r.priority() == priority && r.is_live())?
+            .clone();
+        drop(guard);
+        self.remove(&rule, version).then_some(rule)
+    }
+
+    /// Unlinks every removed rule whose `remove_version <= oldest_in_use`
+    /// (the oldest version any reader may still look up with), drops
+    /// subtables left empty and republishes the subtable list if needed.
+    /// Returns the number of rules unlinked.
+    pub fn gc(&self, oldest_in_use: Version) -> usize {
+        let mut lock = self.writer();
+        let w = &mut *lock;
+        let guard = self.collector.enter();
+        let pending = std::mem::take(&mut w.pending);
+        let (done, keep): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|r| r.remove_version() <= oldest_in_use);
+        w.pending = keep;
+        for rule in &done {
+            let Some(st) = w.by_mask.get_mut(rule.mask()) else {
+                continue;
+            };
+            if !st.subtable.remove(rule, &guard) {
+                continue;
+            }
+            self.linked_rules.fetch_sub(1, Ordering::Relaxed);
+            let count = st.priorities.get_mut(&rule.priority()).expect("counted");
+            *count -= 1;
+            if *count == 0 {
+                st.priorities.remove(&rule.priority());
+                w.dirty = true;
+            }
+            if st.subtable.is_empty() {
+                let id = st.subtable.id();
+                w.by_mask.remove(rule.mask());
+                w.published_max.remove(&id);
+                w.dirty = true;
+                self.subtable_count
+                    .store(w.by_mask.len(), Ordering::Relaxed);
+            }
+        }
+        drop(guard);
+        self.maybe_publish(w);
+        done.len()
+    }
+
+    /// Defers republishing the subtable list until [`Classifier::publish`]:
+    /// for a batch of inserts (e.g. a bundle), which then republishes once.
+    /// The caller must publish before making the batch's version visible.
+    pub fn defer(&self) {
+        self.writer().deferred = true;
+    }
+
+    /// Ends [`Classifier::defer`] and republishes the subtable list if the
+    /// batch changed it.
+    pub fn publish(&self) {
+        let mut w = self.writer();
+        w.deferred = false;
+        self.maybe_publish(&mut w);
+    }
+
+    fn maybe_publish(&self, w: &mut Writer<N, R>) {
+        if w.deferred || !w.dirty {
+            return;
+        }
+        let mut entries: Vec<ListEntry<N, R>> = w
+            .by_mask
+            .values()
+            .map(|st| ListEntry {
+                max_priority: st.max_priority(),
+                subtable: Arc::clone(&st.subtable),
+            })
+            .collect();
+        entries.sort_by(|a, b| {
+            b.max_priority
+                .cmp(&a.max_priority)
+                .then(a.subtable.id().cmp(&b.subtable.id()))
+        });
+        w.published_max.clear();
+        for e in &entries {
+            w.published_max.insert(e.subtable.id(), e.max_priority);
+        }
+        self.list.store(Arc::new(entries));
+        w.dirty = false;
+    }
+
+    /// The rule visible at `version` with exactly this match and priority
+    /// (OpenFlow strict modify/delete, duplicate check on add).
+    pub fn find_exact(
+        &self,
+        key: &[u64; N],
+        mask: &[u64; N],
+        priority: u32,
+        version: Version,
+    ) -> Option<RuleRef<N, R>> {
+        let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
+        let list = self.list.load();
+        let guard = self.collector.enter();
+        let entry = list.iter().find(|e| e.subtable.mask() == mask)?;
+        entry
+            .subtable
+            .bucket(&key, &guard)?
+            .iter()
+            .find(|r| r.key() == &key && r.priority() == priority && r.is_visible(version))
+            .cloned()
+    }
+
+    /// Calls `f` on every rule visible at `version` whose match is at least
+    /// as specific as (`key`, `mask`): `rule.mask ⊇ mask` and
+    /// `rule.key & mask == key & mask` (OpenFlow non-strict modify, delete
+    /// and flow stats). Order is unspecified.
+    pub fn for_each_loose(
+        &self,
+        key: &[u64; N],
+        mask: &[u64; N],
+        version: Version,
+        mut f: impl FnMut(&RuleRef<N, R>),
+    ) {
+        let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
+        let list = self.list.load();
+        let guard = self.collector.enter();
+        for entry in list.iter() {
+            let st_mask = entry.subtable.mask();
+            if !(0..N).all(|i| st_mask[i] & mask[i] == mask[i]) {
+                continue;
+            }
+            let mut visit = |bucket: &[RuleRef<N, R>]| {
+                for rule in bucket {
+                    let k = rule.key();
+                    if (0..N).all(|i| k[i] & mask[i] == key[i]) && rule.is_visible(version) {
+                        f(rule);
+                    }
+                }
+            };
+            if st_mask == mask {
+                if let Some(bucket) = entry.subtable.bucket(&key, &guard) {
+                    visit(bucket);
+                }
+            } else {
+                entry.subtable.for_each_bucket(&guard, visit);
+            }
+        }
+    }
+
+    /// True if some rule visible at `version` has priority `priority` and
+    /// could match a packet together with (`key`, `mask`): the two agree on
+    /// every bit both masks match (OpenFlow CHECK_OVERLAP).
+    pub fn overlaps(
+        &self,
+        key: &[u64; N],
+        mask: &[u64; N],
+        priority: u32,
+        version: Version,
+    ) -> bool {
+        let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
+        let list = self.list.load();
+        let guard = self.collector.enter();
+        let overlapping = |rule: &RuleRef<N, R>| {
+            let (k, m) = (rule.key(), rule.mask());
+            rule.priority() == priority
+                && (0..N).all(|i| (k[i] ^ key[i]) & m[i] & mask[i] == 0)
+                && rule.is_visible(version)
+        };
+        for entry in list.iter() {
+            if entry.max_priority < priority {
+                break;
+            }
+            let st_mask = entry.subtable.mask();
+            if (0..N).all(|i| mask[i] & st_mask[i] == st_mask[i]) {
+                // The subtable's mask is within ours: only the bucket of our
+                // key masked by it can overlap.
+                let probe = entry.subtable.masked(&key);
+                if let Some(bucket) = entry.subtable.bucket(&probe, &guard) {
+                    if bucket.iter().any(overlapping) {
+                        return true;
+                    }
+                }
+            } else {
+                let mut found = false;
+                entry.subtable.for_each_bucket(&guard, |bucket| {
+                    found = found || bucket.iter().any(overlapping);
+                });
+                if found {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Calls `f` on every rule visible at `version`, subtable by subtable.
+    pub fn for_each_visible(&self, version: Version, mut f: impl FnMut(&RuleRef<N, R>)) {
+        let list = self.list.load();
+        let guard = self.collector.enter();
+        for entry in list.iter() {
+            entry.subtable.for_each_bucket(&guard, |bucket| {
+                bucket
+                    .iter()
+                    .filter(|r| r.is_visible(version))
+                    .for_each(&mut f);
+            });
+        }
+    }
+
+    /// Every rule visible at `version`.
+    pub fn rules_visible(&self, version: Version) -> Vec<RuleRef<N, R>> {
+        let mut rules = Vec::new();
+        self.for_each_visible(version, |r| rules.push(r.clone()));
+        rules
+    }
+
+    /// Number of rules visible at `version` (walks every rule).
+    pub fn len_visible(&self, version: Version) -> usize {
+        let mut n = 0;
+        self.for_each_visible(version, |_| n += 1);
+        n
+    }
+
+    /// Number of live rules (not removed at any version); O(1).
+    pub fn len(&self) -> usize {
+        self.live_rules.load(Ordering::Relaxed)
+    }
+
+    /// True if there is no live rule.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> ClassifierStats {
+        ClassifierStats {
+            subtables: self.subtable_count.load(Ordering::Relaxed),
+            live_rules: self.live_rules.load(Ordering::Relaxed),
+            linked_rules: self.linked_rules.load(Ordering::Relaxed),
+            lookups: self.lookups.load(Ordering::Relaxed),
+            subtables_visited: self.subtables_visited.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl<const N: usize, R: Send + Sync + 'static> fmt::Debug for Classifier<N, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Classifier")
+            .field("words", &N)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}

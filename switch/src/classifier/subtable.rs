@@ -1,0 +1,324 @@
+//! One subtable: every rule that has the same mask, hashed by masked key,
+//! with one hash index per lookup stage.
+
+use std::sync::Arc;
+
+use papaya::Guard;
+use seize::Collector;
+
+use super::hash::{finish, mix, PassThroughState, BASIS};
+use super::rule::RuleRef;
+
+/// The most stages a classifier may be configured with.
+pub(super) const MAX_STAGES: usize = 8;
+
+/// The rules of one bucket (every rule whose masked key has the same hash),
+/// ordered best first: higher priority, then earlier insertion.
+pub(super) type Bucket<const N: usize, R> = Box<[RuleRef<N, R>]>;
+
+/// An empty map of the subtable's kind: hashes are keys, reclamation is
+/// the classifier's shared collector, and a resize is done in one go by
+/// the writer (readers are never blocked by it).
+fn new_map<V: Send + 'static>(
+    collector: &Arc<Collector>,
+) -> papaya::HashMap<u64, V, PassThroughState> {
+    papaya::HashMap::builder()
+        .hasher(PassThroughState)
+        .shared_collector(Arc::clone(collector))
+        .resize_mode(papaya::ResizeMode::Blocking)
+        .build()
+}
+
+/// A stage of a subtable's lookup: the key words it adds to the hash.
+struct Stage {
+    /// Indices of the words of this stage whose mask is not zero.
+    words: Box<[usize]>,
+    /// One past the last word index this stage covers (cumulatively, a miss
+    /// here depends on every masked word before `end`).
+    end: usize,
+}
+
+/// All rules with one mask. Lookups are lock-free (papaya maps read under a
+/// guard of the classifier's shared collector); changes come from the
+/// classifier's single writer only.
+pub(super) struct Subtable<const N: usize, R> {
+    mask: Arc<[u64; N]>,
+    id: u64,
+    stages: Box<[Stage]>,
+    /// For every stage but the last: hash of the masked words up to the
+    /// stage's end -> number of distinct masked keys with that prefix.
+    stage_index: Box<[papaya::HashMap<u64, u32, PassThroughState>]>,
+    /// Hash of the whole masked key -> rules.
+    buckets: papaya::HashMap<u64, Bucket<N, R>, PassThroughState>,
+}
+
+impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
+    /// Creates an empty subtable. `stage_ends` are the configured word
+    /// boundaries between stages (strictly increasing, each `< N`); stages in
+    /// which this mask has no bit are merged into the next one.
+    pub(super) fn new(
+        mask: [u64; N],
+        id: u64,
+        stage_ends: &[usize],
+        collector: &Arc<Collector>,
+    ) -> Self {
+        let mut stages = Vec::new();
+        let mut start = 0;
+        for &end in stage_ends.iter().chain(std::iter::once(&N)) {
+            let words: Vec<usize> = (start..end).filter(|&i| mask[i] != 0).collect();
+            if !words.is_empty() {
+                stages.push(Stage {
+                    words: words.into(),
+                    end,
+                });
+            }
+            start = end;
+        }
+        match stages.last_mut() {
+            Some(last) => last.end = N,
+            None => stages.push(Stage {
+                words: Box::new([]),
+                end: N,
+            }),
+        }
+        let stage_index = (0..stages.len() - 1).map(|_| new_map(collector)).collect();
+        Subtable {
+            mask: Arc::new(mask),
+            id,
+            stages: stages.into(),
+            stage_index,
+            buckets: new_map(collector),
+        }
+    }
+
+    /// The subtable's mask.
+    pub(super) fn mask(&self) -> &[u64; N] {
+        &self.mask
+    }
+
+    /// The shared mask, for new rules.
+    pub(super) fn mask_arc(&self) -> &Arc<[u64; N]> {
+        &self.mask
+    }
+
+    /// Creation order of the subtable within its classifier.
+    pub(super) fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Number of stages (1 when the classifier has no stage boundaries).
+    #[cfg(test)]
+    pub(super) fn stage_count(&self) -> usize {
+        self.stages.len()
+    }
+
+    /// True if the subtable holds no rule.
+    pub(super) fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+
+    /// `key & mask`.
+    #[inline]
+    pub(super) fn masked(&self, key: &[u64; N]) -> [u64; N] {
+        std::array::from_fn(|i| key[i] & self.mask[i])
+    }
+
+    /// Looks `key` up, stage by stage. On a miss in an early stage, ORs into
+    /// `wc` the mask bits of the words up to that stage's end and returns
+    /// `None`; otherwise ORs the whole mask and returns the bucket of the
+    /// masked key (whose rules the caller still compares with the returned
+    /// masked key, since a bucket gathers every key of one hash).
+    #[inline]
+    pub(super) fn lookup<'g>(
+        &self,
+        key: &[u64; N],
+        guard: &'g impl Guard,
+        wc: &mut [u64; N],
+    ) -> Option<(&'g [RuleRef<N, R>], [u64; N])> {
+        let masked = self.masked(key);
+        let mut h = BASIS;
+        let last = self.stages.len() - 1;
+        for (s, stage) in self.stages.iter().enumerate() {
+            for &i in stage.words.iter() {
+                h = mix(h, masked[i]);
+            }
+            if s < last && !self.stage_index[s].contains_key(&finish(h), guard) {
+                for (w, m) in wc[..stage.end].iter_mut().zip(self.mask.iter()) {
+                    *w |= m;
+                }
+                return None;
+            }
+        }
+        for (w, m) in wc.iter_mut().zip(self.mask.iter()) {
+            *w |= m;
+        }
+        self.buckets
+            .get(&finish(h), guard)
+            .map(|bucket| (&**bucket, masked))
+    }
+
+    /// Hashes of an already masked key: one per stage but the last, into
+    /// `stage_hashes`, and the whole key's (returned).
+    fn hashes(&self, masked: &[u64; N], stage_hashes: &mut [u64; MAX_STAGES]) -> u64 {
+        let mut h = BASIS;
+        for (s, stage) in self.stages.iter().enumerate() {
+            for &i in stage.words.iter() {
+                h = mix(h, masked[i]);
+            }
+            stage_hashes[s] = finish(h);
+        }
+        finish(h)
+    }
+
+    /// The bucket that would hold rules with this (already masked) key.
+    pub(super) fn bucket<'g>(
+        &self,
+        masked: &[u64; N],
+        guard: &'g impl Guard,
+    ) -> Option<&'g [RuleRef<N, R>]> {
+        let mut stage_hashes = [0; MAX_STAGES];
+        let h = self.hashes(masked, &mut stage_hashes);
+        self.buckets.get(&h, guard).map(|b| &**b)
+    }
+
+    /// Calls `f` on every bucket.
+    pub(super) fn for_each_bucket(&self, guard: &impl Guard, mut f: impl FnMut(&[RuleRef<N, R>])) {
+        for (_, bucket) in self.buckets.iter(guard) {
+            f(bucket);
+        }
+    }
+
+    /// Adds a rule (writer only). Stage indices count a masked key when its
+    /// first rule arrives, before the bucket is published.
+    pub(super) fn insert(&self, rule: RuleRef<N, R>, guard: &impl Guard) {
+        let mut stage_hashes = [0; MAX_STAGES];
+        let h = self.hashes(rule.key(), &mut stage_hashes);
+        let old: &[RuleRef<N, R>] = self.buckets.get(&h, guard).map_or(&[], |b| &**b);
+        if !old.iter().any(|r| r.key() == rule.key()) {
+            for (s, index) in self.stage_index.iter().enumerate() {
+                let count = index.get(&stage_hashes[s], guard).copied().unwrap_or(0);
+                index.insert(stage_hashes[s], count + 1, guard);
+            }
+        }
+        let pos = old.iter().position(|r| rule.beats(r)).unwrap_or(old.len());
+        let mut bucket = Vec::with_capacity(old.len() + 1);
+        bucket.extend_from_slice(&old[..pos]);
+        bucket.push(rule);
+        bucket.extend_from_slice(&old[pos..]);
+        self.buckets.insert(h, bucket.into_boxed_slice(), guard);
+    }
+
+    /// Drops a rule (writer only). Returns false if it was not here. Stage
+    /// indices forget a masked key after its last rule's bucket is gone.
+    pub(super) fn remove(&self, rule: &RuleRef<N, R>, guard: &impl Guard) -> bool {
+        let mut stage_hashes = [0; MAX_STAGES];
+        let h = self.hashes(rule.key(), &mut stage_hashes);
+        let Some(old) = self.buckets.get(&h, guard) else {
+            return false;
+        };
+        let Some(pos) = old.iter().position(|r| RuleRef::ptr_eq(r, rule)) else {
+            return false;
+        };
+        let last_of_key = !old
+            .iter()
+            .enumerate()
+            .any(|(i, r)| i != pos && r.key() == rule.key());
+        if old.len() == 1 {
+            self.buckets.remove(&h, guard);
+        } else {
+            let bucket: Vec<_> = old
+                .iter()
+                .enumerate()
+                .filter(|&(i, _)| i != pos)
+                .map(|(_, r)| r.clone())
+                .collect();
+            self.buckets.insert(h, bucket.into_boxed_slice(), guard);
+        }
+        if last_of_key {
+            for (s, index) in self.stage_index.iter().enumerate() {
+                match index.get(&stage_hashes[s], guard).copied() {
+                    Some(1) | None => {
+                        index.remove(&stage_hashes[s], guard);
+                    }
+                    Some(count) => {
+                        index.insert(stage_hashes[s], count - 1, guard);
+                    }
+                }
+            }
+        }
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subtable(mask: [u64; 4], ends: &[usize]) -> Subtable<4, u32> {
+        Subtable::new(mask, 0, ends, &Arc::new(Collector::new()))
+    }
+
+    fn rule(st: &Subtable<4, u32>, key: [u64; 4], priority: u32, seq: u64) -> RuleRef<4, u32> {
+        RuleRef::new(
+            st.masked(&key),
+            st.mask_arc().clone(),
+            priority,
+            seq,
+            0,
+            seq as u32,
+        )
+    }
+
+    #[test]
+    fn empty_stages_are_merged() {
+        assert_eq!(subtable([1, 0, 0, 1], &[1, 2, 3]).stage_count(), 2);
+        assert_eq!(subtable([0, 0, 0, 0], &[1, 2, 3]).stage_count(), 1);
+        assert_eq!(subtable([1, 1, 1, 1], &[1, 2, 3]).stage_count(), 4);
+        assert_eq!(subtable([1, 1, 1, 1], &[]).stage_count(), 1);
+    }
+
+    #[test]
+    fn early_stage_miss_unwildcards_only_that_prefix() {
+        let st = subtable([0xff, 0xff, 0xff, 0xff], &[1, 2, 3]);
+        let guard = st.buckets.guard();
+        st.insert(rule(&st, [1, 2, 3, 4], 10, 0), &guard);
+        let mut wc = [0; 4];
+        assert!(st.lookup(&[9, 2, 3, 4], &guard, &mut wc).is_none());
+        assert_eq!(wc, [0xff, 0, 0, 0]);
+        let mut wc = [0; 4];
+        assert!(st.lookup(&[1, 2, 9, 4], &guard, &mut wc).is_none());
+        assert_eq!(wc, [0xff, 0xff, 0xff, 0]);
+        let mut wc = [0; 4];
+        let (bucket, masked) = st.lookup(&[1, 2, 3, 4], &guard, &mut wc).unwrap();
+        assert_eq!(wc, [0xff; 4]);
+        assert_eq!(bucket.len(), 1);
+        assert_eq!(bucket[0].key(), &masked);
+    }
+
+    #[test]
+    fn buckets_stay_sorted_and_stage_counts_follow_keys() {
+        let st = subtable([0xff, 0xff, 0, 0], &[1]);
+        let guard = st.buckets.guard();
+        let a = rule(&st, [1, 1, 0, 0], 5, 0);
+        let b = rule(&st, [1, 1, 0, 0], 7, 1);
+        let c = rule(&st, [1, 2, 0, 0], 5, 2);
+        for r in [&a, &b, &c] {
+            st.insert(r.clone(), &guard);
+        }
+        let bucket = st.bucket(&[1, 1, 0, 0], &guard).unwrap();
+        let prios: Vec<u32> = bucket.iter().map(|r| r.priority()).collect();
+        assert_eq!(prios, [7, 5]);
+        // Two distinct keys share the stage-0 prefix [1].
+        let mut sh = [0; MAX_STAGES];
+        st.hashes(&[1, 1, 0, 0], &mut sh);
+        assert_eq!(st.stage_index[0].get(&sh[0], &guard), Some(&2));
+        assert!(st.remove(&b, &guard));
+        assert!(!st.remove(&b, &guard));
+        assert_eq!(st.stage_index[0].get(&sh[0], &guard), Some(&2));
+        assert!(st.remove(&a, &guard));
+        assert_eq!(st.stage_index[0].get(&sh[0], &guard), Some(&1));
+        assert!(st.remove(&c, &guard));
+        assert_eq!(st.stage_index[0].get(&sh[0], &guard), None);
+        assert!(st.is_empty());
+    }
+}
