@@ -1,0 +1,1 @@
+//! Tests of extraction and editing over hand-built packets.
