@@ -12,6 +12,16 @@ if [ "$mode" = hugepages ]; then
   export FERROVS_REQUIRE_HUGEPAGES=1
 fi
 
+# os-ken 4.2.2's captured OpenFlow messages (packet_data), from PyPI, for
+# the codec's golden tests; not stored in the repository.
+osken=target/os-ken-4.2.2
+if [ ! -d "$osken/os_ken/tests/packet_data" ]; then
+  mkdir -p "$osken/wheel"
+  python3 -m pip download --no-deps --disable-pip-version-check -q os-ken==4.2.2 -d "$osken/wheel"
+  (cd "$osken" && python3 -m zipfile -e wheel/os_ken-4.2.2-*.whl .)
+fi
+export OSKEN_PACKET_DATA="$PWD/$osken/os_ken/tests/packet_data"
+
 echo "test: cargo fmt --check"
 cargo fmt --all -- --check
 echo "test: cargo clippy"
