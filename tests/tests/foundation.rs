@@ -338,8 +338,8 @@ fn absent_pmd_cores_are_ignored_with_a_warning() {
     assert!(!t.iter().any(|(n, _)| n == "pmd-c62"), "{t:?}");
 }
 
-/// A veth pair, deleted on drop.
-struct Veth(String, String);
+/// A veth pair, known by its first end; deleting it deletes both ends.
+struct Veth(String);
 
 impl Veth {
     fn new(tag: &str) -> Veth {
@@ -362,7 +362,7 @@ impl Veth {
                 .args(["-K", dev, "tx", "off"])
                 .output();
         }
-        Veth(a, b)
+        Veth(a)
     }
 }
 
