@@ -178,7 +178,10 @@ pub fn set_field<P: PacketBuf + ?Sized>(
             let at = need(layout.vlan, "VLAN tag")? + 2;
             let tci = be16(d, at);
             let (tci, kept) = if field == VlanVid {
-                ((tci & 0xf000) | (v16 & 0x0fff), (v16 & 0x0fff) | VLAN_PRESENT)
+                (
+                    (tci & 0xf000) | (v16 & 0x0fff),
+                    (v16 & 0x0fff) | VLAN_PRESENT,
+                )
             } else {
                 ((tci & 0x1fff) | (v16 << 13), v16)
             };
@@ -270,12 +273,22 @@ pub fn set_field<P: PacketBuf + ?Sized>(
             if l4 + 24 > usize::from(layout.ip_end) {
                 return Err(EditError::NotApplicable("ND target"));
             }
-            patch(d, l4 + 8, &value.to_be_bytes(), [Csum::Inet(l4 + 2), Csum::None]);
+            patch(
+                d,
+                l4 + 8,
+                &value.to_be_bytes(),
+                [Csum::Inet(l4 + 2), Csum::None],
+            );
         }
         Ipv6NdSll | Ipv6NdTll => {
             let l4 = need(layout.l4, "ND header")?;
             let at = need(layout.nd_lladdr, "ND link-layer address option")?;
-            patch(d, at, &value.to_be_bytes()[10..], [Csum::Inet(l4 + 2), Csum::None]);
+            patch(
+                d,
+                at,
+                &value.to_be_bytes()[10..],
+                [Csum::Inet(l4 + 2), Csum::None],
+            );
         }
         MplsLabel | MplsTc => {
             let at = need(layout.mpls, "MPLS label")?;
@@ -311,7 +324,12 @@ pub fn set_field<P: PacketBuf + ?Sized>(
 /// Writes the IP TTL / hop limit of the packet's IP header at `l3`.
 fn write_ip_ttl(d: &mut [u8], l3: usize, kind: L3Kind, ttl: u8) {
     match kind {
-        L3Kind::Ipv4 => patch(d, l3 + 8, &[ttl, d[l3 + 9]], [Csum::Inet(l3 + 10), Csum::None]),
+        L3Kind::Ipv4 => patch(
+            d,
+            l3 + 8,
+            &[ttl, d[l3 + 9]],
+            [Csum::Inet(l3 + 10), Csum::None],
+        ),
         _ => d[l3 + 7] = ttl,
     }
 }

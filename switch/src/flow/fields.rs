@@ -657,10 +657,21 @@ mod tests {
             Just((Some(0x88e7), None, None)),
             Just((Some(0x0800), None, None)),
             Just((Some(0x86dd), None, None)),
-            prop::sample::select(vec![1u8, 6, 17, 132, 47])
-                .prop_map(|p| (Some(0x0800), Some(p), None)),
-            prop::sample::select(vec![6u8, 17, 132, 58]).prop_map(|p| (Some(0x86dd), Some(p), None)),
-            prop::sample::select(vec![135u8, 136, 1]).prop_map(|t| (Some(0x86dd), Some(58), Some(t))),
+            prop::sample::select(vec![1u8, 6, 17, 132, 47]).prop_map(|p| (
+                Some(0x0800),
+                Some(p),
+                None
+            )),
+            prop::sample::select(vec![6u8, 17, 132, 58]).prop_map(|p| (
+                Some(0x86dd),
+                Some(p),
+                None
+            )),
+            prop::sample::select(vec![135u8, 136, 1]).prop_map(|t| (
+                Some(0x86dd),
+                Some(58),
+                Some(t)
+            )),
         ]
     }
 
@@ -671,7 +682,10 @@ mod tests {
             let fields = allowed(eth, proto, icmp6);
             let n = fields.len();
             (
-                proptest::collection::vec((any::<bool>(), any::<u128>(), any::<u128>(), any::<bool>()), n),
+                proptest::collection::vec(
+                    (any::<bool>(), any::<u128>(), any::<u128>(), any::<bool>()),
+                    n,
+                ),
                 Just(fields),
                 Just((eth, proto, icmp6)),
             )

@@ -185,9 +185,7 @@ impl std::fmt::Debug for Flow {
 
 impl Flow {
     /// The all-zero flow (as a mask: matches everything).
-    pub const ZERO: Flow = Flow {
-        w: [0; FLOW_WORDS],
-    };
+    pub const ZERO: Flow = Flow { w: [0; FLOW_WORDS] };
     /// The all-ones mask (every bit matched).
     pub const EXACT: Flow = Flow {
         w: [u64::MAX; FLOW_WORDS],

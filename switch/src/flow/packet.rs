@@ -98,7 +98,9 @@ mod tests {
     #[test]
     fn vec_insert_and_remove() {
         let mut v: Vec<u8> = (0u8..10).collect();
-        insert_at(&mut v, 3, 2).unwrap().copy_from_slice(&[0xaa, 0xbb]);
+        insert_at(&mut v, 3, 2)
+            .unwrap()
+            .copy_from_slice(&[0xaa, 0xbb]);
         assert_eq!(v, [0, 1, 2, 0xaa, 0xbb, 3, 4, 5, 6, 7, 8, 9]);
         assert!(remove_at(&mut v, 3, 2));
         assert_eq!(v, (0u8..10).collect::<Vec<_>>());

@@ -23,6 +23,7 @@ pub fn eth(tags: &[(u16, u16)], ethertype: u16, payload: &[u8]) -> Vec<u8> {
 }
 
 /// IPv4 header (checksum filled) followed by `l4`.
+#[allow(clippy::too_many_arguments)] // One argument per header field.
 pub fn ipv4(
     src: [u8; 4],
     dst: [u8; 4],
@@ -194,6 +195,7 @@ fn expected(pkt: &[u8]) -> Vec<(usize, [u8; 2])> {
             }
             return out;
         }
+        L3Kind::Ipv6 => {}
         _ => return out,
     }
     let Some(l4) = l.l4.map(usize::from) else {
@@ -212,14 +214,13 @@ fn expected(pkt: &[u8]) -> Vec<(usize, [u8; 2])> {
     };
     match proto {
         IPPROTO_TCP => out.push((l4 + 16, inet(pkt, l4 + 16, l4, end, pseudo))),
-        IPPROTO_UDP => {
-            if !(l.l3_kind == L3Kind::Ipv4 && be16(pkt, l4 + 6) == 0) {
-                let mut c = inet(pkt, l4 + 6, l4, end, pseudo);
-                if c == [0, 0] {
-                    c = [0xff, 0xff];
-                }
-                out.push((l4 + 6, c));
+        // Over IPv4, a UDP checksum of 0 means "none".
+        IPPROTO_UDP if !(l.l3_kind == L3Kind::Ipv4 && be16(pkt, l4 + 6) == 0) => {
+            let mut c = inet(pkt, l4 + 6, l4, end, pseudo);
+            if c == [0, 0] {
+                c = [0xff, 0xff];
             }
+            out.push((l4 + 6, c));
         }
         IPPROTO_ICMP => out.push((l4 + 2, inet(pkt, l4 + 2, l4, end, 0))),
         IPPROTO_ICMPV6 => out.push((l4 + 2, inet(pkt, l4 + 2, l4, end, pseudo))),
