@@ -591,3 +591,68 @@ pub fn pop_pbb<P: PacketBuf + ?Sized>(
     refresh(pkt, layout, flow);
     Ok(())
 }
+
+/// What [`apply_action`] did with an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The packet (or only the flow, for pipeline fields) was edited.
+    Edited,
+    /// The action does not edit the packet (output, group, set_queue,
+    /// enqueue, experimenter): the caller carries it out.
+    NotAnEdit,
+}
+
+/// Applies one OpenFlow action that edits headers. Set-field with a mask
+/// writes only the masked bits; the 1.0/1.1 `set_tp_src`/`set_tp_dst`
+/// write the port of whichever of TCP, UDP, SCTP the packet has.
+pub fn apply_action<P: PacketBuf + ?Sized>(
+    pkt: &mut P,
+    layout: &mut Layout,
+    flow: &mut Flow,
+    action: &openflow::action::Action,
+) -> Result<Applied, EditError> {
+    use openflow::action::Action as A;
+    match action {
+        A::SetField(oxm) => {
+            let Some((field, value, mask)) = Field::from_oxm(oxm) else {
+                return Err(EditError::NotApplicable("known set-field field"));
+            };
+            let value = match mask {
+                Some(m) => (field.get(flow) & !m) | (value & m),
+                None => value,
+            };
+            set_field(pkt, layout, flow, field, value)?;
+        }
+        A::SetTpSrc(port) | A::SetTpDst(port) => {
+            let src = matches!(action, A::SetTpSrc(_));
+            let field = match (flow.ip_proto(), src) {
+                (IPPROTO_TCP, true) => Field::TcpSrc,
+                (IPPROTO_TCP, false) => Field::TcpDst,
+                (IPPROTO_UDP, true) => Field::UdpSrc,
+                (IPPROTO_UDP, false) => Field::UdpDst,
+                (IPPROTO_SCTP, true) => Field::SctpSrc,
+                (IPPROTO_SCTP, false) => Field::SctpDst,
+                _ => return Err(EditError::NotApplicable("TCP, UDP or SCTP header")),
+            };
+            set_field(pkt, layout, flow, field, u128::from(*port))?;
+        }
+        A::CopyTtlOut => copy_ttl_out(pkt, layout, flow)?,
+        A::CopyTtlIn => copy_ttl_in(pkt, layout, flow)?,
+        A::SetMplsTtl(ttl) => set_mpls_ttl(pkt, layout, flow, *ttl)?,
+        A::DecMplsTtl => dec_mpls_ttl(pkt, layout, flow)?,
+        A::SetNwTtl(ttl) => set_nw_ttl(pkt, layout, flow, *ttl)?,
+        A::DecNwTtl => dec_nw_ttl(pkt, layout, flow)?,
+        A::PushVlan(tpid) => push_vlan(pkt, layout, flow, *tpid)?,
+        A::PopVlan => pop_vlan(pkt, layout, flow)?,
+        A::PushMpls(et) => push_mpls(pkt, layout, flow, *et)?,
+        A::PopMpls(et) => pop_mpls(pkt, layout, flow, *et)?,
+        A::PushPbb(et) => push_pbb(pkt, layout, flow, *et)?,
+        A::PopPbb => pop_pbb(pkt, layout, flow)?,
+        A::Output { .. }
+        | A::SetQueue(_)
+        | A::Group(_)
+        | A::Enqueue { .. }
+        | A::Experimenter { .. } => return Ok(Applied::NotAnEdit),
+    }
+    Ok(Applied::Edited)
+}

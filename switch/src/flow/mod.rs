@@ -42,8 +42,9 @@ mod testpkt;
 mod tests;
 
 pub use edit::{
-    copy_ttl_in, copy_ttl_out, dec_mpls_ttl, dec_nw_ttl, pop_mpls, pop_pbb, pop_vlan, push_mpls,
-    push_pbb, push_vlan, refresh, set_field, set_mpls_ttl, set_nw_ttl, EditError,
+    apply_action, copy_ttl_in, copy_ttl_out, dec_mpls_ttl, dec_nw_ttl, pop_mpls, pop_pbb, pop_vlan,
+    push_mpls, push_pbb, push_vlan, refresh, set_field, set_mpls_ttl, set_nw_ttl, Applied,
+    EditError,
 };
 pub use extract::{extract, Anomaly, Extracted, L3Kind, Layout};
 pub use fields::{flow_to_match, match_to_flow, Field};

@@ -758,7 +758,7 @@ fn run(p: &mut Vec<u8>, l: &mut Layout, f: &mut Flow, act: &Act) -> Result<(), E
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(2048))]
 
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
@@ -771,16 +771,17 @@ proptest! {
     #[test]
     fn random_payloads_under_each_ethertype(
         ty in prop::sample::select(vec![0x0800u16, 0x86dd, 0x0806, 0x8847, 0x88e7, 0x8100]),
-        head in prop::sample::select(vec![0x45u8, 0x46, 0x4f, 0x60, 0x00]),
+        ihl in prop::sample::select(vec![5u8, 5, 5, 6, 15, 4]),
         proto in prop::sample::select(vec![0u8, 6, 17, 44, 43, 60, 51, 58, 132, 1, 50, 59]),
         mut body in proptest::collection::vec(any::<u8>(), 0..300),
+        acts in proptest::collection::vec(arb_act(), 0..8),
     ) {
         // Steer random bytes into deeper parsers: plausible version,
         // lengths and next-header values.
         if body.len() >= 10 {
-            body[0] = head;
+            body[0] = if ty == 0x86dd { 0x60 } else { 0x40 | ihl };
             let len = u16::try_from(body.len()).unwrap();
-            if head >> 4 == 4 {
+            if ty == 0x0800 {
                 body[2..4].copy_from_slice(&len.to_be_bytes());
                 body[6] = 0;
                 body[9] = proto;
@@ -795,6 +796,20 @@ proptest! {
             prop_assert!(usize::from(o) <= p.len());
         }
         prop_assert!(usize::from(e.layout.ip_end) <= p.len());
+        // Edits on damaged packets never panic and keep the key in step.
+        let mut p = p;
+        let (mut l, mut f) = (e.layout, e.flow);
+        for act in &acts {
+            let before = p.clone();
+            if run(&mut p, &mut l, &mut f, act).is_err() {
+                prop_assert_eq!(&p, &before);
+            }
+            let e = extract(&p, f.in_port());
+            let mut ef = e.flow;
+            ef.copy_pipeline_fields(&f);
+            prop_assert_eq!(ef, f, "after {:?}", act);
+            prop_assert_eq!(e.layout, l);
+        }
     }
 
     #[test]
@@ -839,4 +854,52 @@ fn udp_checksum_never_becomes_zero() {
     set_field(&mut p, &mut l, &mut f, Field::UdpSrc, port).unwrap();
     assert_eq!(&p[40..42], &[0xff, 0xff], "0 would mean no checksum");
     consistent(&p, &l, &f);
+}
+
+#[test]
+fn openflow_actions() {
+    use openflow::action::Action as A;
+    let orig = tcp4(&[]);
+    let mut p = orig.clone();
+    let (mut l, mut f) = apply(&p);
+    let acts = [
+        A::PushVlan(0x8100),
+        A::SetField(OxmField::VlanVid {
+            value: 0x1000 | 33,
+            mask: None,
+        }),
+        A::SetField(OxmField::Ipv4Dst {
+            value: Ipv4Addr::new(0, 0, 9, 9),
+            mask: Some(Ipv4Addr::new(0, 0, 255, 255)),
+        }),
+        A::SetTpDst(8080),
+        A::DecNwTtl,
+        A::PushMpls(0x8847),
+        A::Output {
+            port: 1,
+            max_len: 0,
+        },
+    ];
+    let mut applied = Vec::new();
+    for a in &acts {
+        applied.push(apply_action(&mut p, &mut l, &mut f, a).unwrap());
+        consistent(&p, &l, &f);
+    }
+    assert_eq!(applied[6], Applied::NotAnEdit);
+    assert!(applied[..6].iter().all(|a| *a == Applied::Edited));
+    assert_eq!(f.eth_type(), 0x8847);
+    assert_eq!(f.vlan_tci(), 0x1021);
+    assert_eq!(f.get(slot::MPLS_TTL), 63);
+    for a in [A::PopMpls(0x0800), A::PopVlan] {
+        apply_action(&mut p, &mut l, &mut f, &a).unwrap();
+    }
+    assert_eq!(f.get(slot::IPV4_DST), ip_u64([192, 168, 9, 9]));
+    assert_eq!(f.get(slot::TP_DST), 8080);
+    assert_eq!(f.ip_ttl(), 63);
+    assert_eq!(p.len(), orig.len());
+    check_checksums(&p).unwrap();
+    assert!(matches!(
+        apply_action(&mut p, &mut l, &mut f, &A::SetField(OxmField::IpProto(17))),
+        Err(EditError::NotSettable(Field::IpProto))
+    ));
 }
