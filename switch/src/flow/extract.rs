@@ -219,22 +219,35 @@ fn off16(at: usize) -> u16 {
 /// `in_phy_port`). Never panics, never reads beyond `pkt`, never allocates.
 pub fn extract(pkt: &[u8], in_port: u32) -> Extracted {
     let mut flow = Flow::ZERO;
-    flow.set(slot::IN_PORT, u64::from(in_port));
-    flow.set(slot::IN_PHY_PORT, u64::from(in_port));
     let mut layout = Layout::default();
-    let (p, too_long) = if pkt.len() > MAX_PARSED_LEN {
-        (&pkt[..MAX_PARSED_LEN], true)
-    } else {
-        (pkt, false)
-    };
-    let anomaly = parse_l2(p, &mut flow, &mut layout)
-        .err()
-        .or(too_long.then_some(Anomaly::TooLong));
+    let anomaly = extract_into(pkt, in_port, &mut flow, &mut layout);
     Extracted {
         flow,
         layout,
         anomaly,
     }
+}
+
+/// [`extract`] into caller-owned storage (a PMD's per-burst key array):
+/// `flow` and `layout` are overwritten whole. Returns the anomaly, if any.
+pub fn extract_into(
+    pkt: &[u8],
+    in_port: u32,
+    flow: &mut Flow,
+    layout: &mut Layout,
+) -> Option<Anomaly> {
+    *flow = Flow::ZERO;
+    *layout = Layout::default();
+    flow.set(slot::IN_PORT, u64::from(in_port));
+    flow.set(slot::IN_PHY_PORT, u64::from(in_port));
+    let (p, too_long) = if pkt.len() > MAX_PARSED_LEN {
+        (&pkt[..MAX_PARSED_LEN], true)
+    } else {
+        (pkt, false)
+    };
+    parse_l2(p, flow, layout)
+        .err()
+        .or(too_long.then_some(Anomaly::TooLong))
 }
 
 fn parse_l2(p: &[u8], flow: &mut Flow, layout: &mut Layout) -> Result<(), Anomaly> {

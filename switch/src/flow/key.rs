@@ -392,5 +392,6 @@ mod tests {
         assert_eq!(g.and(&mask).get(slot::TP_SRC), 80);
         assert_eq!(g.and(&mask).get(slot::ETH_DST), 0);
         assert_eq!(Flow::from_words(*g.words()), g);
+        assert_eq!(std::mem::size_of::<Flow>(), FLOW_WORDS * 8);
     }
 }

@@ -46,7 +46,7 @@ pub use edit::{
     push_mpls, push_pbb, push_vlan, refresh, set_field, set_mpls_ttl, set_nw_ttl, Applied,
     EditError,
 };
-pub use extract::{extract, Anomaly, Extracted, L3Kind, Layout};
+pub use extract::{extract, extract_into, Anomaly, Extracted, L3Kind, Layout};
 pub use fields::{flow_to_match, match_to_flow, Field};
 pub use key::{Flow, FLOW_WORDS};
 pub use packet::PacketBuf;

@@ -763,6 +763,10 @@ proptest! {
     #[test]
     fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
         let e = extract(&bytes, 1);
+        // Reusing storage gives the same result as fresh storage.
+        let (mut f, mut l) = (Flow::EXACT, Layout { l4: Some(3), ..Layout::default() });
+        prop_assert_eq!(extract_into(&bytes, 1, &mut f, &mut l), e.anomaly);
+        prop_assert_eq!((f, l), (e.flow, e.layout));
         if let Some(l4) = e.layout.l4 {
             prop_assert!(usize::from(l4) <= bytes.len());
         }
