@@ -12,7 +12,8 @@ use crate::config::AsyncProp;
 use crate::header::Header;
 use crate::instruction::format_instructions;
 use crate::message::Message;
-use crate::port::format_port;
+use crate::oxm::format_mac;
+use crate::port::{format_port, PortDesc, PortProp};
 use crate::Version;
 
 fn version_tag(version: u8) -> String {
@@ -36,6 +37,37 @@ fn hex_dump(out: &mut String, data: &[u8]) {
 
 fn port(p: u32) -> String {
     format_port(p)
+}
+
+fn port_desc(p: &PortDesc) -> String {
+    let mut s = format!(
+        "{}({}): addr:{} config: 0x{:x} state: 0x{:x}",
+        format_port(p.port_no),
+        p.name(),
+        format_mac(&p.hw_addr),
+        p.config,
+        p.state
+    );
+    for prop in &p.properties {
+        match prop {
+            PortProp::Ethernet(e) => {
+                let _ = write!(
+                    s,
+                    "\n     current: 0x{:x} advertised: 0x{:x} supported: 0x{:x} peer: 0x{:x} speed: {} Mbps now, {} Mbps max",
+                    e.curr,
+                    e.advertised,
+                    e.supported,
+                    e.peer,
+                    e.curr_speed / 1000,
+                    e.max_speed / 1000
+                );
+            }
+            other => {
+                let _ = write!(s, "\n     {other:?}");
+            }
+        }
+    }
+    s
 }
 
 fn buffer(b: u32) -> String {
@@ -109,7 +141,7 @@ pub fn print(header: &Header, message: &Message) -> String {
                 f.datapath_id, f.n_tables, f.n_buffers, f.auxiliary_id, f.capabilities, f.actions
             );
             for p in &f.ports {
-                let _ = write!(o, "\n {p:?}");
+                let _ = write!(o, "\n {}", port_desc(p));
             }
         }
         Message::GetConfigReply(c) | Message::SetConfig(c) => {
@@ -159,7 +191,7 @@ pub fn print(header: &Header, message: &Message) -> String {
                 2 => "MODIFY",
                 _ => "?",
             };
-            let _ = write!(o, " {reason}: {:?}", p.desc);
+            let _ = write!(o, " {reason}: {}", port_desc(&p.desc));
         }
         Message::PacketOut(p) => {
             let _ = write!(
