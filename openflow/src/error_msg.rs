@@ -5,7 +5,7 @@
 //! experimenter error whose code field is the experimenter's type and which
 //! carries the experimenter id before the data.
 
-use crate::error::{error_names, DecodeError, ErrorKind, OFPET_EXPERIMENTER};
+use crate::error::{error_names, map_error_code, DecodeError, ErrorKind, OFPET_EXPERIMENTER};
 use crate::wire::{put_u16, put_u32};
 use crate::{EncodeError, Version};
 
@@ -37,6 +37,31 @@ impl ErrorMsg {
             code,
             experimenter: 0,
             data: request[..request.len().min(ERROR_DATA_LEN)].to_vec(),
+        }
+    }
+
+    /// The same error as a peer speaking `to` expects it, for an error
+    /// written for `from` (see [`map_error_code`]). Experimenter errors
+    /// keep their fields when both versions have them; otherwise they become
+    /// `BAD_REQUEST/EPERM` with the experimenter id dropped.
+    pub fn translate(&self, from: Version, to: Version) -> ErrorMsg {
+        if self.is_experimenter(from) {
+            if to >= Version::V1_2 {
+                return self.clone();
+            }
+            return ErrorMsg {
+                err_type: 1,
+                code: 5,
+                experimenter: 0,
+                data: self.data.clone(),
+            };
+        }
+        let (err_type, code) = map_error_code(from, to, self.err_type, self.code);
+        ErrorMsg {
+            err_type,
+            code,
+            experimenter: 0,
+            data: self.data.clone(),
         }
     }
 
@@ -108,6 +133,28 @@ mod tests {
         );
         let short = ErrorMsg::for_request(ErrorKind::BadLen, Version::V1_0, &req[..10]);
         assert_eq!(short.data.len(), 10);
+    }
+
+    #[test]
+    fn translate_between_versions() {
+        let e = ErrorMsg {
+            err_type: 3,
+            code: 4,
+            experimenter: 0,
+            data: vec![1],
+        };
+        let t = e.translate(Version::V1_0, Version::V1_3);
+        assert_eq!((t.err_type, t.code, t.data.as_slice()), (5, 6, &[1u8][..]));
+        assert_eq!(t.translate(Version::V1_3, Version::V1_0), e);
+        let x = ErrorMsg {
+            err_type: 0xffff,
+            code: 2,
+            experimenter: 0x2320,
+            data: vec![],
+        };
+        assert_eq!(x.translate(Version::V1_3, Version::V1_4), x);
+        let down = x.translate(Version::V1_3, Version::V1_0);
+        assert_eq!((down.err_type, down.code, down.experimenter), (1, 5, 0));
     }
 
     #[test]
