@@ -487,6 +487,14 @@ pub fn flow_to_match(key: &Flow, mask: &Flow) -> Match {
     Match::new(fields)
 }
 
+impl std::fmt::Display for Flow {
+    /// The key as an exact OpenFlow match (`in_port=1,...,eth_type=0x0800,...`),
+    /// for logs and diagnostics (allocates; not for the per-packet path).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", flow_to_match(self, &Flow::EXACT))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,6 +503,19 @@ mod tests {
 
     fn err(fields: Vec<OxmField>) -> ErrorKind {
         match_to_flow(&Match::new(fields)).unwrap_err().kind
+    }
+
+    #[test]
+    fn display_is_the_exact_match() {
+        let mut k = Flow::ZERO;
+        Field::InPort.set(&mut k, 3);
+        Field::EthType.set(&mut k, 0x0806);
+        Field::ArpOp.set(&mut k, 2);
+        let text = k.to_string();
+        assert!(text.starts_with("in_port=3,"), "{text}");
+        assert!(text.contains("eth_type=0x0806"), "{text}");
+        assert!(text.contains("arp_op=2"), "{text}");
+        assert!(!text.contains("tcp"), "{text}");
     }
 
     #[test]

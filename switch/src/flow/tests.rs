@@ -505,7 +505,13 @@ fn set_fields_keep_checksums() {
         let (mut l, mut f) = apply(&p);
         for &field in Field::ALL {
             let before = p.clone();
+            // On these well-formed packets a settable field applies exactly
+            // when its prerequisites hold (a VLAN VID also needs a tag).
+            let applies = field.settable()
+                && field.prereqs_met(&f)
+                && (field != Field::VlanVid || l.vlan.is_some());
             let r = set_field(&mut p, &mut l, &mut f, field, VALUE);
+            assert_eq!(r.is_ok(), applies, "{field:?} on {before:02x?}: {r:?}");
             match r {
                 Ok(()) => {
                     let v = VALUE & field.all_ones();
