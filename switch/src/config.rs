@@ -362,6 +362,12 @@ impl Config {
                     br.name, br.datapath_type
                 ));
             }
+            crate::ofproto::protocols(&br.name, &br.protocols).map_err(ConfigError)?;
+            crate::ofproto::datapath_id(
+                &br.name,
+                br.other_config.get("datapath-id").map(String::as_str),
+            )
+            .map_err(ConfigError)?;
             for c in &br.controller {
                 let row = c.to_row();
                 if !["tcp:", "ssl:", "unix:"]

@@ -13,3 +13,4 @@ pub mod flow;
 pub mod metrics;
 pub mod mgmt;
 pub mod netdev;
+pub mod ofproto;

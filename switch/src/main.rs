@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use switch::bridge::{StartOptions, Switch};
 use switch::config::Config;
 use switch::metrics::{self, SwitchCollector};
-use switch::mgmt::{commands, unixctl};
+use switch::mgmt::{commands, ofsocket, unixctl};
 
 /// ferrovs switch daemon: OpenFlow switch with a DPDK userspace datapath.
 #[derive(Parser, Debug)]
@@ -148,6 +148,17 @@ fn run(args: Args) -> Result<(), String> {
         let cmds = unixctl::Commands::new();
         commands::register(&cmds, &switch, exit_tx);
         let server = tokio::spawn(unixctl::serve(listener, cmds));
+        let mut mgmt_tasks = Vec::new();
+        for (info, of) in switch.bridges.iter().zip(&switch.ofprotos) {
+            let listener = ofsocket::bind_mgmt(&args.rundir, &info.name).map_err(|e| {
+                format!(
+                    "bridge {}: cannot listen on {}: {e}",
+                    info.name,
+                    ofsocket::mgmt_path(&args.rundir, &info.name).display()
+                )
+            })?;
+            mgmt_tasks.push(tokio::spawn(ofsocket::serve_unix(listener, Arc::clone(of))));
+        }
 
         if let Some(addr) = &args.metrics {
             let registry = prometheus::Registry::new();
@@ -169,6 +180,12 @@ fn run(args: Args) -> Result<(), String> {
         // Let the reply to `exit` reach the client.
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         server.abort();
+        for t in mgmt_tasks {
+            t.abort();
+        }
+        for info in &switch.bridges {
+            let _ = std::fs::remove_file(ofsocket::mgmt_path(&args.rundir, &info.name));
+        }
         Ok::<(), String>(())
     });
     let _ = std::fs::remove_file(&ctl_path);

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use dpdk::{Eal, EalBuilder, HugepageMode, Mempool, BURST};
 
@@ -21,6 +21,7 @@ use crate::dpif::rxq_sched::{self, RxqSpec};
 use crate::dpif::tx::{SharedTxQueue, TxBuffer, TxPath};
 use crate::dpif::{DropAll, Pipeline};
 use crate::netdev::{Netdev, NetdevRequest};
+use crate::ofproto::{self, Ofproto};
 
 /// Options of the daemon that are not part of the configuration.
 #[derive(Debug, Clone, Default)]
@@ -77,6 +78,8 @@ pub struct Switch {
     pub bridges: Vec<BridgeInfo>,
     /// PMD threads.
     pub pmds: Vec<PmdInfo>,
+    /// OpenFlow state of each bridge (same order as `bridges`).
+    pub ofprotos: Vec<Arc<Mutex<Ofproto>>>,
     /// Warnings about the configuration (ignored cores, unpolled queues).
     pub warnings: Vec<String>,
 }
@@ -487,12 +490,28 @@ impl Switch {
             });
         }
 
+        let mut ofprotos = Vec::new();
+        for (b, info) in config.bridge.iter().zip(&bridges) {
+            let dpid = ofproto::datapath_id(
+                &b.name,
+                b.other_config.get("datapath-id").map(String::as_str),
+            )
+            .map_err(ConfigError)?;
+            let versions = ofproto::protocols(&b.name, &b.protocols).map_err(ConfigError)?;
+            let mut of = Ofproto::new(&b.name, dpid, versions);
+            for &i in &info.ports {
+                of.add_port(Arc::clone(&ports[i]));
+            }
+            ofprotos.push(Arc::new(Mutex::new(of)));
+        }
+
         Ok(Switch {
             eal,
             pool,
             ports,
             bridges,
             pmds,
+            ofprotos,
             warnings,
         })
     }

@@ -1,5 +1,6 @@
-//! Control sockets: unixctl (the `ovs-appctl` protocol) and, later, the
-//! OpenFlow management socket and OVSDB.
+//! Control sockets: unixctl (the `ovs-appctl` protocol), the OpenFlow
+//! management socket of each bridge and, later, OVSDB.
 
 pub mod commands;
+pub mod ofsocket;
 pub mod unixctl;

@@ -1,0 +1,120 @@
+//! OpenFlow views of datapath ports: descriptions and statistics.
+//!
+//! Counters come from [`Netdev::counters`] and [`Netdev::xstats`], the same
+//! source `show` and `/metrics` read. In OpenFlow 1.4 a port's statistics
+//! carry the Ethernet property and, as Open vSwitch does for DPDK ports,
+//! every extended statistic in the Intel custom-statistics experimenter
+//! property (name/value pairs), plus the port's software tx drops.
+
+use openflow::multipart::{CustomCounter, PortStats, PortStatsExperimenter, SwitchDesc};
+use openflow::port::{ofppf, ofpps, port_name, PortDesc, PortEthernet, PortProp};
+use openflow::Version;
+
+use super::OfPort;
+use crate::netdev::Netdev;
+
+/// `OFPPF_*` speed bit for a link speed in Mbps (`OFPPF_OTHER` when none
+/// fits).
+pub fn speed_feature(mbps: u32) -> u32 {
+    match mbps {
+        10 => ofppf::F_10MB_FD,
+        100 => ofppf::F_100MB_FD,
+        1_000 => ofppf::F_1GB_FD,
+        10_000 => ofppf::F_10GB_FD,
+        40_000 => ofppf::F_40GB_FD,
+        100_000 => ofppf::F_100GB_FD,
+        1_000_000 => ofppf::F_1TB_FD,
+        _ => ofppf::OTHER,
+    }
+}
+
+/// The port description of `p` (1.4: with the Ethernet property).
+pub fn desc(p: &OfPort) -> PortDesc {
+    let nd: &Netdev = &p.netdev;
+    let link = nd.port.link().ok();
+    let up = link.as_ref().is_some_and(|l| l.up);
+    let speed = link.as_ref().map_or(0, |l| l.speed_mbps);
+    let mut curr = if up { speed_feature(speed) } else { 0 };
+    if link.as_ref().is_some_and(|l| l.autoneg) {
+        curr |= ofppf::AUTONEG;
+    }
+    curr |= ofppf::FIBER;
+    PortDesc {
+        port_no: p.ofport,
+        hw_addr: nd.port.mac().unwrap_or_default(),
+        name: port_name(&nd.name),
+        config: 0,
+        state: if up { ofpps::LIVE } else { ofpps::LINK_DOWN },
+        properties: vec![PortProp::Ethernet(PortEthernet {
+            curr,
+            advertised: 0,
+            supported: curr,
+            peer: 0,
+            curr_speed: if up { speed.saturating_mul(1000) } else { 0 },
+            max_speed: speed.saturating_mul(1000),
+        })],
+    }
+}
+
+/// The statistics of `p` for a reply in `version`.
+pub fn stats(p: &OfPort, version: Version) -> PortStats {
+    let c = p.netdev.counters();
+    let age = p.created.elapsed();
+    let mut s = PortStats {
+        port_no: p.ofport,
+        duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
+        duration_nsec: age.subsec_nanos(),
+        rx_packets: c.rx_packets,
+        tx_packets: c.tx_packets,
+        rx_bytes: c.rx_bytes,
+        tx_bytes: c.tx_bytes,
+        rx_dropped: c.rx_dropped,
+        tx_dropped: c.tx_dropped,
+        rx_errors: c.rx_errors,
+        tx_errors: c.tx_errors,
+        ..PortStats::default()
+    };
+    if version >= Version::V1_4 {
+        let mut counters: Vec<CustomCounter> = p
+            .netdev
+            .xstats()
+            .into_iter()
+            .map(|(name, value)| CustomCounter { name, value })
+            .collect();
+        counters.push(CustomCounter {
+            name: "ferrovs_tx_dropped".to_owned(),
+            value: c.tx_dropped,
+        });
+        s.experimenter = vec![PortStatsExperimenter::IntelCustom(counters)];
+    }
+    s
+}
+
+/// The switch description.
+pub fn switch_desc(bridge: &str) -> SwitchDesc {
+    SwitchDesc {
+        mfr_desc: "ferrovs".to_owned(),
+        hw_desc: "DPDK userspace datapath".to_owned(),
+        sw_desc: concat!("ferrovs ", env!("CARGO_PKG_VERSION")).to_owned(),
+        serial_num: "None".to_owned(),
+        dp_desc: bridge.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speeds() {
+        assert_eq!(speed_feature(10_000), ofppf::F_10GB_FD);
+        assert_eq!(speed_feature(25_000), ofppf::OTHER);
+    }
+
+    #[test]
+    fn description() {
+        let d = switch_desc("br0");
+        assert_eq!(d.dp_desc, "br0");
+        assert!(d.sw_desc.starts_with("ferrovs "));
+    }
+}

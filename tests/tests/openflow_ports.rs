@@ -1,0 +1,128 @@
+//! The OpenFlow management socket under traffic, read by the real
+//! `ovs-ofctl` (Debian `openvswitch-common`): port descriptions, and port
+//! statistics whose OpenFlow 1.4 form carries every DPDK xstat in the
+//! CUSTOM Statistics section, rising, and equal in name to `/metrics`.
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use ferrovs_tests::{metric_value, traffic_pcap, Daemon};
+
+fn config(pcap: &std::path::Path) -> String {
+    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+    format!(
+        r#"
+[open_vswitch.other_config]
+dpdk-extra = "--no-pci"
+pmd-cpu-mask = "{:#x}"
+
+[[bridge]]
+name = "br0"
+cross_connect = ["p0=p1"]
+other_config = {{ "datapath-id" = "00000000000000a1" }}
+
+[[bridge.port]]
+name = "p0"
+ofport_request = 1
+options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={},infinite_rx=1" }}
+
+[[bridge.port]]
+name = "p1"
+ofport_request = 2
+options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
+"#,
+        1u64 << core,
+        pcap.display()
+    )
+}
+
+fn ofctl(d: &Daemon, args: &[&str]) -> Output {
+    Command::new("ovs-ofctl")
+        .env("OVS_RUNDIR", &d.rundir)
+        .args(args)
+        .output()
+        .expect("ovs-ofctl (Debian openvswitch-common) must be installed")
+}
+
+fn ofctl_ok(d: &Daemon, args: &[&str]) -> String {
+    let out = ofctl(d, args);
+    assert!(
+        out.status.success(),
+        "ovs-ofctl {args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        d.log()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `name=value` of the CUSTOM Statistics of `port` in dump-ports text.
+fn custom_stat(text: &str, port: u32, name: &str) -> Option<u64> {
+    let section = text.split(&format!("port  {port}:")).nth(1)?;
+    let section = section.split("port  ").next()?;
+    let custom = section.split("CUSTOM Statistics").nth(1)?;
+    custom
+        .split([',', '\n', ' '])
+        .find_map(|kv| kv.trim().strip_prefix(&format!("{name}=")))
+        .and_then(|v| v.parse().ok())
+}
+
+#[test]
+fn ovs_ofctl_reads_ports_and_xstats_over_openflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = traffic_pcap(dir.path(), 1000);
+    let d = Daemon::start(&config(&pcap), &["--no-huge"]).unwrap();
+    let mgmt = format!("unix:{}", d.rundir.join("br0.mgmt").display());
+
+    let show = ofctl_ok(&d, &["show", &mgmt]);
+    assert!(show.contains("dpid:00000000000000a1"), "{show}");
+    assert!(show.contains(" 1(p0): addr:"), "{show}");
+    assert!(show.contains(" 2(p1): addr:"), "{show}");
+
+    for version in ["OpenFlow10", "OpenFlow13", "OpenFlow14"] {
+        let desc = ofctl_ok(&d, &["-O", version, "dump-ports-desc", "br0"]);
+        assert!(
+            desc.contains("1(p0)") && desc.contains("2(p1)"),
+            "{version}: {desc}"
+        );
+        let stats = ofctl_ok(&d, &["-O", version, "dump-ports", "br0"]);
+        assert!(stats.contains("2 ports"), "{version}: {stats}");
+    }
+
+    let first = ofctl_ok(&d, &["-O", "OpenFlow14", "dump-ports", "br0"]);
+    let rx_q0_a = custom_stat(&first, 1, "rx_q0_packets")
+        .unwrap_or_else(|| panic!("no rx_q0_packets for port 1:\n{first}"));
+    let tx_a = custom_stat(&first, 2, "tx_good_packets").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let second = ofctl_ok(&d, &["-O", "OpenFlow14", "dump-ports", "br0"]);
+    let rx_q0_b = custom_stat(&second, 1, "rx_q0_packets").unwrap();
+    let tx_b = custom_stat(&second, 2, "tx_good_packets").unwrap();
+    assert!(
+        rx_q0_b > rx_q0_a,
+        "rx_q0_packets did not rise: {rx_q0_a} -> {rx_q0_b}"
+    );
+    assert!(
+        tx_b > tx_a,
+        "tx_good_packets did not rise: {tx_a} -> {tx_b}"
+    );
+
+    // /metrics shows the same xstat, at least as far along.
+    let m = metric_value(
+        &d.metrics(),
+        "ferrovs_port_xstat",
+        &["port=\"p0\"", "name=\"rx_q0_packets\""],
+    )
+    .unwrap();
+    assert!(m >= rx_q0_b as f64, "metrics {m} behind OpenFlow {rx_q0_b}");
+
+    // A port that does not exist is refused with OFPBRC_BAD_PORT (ovs-ofctl
+    // prints the error); the switch stays up.
+    let bad = ofctl(&d, &["-O", "OpenFlow13", "dump-ports", "br0", "7"]);
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("OFPBRC_BAD_PORT")
+            || String::from_utf8_lossy(&bad.stdout).contains("OFPBRC_BAD_PORT"),
+        "{bad:?}"
+    );
+    let desc = ofctl_ok(&d, &["-O", "OpenFlow14", "dump-desc", "br0"]);
+    assert!(desc.contains("Manufacturer: ferrovs"), "{desc}");
+    assert!(desc.contains("DP Description: br0"), "{desc}");
+}
