@@ -36,6 +36,8 @@
 
 /// Number of 64-bit words of a [`Flow`].
 pub const FLOW_WORDS: usize = 18;
+// `Flow::word_map` has one bit per word.
+const _: () = assert!(FLOW_WORDS <= 32);
 
 /// `ip_frag` bit: the packet is an IP fragment (first or later).
 pub const FRAG_ANY: u8 = 1;
@@ -238,6 +240,16 @@ impl Flow {
         h ^ (h >> 32)
     }
 
+    /// Bit `i` set when word `i` is nonzero: for a mask, the words a
+    /// miniflow or subtable has to look at.
+    pub fn word_map(&self) -> u32 {
+        self.w
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w != 0)
+            .fold(0, |map, (i, _)| map | (1 << i))
+    }
+
     /// The value stored in `s`.
     pub const fn get(&self, s: Slot) -> u64 {
         (self.w[s.word as usize] >> s.shift) & s.max()
@@ -393,5 +405,8 @@ mod tests {
         assert_eq!(g.and(&mask).get(slot::ETH_DST), 0);
         assert_eq!(Flow::from_words(*g.words()), g);
         assert_eq!(std::mem::size_of::<Flow>(), FLOW_WORDS * 8);
+        assert_eq!(mask.word_map(), 0b10010);
+        assert_eq!(Flow::ZERO.word_map(), 0);
+        assert_eq!(Flow::EXACT.word_map(), (1 << FLOW_WORDS) - 1);
     }
 }
