@@ -132,9 +132,9 @@ impl Ofproto {
     pub fn handle(&mut self, version: Version, header: &Header, msg: &Message) -> Vec<Message> {
         match msg {
             Message::FeaturesRequest => vec![Message::FeaturesReply(self.features(version))],
-            Message::GetConfigRequest => vec![Message::GetConfigReply(self.config.clone())],
+            Message::GetConfigRequest => vec![Message::GetConfigReply(self.config)],
             Message::SetConfig(c) => {
-                self.config = c.clone();
+                self.config = *c;
                 Vec::new()
             }
             Message::BarrierRequest => vec![Message::BarrierReply],
@@ -262,7 +262,7 @@ mod tests {
             miss_send_len: 0xffff,
         };
         assert!(of
-            .handle(v, &header(3), &Message::SetConfig(cfg.clone()))
+            .handle(v, &header(3), &Message::SetConfig(cfg))
             .is_empty());
         assert_eq!(
             of.handle(v, &header(4), &Message::GetConfigRequest),
