@@ -3,7 +3,7 @@
 //! Lookups hash the masked key of a packet once per subtable, stage by stage
 //! (the hash of a stage covers every word up to the end of that stage), so
 //! the mixing step must be cheap and the result well spread in both the low
-//! bits (bucket index) and the high bits (papaya's 7-bit tags). Keys are not
+//! bits (slot index of the open-addressing tables) and the high ones. Keys are not
 //! attacker-chosen in a way that matters here: a collision only makes a
 //! bucket longer, never a wrong answer, because buckets compare full keys.
 
@@ -28,43 +28,6 @@ pub(super) fn finish(mut h: u64) -> u64 {
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^= h >> 33;
     h
-}
-
-/// A hasher for keys that already are well-mixed 64-bit hashes: it returns
-/// the last `u64` written (other writes are folded in, for completeness).
-#[derive(Default, Clone, Copy)]
-pub(super) struct PassThrough(u64);
-
-impl Hasher for PassThrough {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = mix(self.0, u64::from(*b));
-        }
-        self.0 = finish(self.0);
-    }
-
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-/// [`BuildHasher`] of [`PassThrough`].
-#[derive(Default, Clone, Copy)]
-pub(super) struct PassThroughState;
-
-impl BuildHasher for PassThroughState {
-    type Hasher = PassThrough;
-
-    #[inline]
-    fn build_hasher(&self) -> PassThrough {
-        PassThrough(0)
-    }
 }
 
 /// A fast hasher for word arrays (the writer's mask -> subtable map).

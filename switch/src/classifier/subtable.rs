@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use papaya::Guard;
-use seize::Collector;
+use seize::{Collector, Guard};
 
-use super::hash::{finish, mix, PassThroughState, BASIS};
+use super::hash::{finish, mix, BASIS};
+use super::rcu_map::{CountSet, RcuMap};
 use super::rule::RuleRef;
 
 /// The most stages a classifier may be configured with.
@@ -15,19 +15,6 @@ pub(super) const MAX_STAGES: usize = 8;
 /// The rules of one bucket (every rule whose masked key has the same hash),
 /// ordered best first: higher priority, then earlier insertion.
 pub(super) type Bucket<const N: usize, R> = Box<[RuleRef<N, R>]>;
-
-/// An empty map of the subtable's kind: hashes are keys, reclamation is
-/// the classifier's shared collector, and a resize is done in one go by
-/// the writer (readers are never blocked by it).
-fn new_map<V: Send + 'static>(
-    collector: &Arc<Collector>,
-) -> papaya::HashMap<u64, V, PassThroughState> {
-    papaya::HashMap::builder()
-        .hasher(PassThroughState)
-        .shared_collector(Arc::clone(collector))
-        .resize_mode(papaya::ResizeMode::Blocking)
-        .build()
-}
 
 /// A stage of a subtable's lookup: the key words it adds to the hash.
 struct Stage {
@@ -38,7 +25,7 @@ struct Stage {
     end: usize,
 }
 
-/// All rules with one mask. Lookups are lock-free (papaya maps read under a
+/// All rules with one mask. Lookups are lock-free ([`RcuMap`]s read under a
 /// guard of the classifier's shared collector); changes come from the
 /// classifier's single writer only.
 pub(super) struct Subtable<const N: usize, R> {
@@ -47,9 +34,11 @@ pub(super) struct Subtable<const N: usize, R> {
     stages: Box<[Stage]>,
     /// For every stage but the last: hash of the masked words up to the
     /// stage's end -> number of distinct masked keys with that prefix.
-    stage_index: Box<[papaya::HashMap<u64, u32, PassThroughState>]>,
+    stage_index: Box<[CountSet]>,
     /// Hash of the whole masked key -> rules.
-    buckets: papaya::HashMap<u64, Bucket<N, R>, PassThroughState>,
+    buckets: RcuMap<Bucket<N, R>>,
+    #[cfg(test)]
+    collector: Arc<Collector>,
 }
 
 impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
@@ -81,13 +70,17 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
                 end: N,
             }),
         }
-        let stage_index = (0..stages.len() - 1).map(|_| new_map(collector)).collect();
+        let stage_index = (0..stages.len() - 1)
+            .map(|_| CountSet::new(Arc::clone(collector)))
+            .collect();
         Subtable {
             mask: Arc::new(mask),
             id,
             stages: stages.into(),
             stage_index,
-            buckets: new_map(collector),
+            buckets: RcuMap::new(Arc::clone(collector)),
+            #[cfg(test)]
+            collector: Arc::clone(collector),
         }
     }
 
@@ -114,7 +107,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
 
     /// True if the subtable holds no rule.
     pub(super) fn is_empty(&self) -> bool {
-        self.buckets.is_empty()
+        self.buckets.len() == 0
     }
 
     /// `key & mask`.
@@ -142,7 +135,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
             for &i in stage.words.iter() {
                 h = mix(h, masked[i]);
             }
-            if s < last && !self.stage_index[s].contains_key(&finish(h), guard) {
+            if s < last && !self.stage_index[s].contains(finish(h), guard) {
                 for (w, m) in wc[..stage.end].iter_mut().zip(self.mask.iter()) {
                     *w |= m;
                 }
@@ -153,7 +146,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
             *w |= m;
         }
         self.buckets
-            .get(&finish(h), guard)
+            .get(finish(h), guard)
             .map(|bucket| (&**bucket, masked))
     }
 
@@ -178,14 +171,12 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
     ) -> Option<&'g [RuleRef<N, R>]> {
         let mut stage_hashes = [0; MAX_STAGES];
         let h = self.hashes(masked, &mut stage_hashes);
-        self.buckets.get(&h, guard).map(|b| &**b)
+        self.buckets.get(h, guard).map(|b| &**b)
     }
 
     /// Calls `f` on every bucket.
     pub(super) fn for_each_bucket(&self, guard: &impl Guard, mut f: impl FnMut(&[RuleRef<N, R>])) {
-        for (_, bucket) in self.buckets.iter(guard) {
-            f(bucket);
-        }
+        self.buckets.for_each(guard, |bucket| f(bucket));
     }
 
     /// Adds a rule (writer only). Stage indices count a masked key when its
@@ -193,11 +184,10 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
     pub(super) fn insert(&self, rule: RuleRef<N, R>, guard: &impl Guard) {
         let mut stage_hashes = [0; MAX_STAGES];
         let h = self.hashes(rule.key(), &mut stage_hashes);
-        let old: &[RuleRef<N, R>] = self.buckets.get(&h, guard).map_or(&[], |b| &**b);
+        let old: &[RuleRef<N, R>] = self.buckets.get(h, guard).map_or(&[], |b| &**b);
         if !old.iter().any(|r| r.key() == rule.key()) {
             for (s, index) in self.stage_index.iter().enumerate() {
-                let count = index.get(&stage_hashes[s], guard).copied().unwrap_or(0);
-                index.insert(stage_hashes[s], count + 1, guard);
+                index.increment(stage_hashes[s], guard);
             }
         }
         let pos = old.iter().position(|r| rule.beats(r)).unwrap_or(old.len());
@@ -213,7 +203,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
     pub(super) fn remove(&self, rule: &RuleRef<N, R>, guard: &impl Guard) -> bool {
         let mut stage_hashes = [0; MAX_STAGES];
         let h = self.hashes(rule.key(), &mut stage_hashes);
-        let Some(old) = self.buckets.get(&h, guard) else {
+        let Some(old) = self.buckets.get(h, guard) else {
             return false;
         };
         let Some(pos) = old.iter().position(|r| RuleRef::ptr_eq(r, rule)) else {
@@ -224,7 +214,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
             .enumerate()
             .any(|(i, r)| i != pos && r.key() == rule.key());
         if old.len() == 1 {
-            self.buckets.remove(&h, guard);
+            self.buckets.remove(h, guard);
         } else {
             let bucket: Vec<_> = old
                 .iter()
@@ -236,14 +226,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
         }
         if last_of_key {
             for (s, index) in self.stage_index.iter().enumerate() {
-                match index.get(&stage_hashes[s], guard).copied() {
-                    Some(1) | None => {
-                        index.remove(&stage_hashes[s], guard);
-                    }
-                    Some(count) => {
-                        index.insert(stage_hashes[s], count - 1, guard);
-                    }
-                }
+                index.decrement(stage_hashes[s], guard);
             }
         }
         true
@@ -256,6 +239,10 @@ mod tests {
 
     fn subtable(mask: [u64; 4], ends: &[usize]) -> Subtable<4, u32> {
         Subtable::new(mask, 0, ends, &Arc::new(Collector::new()))
+    }
+
+    fn guard(st: &Subtable<4, u32>) -> seize::LocalGuard<'_> {
+        st.collector.enter()
     }
 
     fn rule(st: &Subtable<4, u32>, key: [u64; 4], priority: u32, seq: u64) -> RuleRef<4, u32> {
@@ -280,7 +267,7 @@ mod tests {
     #[test]
     fn early_stage_miss_unwildcards_only_that_prefix() {
         let st = subtable([0xff, 0xff, 0xff, 0xff], &[1, 2, 3]);
-        let guard = st.buckets.guard();
+        let guard = guard(&st);
         st.insert(rule(&st, [1, 2, 3, 4], 10, 0), &guard);
         let mut wc = [0; 4];
         assert!(st.lookup(&[9, 2, 3, 4], &guard, &mut wc).is_none());
@@ -298,7 +285,7 @@ mod tests {
     #[test]
     fn buckets_stay_sorted_and_stage_counts_follow_keys() {
         let st = subtable([0xff, 0xff, 0, 0], &[1]);
-        let guard = st.buckets.guard();
+        let guard = guard(&st);
         let a = rule(&st, [1, 1, 0, 0], 5, 0);
         let b = rule(&st, [1, 1, 0, 0], 7, 1);
         let c = rule(&st, [1, 2, 0, 0], 5, 2);
@@ -311,14 +298,14 @@ mod tests {
         // Two distinct keys share the stage-0 prefix [1].
         let mut sh = [0; MAX_STAGES];
         st.hashes(&[1, 1, 0, 0], &mut sh);
-        assert_eq!(st.stage_index[0].get(&sh[0], &guard), Some(&2));
+        assert_eq!(st.stage_index[0].count(sh[0], &guard), 2);
         assert!(st.remove(&b, &guard));
         assert!(!st.remove(&b, &guard));
-        assert_eq!(st.stage_index[0].get(&sh[0], &guard), Some(&2));
+        assert_eq!(st.stage_index[0].count(sh[0], &guard), 2);
         assert!(st.remove(&a, &guard));
-        assert_eq!(st.stage_index[0].get(&sh[0], &guard), Some(&1));
+        assert_eq!(st.stage_index[0].count(sh[0], &guard), 1);
         assert!(st.remove(&c, &guard));
-        assert_eq!(st.stage_index[0].get(&sh[0], &guard), None);
+        assert_eq!(st.stage_index[0].count(sh[0], &guard), 0);
         assert!(st.is_empty());
     }
 }

@@ -325,7 +325,9 @@ fn check_lookups(
     for key in keys {
         let (got, wc) = lookup(c, key, v);
         prop_assert_eq!(got, scan(model, key, v), "lookup {:?} at {}", key, v);
-        for n in noise {
+        // Random fill-ins, and the keys of every rule: the fill-ins most
+        // likely to expose a bit that should have been un-wildcarded.
+        for n in noise.iter().chain(model.iter().map(|r| &r.key)) {
             let other: Key = std::array::from_fn(|i| (key[i] & wc[i]) | (n[i] & !wc[i]));
             prop_assert_eq!(
                 scan(model, &other, v),
