@@ -109,6 +109,11 @@ pub enum ErrorKind {
     BadBundleType,
     /// OFPRRFC_BAD_ROLE: unknown role.
     BadRole,
+    /// OFPRRFC_STALE: a role request with a stale generation id.
+    RoleStale,
+    /// OFPBRC_IS_SLAVE (1.2+; OFPBRC_EPERM before): a slave controller
+    /// sent a message that modifies the switch.
+    IsSlave,
     /// OFPTFFC_BAD_TABLE / BAD_TYPE / BAD_LEN ...: malformed table-features property.
     BadTableFeatures,
 }
@@ -140,6 +145,7 @@ impl ErrorKind {
                 BadFlowModCommand => (3, 4),
                 BadFlowModFlags => (3, 5),
                 BadConfig => (4, 0),
+                IsSlave => (1, 5),
                 _ => (1, 6),
             };
         }
@@ -186,6 +192,9 @@ impl ErrorKind {
             BadBucket => (6, 12),
             BadConfig => (7, 2),
             BadRole => (11, 2),
+            RoleStale => (11, 0),
+            IsSlave if version < Version::V1_2 => (1, 5),
+            IsSlave => (1, 10),
             BadMeterModCommand => (12, 2),
             BadMeterBand => (12, 6),
             BadTableFeatures if version < Version::V1_4 => (13, 3),
@@ -417,6 +426,8 @@ mod tests {
             BadPropertyLen,
             BadBundleType,
             BadRole,
+            RoleStale,
+            IsSlave,
             BadTableFeatures,
         ];
         for v in Version::ALL {
