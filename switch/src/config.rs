@@ -369,16 +369,8 @@ impl Config {
             )
             .map_err(ConfigError)?;
             for c in &br.controller {
-                let row = c.to_row();
-                if !["tcp:", "ssl:", "unix:"]
-                    .iter()
-                    .any(|p| row.target.starts_with(p))
-                {
-                    return err(format!(
-                        "bridge {}: controller target \"{}\" is not tcp:IP:PORT, ssl:IP:PORT or unix:PATH",
-                        br.name, row.target
-                    ));
-                }
+                crate::mgmt::ofsocket::Target::parse(&c.to_row().target)
+                    .map_err(|e| ConfigError(format!("bridge {}: {e}", br.name)))?;
             }
             for p in &br.port {
                 if !names.insert(p.name.clone()) {
@@ -568,6 +560,16 @@ options = { "dpdk-devargs" = "net_null2" }
         assert!(e.starts_with("t.toml:"), "{e}");
         let e = parse_err("[[bridge]]\nname = \"br0\"\ncolour = 1\n");
         assert!(e.contains("colour"), "{e}");
+        let e = parse_err("[[bridge]]\nname = \"br0\"\ncontroller = [\"udp:1.2.3.4\"]\n");
+        assert!(
+            e.contains("bridge br0: controller target \"udp:1.2.3.4\""),
+            "{e}"
+        );
+        let e = parse_err("[[bridge]]\nname = \"br0\"\nprotocols = [\"OpenFlow15\"]\n");
+        assert!(
+            e.contains("bridge br0: protocols entry \"OpenFlow15\""),
+            "{e}"
+        );
         let e = parse_err("[[bridge]]\nname = \"br0\"\ndatapath_type = \"system\"\n");
         assert!(e.contains("datapath_type"), "{e}");
     }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::Parser;
 use tokio::net::UnixListener;
@@ -159,6 +160,43 @@ fn run(args: Args) -> Result<(), String> {
             })?;
             mgmt_tasks.push(tokio::spawn(ofsocket::serve_unix(listener, Arc::clone(of))));
         }
+        for (bridge, of) in config.bridge.iter().zip(&switch.ofprotos) {
+            for entry in &bridge.controller {
+                let row = entry.to_row();
+                let target = ofsocket::Target::parse(&row.target)
+                    .map_err(|e| format!("bridge {}: {e}", bridge.name))?;
+                // Open vSwitch's defaults: 5 s probe (0 disables), 8 s backoff.
+                let probe = match row.inactivity_probe.unwrap_or(5000) {
+                    0 => None,
+                    ms => Some(Duration::from_millis(ms)),
+                };
+                let max_backoff = Duration::from_millis(row.max_backoff.unwrap_or(8000).max(1000));
+                let of = Arc::clone(of);
+                let task = match target {
+                    ofsocket::Target::PTcp(addr) => {
+                        let listener = tokio::net::TcpListener::bind(&addr).await.map_err(|e| {
+                            format!(
+                                "bridge {}: cannot listen on {}: {e}",
+                                bridge.name, row.target
+                            )
+                        })?;
+                        tokio::spawn(ofsocket::serve_tcp(listener, of, probe))
+                    }
+                    ofsocket::Target::PUnix(path) => {
+                        let _ = std::fs::remove_file(&path);
+                        let listener = UnixListener::bind(&path).map_err(|e| {
+                            format!(
+                                "bridge {}: cannot listen on {}: {e}",
+                                bridge.name, row.target
+                            )
+                        })?;
+                        tokio::spawn(ofsocket::serve_unix(listener, of))
+                    }
+                    active => tokio::spawn(ofsocket::run_active(active, of, probe, max_backoff)),
+                };
+                mgmt_tasks.push(task);
+            }
+        }
 
         if let Some(addr) = &args.metrics {
             let registry = prometheus::Registry::new();
@@ -178,7 +216,7 @@ fn run(args: Args) -> Result<(), String> {
             _ = tokio::signal::ctrl_c() => tracing::info!("SIGINT"),
         }
         // Let the reply to `exit` reach the client.
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
         server.abort();
         for t in mgmt_tasks {
             t.abort();

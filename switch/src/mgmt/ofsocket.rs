@@ -1,6 +1,9 @@
 //! OpenFlow sockets of a bridge: the management socket
 //! `punix:<rundir>/<bridge>.mgmt` (what `ovs-ofctl dump-ports br0` opens
-//! with `OVS_RUNDIR=<rundir>`).
+//! with `OVS_RUNDIR=<rundir>`), and the bridge's controllers: active
+//! `tcp:IP:PORT` and `unix:PATH` connections that reconnect with
+//! exponential backoff up to `max_backoff`, and passive `ptcp:PORT[:IP]`
+//! and `punix:PATH` listeners.
 //!
 //! Each connection is a tokio task that moves bytes between the socket and
 //! the sans-IO [`Connection`] core (hello and version negotiation from the
@@ -12,10 +15,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use openflow::connection::{Connection, ConnectionConfig, Event};
-use openflow::Version;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::UnixListener;
+use tokio::net::{TcpListener, UnixListener};
+use tokio::sync::mpsc;
 
+use crate::ofproto::conn::{ConnId, ASYNC_QUEUE_LEN};
 use crate::ofproto::Ofproto;
 
 /// The management socket path of `bridge`.
@@ -30,51 +34,187 @@ pub fn bind_mgmt(rundir: &Path, bridge: &str) -> std::io::Result<UnixListener> {
     UnixListener::bind(&path)
 }
 
-/// Accepts connections on `listener` for `ofproto` until dropped.
+/// Accepts connections on `listener` for `ofproto` until dropped
+/// (management sockets and `punix:` controllers: no keepalive probes, as
+/// their clients are local and often short-lived).
 pub async fn serve_unix(listener: UnixListener, ofproto: Arc<Mutex<Ofproto>>) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
                 let ofproto = Arc::clone(&ofproto);
                 tokio::spawn(async move {
-                    if let Err(e) = serve_connection(stream, ofproto).await {
-                        tracing::debug!("OpenFlow management connection: {e}");
+                    if let Err(e) = serve_connection(stream, ofproto, None).await {
+                        tracing::debug!("OpenFlow unix connection: {e}");
                     }
                 });
             }
             Err(e) => {
-                tracing::warn!("OpenFlow management socket accept: {e}");
+                tracing::warn!("OpenFlow unix socket accept: {e}");
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     }
 }
 
-/// Runs one OpenFlow connection over `stream` until either side ends it.
-pub async fn serve_connection<S>(mut stream: S, ofproto: Arc<Mutex<Ofproto>>) -> std::io::Result<()>
+/// Accepts `ptcp:` connections for `ofproto` until dropped.
+pub async fn serve_tcp(
+    listener: TcpListener,
+    ofproto: Arc<Mutex<Ofproto>>,
+    probe: Option<Duration>,
+) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                let ofproto = Arc::clone(&ofproto);
+                tokio::spawn(async move {
+                    if let Err(e) = serve_connection(stream, ofproto, probe).await {
+                        tracing::debug!(%peer, "OpenFlow tcp connection: {e}");
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!("OpenFlow tcp accept: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// A controller target of the `Controller` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `tcp:IP:PORT` (port defaults to 6653).
+    Tcp(String),
+    /// `unix:PATH`.
+    Unix(PathBuf),
+    /// `ptcp:PORT[:IP]`.
+    PTcp(String),
+    /// `punix:PATH`.
+    PUnix(PathBuf),
+}
+
+impl Target {
+    /// Parses a target; the error names it and the accepted forms.
+    pub fn parse(target: &str) -> Result<Target, String> {
+        let bad = || {
+            format!(
+                "controller target \"{target}\" is not tcp:IP[:PORT], unix:PATH, ptcp:PORT[:IP] \
+                 or punix:PATH"
+            )
+        };
+        let (kind, rest) = target.split_once(':').ok_or_else(bad)?;
+        if rest.is_empty() {
+            return Err(bad());
+        }
+        match kind {
+            "tcp" => {
+                let addr = if rest.parse::<std::net::SocketAddr>().is_ok() {
+                    rest.to_owned()
+                } else if rest.parse::<std::net::IpAddr>().is_ok() {
+                    format!("{rest}:6653")
+                } else {
+                    return Err(bad());
+                };
+                Ok(Target::Tcp(addr))
+            }
+            "unix" => Ok(Target::Unix(PathBuf::from(rest))),
+            "ptcp" => {
+                let (port, ip) = rest.split_once(':').unwrap_or((rest, "0.0.0.0"));
+                let port: u16 = port.parse().map_err(|_| bad())?;
+                let ip: std::net::IpAddr = ip.parse().map_err(|_| bad())?;
+                Ok(Target::PTcp(
+                    std::net::SocketAddr::new(ip, port).to_string(),
+                ))
+            }
+            "punix" => Ok(Target::PUnix(PathBuf::from(rest))),
+            "ssl" | "pssl" => Err(format!(
+                "controller target \"{target}\": SSL controllers are not supported yet (use tcp:)"
+            )),
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// Keeps an active controller connection up: connects, serves it, and
+/// after it ends reconnects with exponential backoff (1 s doubling up to
+/// `max_backoff`).
+pub async fn run_active(
+    target: Target,
+    ofproto: Arc<Mutex<Ofproto>>,
+    probe: Option<Duration>,
+    max_backoff: Duration,
+) {
+    let first = Duration::from_secs(1).min(max_backoff);
+    let mut backoff = first;
+    loop {
+        let started = Instant::now();
+        let result = match &target {
+            Target::Tcp(addr) => match tokio::net::TcpStream::connect(addr).await {
+                Ok(s) => {
+                    let _ = s.set_nodelay(true);
+                    tracing::info!(%addr, "connected to controller");
+                    serve_connection(s, Arc::clone(&ofproto), probe).await
+                }
+                Err(e) => Err(e),
+            },
+            Target::Unix(path) => match tokio::net::UnixStream::connect(path).await {
+                Ok(s) => {
+                    tracing::info!(path = %path.display(), "connected to controller");
+                    serve_connection(s, Arc::clone(&ofproto), probe).await
+                }
+                Err(e) => Err(e),
+            },
+            Target::PTcp(_) | Target::PUnix(_) => return,
+        };
+        match result {
+            Ok(()) => tracing::info!(?target, "controller connection closed"),
+            Err(e) => tracing::debug!(?target, "controller connection: {e}"),
+        }
+        // A connection that lasted resets the backoff.
+        if started.elapsed() > max_backoff {
+            backoff = first;
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(max_backoff);
+    }
+}
+
+/// Runs one OpenFlow connection over `stream` until either side ends it;
+/// `probe` is the inactivity probe interval (`None`: no keepalive).
+pub async fn serve_connection<S>(
+    mut stream: S,
+    ofproto: Arc<Mutex<Ofproto>>,
+    probe: Option<Duration>,
+) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let versions = lock(&ofproto).versions.clone();
     let config = ConnectionConfig {
         versions,
-        // Management clients (ovs-ofctl) are short-lived; no keepalive.
-        probe_interval: None,
+        probe_interval: probe,
         ..ConnectionConfig::default()
     };
     let mut conn = Connection::new(config, Instant::now());
-    let mut version: Option<Version> = None;
+    let mut session = Session { ofproto, id: None };
+    let (async_tx, mut async_rx) = mpsc::channel(ASYNC_QUEUE_LEN);
+    let mut async_tx = Some(async_tx);
     let mut buf = vec![0u8; 64 * 1024];
     loop {
         while let Some(event) = conn.poll_event() {
             match event {
-                Event::Connected { version: v } => version = Some(v),
+                Event::Connected { version } => {
+                    if let Some(tx) = async_tx.take() {
+                        session.id = Some(lock(&session.ofproto).connect(version, tx));
+                    }
+                }
                 Event::Message { header, message } => {
-                    let Some(v) = version else { continue };
-                    let replies = lock(&ofproto).handle(v, &header, &message);
+                    let Some(id) = session.id else { continue };
+                    let replies = lock(&session.ofproto).handle(id, &header, &message);
                     for reply in replies {
                         if let Err(e) = conn.send_with_xid(header.xid, &reply) {
-                            tracing::warn!("cannot encode a reply in {v}: {e}");
+                            tracing::warn!("cannot encode a reply: {e}");
                         }
                     }
                 }
@@ -98,6 +238,11 @@ where
                 }
                 conn.handle_input(&buf[..n], Instant::now());
             }
+            Some(msg) = async_rx.recv() => {
+                if let Err(e) = conn.send(&msg) {
+                    tracing::warn!("cannot encode an asynchronous message: {e}");
+                }
+            }
             _ = sleep_until(deadline) => conn.handle_timeout(Instant::now()),
         }
     }
@@ -120,6 +265,21 @@ async fn flush<S: AsyncWrite + Unpin>(
     stream.flush().await
 }
 
+/// A connection registered with its bridge; unregistered when dropped,
+/// whichever way the connection ends.
+struct Session {
+    ofproto: Arc<Mutex<Ofproto>>,
+    id: Option<ConnId>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            lock(&self.ofproto).disconnect(id);
+        }
+    }
+}
+
 fn lock(of: &Mutex<Ofproto>) -> std::sync::MutexGuard<'_, Ofproto> {
     of.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -127,7 +287,36 @@ fn lock(of: &Mutex<Ofproto>) -> std::sync::MutexGuard<'_, Ofproto> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use openflow::Message;
+
+    #[test]
+    fn targets() {
+        assert_eq!(
+            Target::parse("tcp:127.0.0.1:6654"),
+            Ok(Target::Tcp("127.0.0.1:6654".into()))
+        );
+        assert_eq!(
+            Target::parse("tcp:127.0.0.1"),
+            Ok(Target::Tcp("127.0.0.1:6653".into()))
+        );
+        assert_eq!(
+            Target::parse("ptcp:6653"),
+            Ok(Target::PTcp("0.0.0.0:6653".into()))
+        );
+        assert_eq!(
+            Target::parse("ptcp:6653:127.0.0.1"),
+            Ok(Target::PTcp("127.0.0.1:6653".into()))
+        );
+        assert_eq!(
+            Target::parse("punix:/tmp/x"),
+            Ok(Target::PUnix("/tmp/x".into()))
+        );
+        assert!(Target::parse("tcp:nowhere").unwrap_err().contains("tcp:IP"));
+        assert!(Target::parse("ssl:1.2.3.4:6653")
+            .unwrap_err()
+            .contains("not supported yet"));
+        assert!(Target::parse("tcp").is_err());
+    }
+    use openflow::{Message, Version};
 
     /// A controller-side core talking to the switch side over an in-memory
     /// stream: hello, features, barrier, and an unsupported request.
@@ -139,7 +328,7 @@ mod tests {
             42,
             vec![Version::V1_0, Version::V1_3],
         )));
-        let task = tokio::spawn(serve_connection(server, of));
+        let task = tokio::spawn(serve_connection(server, Arc::clone(&of), None));
         let mut client = client;
         let mut peer = Connection::new(
             ConnectionConfig {
@@ -185,7 +374,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(got[1], (11, Message::BarrierReply));
+        assert_eq!(lock(&of).conns.len(), 1, "registered while connected");
         drop(client);
         task.await.unwrap().unwrap();
+        assert!(lock(&of).conns.is_empty(), "unregistered at the end");
     }
 }

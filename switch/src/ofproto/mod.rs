@@ -14,12 +14,14 @@
 //! Thread safety: an `Ofproto` is owned by the control plane (behind a
 //! mutex shared by the bridge's connections); nothing here runs on a PMD.
 
+pub mod conn;
 pub mod port;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use openflow::config::{FeaturesReply, SwitchConfig};
+use openflow::config::{FeaturesReply, RoleMsg, RoleStatus, SwitchConfig};
 use openflow::error_msg::ErrorMsg;
 use openflow::multipart::{
     MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
@@ -27,6 +29,9 @@ use openflow::multipart::{
 use openflow::port::OFPP_ANY;
 use openflow::{ErrorKind, Header, Message, Version};
 
+use tokio::sync::mpsc;
+
+use self::conn::{AsyncKind, ConnId, ConnState, Role, ROLE_REASON_MASTER_REQUEST};
 use crate::netdev::Netdev;
 
 /// Largest OpenFlow message the switch sends.
@@ -59,6 +64,11 @@ pub struct Ofproto {
     pub ports: Vec<OfPort>,
     /// Switch configuration (`OFPT_SET_CONFIG`).
     pub config: SwitchConfig,
+    /// Open connections.
+    pub conns: BTreeMap<ConnId, ConnState>,
+    /// Last master-election generation id seen.
+    pub generation: Option<u64>,
+    next_conn: ConnId,
 }
 
 /// The datapath id of a bridge: `other_config:datapath-id` (16 hex digits)
@@ -115,7 +125,33 @@ impl Ofproto {
                 flags: 0,
                 miss_send_len: 128,
             },
+            conns: BTreeMap::new(),
+            generation: None,
+            next_conn: 1,
         }
+    }
+
+    /// Registers a connection that negotiated `version`; asynchronous
+    /// messages for it are queued on `tx`.
+    pub fn connect(&mut self, version: Version, tx: mpsc::Sender<Message>) -> ConnId {
+        let id = self.next_conn;
+        self.next_conn += 1;
+        self.conns.insert(id, ConnState::new(version, tx));
+        id
+    }
+
+    /// Forgets a connection.
+    pub fn disconnect(&mut self, id: ConnId) {
+        self.conns.remove(&id);
+    }
+
+    /// Sends an asynchronous message to every connection that wants it;
+    /// returns how many took it.
+    pub fn send_async(&mut self, kind: AsyncKind, reason: u8, msg: &Message) -> usize {
+        self.conns
+            .values_mut()
+            .filter_map(|c| c.deliver(kind, reason, msg).then_some(()))
+            .count()
     }
 
     /// Adds a port.
@@ -128,9 +164,28 @@ impl Ofproto {
         self.ports.sort_by_key(|p| p.ofport);
     }
 
-    /// Answers one request of a connection speaking `version`.
-    pub fn handle(&mut self, version: Version, header: &Header, msg: &Message) -> Vec<Message> {
+    /// Answers one request of connection `id`.
+    pub fn handle(&mut self, id: ConnId, header: &Header, msg: &Message) -> Vec<Message> {
+        let Some(conn) = self.conns.get(&id) else {
+            return Vec::new();
+        };
+        let version = conn.version;
+        if conn.role == Role::Slave && modifies_switch(msg) {
+            return vec![error_for(ErrorKind::IsSlave, version, header, msg)];
+        }
         match msg {
+            Message::RoleRequest(r) if version >= Version::V1_2 => {
+                self.role_request(id, version, header, msg, r)
+            }
+            Message::GetAsyncRequest if version >= Version::V1_3 => {
+                vec![Message::GetAsyncReply(self.conns[&id].get_async())]
+            }
+            Message::SetAsync(cfg) if version >= Version::V1_3 => {
+                if let Some(c) = self.conns.get_mut(&id) {
+                    c.set_async(cfg);
+                }
+                Vec::new()
+            }
             Message::FeaturesRequest => vec![Message::FeaturesReply(self.features(version))],
             Message::GetConfigRequest => vec![Message::GetConfigReply(self.config)],
             Message::SetConfig(c) => {
@@ -144,6 +199,54 @@ impl Ofproto {
             Message::EchoReply(_) | Message::Error(_) => Vec::new(),
             _ => vec![error_for(ErrorKind::BadType, version, header, msg)],
         }
+    }
+
+    fn role_request(
+        &mut self,
+        id: ConnId,
+        version: Version,
+        header: &Header,
+        msg: &Message,
+        r: &RoleMsg,
+    ) -> Vec<Message> {
+        let Some(wanted) = Role::from_wire(r.role) else {
+            return vec![error_for(ErrorKind::BadRole, version, header, msg)];
+        };
+        if let Some(role) = wanted {
+            if role != Role::Equal {
+                if let Some(g) = self.generation {
+                    // Generation ids compare as a wrapping sequence.
+                    if (r.generation_id.wrapping_sub(g) as i64) < 0 {
+                        return vec![error_for(ErrorKind::RoleStale, version, header, msg)];
+                    }
+                }
+                self.generation = Some(r.generation_id);
+            }
+            if role == Role::Master {
+                let generation_id = r.generation_id;
+                for (other, c) in self.conns.iter_mut() {
+                    if *other != id && c.role == Role::Master {
+                        c.role = Role::Slave;
+                        if c.version >= Version::V1_4 {
+                            let status = Message::RoleStatus(RoleStatus {
+                                role: Role::Slave.wire(),
+                                reason: ROLE_REASON_MASTER_REQUEST,
+                                generation_id,
+                                properties: Vec::new(),
+                            });
+                            c.deliver(AsyncKind::RoleStatus, ROLE_REASON_MASTER_REQUEST, &status);
+                        }
+                    }
+                }
+            }
+            if let Some(c) = self.conns.get_mut(&id) {
+                c.role = role;
+            }
+        }
+        vec![Message::RoleReply(RoleMsg {
+            role: self.conns[&id].role.wire(),
+            generation_id: self.generation.unwrap_or(0),
+        })]
     }
 
     fn features(&self, version: Version) -> FeaturesReply {
@@ -196,6 +299,21 @@ impl Ofproto {
     }
 }
 
+/// Whether `msg` modifies the switch (refused from a slave).
+pub fn modifies_switch(msg: &Message) -> bool {
+    matches!(
+        msg,
+        Message::FlowMod(_)
+            | Message::GroupMod(_)
+            | Message::PortMod(_)
+            | Message::TableMod(_)
+            | Message::MeterMod(_)
+            | Message::PacketOut(_)
+            | Message::BundleControl(_)
+            | Message::BundleAdd(_)
+    )
+}
+
 /// The error reply to `msg` (which carries the request's first 64 bytes).
 pub fn error_for(kind: ErrorKind, version: Version, header: &Header, msg: &Message) -> Message {
     let request = msg.encode(version, header.xid).unwrap_or_default();
@@ -238,12 +356,19 @@ mod tests {
         }
     }
 
+    fn with_conn(version: Version) -> (Ofproto, ConnId, mpsc::Receiver<Message>) {
+        let mut of = Ofproto::new("br0", 7, Version::ALL.to_vec());
+        let (tx, rx) = mpsc::channel(16);
+        let id = of.connect(version, tx);
+        (of, id, rx)
+    }
+
     #[test]
     fn answers_what_it_supports_and_refuses_the_rest() {
-        let mut of = Ofproto::new("br0", 7, Version::ALL.to_vec());
         let v = Version::V1_3;
+        let (mut of, c, _rx) = with_conn(v);
         match of
-            .handle(v, &header(1), &Message::FeaturesRequest)
+            .handle(c, &header(1), &Message::FeaturesRequest)
             .as_slice()
         {
             [Message::FeaturesReply(f)] => {
@@ -254,7 +379,7 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(
-            of.handle(v, &header(2), &Message::BarrierRequest),
+            of.handle(c, &header(2), &Message::BarrierRequest),
             vec![Message::BarrierReply]
         );
         let cfg = SwitchConfig {
@@ -262,17 +387,17 @@ mod tests {
             miss_send_len: 0xffff,
         };
         assert!(of
-            .handle(v, &header(3), &Message::SetConfig(cfg))
+            .handle(c, &header(3), &Message::SetConfig(cfg))
             .is_empty());
         assert_eq!(
-            of.handle(v, &header(4), &Message::GetConfigRequest),
+            of.handle(c, &header(4), &Message::GetConfigRequest),
             vec![Message::GetConfigReply(cfg)]
         );
         let table = Message::MultipartRequest(MultipartRequest {
             flags: 0,
             body: MultipartRequestBody::Table,
         });
-        match of.handle(v, &header(5), &table).as_slice() {
+        match of.handle(c, &header(5), &table).as_slice() {
             [Message::Error(e)] => {
                 let bytes = Message::Error(e.clone()).encode(v, 5).unwrap();
                 // OFPET_BAD_REQUEST / OFPBRC_BAD_MULTIPART, then the request.
@@ -281,12 +406,96 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        match of
-            .handle(v, &header(6), &Message::GetAsyncRequest)
-            .as_slice()
-        {
-            [Message::Error(_)] => {}
+        match of.handle(c, &header(6), &table_mod()).as_slice() {
+            [Message::Error(e)] => assert_eq!((e.err_type, e.code), (1, 1), "BAD_TYPE"),
             other => panic!("{other:?}"),
         }
+    }
+
+    fn table_mod() -> Message {
+        Message::TableMod(openflow::config::TableMod {
+            table_id: 0,
+            config: 0,
+            properties: Vec::new(),
+        })
+    }
+
+    fn role(of: &mut Ofproto, c: ConnId, role: u32, generation_id: u64) -> Message {
+        let r = Message::RoleRequest(RoleMsg {
+            role,
+            generation_id,
+        });
+        let mut out = of.handle(c, &header(9), &r);
+        assert_eq!(out.len(), 1);
+        out.remove(0)
+    }
+
+    fn reply(role: u32, generation_id: u64) -> Message {
+        Message::RoleReply(RoleMsg {
+            role,
+            generation_id,
+        })
+    }
+
+    #[test]
+    fn master_election_with_generations() {
+        let (mut of, a, mut rx_a) = with_conn(Version::V1_4);
+        let (tx, _rx_b) = mpsc::channel(16);
+        let b = of.connect(Version::V1_3, tx);
+        assert_eq!(role(&mut of, a, 2, 10), reply(2, 10));
+        // b becomes master with a newer generation: a is demoted and, as a
+        // 1.4 connection, told so.
+        assert_eq!(role(&mut of, b, 2, 11), reply(2, 11));
+        assert_eq!(of.conns[&a].role, Role::Slave);
+        match rx_a.try_recv() {
+            Ok(Message::RoleStatus(s)) => {
+                assert_eq!((s.role, s.reason, s.generation_id), (3, 0, 11));
+            }
+            other => panic!("{other:?}"),
+        }
+        // A stale generation is refused and changes nothing.
+        match role(&mut of, a, 2, 9) {
+            Message::Error(e) => assert_eq!((e.err_type, e.code), (11, 0)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(of.conns[&b].role, Role::Master);
+        // NOCHANGE reports the current role; an unknown role is refused.
+        assert_eq!(role(&mut of, a, 0, 0), reply(3, 11));
+        match role(&mut of, a, 7, 0) {
+            Message::Error(e) => assert_eq!((e.err_type, e.code), (11, 2)),
+            other => panic!("{other:?}"),
+        }
+        // The slave may read but not modify.
+        assert!(matches!(
+            of.handle(a, &header(1), &Message::FeaturesRequest)
+                .as_slice(),
+            [Message::FeaturesReply(_)]
+        ));
+        match of.handle(a, &header(2), &table_mod()).as_slice() {
+            [Message::Error(e)] => assert_eq!((e.err_type, e.code), (1, 10), "IS_SLAVE"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn async_config_and_delivery_follow_roles() {
+        let (mut of, a, mut rx_a) = with_conn(Version::V1_3);
+        let (tx, mut rx_b) = mpsc::channel(16);
+        let b = of.connect(Version::V1_3, tx);
+        assert_eq!(role(&mut of, b, 3, 1), reply(3, 1));
+        let m = Message::BarrierReply;
+        assert_eq!(of.send_async(AsyncKind::PacketIn, 0, &m), 1);
+        assert!(rx_a.try_recv().is_ok());
+        assert!(rx_b.try_recv().is_err(), "a slave gets no packet-in");
+        assert_eq!(of.send_async(AsyncKind::PortStatus, 0, &m), 2);
+        match of
+            .handle(a, &header(3), &Message::GetAsyncRequest)
+            .as_slice()
+        {
+            [Message::GetAsyncReply(cfg)] => assert_eq!(cfg.properties.len(), 6),
+            other => panic!("{other:?}"),
+        }
+        of.disconnect(a);
+        assert_eq!(of.send_async(AsyncKind::PortStatus, 0, &m), 1);
     }
 }

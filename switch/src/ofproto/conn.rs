@@ -1,0 +1,276 @@
+//! Per-connection OpenFlow state: controller role and asynchronous message
+//! configuration.
+//!
+//! Roles follow OpenFlow 1.2–1.4: a connection starts EQUAL; a role request
+//! for MASTER or SLAVE carries a generation id that must not be older than
+//! the last one seen (else `OFPRRFC_STALE`); a new MASTER turns the previous
+//! master into a SLAVE, which in OpenFlow 1.4 is told so by a role-status
+//! message. A SLAVE may not modify the switch (`OFPBRC_IS_SLAVE`).
+//!
+//! Asynchronous messages (packet-in, port-status, flow-removed, role-status,
+//! table-status, requestforward) go to a connection only when its async
+//! configuration enables that reason for its role side; the defaults are
+//! Open vSwitch's. Each connection has a bounded queue of asynchronous
+//! messages: when a slow controller lets it fill, further messages to it are
+//! dropped and counted, never buffered without bound.
+
+use openflow::config::{async_prop, AsyncConfig, AsyncProp};
+use openflow::Version;
+use tokio::sync::mpsc;
+
+use openflow::Message;
+
+/// Identifies a connection of a bridge.
+pub type ConnId = u64;
+
+/// Asynchronous messages a connection may queue before further ones are
+/// dropped (and counted).
+pub const ASYNC_QUEUE_LEN: usize = 1024;
+
+/// A controller's role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Full access, receives asynchronous messages (the default).
+    Equal,
+    /// Full access; at most one master per bridge.
+    Master,
+    /// Read-only; receives port-status only by default.
+    Slave,
+}
+
+impl Role {
+    /// `OFPCR_ROLE_*` wire value.
+    pub fn wire(self) -> u32 {
+        match self {
+            Role::Equal => 1,
+            Role::Master => 2,
+            Role::Slave => 3,
+        }
+    }
+
+    /// The role of a wire value: `Some(None)` is `OFPCR_ROLE_NOCHANGE`,
+    /// `None` an unknown value.
+    pub fn from_wire(v: u32) -> Option<Option<Role>> {
+        match v {
+            0 => Some(None),
+            1 => Some(Some(Role::Equal)),
+            2 => Some(Some(Role::Master)),
+            3 => Some(Some(Role::Slave)),
+            _ => None,
+        }
+    }
+}
+
+/// Kinds of asynchronous messages, in `OFPACPT_*` order (the property type
+/// of the slave side is `2 * kind`, of the master side `2 * kind + 1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsyncKind {
+    /// `OFPT_PACKET_IN`.
+    PacketIn = 0,
+    /// `OFPT_PORT_STATUS`.
+    PortStatus = 1,
+    /// `OFPT_FLOW_REMOVED`.
+    FlowRemoved = 2,
+    /// `OFPT_ROLE_STATUS` (1.4).
+    RoleStatus = 3,
+    /// `OFPT_TABLE_STATUS` (1.4).
+    TableStatus = 4,
+    /// `OFPT_REQUESTFORWARD` (1.4).
+    RequestForward = 5,
+}
+
+/// Number of async-config masks (slave and master side of six kinds).
+const N_MASKS: usize = 12;
+
+/// Open vSwitch's default async configuration for `version`: masks indexed
+/// by `OFPACPT_*` property type.
+pub fn default_masks(version: Version) -> [u32; N_MASKS] {
+    let mut m = [0u32; N_MASKS];
+    let master = |k: AsyncKind| 2 * k as usize + 1;
+    let slave = |k: AsyncKind| 2 * k as usize;
+    // Packet-in: every reason but INVALID_TTL (bit 2).
+    m[master(AsyncKind::PacketIn)] = if version >= Version::V1_4 {
+        0b11_1011
+    } else {
+        0b011
+    };
+    m[master(AsyncKind::PortStatus)] = 0b111;
+    m[slave(AsyncKind::PortStatus)] = 0b111;
+    m[master(AsyncKind::FlowRemoved)] = match version {
+        Version::V1_4 => 0b11_1111,
+        Version::V1_3 => 0b1111,
+        _ => 0b111,
+    };
+    m[master(AsyncKind::RoleStatus)] = 0b111;
+    m[slave(AsyncKind::RoleStatus)] = 0b111;
+    m[master(AsyncKind::TableStatus)] = 0b11 << 3;
+    m[slave(AsyncKind::TableStatus)] = 0b11 << 3;
+    m[master(AsyncKind::RequestForward)] = 0b11;
+    m
+}
+
+/// The state of one OpenFlow connection of a bridge.
+#[derive(Debug)]
+pub struct ConnState {
+    /// Negotiated version.
+    pub version: Version,
+    /// Current role.
+    pub role: Role,
+    /// Async-config masks, indexed by `OFPACPT_*` property type.
+    pub masks: [u32; N_MASKS],
+    /// Queue of asynchronous messages to the connection's task.
+    pub tx: mpsc::Sender<Message>,
+    /// Asynchronous messages dropped because the queue was full.
+    pub async_dropped: u64,
+}
+
+impl ConnState {
+    /// A new EQUAL connection with the default async configuration.
+    pub fn new(version: Version, tx: mpsc::Sender<Message>) -> Self {
+        ConnState {
+            version,
+            role: Role::Equal,
+            masks: default_masks(version),
+            tx,
+            async_dropped: 0,
+        }
+    }
+
+    /// Whether asynchronous messages of `kind` with `reason` go to this
+    /// connection in its role.
+    pub fn wants(&self, kind: AsyncKind, reason: u8) -> bool {
+        let idx = 2 * kind as usize + usize::from(self.role != Role::Slave);
+        reason < 32 && self.masks[idx] & (1 << reason) != 0
+    }
+
+    /// Queues an asynchronous message if the connection wants it; a full
+    /// queue drops it and counts the drop. Returns whether it was queued.
+    pub fn deliver(&mut self, kind: AsyncKind, reason: u8, msg: &Message) -> bool {
+        if !self.wants(kind, reason) {
+            return false;
+        }
+        match self.tx.try_send(msg.clone()) {
+            Ok(()) => true,
+            Err(_) => {
+                self.async_dropped += 1;
+                false
+            }
+        }
+    }
+
+    /// Applies `OFPT_SET_ASYNC`: properties present replace their masks.
+    pub fn set_async(&mut self, cfg: &AsyncConfig) {
+        for p in &cfg.properties {
+            if let AsyncProp::Reasons { prop_type, mask } = p {
+                if let Some(slot) = self.masks.get_mut(usize::from(*prop_type)) {
+                    *slot = *mask;
+                }
+            }
+        }
+    }
+
+    /// The `OFPT_GET_ASYNC_REPLY` body: the six masks of 1.3, or all twelve
+    /// in 1.4.
+    pub fn get_async(&self) -> AsyncConfig {
+        let n = if self.version >= Version::V1_4 {
+            N_MASKS
+        } else {
+            6
+        };
+        AsyncConfig {
+            properties: (0..n)
+                .map(|t| AsyncProp::Reasons {
+                    prop_type: t as u16,
+                    mask: self.masks[t],
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `OFPCRR_MASTER_REQUEST`: another controller asked to be master.
+pub const ROLE_REASON_MASTER_REQUEST: u8 = 0;
+
+/// Checks that the async property numbering used here matches the codec's.
+const _: () = {
+    assert!(async_prop::PACKET_IN_SLAVE == 0);
+    assert!(async_prop::PACKET_IN_MASTER == 1);
+    assert!(async_prop::REQUESTFORWARD_MASTER == 11);
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn(version: Version) -> (ConnState, mpsc::Receiver<Message>) {
+        let (tx, rx) = mpsc::channel(2);
+        (ConnState::new(version, tx), rx)
+    }
+
+    #[test]
+    fn defaults_by_role() {
+        let (mut c, _rx) = conn(Version::V1_3);
+        assert!(c.wants(AsyncKind::PacketIn, 0));
+        assert!(c.wants(AsyncKind::PacketIn, 1));
+        assert!(
+            !c.wants(AsyncKind::PacketIn, 2),
+            "INVALID_TTL is off by default"
+        );
+        assert!(c.wants(AsyncKind::FlowRemoved, 3));
+        c.role = Role::Slave;
+        assert!(!c.wants(AsyncKind::PacketIn, 0));
+        assert!(c.wants(AsyncKind::PortStatus, 2));
+        assert!(!c.wants(AsyncKind::FlowRemoved, 0));
+    }
+
+    #[test]
+    fn set_and_get_async() {
+        let (mut c, _rx) = conn(Version::V1_3);
+        c.set_async(&AsyncConfig {
+            properties: vec![
+                AsyncProp::Reasons {
+                    prop_type: async_prop::PACKET_IN_MASTER,
+                    mask: 0b100,
+                },
+                AsyncProp::Reasons {
+                    prop_type: async_prop::PORT_STATUS_SLAVE,
+                    mask: 0,
+                },
+            ],
+        });
+        assert!(!c.wants(AsyncKind::PacketIn, 0));
+        assert!(c.wants(AsyncKind::PacketIn, 2));
+        let got = c.get_async();
+        assert_eq!(got.properties.len(), 6);
+        assert_eq!(got.mask(async_prop::PACKET_IN_MASTER), Some(0b100));
+        assert_eq!(got.mask(async_prop::PORT_STATUS_SLAVE), Some(0));
+        let (c14, _rx) = conn(Version::V1_4);
+        assert_eq!(c14.get_async().properties.len(), 12);
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts() {
+        let (mut c, mut rx) = conn(Version::V1_3);
+        let m = Message::BarrierReply;
+        assert!(c.deliver(AsyncKind::PortStatus, 0, &m));
+        assert!(c.deliver(AsyncKind::PortStatus, 0, &m));
+        assert!(!c.deliver(AsyncKind::PortStatus, 0, &m));
+        assert_eq!(c.async_dropped, 1);
+        assert!(rx.try_recv().is_ok());
+        assert!(c.deliver(AsyncKind::PortStatus, 0, &m));
+        // Unwanted messages are neither queued nor counted as drops.
+        c.role = Role::Slave;
+        assert!(!c.deliver(AsyncKind::FlowRemoved, 0, &m));
+        assert_eq!(c.async_dropped, 1);
+    }
+
+    #[test]
+    fn role_wire_values() {
+        assert_eq!(Role::from_wire(0), Some(None));
+        assert_eq!(Role::from_wire(2), Some(Some(Role::Master)));
+        assert_eq!(Role::from_wire(9), None);
+        for r in [Role::Equal, Role::Master, Role::Slave] {
+            assert_eq!(Role::from_wire(r.wire()), Some(Some(r)));
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! Active controller connections of a bridge, with the test as the
+//! controllers (the `openflow` crate's sans-IO connection core over real
+//! TCP sockets): version negotiation, master election with generation ids,
+//! role-status to the demoted master, echo keepalive, and reconnection
+//! after the controller drops the connection.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use ferrovs_tests::{traffic_pcap, Daemon};
+use openflow::config::RoleMsg;
+use openflow::connection::{Connection, ConnectionConfig, Event};
+use openflow::{Message, Version};
+
+/// One controller end: a socket and a connection core.
+struct Ctl {
+    stream: TcpStream,
+    conn: Connection,
+    /// Bytes received since the last `take_rx_bytes`.
+    rx_bytes: usize,
+}
+
+impl Ctl {
+    fn accept(listener: &TcpListener, timeout: Duration) -> Ctl {
+        listener.set_nonblocking(true).unwrap();
+        let deadline = Instant::now() + timeout;
+        let stream = loop {
+            match listener.accept() {
+                Ok((s, _)) => break s,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    assert!(Instant::now() < deadline, "the switch did not connect");
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                Err(e) => panic!("accept: {e}"),
+            }
+        };
+        stream.set_nonblocking(false).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let conn = Connection::new(
+            ConnectionConfig {
+                versions: vec![Version::V1_3, Version::V1_4],
+                probe_interval: None,
+                ..ConnectionConfig::default()
+            },
+            Instant::now(),
+        );
+        Ctl {
+            stream,
+            conn,
+            rx_bytes: 0,
+        }
+    }
+
+    fn flush(&mut self) {
+        while let Some(bytes) = self.conn.poll_transmit() {
+            self.stream.write_all(&bytes).unwrap();
+        }
+    }
+
+    /// The next event within `timeout`.
+    fn event(&mut self, timeout: Duration) -> Option<Event> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.flush();
+            if let Some(ev) = self.conn.poll_event() {
+                return Some(ev);
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            let mut buf = [0u8; 65536];
+            match self.stream.read(&mut buf) {
+                Ok(0) => {
+                    return Some(Event::Disconnected(
+                        openflow::connection::DisconnectReason::Closed,
+                    ))
+                }
+                Ok(n) => {
+                    self.rx_bytes += n;
+                    self.conn.handle_input(&buf[..n], Instant::now());
+                }
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("read: {e}"),
+            }
+        }
+    }
+
+    fn connected(&mut self) -> Version {
+        match self.event(Duration::from_secs(10)) {
+            Some(Event::Connected { version }) => version,
+            other => panic!("expected the hello exchange, got {other:?}"),
+        }
+    }
+
+    /// Sends `msg` and returns the first message answering it.
+    fn request(&mut self, msg: &Message) -> Message {
+        let xid = self.conn.send(msg).unwrap();
+        loop {
+            match self.event(Duration::from_secs(10)) {
+                Some(Event::Message { header, message }) if header.xid == xid => return message,
+                Some(Event::Message { .. }) => continue,
+                other => panic!("no answer to {msg:?}: {other:?}"),
+            }
+        }
+    }
+}
+
+fn role(role: u32, generation_id: u64) -> Message {
+    Message::RoleRequest(RoleMsg {
+        role,
+        generation_id,
+    })
+}
+
+#[test]
+fn controllers_elect_a_master_keep_alive_and_reconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = traffic_pcap(dir.path(), 10);
+    let la = TcpListener::bind("127.0.0.1:0").unwrap();
+    let lb = TcpListener::bind("127.0.0.1:0").unwrap();
+    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+    let config = format!(
+        r#"
+[open_vswitch.other_config]
+dpdk-extra = "--no-pci"
+pmd-cpu-mask = "{mask:#x}"
+
+[[bridge]]
+name = "br0"
+protocols = ["OpenFlow13", "OpenFlow14"]
+other_config = {{ "datapath-id" = "00000000000000b2" }}
+controller = [
+  {{ target = "tcp:{a}", max_backoff = 1000 }},
+  {{ target = "tcp:{b}", inactivity_probe = 500 }},
+]
+
+[[bridge.port]]
+name = "p0"
+ofport_request = 1
+options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={pcap}" }}
+"#,
+        mask = 1u64 << core,
+        a = la.local_addr().unwrap(),
+        b = lb.local_addr().unwrap(),
+        pcap = pcap.display(),
+    );
+    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
+
+    let mut a = Ctl::accept(&la, Duration::from_secs(10));
+    let mut b = Ctl::accept(&lb, Duration::from_secs(10));
+    assert_eq!(a.connected(), Version::V1_4);
+    assert_eq!(b.connected(), Version::V1_4);
+    match a.request(&Message::FeaturesRequest) {
+        Message::FeaturesReply(f) => assert_eq!(f.datapath_id, 0xb2),
+        other => panic!("{other:?}"),
+    }
+
+    // a becomes master; b takes over with a newer generation; a is told.
+    assert_eq!(
+        a.request(&role(2, 5)),
+        Message::RoleReply(RoleMsg {
+            role: 2,
+            generation_id: 5
+        })
+    );
+    assert_eq!(
+        b.request(&role(2, 6)),
+        Message::RoleReply(RoleMsg {
+            role: 2,
+            generation_id: 6
+        })
+    );
+    match a.event(Duration::from_secs(5)) {
+        Some(Event::Message {
+            message: Message::RoleStatus(s),
+            ..
+        }) => assert_eq!((s.role, s.reason, s.generation_id), (3, 0, 6)),
+        other => panic!("expected role-status, got {other:?}"),
+    }
+    // A stale generation id is refused.
+    match a.request(&role(2, 4)) {
+        Message::Error(e) => assert_eq!((e.err_type, e.code), (11, 0), "OFPRRFC_STALE"),
+        other => panic!("{other:?}"),
+    }
+
+    // b is probed (inactivity_probe 500 ms): echo requests arrive while b
+    // stays silent, and its core answers them, so the connection lives on.
+    b.rx_bytes = 0;
+    let until = Instant::now() + Duration::from_millis(1500);
+    while Instant::now() < until {
+        if let Some(Event::Disconnected(r)) = b.event(Duration::from_millis(100)) {
+            panic!("b disconnected: {r:?}");
+        }
+    }
+    assert!(
+        b.rx_bytes >= 8,
+        "no echo request reached a silent controller"
+    );
+    assert!(matches!(
+        b.request(&Message::BarrierRequest),
+        Message::BarrierReply
+    ));
+
+    // a drops the connection: the switch reconnects (backoff capped at 1 s).
+    drop(a);
+    let mut a2 = Ctl::accept(&la, Duration::from_secs(10));
+    assert_eq!(a2.connected(), Version::V1_4);
+    // The new connection starts EQUAL; the election state survives.
+    assert_eq!(
+        a2.request(&role(0, 0)),
+        Message::RoleReply(RoleMsg {
+            role: 1,
+            generation_id: 6
+        })
+    );
+    assert!(d.cli(&["show"]).status.success());
+}
