@@ -198,6 +198,18 @@ fn run(args: Args) -> Result<(), String> {
             }
         }
 
+        // Link changes become port-status messages.
+        let ofprotos: Vec<_> = switch.ofprotos.iter().map(Arc::clone).collect();
+        mgmt_tasks.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                for of in &ofprotos {
+                    of.lock().unwrap_or_else(|e| e.into_inner()).poll_ports();
+                }
+            }
+        }));
+
         if let Some(addr) = &args.metrics {
             let registry = prometheus::Registry::new();
             registry

@@ -269,6 +269,47 @@ pub fn traffic_pcap(dir: &Path, flows: u32) -> PathBuf {
     p
 }
 
+/// A veth pair; deleting it (on drop) deletes both ends.
+pub struct Veth {
+    /// The end given to ferrovs.
+    pub a: String,
+    /// The other end.
+    pub b: String,
+}
+
+impl Veth {
+    /// Creates `fv<pid><tag>a` and its peer `...b`, both up, IPv6 off, tx
+    /// checksum offload off.
+    pub fn new(tag: &str) -> Veth {
+        let a = format!("fv{}{tag}a", std::process::id() % 10000);
+        let b = format!("fv{}{tag}b", std::process::id() % 10000);
+        let ip = |args: &[&str]| {
+            let st = Command::new("ip")
+                .args(args)
+                .status()
+                .expect("ip (iproute2)");
+            assert!(st.success(), "ip {args:?} failed");
+        };
+        ip(&["link", "add", &a, "type", "veth", "peer", "name", &b]);
+        for dev in [&a, &b] {
+            // No IPv6 autoconfiguration chatter on the test wire.
+            let _ = std::fs::write(format!("/proc/sys/net/ipv6/conf/{dev}/disable_ipv6"), "1");
+            ip(&["link", "set", dev, "up"]);
+            // Partial checksums would reach net_af_packet otherwise.
+            let _ = Command::new("ethtool")
+                .args(["-K", dev, "tx", "off"])
+                .output();
+        }
+        Veth { a, b }
+    }
+}
+
+impl Drop for Veth {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["link", "del", &self.a]).status();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -222,3 +222,58 @@ options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={pcap}" }}
     );
     assert!(d.cli(&["show"]).status.success());
 }
+
+#[test]
+fn link_changes_reach_controllers_as_port_status() {
+    // A net_tap port: its link follows the kernel interface's state.
+    let tap = format!("fvt{}", std::process::id() % 100000);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+    let config = format!(
+        r#"
+[open_vswitch.other_config]
+dpdk-extra = "--no-pci"
+pmd-cpu-mask = "{mask:#x}"
+
+[[bridge]]
+name = "br0"
+controller = ["tcp:{addr}"]
+
+[[bridge.port]]
+name = "wire"
+ofport_request = 5
+options = {{ "dpdk-devargs" = "net_tap0,iface={tap}" }}
+"#,
+        mask = 1u64 << core,
+        addr = listener.local_addr().unwrap(),
+    );
+    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
+    let show = d.cli_ok(&["show"]);
+    assert!(show.contains("Port wire (ofport 5)"), "{show}");
+    let mut c = Ctl::accept(&listener, Duration::from_secs(10));
+    assert_eq!(c.connected(), Version::V1_4);
+    let link_down = |c: &mut Ctl| -> Option<bool> {
+        match c.event(Duration::from_secs(5))? {
+            Event::Message {
+                message: Message::PortStatus(ps),
+                ..
+            } => {
+                assert_eq!(ps.reason, 2, "OFPPR_MODIFY");
+                assert_eq!(ps.desc.port_no, 5);
+                Some(ps.desc.state & 1 != 0)
+            }
+            other => panic!("expected port-status, got {other:?}"),
+        }
+    };
+    let ip = |args: &[&str]| {
+        assert!(std::process::Command::new("ip")
+            .args(args)
+            .status()
+            .unwrap()
+            .success());
+    };
+    ip(&["link", "set", &tap, "down"]);
+    assert_eq!(link_down(&mut c), Some(true), "no LINK_DOWN port-status");
+    ip(&["link", "set", &tap, "up"]);
+    assert_eq!(link_down(&mut c), Some(false), "no link-up port-status");
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use ferrovs_tests::{
     bin_path, cpu_list_contains, field_value, hugepages_available, metric_value, thread_affinity,
-    threads, traffic_pcap, Daemon,
+    threads, traffic_pcap, Daemon, Veth,
 };
 
 /// The highest core this process may use (the PMD core of the tests).
@@ -338,40 +338,6 @@ fn absent_pmd_cores_are_ignored_with_a_warning() {
     assert!(!t.iter().any(|(n, _)| n == "pmd-c62"), "{t:?}");
 }
 
-/// A veth pair, known by its first end; deleting it deletes both ends.
-struct Veth(String);
-
-impl Veth {
-    fn new(tag: &str) -> Veth {
-        let a = format!("fv{}{tag}a", std::process::id() % 10000);
-        let b = format!("fv{}{tag}b", std::process::id() % 10000);
-        let ip = |args: &[&str]| {
-            let st = Command::new("ip")
-                .args(args)
-                .status()
-                .expect("ip (iproute2)");
-            assert!(st.success(), "ip {args:?} failed");
-        };
-        ip(&["link", "add", &a, "type", "veth", "peer", "name", &b]);
-        for dev in [&a, &b] {
-            // No IPv6 autoconfiguration chatter on the test wire.
-            let _ = std::fs::write(format!("/proc/sys/net/ipv6/conf/{dev}/disable_ipv6"), "1");
-            ip(&["link", "set", dev, "up"]);
-            // Partial checksums would reach net_af_packet otherwise.
-            let _ = Command::new("ethtool")
-                .args(["-K", dev, "tx", "off"])
-                .output();
-        }
-        Veth(a)
-    }
-}
-
-impl Drop for Veth {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["link", "del", &self.0]).status();
-    }
-}
-
 #[test]
 fn two_pmds_affinity_isolation_and_a_shared_tx_queue() {
     if std::thread::available_parallelism().map_or(1, |n| n.get()) < 2 {
@@ -406,7 +372,7 @@ name = "sink"
 options = {{ "dpdk-devargs" = "net_af_packet0,iface={iface},qpairs=1" }}
 "#,
         pcap = pcap.display(),
-        iface = veth.0
+        iface = veth.a
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
     let rxq = d.cli_ok(&["pmd-rxq-show"]);

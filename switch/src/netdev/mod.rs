@@ -122,16 +122,42 @@ impl Netdev {
             }
         }
         let max_tx = info.max_tx_queues.max(1);
-        let n_txq = tx_users.clamp(1, max_tx);
-        let conf = PortConfig {
-            n_rxq: req.n_rxq,
-            n_txq,
-            n_rxd: req.n_rxd,
-            n_txd: req.n_txd,
-            mtu: req.mtu,
-        };
-        port.configure(&conf, pool)
-            .map_err(|e| format!("interface {name}: cannot configure the device: {e}"))?;
+        // One tx queue per sending thread where the device has them. Some
+        // drivers refuse other counts than the rx queue count (net_tap) or
+        // more than one: fall back to fewer, shared, tx queues.
+        let mut tries = vec![tx_users.clamp(1, max_tx)];
+        for fallback in [req.n_rxq.min(max_tx), 1] {
+            if !tries.contains(&fallback) {
+                tries.push(fallback);
+            }
+        }
+        let mut n_txq = 0;
+        let mut first_error = None;
+        for n in tries {
+            let conf = PortConfig {
+                n_rxq: req.n_rxq,
+                n_txq: n,
+                n_rxd: req.n_rxd,
+                n_txd: req.n_txd,
+                mtu: req.mtu,
+            };
+            match port.configure(&conf, pool) {
+                Ok(()) => {
+                    n_txq = n;
+                    break;
+                }
+                Err(e) => {
+                    tracing::debug!(interface = %name, n_txq = n, "configure failed: {e}");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if n_txq == 0 {
+            let e = first_error.map(|e| e.to_string()).unwrap_or_default();
+            return Err(format!(
+                "interface {name}: cannot configure the device: {e}"
+            ));
+        }
         if let Some(mtu) = req.mtu {
             // Some drivers ignore the MTU given at configure time: set it
             // explicitly and check that it took.

@@ -21,12 +21,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use openflow::config::{FeaturesReply, RoleMsg, RoleStatus, SwitchConfig};
+use openflow::config::{FeaturesReply, PortStatus, RoleMsg, RoleStatus, SwitchConfig};
 use openflow::error_msg::ErrorMsg;
 use openflow::multipart::{
     MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
 };
-use openflow::port::OFPP_ANY;
+use openflow::port::{PortDesc, OFPP_ANY};
 use openflow::{ErrorKind, Header, Message, Version};
 
 use tokio::sync::mpsc;
@@ -36,6 +36,9 @@ use crate::netdev::Netdev;
 
 /// Largest OpenFlow message the switch sends.
 pub const MAX_REPLY_LEN: usize = 65535;
+
+/// `OFPPR_MODIFY`: a port's description changed.
+pub const OFPPR_MODIFY: u8 = 2;
 
 /// `OFPC_*` capabilities this bridge reports.
 const CAPABILITIES: u32 = OFPC_PORT_STATS;
@@ -50,6 +53,8 @@ pub struct OfPort {
     pub netdev: Arc<Netdev>,
     /// When the port was added (port stats durations).
     pub created: Instant,
+    /// The description last reported to controllers.
+    pub reported: PortDesc,
 }
 
 /// A bridge's OpenFlow state.
@@ -156,12 +161,36 @@ impl Ofproto {
 
     /// Adds a port.
     pub fn add_port(&mut self, netdev: Arc<Netdev>) {
+        let reported = port::describe(netdev.ofport, &netdev);
         self.ports.push(OfPort {
             ofport: netdev.ofport,
             netdev,
             created: Instant::now(),
+            reported,
         });
         self.ports.sort_by_key(|p| p.ofport);
+    }
+
+    /// Re-reads every port's link and sends `OFPT_PORT_STATUS` (reason
+    /// MODIFY) to the connections that want it for each port whose
+    /// description changed. Returns how many ports changed.
+    pub fn poll_ports(&mut self) -> usize {
+        let mut changed = Vec::new();
+        for p in &mut self.ports {
+            let now = port::describe(p.ofport, &p.netdev);
+            if now != p.reported {
+                p.reported = now.clone();
+                changed.push(now);
+            }
+        }
+        for desc in &changed {
+            let msg = Message::PortStatus(PortStatus {
+                reason: OFPPR_MODIFY,
+                desc: desc.clone(),
+            });
+            self.send_async(AsyncKind::PortStatus, OFPPR_MODIFY, &msg);
+        }
+        changed.len()
     }
 
     /// Answers one request of connection `id`.

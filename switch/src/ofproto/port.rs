@@ -28,9 +28,14 @@ pub fn speed_feature(mbps: u32) -> u32 {
     }
 }
 
-/// The port description of `p` (1.4: with the Ethernet property).
+/// The port description of `p`, read from the device now.
 pub fn desc(p: &OfPort) -> PortDesc {
-    let nd: &Netdev = &p.netdev;
+    describe(p.ofport, &p.netdev)
+}
+
+/// Reads the description of port `ofport` from its device now (1.4: with
+/// the Ethernet property).
+pub fn describe(ofport: u32, nd: &Netdev) -> PortDesc {
     let link = nd.port.link().ok();
     let up = link.as_ref().is_some_and(|l| l.up);
     let speed = link.as_ref().map_or(0, |l| l.speed_mbps);
@@ -40,7 +45,7 @@ pub fn desc(p: &OfPort) -> PortDesc {
     }
     curr |= ofppf::FIBER;
     PortDesc {
-        port_no: p.ofport,
+        port_no: ofport,
         hw_addr: nd.port.mac().unwrap_or_default(),
         name: port_name(&nd.name),
         config: 0,
