@@ -72,16 +72,21 @@
 //! Any number of threads (PMDs doing upcalls, the control thread running
 //! queries) read concurrently with one writer; **readers never block and
 //! never take a lock**:
-//! - the subtable list is an immutable vector published through
-//!   [`arc_swap::ArcSwap`]; the writer republishes it only when a subtable
-//!   is created or removed or when a subtable's highest priority changes
-//!   (never per rule in the common case; [`Classifier::defer`] /
-//!   [`Classifier::publish`] batch even those, as in Open vSwitch). Each
-//!   entry carries the priority bound it was sorted by; the bound is valid
-//!   for every rule visible at the versions readers can use, because the
-//!   list is republished before the version that makes a higher-priority
-//!   rule visible (with deferral: before the caller publishes that version,
-//!   which is the caller's duty);
+//! - the subtable list is a vector published through
+//!   [`arc_swap::ArcSwap`]. Each entry carries an atomic upper bound of the
+//!   priorities of the rules linked in its subtable. Inserting a rule of a
+//!   higher priority raises the bound in place (before the caller publishes
+//!   the rule's version, so every reader that can see the rule sees the
+//!   bound); a lookup skips subtables whose bound is below the best rule
+//!   found, and stops at the first one if the list is still sorted by bound.
+//!   A raise that breaks the order clears the list's `sorted` flag (readers
+//!   then skip but do not stop; readers at older versions may still stop,
+//!   which stays correct because the order held for the bounds of the rules
+//!   they can see). The writer publishes a new, sorted list when a subtable
+//!   is created, when [`Classifier::gc`] unlinked rules (bounds only ever go
+//!   down in a new list) and, once the order broke, after as many inserts as
+//!   there are subtables (amortised O(log S) per insert even when every
+//!   insert raises a bound);
 //! - each subtable's buckets and stage indices are single-writer hash maps
 //!   with lock-free reads (module `rcu_map`: open addressing, tombstones, the
 //!   writer rebuilds and republishes the array when it fills); all of them
@@ -108,7 +113,7 @@ mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use arc_swap::ArcSwap;
@@ -262,10 +267,18 @@ impl ClassifierStats {
 
 /// One entry of the published subtable list.
 struct ListEntry<const N: usize, R> {
-    /// Upper bound of the priorities of the rules in `subtable` visible at
-    /// any version that can be looked up with this list.
-    max_priority: u32,
+    /// Upper bound of the priorities of the rules linked in `subtable`
+    /// (raised in place by the writer, never lowered).
+    max_priority: AtomicU32,
     subtable: Arc<Subtable<N, R>>,
+}
+
+/// The published subtable list.
+struct SubtableList<const N: usize, R> {
+    entries: Box<[ListEntry<N, R>]>,
+    /// Entries are in decreasing order of `max_priority` (cleared by a raise
+    /// that breaks the order).
+    sorted: AtomicBool,
 }
 
 /// Writer-side bookkeeping of one subtable.
@@ -273,6 +286,8 @@ struct SubtableState<const N: usize, R> {
     subtable: Arc<Subtable<N, R>>,
     /// Priority -> number of linked rules with it.
     priorities: BTreeMap<u32, usize>,
+    /// Index of the subtable in the published list (None: not published).
+    list_index: Option<usize>,
 }
 
 impl<const N: usize, R> SubtableState<N, R> {
@@ -288,11 +303,11 @@ struct Writer<const N: usize, R> {
     next_subtable_id: u64,
     /// Removed rules not yet unlinked.
     pending: Vec<RuleRef<N, R>>,
-    deferred: bool,
-    /// The published list no longer reflects `by_mask`.
-    dirty: bool,
-    /// Per subtable id: the priority bound in the published list.
-    published_max: HashMap<u64, u32, WordHasherState>,
+    /// The published list must be replaced now (subtables created or
+    /// removed, bounds lowered).
+    stale: bool,
+    /// Inserts since the published list lost its order, if it did.
+    unsorted_inserts: Option<usize>,
 }
 
 /// A versioned priority classifier over keys of `N` words with payload `R`
@@ -303,7 +318,7 @@ pub struct Classifier<const N: usize, R> {
     max_rules: usize,
     stage_ends: Vec<usize>,
     collector: Arc<Collector>,
-    list: ArcSwap<Vec<ListEntry<N, R>>>,
+    list: ArcSwap<SubtableList<N, R>>,
     writer: Mutex<Writer<N, R>>,
     live_rules: AtomicUsize,
     linked_rules: AtomicUsize,
@@ -333,15 +348,17 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             max_rules: config.max_rules,
             stage_ends: config.stage_ends,
             collector: Arc::new(Collector::new()),
-            list: ArcSwap::from_pointee(Vec::new()),
+            list: ArcSwap::from_pointee(SubtableList {
+                entries: Box::new([]),
+                sorted: AtomicBool::new(true),
+            }),
             writer: Mutex::new(Writer {
                 by_mask: HashMap::with_hasher(WordHasherState),
                 next_seq: 0,
                 next_subtable_id: 0,
                 pending: Vec::new(),
-                deferred: false,
-                dirty: false,
-                published_max: HashMap::with_hasher(WordHasherState),
+                stale: false,
+                unsorted_inserts: None,
             }),
             live_rules: AtomicUsize::new(0),
             linked_rules: AtomicUsize::new(0),
@@ -372,9 +389,15 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         let guard = self.collector.enter();
         let mut best: Option<&RuleRef<N, R>> = None;
         let mut visited = 0u64;
-        for entry in list.iter() {
-            if best.is_some_and(|b| entry.max_priority < b.priority()) {
-                break;
+        let sorted = list.sorted.load(Ordering::Acquire);
+        for entry in list.entries.iter() {
+            if let Some(b) = best {
+                if entry.max_priority.load(Ordering::Acquire) < b.priority() {
+                    if sorted {
+                        break;
+                    }
+                    continue;
+                }
             }
             visited += 1;
             let Some((bucket, masked)) = entry.subtable.lookup(key, &guard, wc) else {
@@ -436,11 +459,12 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
                 SubtableState {
                     subtable,
                     priorities: BTreeMap::new(),
+                    list_index: None,
                 },
             );
             self.subtable_count
                 .store(w.by_mask.len(), Ordering::Relaxed);
-            w.dirty = true;
+            w.stale = true;
         }
         let seq = w.next_seq;
         w.next_seq += 1;
@@ -455,9 +479,20 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         );
         st.subtable.insert(rule.clone(), &guard);
         *st.priorities.entry(priority).or_insert(0) += 1;
-        let id = st.subtable.id();
-        if w.published_max.get(&id).is_none_or(|&m| m < priority) {
-            w.dirty = true;
+        if let Some(i) = st.list_index {
+            let list = self.list.load();
+            if list.entries[i].max_priority.load(Ordering::Relaxed) < priority {
+                list.entries[i]
+                    .max_priority
+                    .store(priority, Ordering::Release);
+                if i > 0 && list.entries[i - 1].max_priority.load(Ordering::Relaxed) < priority {
+                    list.sorted.store(false, Ordering::Release);
+                    w.unsorted_inserts.get_or_insert(0);
+                }
+            }
+        }
+        if let Some(n) = &mut w.unsorted_inserts {
+            *n += 1;
         }
         self.linked_rules.fetch_add(1, Ordering::Relaxed);
         match &replaced {
@@ -499,7 +534,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
         let list = self.list.load();
         let guard = self.collector.enter();
-        let entry = list.iter().find(|e| e.subtable.mask() == mask)?;
+        let entry = list.entries.iter().find(|e| e.subtable.mask() == mask)?;
         let rule = entry
             .subtable
             .bucket(&key, &guard)?
@@ -535,13 +570,11 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             *count -= 1;
             if *count == 0 {
                 st.priorities.remove(&rule.priority());
-                w.dirty = true;
+                w.stale = true;
             }
             if st.subtable.is_empty() {
-                let id = st.subtable.id();
                 w.by_mask.remove(rule.mask());
-                w.published_max.remove(&id);
-                w.dirty = true;
+                w.stale = true;
                 self.subtable_count
                     .store(w.by_mask.len(), Ordering::Relaxed);
             }
@@ -551,44 +584,34 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         done.len()
     }
 
-    /// Defers republishing the subtable list until [`Classifier::publish`]:
-    /// for a batch of inserts (e.g. a bundle), which then republishes once.
-    /// The caller must publish before making the batch's version visible.
-    pub fn defer(&self) {
-        self.writer().deferred = true;
-    }
-
-    /// Ends [`Classifier::defer`] and republishes the subtable list if the
-    /// batch changed it.
-    pub fn publish(&self) {
-        let mut w = self.writer();
-        w.deferred = false;
-        self.maybe_publish(&mut w);
-    }
-
+    /// Publishes a new sorted subtable list if it is stale, or if it lost
+    /// its order at least as many inserts ago as there are subtables.
     fn maybe_publish(&self, w: &mut Writer<N, R>) {
-        if w.deferred || !w.dirty {
+        let resort = w.unsorted_inserts.is_some_and(|n| n >= w.by_mask.len());
+        if !w.stale && !resort {
             return;
         }
-        let mut entries: Vec<ListEntry<N, R>> = w
+        let mut order: Vec<(u32, u64, [u64; N])> = w
             .by_mask
-            .values()
-            .map(|st| ListEntry {
-                max_priority: st.max_priority(),
-                subtable: Arc::clone(&st.subtable),
-            })
+            .iter()
+            .map(|(mask, st)| (st.max_priority(), st.subtable.id(), *mask))
             .collect();
-        entries.sort_by(|a, b| {
-            b.max_priority
-                .cmp(&a.max_priority)
-                .then(a.subtable.id().cmp(&b.subtable.id()))
-        });
-        w.published_max.clear();
-        for e in &entries {
-            w.published_max.insert(e.subtable.id(), e.max_priority);
+        order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut entries = Vec::with_capacity(order.len());
+        for (i, (max_priority, _, mask)) in order.iter().enumerate() {
+            let st = w.by_mask.get_mut(mask).expect("listed mask");
+            st.list_index = Some(i);
+            entries.push(ListEntry {
+                max_priority: AtomicU32::new(*max_priority),
+                subtable: Arc::clone(&st.subtable),
+            });
         }
-        self.list.store(Arc::new(entries));
-        w.dirty = false;
+        self.list.store(Arc::new(SubtableList {
+            entries: entries.into(),
+            sorted: AtomicBool::new(true),
+        }));
+        w.stale = false;
+        w.unsorted_inserts = None;
     }
 
     /// The rule visible at `version` with exactly this match and priority
@@ -603,7 +626,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
         let list = self.list.load();
         let guard = self.collector.enter();
-        let entry = list.iter().find(|e| e.subtable.mask() == mask)?;
+        let entry = list.entries.iter().find(|e| e.subtable.mask() == mask)?;
         entry
             .subtable
             .bucket(&key, &guard)?
@@ -626,7 +649,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
         let list = self.list.load();
         let guard = self.collector.enter();
-        for entry in list.iter() {
+        for entry in list.entries.iter() {
             let st_mask = entry.subtable.mask();
             if !(0..N).all(|i| st_mask[i] & mask[i] == mask[i]) {
                 continue;
@@ -668,9 +691,9 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
                 && (0..N).all(|i| (k[i] ^ key[i]) & m[i] & mask[i] == 0)
                 && rule.is_visible(version)
         };
-        for entry in list.iter() {
-            if entry.max_priority < priority {
-                break;
+        for entry in list.entries.iter() {
+            if entry.max_priority.load(Ordering::Acquire) < priority {
+                continue;
             }
             let st_mask = entry.subtable.mask();
             if (0..N).all(|i| mask[i] & st_mask[i] == st_mask[i]) {
@@ -699,7 +722,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
     pub fn for_each_visible(&self, version: Version, mut f: impl FnMut(&RuleRef<N, R>)) {
         let list = self.list.load();
         let guard = self.collector.enter();
-        for entry in list.iter() {
+        for entry in list.entries.iter() {
             entry.subtable.for_each_bucket(&guard, |bucket| {
                 bucket
                     .iter()

@@ -213,16 +213,35 @@ fn bounds_refuse_with_typed_errors() {
 }
 
 #[test]
-fn defer_batches_priority_changes_until_publish() {
+fn raised_bound_keeps_lookups_exact_until_the_list_is_resorted() {
     let c = cls(&[]);
     c.insert([0; W], [0; W], 1, 1, 0).unwrap();
     c.insert([1, 0, 0, 0], [0xff, 0, 0, 0], 1, 1, 1).unwrap();
-    c.defer();
+    // Raises the second subtable's bound above the first one's.
     c.insert([1, 0, 0, 0], [0xff, 0, 0, 0], 50, 2, 2).unwrap();
-    c.publish();
-    assert_eq!(lookup(&c, &[1, 0, 0, 0], 2).0, Some(2));
-    let (_, wc) = lookup(&c, &[1, 0, 0, 0], 2);
-    assert_eq!(wc, [0xff, 0, 0, 0], "raised subtable is searched first");
+    let visited = |key: &Key| {
+        let before = c.stats().subtables_visited;
+        let (r, _) = lookup(&c, key, 2);
+        (r, c.stats().subtables_visited - before)
+    };
+    assert_eq!(
+        visited(&[1, 0, 0, 0]),
+        (Some(2), 2),
+        "unsorted: no early stop"
+    );
+    assert_eq!(
+        lookup(&c, &[1, 0, 0, 0], 1).0,
+        Some(0),
+        "older version: a tie, the first inserted wins"
+    );
+    // As many inserts as subtables later, the list is sorted again.
+    c.insert([2, 0, 0, 0], [0xff, 0, 0, 0], 1, 2, 3).unwrap();
+    assert_eq!(
+        visited(&[1, 0, 0, 0]),
+        (Some(2), 1),
+        "sorted: stops after the best"
+    );
+    assert_eq!(visited(&[3, 0, 0, 0]), (Some(0), 2));
 }
 
 #[test]
