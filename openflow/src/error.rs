@@ -111,6 +111,14 @@ pub enum ErrorKind {
     BadRole,
     /// OFPRRFC_STALE: a role request with a stale generation id.
     RoleStale,
+    /// OFPFMFC_TABLE_FULL (1.0: OFPFMFC_ALL_TABLES_FULL): no room for the flow.
+    TableFull,
+    /// OFPFMFC_BAD_TABLE_ID (1.1+): the flow-mod names a table that does not exist.
+    BadFlowTableId,
+    /// OFPFMFC_OVERLAP: CHECK_OVERLAP found an overlapping flow.
+    FlowOverlap,
+    /// OFPMMFC_UNKNOWN_METER (1.3+): a meter instruction names a missing meter.
+    UnknownMeter,
     /// OFPBRC_IS_SLAVE (1.2+; OFPBRC_EPERM before): a slave controller
     /// sent a message that modifies the switch.
     IsSlave,
@@ -146,6 +154,9 @@ impl ErrorKind {
                 BadFlowModFlags => (3, 5),
                 BadConfig => (4, 0),
                 IsSlave => (1, 5),
+                TableFull => (3, 0),
+                FlowOverlap => (3, 1),
+                BadFlowTableId => (3, 5),
                 _ => (1, 6),
             };
         }
@@ -185,7 +196,7 @@ impl ErrorKind {
             BadMask => (4, 8),
             BadPrereq => (4, 9),
             DupField => (4, 10),
-            BadFlowModCommand => (5, 2),
+            BadFlowModCommand => (5, 6),
             BadFlowModFlags => (5, 7),
             BadGroupModCommand => (6, 11),
             BadGroupType => (6, 10),
@@ -193,6 +204,10 @@ impl ErrorKind {
             BadConfig => (7, 2),
             BadRole => (11, 2),
             RoleStale => (11, 0),
+            TableFull => (5, 1),
+            BadFlowTableId => (5, 2),
+            FlowOverlap => (5, 3),
+            UnknownMeter => (12, 7),
             IsSlave if version < Version::V1_2 => (1, 5),
             IsSlave => (1, 10),
             BadMeterModCommand => (12, 2),
@@ -428,6 +443,10 @@ mod tests {
             BadRole,
             RoleStale,
             IsSlave,
+            TableFull,
+            BadFlowTableId,
+            FlowOverlap,
+            UnknownMeter,
             BadTableFeatures,
         ];
         for v in Version::ALL {
