@@ -477,7 +477,9 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             version,
             payload,
         );
-        st.subtable.insert(rule.clone(), &guard);
+        // SAFETY: the writer lock is held, so no other writer method of
+        // this subtable runs.
+        unsafe { st.subtable.insert(rule.clone(), &guard) };
         *st.priorities.entry(priority).or_insert(0) += 1;
         if let Some(i) = st.list_index {
             let list = self.list.load();
@@ -562,7 +564,9 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             let Some(st) = w.by_mask.get_mut(rule.mask()) else {
                 continue;
             };
-            if !st.subtable.remove(rule, &guard) {
+            // SAFETY: the writer lock is held, so no other writer method
+            // of this subtable runs.
+            if !unsafe { st.subtable.remove(rule, &guard) } {
                 continue;
             }
             self.linked_rules.fetch_sub(1, Ordering::Relaxed);

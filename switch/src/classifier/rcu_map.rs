@@ -28,10 +28,8 @@
 //!
 //! Reads ([`RcuMap::get`], [`RcuMap::for_each`], [`CountSet::contains`])
 //! may run on any thread at any time under a guard of the map's collector.
-//! Every other method must be called by one thread at a time (the
-//! classifier calls them under its writer mutex): they are `unsafe`-free to
-//! call only because the classifier module upholds that; they are
-//! `pub(super)` for that reason.
+//! The writer methods are `unsafe fn`s: at most one may run at a time on a
+//! map (the classifier calls them under its writer mutex).
 
 use std::marker::PhantomData;
 use std::ptr;
@@ -144,7 +142,12 @@ impl RawMap {
 
     /// Writer: stores `word` (non-null) for `hash`; returns the word it
     /// replaced (null if none).
-    fn insert(&self, hash: u64, word: *mut (), guard: &impl Guard) -> *mut () {
+    ///
+    /// # Safety
+    ///
+    /// No other writer method of this map may run at the same time (the
+    /// classifier calls them under its writer mutex).
+    unsafe fn insert(&self, hash: u64, word: *mut (), guard: &impl Guard) -> *mut () {
         debug_assert!(!word.is_null());
         let hash = stored_hash(hash);
         let table = self.table(guard);
@@ -153,7 +156,8 @@ impl RawMap {
         }
         let used = self.used.load(Ordering::Relaxed);
         let table = if (used + 1) * 4 > table.slots.len() * 3 {
-            self.rebuild(table)
+            // SAFETY: this writer method runs alone (our caller's contract).
+            unsafe { self.rebuild(table) }
         } else {
             table
         };
@@ -175,7 +179,12 @@ impl RawMap {
     }
 
     /// Writer: removes `hash`; returns its word (null if absent).
-    fn remove(&self, hash: u64, guard: &impl Guard) -> *mut () {
+    ///
+    /// # Safety
+    ///
+    /// No other writer method of this map may run at the same time (the
+    /// classifier calls them under its writer mutex).
+    unsafe fn remove(&self, hash: u64, guard: &impl Guard) -> *mut () {
         let hash = stored_hash(hash);
         let table = self.table(guard);
         match self.find(table, hash) {
@@ -189,7 +198,12 @@ impl RawMap {
 
     /// Writer: moves every live entry into a fresh table sized for them,
     /// publishes it and retires `old`. Returns the new table.
-    fn rebuild<'t>(&self, old: &'t Table) -> &'t Table {
+    ///
+    /// # Safety
+    ///
+    /// No other writer method of this map may run at the same time (the
+    /// classifier calls them under its writer mutex).
+    unsafe fn rebuild<'t>(&self, old: &'t Table) -> &'t Table {
         let live = self.live.load(Ordering::Relaxed);
         let capacity = ((live + 1) * 2).next_power_of_two().max(MIN_CAPACITY);
         let new = Table::new(capacity);
@@ -292,9 +306,15 @@ impl<V: Send + Sync> RcuMap<V> {
 
     /// Writer only: stores `value` for `hash`, retiring the value it
     /// replaces.
-    pub(super) fn insert(&self, hash: u64, value: V, guard: &impl Guard) {
+    ///
+    /// # Safety
+    ///
+    /// No other writer method of this map may run at the same time (the
+    /// classifier calls them under its writer mutex).
+    pub(super) unsafe fn insert(&self, hash: u64, value: V, guard: &impl Guard) {
         let word = Box::into_raw(Box::new(value)).cast::<()>();
-        let old = self.raw.insert(hash, word, guard).cast::<V>();
+        // SAFETY: this writer method runs alone (our caller's contract).
+        let old = unsafe { self.raw.insert(hash, word, guard) }.cast::<V>();
         if !old.is_null() {
             // SAFETY: `old` is a `Box<V>` of this map, now unreachable
             // from it; readers that loaded it hold guards.
@@ -304,8 +324,14 @@ impl<V: Send + Sync> RcuMap<V> {
 
     /// Writer only: removes `hash`, retiring its value. Returns whether it
     /// was present.
-    pub(super) fn remove(&self, hash: u64, guard: &impl Guard) -> bool {
-        let old = self.raw.remove(hash, guard).cast::<V>();
+    ///
+    /// # Safety
+    ///
+    /// No other writer method of this map may run at the same time (the
+    /// classifier calls them under its writer mutex).
+    pub(super) unsafe fn remove(&self, hash: u64, guard: &impl Guard) -> bool {
+        // SAFETY: this writer method runs alone (our caller's contract).
+        let old = unsafe { self.raw.remove(hash, guard) }.cast::<V>();
         if old.is_null() {
             return false;
         }
@@ -366,22 +392,36 @@ impl CountSet {
     }
 
     /// Writer only: adds one to the count of `hash`.
-    pub(super) fn increment(&self, hash: u64, guard: &impl Guard) {
+    ///
+    /// # Safety
+    ///
+    /// No other writer method of this map may run at the same time (the
+    /// classifier calls them under its writer mutex).
+    pub(super) unsafe fn increment(&self, hash: u64, guard: &impl Guard) {
         let count = self.raw.get(hash, guard) as usize;
-        self.raw
-            .insert(hash, ptr::without_provenance_mut(count + 1), guard);
+        let word = ptr::without_provenance_mut(count + 1);
+        // SAFETY: this writer method runs alone (our caller's contract).
+        unsafe { self.raw.insert(hash, word, guard) };
     }
 
     /// Writer only: takes one from the count of `hash` (removing it at 0).
-    pub(super) fn decrement(&self, hash: u64, guard: &impl Guard) {
+    ///
+    /// # Safety
+    ///
+    /// No other writer method of this map may run at the same time (the
+    /// classifier calls them under its writer mutex).
+    pub(super) unsafe fn decrement(&self, hash: u64, guard: &impl Guard) {
         match self.raw.get(hash, guard) as usize {
             0 => {}
             1 => {
-                self.raw.remove(hash, guard);
+                // SAFETY: this writer method runs alone (our caller's
+                // contract).
+                unsafe { self.raw.remove(hash, guard) };
             }
             count => {
-                self.raw
-                    .insert(hash, ptr::without_provenance_mut(count - 1), guard);
+                let word = ptr::without_provenance_mut(count - 1);
+                // SAFETY: as above.
+                unsafe { self.raw.insert(hash, word, guard) };
             }
         }
     }
@@ -413,11 +453,13 @@ mod tests {
             let guard = c.enter();
             if x.is_multiple_of(3) {
                 assert_eq!(
-                    map.remove(hash, &guard),
+                    // SAFETY: single-threaded test: the only writer.
+                    unsafe { map.remove(hash, &guard) },
                     model.remove(&hash.max(1)).is_some()
                 );
             } else {
-                map.insert(hash, step, &guard);
+                // SAFETY: single-threaded test: the only writer.
+                unsafe { map.insert(hash, step, &guard) };
                 model.insert(hash.max(1), step);
             }
             assert_eq!(map.len(), model.len());
@@ -439,15 +481,20 @@ mod tests {
         let c = collector();
         let set = CountSet::new(Arc::clone(&c));
         let guard = c.enter();
-        set.increment(7, &guard);
-        set.increment(7, &guard);
+        // SAFETY: single-threaded test: the only writer.
+        unsafe { set.increment(7, &guard) };
+        // SAFETY: single-threaded test: the only writer.
+        unsafe { set.increment(7, &guard) };
         assert!(set.contains(7, &guard) && !set.contains(8, &guard));
         assert_eq!(set.count(7, &guard), 2);
-        set.decrement(7, &guard);
+        // SAFETY: single-threaded test: the only writer.
+        unsafe { set.decrement(7, &guard) };
         assert!(set.contains(7, &guard));
-        set.decrement(7, &guard);
+        // SAFETY: single-threaded test: the only writer.
+        unsafe { set.decrement(7, &guard) };
         assert!(!set.contains(7, &guard));
-        set.decrement(7, &guard);
+        // SAFETY: single-threaded test: the only writer.
+        unsafe { set.decrement(7, &guard) };
         assert_eq!(set.count(7, &guard), 0);
     }
 
@@ -467,9 +514,11 @@ mod tests {
             let map = RcuMap::new(Arc::clone(&c));
             for i in 0..1000u64 {
                 let guard = c.enter();
-                map.insert(i % 300, D(Arc::clone(&drops)), &guard);
+                // SAFETY: single-threaded test: the only writer.
+                unsafe { map.insert(i % 300, D(Arc::clone(&drops)), &guard) };
                 if i.is_multiple_of(7) {
-                    map.remove(i % 300, &guard);
+                    // SAFETY: as above.
+                    unsafe { map.remove(i % 300, &guard) };
                 }
             }
         }
@@ -485,7 +534,8 @@ mod tests {
         {
             let guard = c.enter();
             for h in 0..64u64 {
-                map.insert((h + 1) << 40, h, &guard);
+                // SAFETY: readers are not started yet; this is the only writer.
+                unsafe { map.insert((h + 1) << 40, h, &guard) };
             }
         }
         let stop = Arc::new(AtomicBool::new(false));
@@ -505,9 +555,11 @@ mod tests {
         };
         for i in 1..50_000u64 {
             let guard = c.enter();
-            map.insert(i, i, &guard);
+            // SAFETY: this thread is the only writer.
+            unsafe { map.insert(i, i, &guard) };
             if i.is_multiple_of(2) {
-                map.remove(i - 1, &guard);
+                // SAFETY: as above.
+                unsafe { map.remove(i - 1, &guard) };
             }
         }
         stop.store(true, Ordering::Relaxed);

@@ -181,13 +181,19 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
 
     /// Adds a rule (writer only). Stage indices count a masked key when its
     /// first rule arrives, before the bucket is published.
-    pub(super) fn insert(&self, rule: RuleRef<N, R>, guard: &impl Guard) {
+    ///
+    /// # Safety
+    ///
+    /// No other writer method of this subtable may run at the same time.
+    pub(super) unsafe fn insert(&self, rule: RuleRef<N, R>, guard: &impl Guard) {
         let mut stage_hashes = [0; MAX_STAGES];
         let h = self.hashes(rule.key(), &mut stage_hashes);
         let old: &[RuleRef<N, R>] = self.buckets.get(h, guard).map_or(&[], |b| &**b);
         if !old.iter().any(|r| r.key() == rule.key()) {
             for (s, index) in self.stage_index.iter().enumerate() {
-                index.increment(stage_hashes[s], guard);
+                // SAFETY: this writer method runs alone (our caller's
+                // contract), so do the maps' writer methods.
+                unsafe { index.increment(stage_hashes[s], guard) };
             }
         }
         let pos = old.iter().position(|r| rule.beats(r)).unwrap_or(old.len());
@@ -195,12 +201,17 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
         bucket.extend_from_slice(&old[..pos]);
         bucket.push(rule);
         bucket.extend_from_slice(&old[pos..]);
-        self.buckets.insert(h, bucket.into_boxed_slice(), guard);
+        // SAFETY: as above.
+        unsafe { self.buckets.insert(h, bucket.into_boxed_slice(), guard) };
     }
 
     /// Drops a rule (writer only). Returns false if it was not here. Stage
     /// indices forget a masked key after its last rule's bucket is gone.
-    pub(super) fn remove(&self, rule: &RuleRef<N, R>, guard: &impl Guard) -> bool {
+    ///
+    /// # Safety
+    ///
+    /// No other writer method of this subtable may run at the same time.
+    pub(super) unsafe fn remove(&self, rule: &RuleRef<N, R>, guard: &impl Guard) -> bool {
         let mut stage_hashes = [0; MAX_STAGES];
         let h = self.hashes(rule.key(), &mut stage_hashes);
         let Some(old) = self.buckets.get(h, guard) else {
@@ -214,7 +225,9 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
             .enumerate()
             .any(|(i, r)| i != pos && r.key() == rule.key());
         if old.len() == 1 {
-            self.buckets.remove(h, guard);
+            // SAFETY: this writer method runs alone (our caller's
+            // contract), so do the maps' writer methods.
+            unsafe { self.buckets.remove(h, guard) };
         } else {
             let bucket: Vec<_> = old
                 .iter()
@@ -222,11 +235,13 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
                 .filter(|&(i, _)| i != pos)
                 .map(|(_, r)| r.clone())
                 .collect();
-            self.buckets.insert(h, bucket.into_boxed_slice(), guard);
+            // SAFETY: as above.
+            unsafe { self.buckets.insert(h, bucket.into_boxed_slice(), guard) };
         }
         if last_of_key {
             for (s, index) in self.stage_index.iter().enumerate() {
-                index.decrement(stage_hashes[s], guard);
+                // SAFETY: as above.
+                unsafe { index.decrement(stage_hashes[s], guard) };
             }
         }
         true
@@ -268,7 +283,8 @@ mod tests {
     fn early_stage_miss_unwildcards_only_that_prefix() {
         let st = subtable([0xff, 0xff, 0xff, 0xff], &[1, 2, 3]);
         let guard = guard(&st);
-        st.insert(rule(&st, [1, 2, 3, 4], 10, 0), &guard);
+        // SAFETY: single-threaded test: the only writer.
+        unsafe { st.insert(rule(&st, [1, 2, 3, 4], 10, 0), &guard) };
         let mut wc = [0; 4];
         assert!(st.lookup(&[9, 2, 3, 4], &guard, &mut wc).is_none());
         assert_eq!(wc, [0xff, 0, 0, 0]);
@@ -290,7 +306,8 @@ mod tests {
         let b = rule(&st, [1, 1, 0, 0], 7, 1);
         let c = rule(&st, [1, 2, 0, 0], 5, 2);
         for r in [&a, &b, &c] {
-            st.insert(r.clone(), &guard);
+            // SAFETY: single-threaded test: the only writer.
+            unsafe { st.insert(r.clone(), &guard) };
         }
         let bucket = st.bucket(&[1, 1, 0, 0], &guard).unwrap();
         let prios: Vec<u32> = bucket.iter().map(|r| r.priority()).collect();
@@ -299,12 +316,16 @@ mod tests {
         let mut sh = [0; MAX_STAGES];
         st.hashes(&[1, 1, 0, 0], &mut sh);
         assert_eq!(st.stage_index[0].count(sh[0], &guard), 2);
-        assert!(st.remove(&b, &guard));
-        assert!(!st.remove(&b, &guard));
+        // SAFETY: single-threaded test: the only writer.
+        assert!(unsafe { st.remove(&b, &guard) });
+        // SAFETY: single-threaded test: the only writer.
+        assert!(!unsafe { st.remove(&b, &guard) });
         assert_eq!(st.stage_index[0].count(sh[0], &guard), 2);
-        assert!(st.remove(&a, &guard));
+        // SAFETY: single-threaded test: the only writer.
+        assert!(unsafe { st.remove(&a, &guard) });
         assert_eq!(st.stage_index[0].count(sh[0], &guard), 1);
-        assert!(st.remove(&c, &guard));
+        // SAFETY: single-threaded test: the only writer.
+        assert!(unsafe { st.remove(&c, &guard) });
         assert_eq!(st.stage_index[0].count(sh[0], &guard), 0);
         assert!(st.is_empty());
     }
