@@ -579,6 +579,45 @@ mod tests {
     }
 
     #[test]
+    fn byte_at_a_time_and_many_per_read() {
+        let t0 = Instant::now();
+        let mut sw = Connection::new(cfg(&[V1_3]), t0);
+        let mut ctl = Connection::new(cfg(&[V1_3]), t0);
+        let mut stream = ctl.poll_transmit().unwrap();
+        // The controller's hello, then three requests, delivered one byte
+        // per read.
+        for (xid, m) in [
+            (7, Message::BarrierRequest),
+            (8, Message::FeaturesRequest),
+            (9, Message::EchoRequest(vec![5])),
+        ] {
+            stream.extend(m.encode(V1_3, xid).unwrap());
+        }
+        for b in &stream {
+            sw.handle_input(std::slice::from_ref(b), t0);
+        }
+        let got = events(&mut sw);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0], Event::Connected { version: V1_3 });
+        assert!(
+            matches!(&got[1], Event::Message { header, message: Message::BarrierRequest } if header.xid == 7)
+        );
+        assert!(
+            matches!(&got[2], Event::Message { header, message: Message::FeaturesRequest } if header.xid == 8)
+        );
+        // Hello, then the echo reply to xid 9, in one write.
+        let out = sw.poll_transmit().unwrap();
+        let mut f = Framer::default();
+        f.push(&out);
+        let hello = f.next_message().unwrap().unwrap();
+        assert!(matches!(decode(&hello).unwrap().1, Message::Hello(_)));
+        let echo = f.next_message().unwrap().unwrap();
+        let (h, m) = decode(&echo).unwrap();
+        assert_eq!((h.xid, m), (9, Message::EchoReply(vec![5])));
+        assert_eq!(f.next_message().unwrap(), None);
+    }
+
+    #[test]
     fn framing_error_disconnects() {
         let t0 = Instant::now();
         let mut sw = Connection::new(cfg(&[V1_3]), t0);
