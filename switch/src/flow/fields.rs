@@ -452,6 +452,22 @@ impl Field {
 /// `BadField` for unknown or non-basic fields, `DupField`, `BadPrereq`,
 /// `BadValue`, `BadWildcards`.
 pub fn match_to_flow(m: &Match) -> Result<(Flow, Flow), DecodeError> {
+    // Open vSwitch's tools may add `packet_type=(0,0)` (OpenFlow 1.5's
+    // OXM_OF_PACKET_TYPE, class 0x8000 field 44) to matches of any version;
+    // every packet of this datapath is Ethernet, so it matches everything.
+    let filtered;
+    let m = if m.fields.iter().any(is_ethernet_packet_type) {
+        filtered = Match::new(
+            m.fields
+                .iter()
+                .filter(|f| !is_ethernet_packet_type(f))
+                .cloned()
+                .collect(),
+        );
+        &filtered
+    } else {
+        m
+    };
     m.validate()?;
     let mut key = Flow::ZERO;
     let mut mask = Flow::ZERO;
@@ -467,6 +483,16 @@ pub fn match_to_flow(m: &Match) -> Result<(Flow, Flow), DecodeError> {
         field.set(&mut key, value & fmask);
     }
     Ok((key, mask))
+}
+
+/// Whether `f` is `packet_type=(0,0)`: Ethernet, in OpenFlow 1.5's
+/// OXM_OF_PACKET_TYPE (class 0x8000, field 44).
+fn is_ethernet_packet_type(f: &OxmField) -> bool {
+    matches!(
+        f,
+        OxmField::Other { class: 0x8000, field: 44, hasmask: false, experimenter: None, payload }
+            if payload.as_slice() == [0, 0, 0, 0]
+    )
 }
 
 /// The OpenFlow match of `key` under `mask`, fields in OXM field-number

@@ -913,3 +913,22 @@ fn openflow_actions() {
         Err(EditError::NotSettable(Field::IpProto))
     ));
 }
+
+#[test]
+fn ethernet_packet_type_matches_everything() {
+    let pt = |payload: Vec<u8>| OxmField::Other {
+        class: 0x8000,
+        field: 44,
+        hasmask: false,
+        experimenter: None,
+        payload,
+    };
+    let (key, mask) =
+        match_to_flow(&Match::new(vec![pt(vec![0; 4]), OxmField::InPort(3)])).unwrap();
+    assert_eq!(
+        (key, mask),
+        match_to_flow(&Match::new(vec![OxmField::InPort(3)])).unwrap()
+    );
+    // Any other packet type is a field this datapath cannot match.
+    assert!(match_to_flow(&Match::new(vec![pt(vec![0, 1, 0x88, 0x47])])).is_err());
+}

@@ -3,19 +3,23 @@
 //! [`Ofproto::handle`] takes one decoded request of a connection that
 //! speaks `version` and returns the replies; the management socket
 //! ([`crate::mgmt::ofsocket`]) moves the bytes. What this bridge answers
-//! today: features, switch config, barrier, switch description, port
-//! descriptions and port statistics (in OpenFlow 1.4 with every DPDK xstat
-//! of the port in the Intel custom-statistics property Open vSwitch uses,
-//! so `ovs-ofctl -O OpenFlow14 dump-ports` prints them). Flow tables,
-//! groups and meters arrive with the OpenFlow pipeline; until then their
-//! messages get the spec's "unsupported" errors (`OFPBRC_BAD_TYPE`,
-//! `OFPBRC_BAD_MULTIPART`) carrying the request's first 64 bytes.
+//! today: features, switch config, barrier, roles and async config,
+//! flow-mods on 254 flow tables ([`table`]) with flow, aggregate and table
+//! statistics and flow-removed, switch description, port descriptions and
+//! port statistics (in OpenFlow 1.4 with every DPDK xstat of the port in
+//! the Intel custom-statistics property Open vSwitch uses, so `ovs-ofctl -O
+//! OpenFlow14 dump-ports` prints them). Groups, meters, packet-out and the
+//! other messages arrive with the rest of the pipeline; until then they get
+//! the spec's "unsupported" errors (`OFPBRC_BAD_TYPE`,
+//! `OFPBRC_BAD_MULTIPART`) carrying the request's first 64 bytes. The
+//! datapath does not yet forward by these tables.
 //!
 //! Thread safety: an `Ofproto` is owned by the control plane (behind a
 //! mutex shared by the bridge's connections); nothing here runs on a PMD.
 
 pub mod conn;
 pub mod port;
+pub mod table;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,6 +36,7 @@ use openflow::{ErrorKind, Header, Message, Version};
 use tokio::sync::mpsc;
 
 use self::conn::{AsyncKind, ConnId, ConnState, Role, ROLE_REASON_MASTER_REQUEST};
+use self::table::{RemovedFlow, Tables};
 use crate::netdev::Netdev;
 
 /// Largest OpenFlow message the switch sends.
@@ -40,8 +45,12 @@ pub const MAX_REPLY_LEN: usize = 65535;
 /// `OFPPR_MODIFY`: a port's description changed.
 pub const OFPPR_MODIFY: u8 = 2;
 
-/// `OFPC_*` capabilities this bridge reports.
-const CAPABILITIES: u32 = OFPC_PORT_STATS;
+/// `OFPC_*` capabilities this bridge reports: flow, table and port stats.
+const CAPABILITIES: u32 = OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS;
+/// `OFPC_FLOW_STATS`.
+const OFPC_FLOW_STATS: u32 = 1 << 0;
+/// `OFPC_TABLE_STATS`.
+const OFPC_TABLE_STATS: u32 = 1 << 1;
 /// `OFPC_PORT_STATS`.
 const OFPC_PORT_STATS: u32 = 1 << 2;
 
@@ -73,6 +82,8 @@ pub struct Ofproto {
     pub conns: BTreeMap<ConnId, ConnState>,
     /// Last master-election generation id seen.
     pub generation: Option<u64>,
+    /// Flow tables.
+    pub tables: Tables,
     next_conn: ConnId,
 }
 
@@ -132,6 +143,7 @@ impl Ofproto {
             },
             conns: BTreeMap::new(),
             generation: None,
+            tables: Tables::default(),
             next_conn: 1,
         }
     }
@@ -169,6 +181,32 @@ impl Ofproto {
             reported,
         });
         self.ports.sort_by_key(|p| p.ofport);
+    }
+
+    /// Publishes pending table changes (barrier, statistics request, end
+    /// of a batch of messages).
+    pub fn commit(&mut self) {
+        self.tables.commit();
+    }
+
+    /// Sends flow-removed messages for `removed` to the connections that
+    /// want them.
+    fn send_removed(&mut self, removed: Vec<RemovedFlow>) {
+        for r in removed {
+            self.send_async(
+                AsyncKind::FlowRemoved,
+                r.reason,
+                &Message::FlowRemoved(r.msg),
+            );
+        }
+    }
+
+    /// Periodic work: expires flows whose timeouts passed (sending
+    /// flow-removed) and reports port changes.
+    pub fn tick(&mut self, now: Instant) {
+        let removed = self.tables.expire(now);
+        self.send_removed(removed);
+        self.poll_ports();
     }
 
     /// Re-reads every port's link and sends `OFPT_PORT_STATUS` (reason
@@ -221,8 +259,25 @@ impl Ofproto {
                 self.config = *c;
                 Vec::new()
             }
-            Message::BarrierRequest => vec![Message::BarrierReply],
-            Message::MultipartRequest(req) => self.multipart(version, header, msg, req),
+            Message::BarrierRequest => {
+                self.commit();
+                vec![Message::BarrierReply]
+            }
+            Message::FlowMod(fm) => match self.tables.flow_mod(fm, version) {
+                Ok(removed) => {
+                    self.send_removed(removed);
+                    Vec::new()
+                }
+                Err(kind) => {
+                    tracing::debug!(bridge = %self.name, ?kind, ?fm, "flow-mod refused");
+                    vec![error_for(kind, version, header, msg)]
+                }
+            },
+            Message::MultipartRequest(req) => {
+                // Statistics see every change made before the request.
+                self.commit();
+                self.multipart(version, header, msg, req)
+            }
             // Replies and asynchronous messages a controller may echo back
             // need no answer.
             Message::EchoReply(_) | Message::Error(_) => Vec::new(),
@@ -317,6 +372,25 @@ impl Ofproto {
                         .map(|p| port::stats(p, version))
                         .collect(),
                 )
+            }
+            MultipartRequestBody::Flow(r) => match self.tables.flow_stats(r, version) {
+                Ok(flows) => MultipartReplyBody::Flow(flows),
+                Err(kind) => return vec![error_for(kind, version, header, msg)],
+            },
+            MultipartRequestBody::Aggregate(r) => match self.tables.aggregate(r, version) {
+                Ok(agg) => MultipartReplyBody::Aggregate(agg),
+                Err(kind) => return vec![error_for(kind, version, header, msg)],
+            },
+            MultipartRequestBody::Table => {
+                MultipartReplyBody::Table(self.tables.table_stats(version))
+            }
+            // A table-features request with a body asks to reconfigure the
+            // tables, which this switch refuses.
+            MultipartRequestBody::TableFeatures(set) if !set.is_empty() => {
+                return vec![error_for(ErrorKind::BadTableFeatures, version, header, msg)];
+            }
+            MultipartRequestBody::TableFeatures(_) => {
+                MultipartReplyBody::TableFeatures(table::table_features(&self.tables))
             }
             _ => return vec![error_for(ErrorKind::BadMultipart, version, header, msg)],
         };
@@ -424,7 +498,7 @@ mod tests {
         );
         let table = Message::MultipartRequest(MultipartRequest {
             flags: 0,
-            body: MultipartRequestBody::Table,
+            body: MultipartRequestBody::GroupDesc,
         });
         match of.handle(c, &header(5), &table).as_slice() {
             [Message::Error(e)] => {

@@ -1,0 +1,923 @@
+//! OpenFlow flow tables: flow-mod semantics over the versioned classifier.
+//!
+//! Each of the 254 tables is a [`Classifier`] over [`Flow`] words whose
+//! payload is a [`FlowRule`]. Changes are made at the *next* version and
+//! become visible to lookups and statistics when [`Tables::commit`]
+//! publishes it (once per barrier, statistics request or batch of messages
+//! read together), so a flow-mod is an insert, never a copy of a table.
+//!
+//! A modification replaces a rule by a new one with the same match and
+//! priority (the classifier's insert replaces the old rule at that
+//! version); the new rule shares the old one's counters unless
+//! `OFPFF_RESET_COUNTS` is set, so counting is never lost across a modify.
+//!
+//! Validation before any change (a failing flow-mod changes nothing): the
+//! match (`match_to_flow`: prerequisites, duplicates, masks), the command,
+//! table ids, flags, and the instructions (goto only to a later table;
+//! meters and groups must exist; output ports must be valid).
+//!
+//! Thread safety: the control thread owns `Tables` (behind the bridge's
+//! mutex); readers of the classifier (future PMD upcalls) never block.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use openflow::action::Action;
+use openflow::flow_mod::{FlowMod, FlowRemoved};
+use openflow::instruction::Instruction;
+use openflow::multipart::{
+    ActionId, AggregateStats, FlowStats, FlowStatsRequest, InstructionId, TableFeatureProp,
+    TableFeatures, TableStats,
+};
+use openflow::oxm::OxmId;
+use openflow::port::{OFPP_ANY, OFPP_MAX, OFPP_TABLE};
+use openflow::{ErrorKind, Version as OfVersion};
+
+use crate::classifier::{Classifier, ClassifierConfig, InsertError, RuleRef, Version};
+use crate::flow::{flow_to_match, match_to_flow, Flow, FLOW_WORDS};
+
+/// Number of flow tables (0..=253).
+pub const N_TABLES: usize = 254;
+/// `OFPTT_ALL`.
+pub const OFPTT_ALL: u8 = 0xff;
+/// `OFPG_ANY`.
+pub const OFPG_ANY: u32 = 0xffff_ffff;
+/// Flows per table unless configured otherwise.
+pub const DEFAULT_MAX_FLOWS: usize = 1_000_000;
+
+/// `OFPFC_*` flow-mod commands.
+pub mod command {
+    /// New flow.
+    pub const ADD: u8 = 0;
+    /// Modify all matching flows.
+    pub const MODIFY: u8 = 1;
+    /// Modify the flow with exactly this match and priority.
+    pub const MODIFY_STRICT: u8 = 2;
+    /// Delete all matching flows.
+    pub const DELETE: u8 = 3;
+    /// Delete the flow with exactly this match and priority.
+    pub const DELETE_STRICT: u8 = 4;
+}
+
+/// `OFPFF_*` flow-mod flags.
+pub mod flags {
+    /// Send flow-removed when the flow expires or is deleted.
+    pub const SEND_FLOW_REM: u16 = 1 << 0;
+    /// Refuse the add if an overlapping flow of the same priority exists.
+    pub const CHECK_OVERLAP: u16 = 1 << 1;
+    /// 1.0: emergency flow (not supported); 1.3+: `OFPFF_RESET_COUNTS`.
+    pub const RESET_COUNTS: u16 = 1 << 2;
+    /// Do not count packets (1.3+).
+    pub const NO_PKT_COUNTS: u16 = 1 << 3;
+    /// Do not count bytes (1.3+).
+    pub const NO_BYT_COUNTS: u16 = 1 << 4;
+}
+
+/// `OFPRR_*` flow-removed reasons.
+pub mod removed {
+    /// Idle timeout.
+    pub const IDLE_TIMEOUT: u8 = 0;
+    /// Hard timeout.
+    pub const HARD_TIMEOUT: u8 = 1;
+    /// Deleted by a flow-mod.
+    pub const DELETE: u8 = 2;
+}
+
+/// A rule's counters, shared across modifications.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Packets matched.
+    pub packets: AtomicU64,
+    /// Bytes matched.
+    pub bytes: AtomicU64,
+    /// Nanoseconds after the table's epoch of the last hit (0: never).
+    pub last_hit_ns: AtomicU64,
+}
+
+/// The OpenFlow side of a rule.
+#[derive(Debug)]
+pub struct FlowRule {
+    /// Table the rule is in.
+    pub table_id: u8,
+    /// Controller cookie.
+    pub cookie: u64,
+    /// Idle timeout (seconds, 0: none).
+    pub idle_timeout: u16,
+    /// Hard timeout (seconds, 0: none).
+    pub hard_timeout: u16,
+    /// `OFPFF_*` flags.
+    pub flags: u16,
+    /// Eviction importance (1.4).
+    pub importance: u16,
+    /// Instructions (a 1.0 action list is one apply-actions).
+    pub instructions: Vec<Instruction>,
+    /// When the rule (or the add that replaced its predecessor) was made.
+    pub created: Instant,
+    /// Counters.
+    pub counters: Arc<Counters>,
+}
+
+/// A rule as the classifier holds it.
+pub type RuleHandle = RuleRef<FLOW_WORDS, FlowRule>;
+
+/// One flow table.
+pub struct FlowTable {
+    /// The rules.
+    pub cls: Classifier<FLOW_WORDS, FlowRule>,
+    /// Most flows the table holds.
+    pub max_flows: usize,
+    /// Packets looked up in this table.
+    pub lookups: AtomicU64,
+    /// Packets that matched a rule in this table.
+    pub matches: AtomicU64,
+}
+
+/// A flow removed from a table, for an `OFPT_FLOW_REMOVED` message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemovedFlow {
+    /// `OFPRR_*` reason.
+    pub reason: u8,
+    /// The message body.
+    pub msg: FlowRemoved,
+}
+
+/// The 254 tables of a bridge and their version.
+pub struct Tables {
+    /// Tables by id.
+    pub tables: Vec<FlowTable>,
+    /// The version lookups and statistics use.
+    version: Version,
+    /// Whether changes wait at `version + 1`.
+    dirty: bool,
+    /// Origin of `Counters::last_hit_ns`.
+    pub epoch: Instant,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Tables::new(DEFAULT_MAX_FLOWS)
+    }
+}
+
+fn err<T>(kind: ErrorKind) -> Result<T, ErrorKind> {
+    Err(kind)
+}
+
+/// Whether `instructions` contain an output to `port` (any port for
+/// `OFPP_ANY`).
+fn outputs_to(instructions: &[Instruction], port: u32, group: u32) -> bool {
+    let actions = instructions.iter().flat_map(|i| match i {
+        Instruction::ApplyActions(a) | Instruction::WriteActions(a) => a.as_slice(),
+        _ => &[],
+    });
+    let mut port_ok = port == OFPP_ANY;
+    let mut group_ok = group == OFPG_ANY;
+    for a in actions {
+        match a {
+            Action::Output { port: p, .. } | Action::Enqueue { port: p, .. } if *p == port => {
+                port_ok = true
+            }
+            Action::Group(g) if *g == group => group_ok = true,
+            _ => {}
+        }
+    }
+    port_ok && group_ok
+}
+
+impl Tables {
+    /// Empty tables of at most `max_flows` flows each.
+    pub fn new(max_flows: usize) -> Self {
+        let tables = (0..N_TABLES)
+            .map(|_| FlowTable {
+                cls: Classifier::new(ClassifierConfig {
+                    max_rules: max_flows,
+                    ..ClassifierConfig::default()
+                })
+                .expect("the default classifier configuration is valid"),
+                max_flows,
+                lookups: AtomicU64::new(0),
+                matches: AtomicU64::new(0),
+            })
+            .collect();
+        Tables {
+            tables,
+            version: 1,
+            dirty: false,
+            epoch: Instant::now(),
+        }
+    }
+
+    /// The published version.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    fn next(&self) -> Version {
+        self.version + 1
+    }
+
+    /// Publishes pending changes; returns whether there were any.
+    pub fn commit(&mut self) -> bool {
+        if !self.dirty {
+            return false;
+        }
+        self.version += 1;
+        self.dirty = false;
+        for t in &self.tables {
+            t.cls.gc(self.version);
+        }
+        true
+    }
+
+    /// Visible rules of table `id` (or every table for `OFPTT_ALL`)
+    /// matching `key`/`mask` loosely, at the published version.
+    fn select(&self, table_id: u8, key: &Flow, mask: &Flow, version: Version) -> Vec<RuleHandle> {
+        let mut out = Vec::new();
+        for (id, t) in self.tables.iter().enumerate() {
+            if table_id != OFPTT_ALL && usize::from(table_id) != id {
+                continue;
+            }
+            t.cls
+                .for_each_loose(key.words(), mask.words(), version, |r| out.push(r.clone()));
+        }
+        out
+    }
+
+    fn check_instructions(
+        &self,
+        table_id: u8,
+        instructions: &[Instruction],
+    ) -> Result<(), ErrorKind> {
+        for ins in instructions {
+            match ins {
+                Instruction::GotoTable(t) => {
+                    if *t <= table_id || usize::from(*t) >= N_TABLES {
+                        return err(ErrorKind::BadInstructionTableId);
+                    }
+                }
+                Instruction::Meter(_) => return err(ErrorKind::UnknownMeter),
+                Instruction::ApplyActions(a) | Instruction::WriteActions(a) => check_actions(a)?,
+                Instruction::Experimenter { .. } => {
+                    return err(ErrorKind::BadInstructionExperimenter)
+                }
+                Instruction::WriteMetadata { .. } | Instruction::ClearActions => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies a flow-mod at the next version. On error nothing changed.
+    /// Returns the flows it removed (for flow-removed messages).
+    pub fn flow_mod(
+        &mut self,
+        fm: &FlowMod,
+        of_version: OfVersion,
+    ) -> Result<Vec<RemovedFlow>, ErrorKind> {
+        let (key, mask) = match_to_flow(&fm.match_).map_err(|e| e.kind)?;
+        let known = if of_version >= OfVersion::V1_3 {
+            flags::SEND_FLOW_REM
+                | flags::CHECK_OVERLAP
+                | flags::RESET_COUNTS
+                | flags::NO_PKT_COUNTS
+                | flags::NO_BYT_COUNTS
+        } else {
+            flags::SEND_FLOW_REM | flags::CHECK_OVERLAP
+        };
+        if fm.flags & !known != 0 {
+            return err(ErrorKind::BadFlowModFlags);
+        }
+        let table_id = fm.table_id;
+        let is_delete = matches!(fm.command, command::DELETE | command::DELETE_STRICT);
+        if table_id == OFPTT_ALL && !is_delete {
+            return err(ErrorKind::BadFlowTableId);
+        }
+        if table_id != OFPTT_ALL && usize::from(table_id) >= N_TABLES {
+            return err(ErrorKind::BadFlowTableId);
+        }
+        let priority = u32::from(fm.priority);
+        let next = self.next();
+        let cookie_ok = |r: &FlowRule| {
+            of_version == OfVersion::V1_0 || (r.cookie ^ fm.cookie) & fm.cookie_mask == 0
+        };
+        match fm.command {
+            command::ADD => {
+                self.check_instructions(table_id, &fm.instructions)?;
+                self.add(fm, table_id, &key, &mask, priority, None)?;
+                Ok(Vec::new())
+            }
+            command::MODIFY | command::MODIFY_STRICT => {
+                self.check_instructions(table_id, &fm.instructions)?;
+                let t = &self.tables[usize::from(table_id)];
+                let targets: Vec<RuleHandle> = if fm.command == command::MODIFY_STRICT {
+                    t.cls
+                        .find_exact(key.words(), mask.words(), priority, next)
+                        .into_iter()
+                        .collect()
+                } else {
+                    let mut v = Vec::new();
+                    t.cls
+                        .for_each_loose(key.words(), mask.words(), next, |r| v.push(r.clone()));
+                    v
+                };
+                let targets: Vec<RuleHandle> = targets
+                    .into_iter()
+                    .filter(|r| cookie_ok(r.payload()))
+                    .collect();
+                if targets.is_empty() {
+                    // OpenFlow 1.0: a modify that matches nothing adds.
+                    if of_version == OfVersion::V1_0 {
+                        self.add(fm, table_id, &key, &mask, priority, None)?;
+                    }
+                    return Ok(Vec::new());
+                }
+                for r in targets {
+                    let old = r.payload();
+                    let counters = if fm.flags & flags::RESET_COUNTS != 0 {
+                        Arc::new(Counters::default())
+                    } else {
+                        Arc::clone(&old.counters)
+                    };
+                    let rule = FlowRule {
+                        table_id,
+                        cookie: if of_version == OfVersion::V1_0 {
+                            fm.cookie
+                        } else {
+                            old.cookie
+                        },
+                        idle_timeout: old.idle_timeout,
+                        hard_timeout: old.hard_timeout,
+                        flags: old.flags,
+                        importance: old.importance,
+                        instructions: fm.instructions.clone(),
+                        created: old.created,
+                        counters,
+                    };
+                    self.tables[usize::from(table_id)]
+                        .cls
+                        .insert(*r.key(), *r.mask(), r.priority(), next, rule)
+                        .map_err(insert_error)?;
+                }
+                self.dirty = true;
+                Ok(Vec::new())
+            }
+            command::DELETE | command::DELETE_STRICT => {
+                let mut victims = Vec::new();
+                for (id, t) in self.tables.iter().enumerate() {
+                    if table_id != OFPTT_ALL && usize::from(table_id) != id {
+                        continue;
+                    }
+                    if fm.command == command::DELETE_STRICT {
+                        victims.extend(t.cls.find_exact(key.words(), mask.words(), priority, next));
+                    } else {
+                        t.cls.for_each_loose(key.words(), mask.words(), next, |r| {
+                            victims.push(r.clone())
+                        });
+                    }
+                }
+                let mut removed = Vec::new();
+                for r in victims {
+                    let p = r.payload();
+                    if !cookie_ok(p) || !outputs_to(&p.instructions, fm.out_port, fm.out_group) {
+                        continue;
+                    }
+                    if self.tables[usize::from(p.table_id)].cls.remove(&r, next) {
+                        self.dirty = true;
+                        if p.flags & flags::SEND_FLOW_REM != 0 {
+                            removed.push(self.removed_flow(&r, removed::DELETE));
+                        }
+                    }
+                }
+                Ok(removed)
+            }
+            _ => err(ErrorKind::BadFlowModCommand),
+        }
+    }
+
+    fn add(
+        &mut self,
+        fm: &FlowMod,
+        table_id: u8,
+        key: &Flow,
+        mask: &Flow,
+        priority: u32,
+        counters: Option<Arc<Counters>>,
+    ) -> Result<(), ErrorKind> {
+        let next = self.next();
+        let t = &self.tables[usize::from(table_id)];
+        if fm.flags & flags::CHECK_OVERLAP != 0
+            && t.cls.overlaps(key.words(), mask.words(), priority, next)
+        {
+            return err(ErrorKind::FlowOverlap);
+        }
+        let existing = t.cls.find_exact(key.words(), mask.words(), priority, next);
+        if existing.is_none() && t.cls.len() >= t.max_flows {
+            return err(ErrorKind::TableFull);
+        }
+        // Identical match and priority: the new flow replaces the old one;
+        // counters carry over unless RESET_COUNTS (OpenFlow 1.3, 6.4).
+        let counters = counters.unwrap_or_else(|| match &existing {
+            Some(old) if fm.flags & flags::RESET_COUNTS == 0 => Arc::clone(&old.payload().counters),
+            _ => Arc::new(Counters::default()),
+        });
+        let rule = FlowRule {
+            table_id,
+            cookie: fm.cookie,
+            idle_timeout: fm.idle_timeout,
+            hard_timeout: fm.hard_timeout,
+            flags: fm.flags,
+            importance: fm.importance,
+            instructions: fm.instructions.clone(),
+            created: Instant::now(),
+            counters,
+        };
+        t.cls
+            .insert(*key.words(), *mask.words(), priority, next, rule)
+            .map_err(insert_error)?;
+        self.dirty = true;
+        Ok(())
+    }
+
+    fn removed_flow(&self, r: &RuleHandle, reason: u8) -> RemovedFlow {
+        let p = r.payload();
+        let age = p.created.elapsed();
+        RemovedFlow {
+            reason,
+            msg: FlowRemoved {
+                cookie: p.cookie,
+                priority: r.priority() as u16,
+                reason,
+                table_id: p.table_id,
+                duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
+                duration_nsec: age.subsec_nanos(),
+                idle_timeout: p.idle_timeout,
+                hard_timeout: p.hard_timeout,
+                packet_count: p.counters.packets.load(Ordering::Relaxed),
+                byte_count: p.counters.bytes.load(Ordering::Relaxed),
+                match_: flow_to_match(&Flow::from_words(*r.key()), &Flow::from_words(*r.mask())),
+            },
+        }
+    }
+
+    /// Removes the flows whose idle or hard timeout passed at `now`; the
+    /// ones with `SEND_FLOW_REM` are returned. Changes are committed.
+    pub fn expire(&mut self, now: Instant) -> Vec<RemovedFlow> {
+        let version = self.version;
+        let next = self.next();
+        let mut expired = Vec::new();
+        for t in &self.tables {
+            t.cls.for_each_visible(version, |r| {
+                let p = r.payload();
+                let hard = p.hard_timeout != 0
+                    && now >= p.created + Duration::from_secs(u64::from(p.hard_timeout));
+                let last = match p.counters.last_hit_ns.load(Ordering::Relaxed) {
+                    0 => p.created,
+                    ns => (self.epoch + Duration::from_nanos(ns)).max(p.created),
+                };
+                let idle = p.idle_timeout != 0
+                    && now >= last + Duration::from_secs(u64::from(p.idle_timeout));
+                if hard {
+                    expired.push((r.clone(), removed::HARD_TIMEOUT));
+                } else if idle {
+                    expired.push((r.clone(), removed::IDLE_TIMEOUT));
+                }
+            });
+        }
+        let mut out = Vec::new();
+        for (r, reason) in expired {
+            let p = r.payload();
+            if self.tables[usize::from(p.table_id)].cls.remove(&r, next) {
+                self.dirty = true;
+                if p.flags & flags::SEND_FLOW_REM != 0 {
+                    out.push(self.removed_flow(&r, reason));
+                }
+            }
+        }
+        self.commit();
+        out
+    }
+
+    /// Flow statistics for a request, at the published version.
+    pub fn flow_stats(
+        &self,
+        req: &FlowStatsRequest,
+        of_version: OfVersion,
+    ) -> Result<Vec<FlowStats>, ErrorKind> {
+        let (key, mask) = self.request_match(req)?;
+        let mut out = Vec::new();
+        for r in self.select(req.table_id, &key, &mask, self.version) {
+            let p = r.payload();
+            if !self.request_filters(req, p, of_version) {
+                continue;
+            }
+            let age = p.created.elapsed();
+            out.push(FlowStats {
+                table_id: p.table_id,
+                duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
+                duration_nsec: age.subsec_nanos(),
+                priority: r.priority() as u16,
+                idle_timeout: p.idle_timeout,
+                hard_timeout: p.hard_timeout,
+                flags: if of_version >= OfVersion::V1_3 {
+                    p.flags
+                } else {
+                    0
+                },
+                importance: p.importance,
+                cookie: p.cookie,
+                packet_count: p.counters.packets.load(Ordering::Relaxed),
+                byte_count: p.counters.bytes.load(Ordering::Relaxed),
+                match_: flow_to_match(&Flow::from_words(*r.key()), &Flow::from_words(*r.mask())),
+                instructions: p.instructions.clone(),
+            });
+        }
+        // Stable output: table, then priority (highest first).
+        out.sort_by(|a, b| {
+            a.table_id
+                .cmp(&b.table_id)
+                .then(b.priority.cmp(&a.priority))
+        });
+        Ok(out)
+    }
+
+    /// Aggregate statistics for a request.
+    pub fn aggregate(
+        &self,
+        req: &FlowStatsRequest,
+        of_version: OfVersion,
+    ) -> Result<AggregateStats, ErrorKind> {
+        let (key, mask) = self.request_match(req)?;
+        let mut agg = AggregateStats::default();
+        for r in self.select(req.table_id, &key, &mask, self.version) {
+            let p = r.payload();
+            if !self.request_filters(req, p, of_version) {
+                continue;
+            }
+            agg.flow_count += 1;
+            agg.packet_count += p.counters.packets.load(Ordering::Relaxed);
+            agg.byte_count += p.counters.bytes.load(Ordering::Relaxed);
+        }
+        Ok(agg)
+    }
+
+    fn request_match(&self, req: &FlowStatsRequest) -> Result<(Flow, Flow), ErrorKind> {
+        if req.table_id != OFPTT_ALL && usize::from(req.table_id) >= N_TABLES {
+            return err(ErrorKind::BadTableId);
+        }
+        match_to_flow(&req.match_).map_err(|e| e.kind)
+    }
+
+    fn request_filters(&self, req: &FlowStatsRequest, p: &FlowRule, of_version: OfVersion) -> bool {
+        let cookie_ok =
+            of_version == OfVersion::V1_0 || (p.cookie ^ req.cookie) & req.cookie_mask == 0;
+        cookie_ok && outputs_to(&p.instructions, req.out_port, req.out_group)
+    }
+
+    /// Table statistics of every table, as of the last commit (the caller
+    /// commits first). 1.0–1.2 replies also describe what a table can
+    /// match and do.
+    pub fn table_stats(&self, of_version: OfVersion) -> Vec<TableStats> {
+        // What every table supports, in each version's vocabulary.
+        let (wildcards, match_fields) = match of_version {
+            OfVersion::V1_0 => (0x003f_ffff, 0),
+            OfVersion::V1_1 => (0x3ff, 0x000f_ffff),
+            _ => ((1u64 << 40) - 1, (1u64 << 40) - 1),
+        };
+        // Instruction types 1-5 and action types 0-27 as bitmaps.
+        let instructions = 0b11_1110;
+        let actions = (1u32 << 28) - 1;
+        self.tables
+            .iter()
+            .enumerate()
+            .map(|(id, t)| TableStats {
+                table_id: id as u8,
+                active_count: t.cls.len().min(u32::MAX as usize) as u32,
+                lookup_count: t.lookups.load(Ordering::Relaxed),
+                matched_count: t.matches.load(Ordering::Relaxed),
+                name: format!("table{id}"),
+                wildcards,
+                match_fields,
+                instructions,
+                write_actions: actions,
+                apply_actions: actions,
+                write_setfields: match_fields,
+                apply_setfields: match_fields,
+                metadata_match: u64::MAX,
+                metadata_write: u64::MAX,
+                config: 0,
+                max_entries: t.max_flows.min(u32::MAX as usize) as u32,
+            })
+            .collect()
+    }
+}
+
+/// Action types (`OFPAT_*` of 1.1+) every table supports.
+const SUPPORTED_ACTIONS: &[u16] = &[
+    0, 11, 12, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27,
+];
+/// Instruction types (`OFPIT_*`) every table supports (meter comes with
+/// meters).
+const SUPPORTED_INSTRUCTIONS: &[u16] = &[1, 2, 3, 4, 5];
+
+/// Table features of every table (OpenFlow 1.3+), as a table-features
+/// reply describes them: matchable, wildcardable and settable fields,
+/// actions, instructions and the tables goto may reach.
+pub fn table_features(tables: &Tables) -> Vec<TableFeatures> {
+    use crate::flow::Field;
+    let oxm = |pred: &dyn Fn(Field) -> bool, masked: bool| -> Vec<OxmId> {
+        Field::ALL
+            .iter()
+            .copied()
+            .filter(|f| pred(*f))
+            .map(|f| {
+                let mask = (masked && f.maskable()).then_some(0);
+                f.to_oxm(0, mask).id()
+            })
+            .collect()
+    };
+    let matchable = oxm(&|_| true, true);
+    let wildcards = oxm(&|_| true, false);
+    let settable = oxm(&|f| f.settable(), false);
+    let actions: Vec<ActionId> = SUPPORTED_ACTIONS
+        .iter()
+        .map(|&t| ActionId {
+            action_type: t,
+            data: Vec::new(),
+        })
+        .collect();
+    let instructions: Vec<InstructionId> = SUPPORTED_INSTRUCTIONS
+        .iter()
+        .map(|&t| InstructionId {
+            inst_type: t,
+            data: Vec::new(),
+        })
+        .collect();
+    tables
+        .tables
+        .iter()
+        .enumerate()
+        .map(|(id, t)| {
+            let next: Vec<u8> = ((id + 1)..N_TABLES).map(|n| n as u8).collect();
+            let mut properties = Vec::new();
+            for miss in [false, true] {
+                properties.push(TableFeatureProp::Instructions {
+                    miss,
+                    ids: instructions.clone(),
+                });
+                properties.push(TableFeatureProp::NextTables {
+                    miss,
+                    tables: next.clone(),
+                });
+                properties.push(TableFeatureProp::WriteActions {
+                    miss,
+                    ids: actions.clone(),
+                });
+                properties.push(TableFeatureProp::ApplyActions {
+                    miss,
+                    ids: actions.clone(),
+                });
+            }
+            properties.push(TableFeatureProp::Match(matchable.clone()));
+            properties.push(TableFeatureProp::Wildcards(wildcards.clone()));
+            for miss in [false, true] {
+                properties.push(TableFeatureProp::WriteSetfield {
+                    miss,
+                    ids: settable.clone(),
+                });
+                properties.push(TableFeatureProp::ApplySetfield {
+                    miss,
+                    ids: settable.clone(),
+                });
+            }
+            TableFeatures {
+                table_id: id as u8,
+                name: format!("table{id}"),
+                metadata_match: u64::MAX,
+                metadata_write: u64::MAX,
+                config: 0,
+                max_entries: t.max_flows.min(u32::MAX as usize) as u32,
+                properties,
+            }
+        })
+        .collect()
+}
+
+fn check_actions(actions: &[Action]) -> Result<(), ErrorKind> {
+    for a in actions {
+        match a {
+            Action::Output { port, .. } | Action::Enqueue { port, .. } => {
+                let reserved_ok = *port > OFPP_MAX && *port != OFPP_ANY && *port != OFPP_TABLE;
+                if *port == 0 || (*port >= OFPP_MAX && !reserved_ok) {
+                    return err(ErrorKind::BadOutPort);
+                }
+            }
+            Action::Group(_) => return err(ErrorKind::BadOutGroup),
+            Action::Experimenter { .. } => return err(ErrorKind::BadActionExperimenter),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn insert_error(e: InsertError) -> ErrorKind {
+    match e {
+        InsertError::TooManySubtables { .. } | InsertError::TooManyRules { .. } => {
+            ErrorKind::TableFull
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openflow::flow_match::Match;
+    use openflow::oxm::OxmField;
+
+    fn fm(command: u8, table_id: u8, priority: u16, fields: Vec<OxmField>, out: u32) -> FlowMod {
+        FlowMod {
+            cookie: 0,
+            cookie_mask: 0,
+            table_id,
+            command,
+            idle_timeout: 0,
+            hard_timeout: 0,
+            priority,
+            buffer_id: u32::MAX,
+            out_port: OFPP_ANY,
+            out_group: OFPG_ANY,
+            flags: 0,
+            importance: 0,
+            match_: Match::new(fields),
+            instructions: vec![Instruction::ApplyActions(vec![Action::Output {
+                port: out,
+                max_len: 0,
+            }])],
+        }
+    }
+
+    fn in_port(p: u32) -> Vec<OxmField> {
+        vec![OxmField::InPort(p)]
+    }
+
+    fn all() -> FlowStatsRequest {
+        FlowStatsRequest {
+            table_id: OFPTT_ALL,
+            out_port: OFPP_ANY,
+            out_group: OFPG_ANY,
+            cookie: 0,
+            cookie_mask: 0,
+            match_: Match::default(),
+        }
+    }
+
+    const V: OfVersion = OfVersion::V1_3;
+
+    #[test]
+    fn changes_are_visible_after_commit_only() {
+        let mut t = Tables::new(10);
+        t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 2), V)
+            .unwrap();
+        assert!(t.flow_stats(&all(), V).unwrap().is_empty());
+        assert!(t.commit());
+        let s = t.flow_stats(&all(), V).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].priority, 10);
+        assert_eq!(s[0].match_.fields, in_port(1));
+        assert!(!t.commit(), "nothing pending");
+    }
+
+    #[test]
+    fn modify_keeps_counters_and_delete_filters() {
+        let mut t = Tables::new(10);
+        t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 2), V)
+            .unwrap();
+        t.flow_mod(&fm(command::ADD, 0, 20, in_port(2), 3), V)
+            .unwrap();
+        t.commit();
+        let rules = t.select(0, &Flow::ZERO, &Flow::ZERO, t.version());
+        for r in &rules {
+            r.payload().counters.packets.store(5, Ordering::Relaxed);
+        }
+        // Loose modify of everything: new actions, same counters.
+        t.flow_mod(&fm(command::MODIFY, 0, 0, vec![], 9), V)
+            .unwrap();
+        t.commit();
+        let s = t.flow_stats(&all(), V).unwrap();
+        assert_eq!(s.len(), 2);
+        for e in &s {
+            assert_eq!(e.packet_count, 5);
+            assert!(outputs_to(&e.instructions, 9, OFPG_ANY));
+        }
+        // Delete with an out_port filter that matches nothing.
+        let mut del = fm(command::DELETE, OFPTT_ALL, 0, vec![], 1);
+        del.out_port = 4;
+        t.flow_mod(&del, V).unwrap();
+        t.commit();
+        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 2);
+        // Strict delete of one.
+        t.flow_mod(&fm(command::DELETE_STRICT, 0, 20, in_port(2), 1), V)
+            .unwrap();
+        t.commit();
+        let s = t.flow_stats(&all(), V).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].priority, 10);
+        assert_eq!(t.aggregate(&all(), V).unwrap().flow_count, 1);
+    }
+
+    #[test]
+    fn failing_flow_mods_change_nothing() {
+        let mut t = Tables::new(1);
+        t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 2), V)
+            .unwrap();
+        t.commit();
+        assert_eq!(
+            t.flow_mod(&fm(command::ADD, 0, 11, in_port(2), 2), V),
+            Err(ErrorKind::TableFull)
+        );
+        let mut goto_back = fm(command::ADD, 3, 1, vec![], 2);
+        goto_back.instructions = vec![Instruction::GotoTable(2)];
+        assert_eq!(
+            t.flow_mod(&goto_back, V),
+            Err(ErrorKind::BadInstructionTableId)
+        );
+        assert_eq!(
+            t.flow_mod(&fm(command::ADD, OFPTT_ALL, 1, vec![], 2), V),
+            Err(ErrorKind::BadFlowTableId)
+        );
+        assert_eq!(
+            t.flow_mod(&fm(command::ADD, 0, 1, vec![], OFPP_ANY), V),
+            Err(ErrorKind::BadOutPort)
+        );
+        // tcp_dst without ip_proto: a prerequisite is missing.
+        assert_eq!(
+            t.flow_mod(&fm(command::ADD, 1, 1, vec![OxmField::TcpDst(80)], 2), V),
+            Err(ErrorKind::BadPrereq)
+        );
+        let mut overlap = fm(command::ADD, 0, 10, vec![], 2);
+        overlap.flags = flags::CHECK_OVERLAP;
+        assert_eq!(t.flow_mod(&overlap, V), Err(ErrorKind::FlowOverlap));
+        let mut bad_cmd = fm(command::ADD, 0, 1, vec![], 2);
+        bad_cmd.command = 9;
+        assert_eq!(t.flow_mod(&bad_cmd, V), Err(ErrorKind::BadFlowModCommand));
+        assert!(!t.commit(), "no failed flow-mod left a change");
+        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn timeouts_expire_and_report() {
+        let mut t = Tables::new(10);
+        let mut hard = fm(command::ADD, 0, 10, in_port(1), 2);
+        hard.hard_timeout = 1;
+        hard.flags = flags::SEND_FLOW_REM;
+        t.flow_mod(&hard, V).unwrap();
+        let mut idle = fm(command::ADD, 0, 10, in_port(2), 2);
+        idle.idle_timeout = 2;
+        t.flow_mod(&idle, V).unwrap();
+        t.commit();
+        let now = Instant::now();
+        assert!(t.expire(now).is_empty());
+        let gone = t.expire(now + Duration::from_millis(1500));
+        assert_eq!(gone.len(), 1);
+        assert_eq!(gone[0].reason, removed::HARD_TIMEOUT);
+        assert_eq!(gone[0].msg.match_.fields, in_port(1));
+        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
+        // The idle flow goes silently (no SEND_FLOW_REM).
+        assert!(t.expire(now + Duration::from_secs(3)).is_empty());
+        assert!(t.flow_stats(&all(), V).unwrap().is_empty());
+    }
+
+    #[test]
+    fn table_features_describe_every_table() {
+        let t = Tables::new(10);
+        let f = table_features(&t);
+        assert_eq!(f.len(), N_TABLES);
+        assert_eq!(f[0].max_entries, 10);
+        let next = f[252].properties.iter().find_map(|p| match p {
+            TableFeatureProp::NextTables {
+                miss: false,
+                tables,
+            } => Some(tables.clone()),
+            _ => None,
+        });
+        assert_eq!(next, Some(vec![253]));
+        let matchable = f[0].properties.iter().find_map(|p| match p {
+            TableFeatureProp::Match(ids) => Some(ids.len()),
+            _ => None,
+        });
+        assert!(matchable.unwrap() >= 40);
+    }
+
+    #[test]
+    fn openflow10_modify_of_nothing_adds() {
+        let mut t = Tables::new(10);
+        t.flow_mod(&fm(command::MODIFY, 0, 5, in_port(1), 2), OfVersion::V1_0)
+            .unwrap();
+        t.commit();
+        assert_eq!(t.flow_stats(&all(), OfVersion::V1_0).unwrap().len(), 1);
+        // In 1.1+ it does nothing.
+        t.flow_mod(&fm(command::MODIFY, 0, 5, in_port(7), 2), V)
+            .unwrap();
+        t.commit();
+        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
+    }
+}

@@ -1,0 +1,209 @@
+//! Flow tables driven by the real `ovs-ofctl` over the management socket,
+//! each command checked for its effect: add-flow, add-flows, mod-flows,
+//! del-flows (loose and strict, with cookie and out_port filters),
+//! dump-flows, dump-aggregate, dump-tables, dump-table-features, hard
+//! timeouts, and the errors of invalid flow-mods (which change nothing).
+
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use ferrovs_tests::{traffic_pcap, Daemon};
+
+fn daemon() -> Daemon {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = traffic_pcap(dir.path(), 10);
+    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+    let config = format!(
+        r#"
+[open_vswitch.other_config]
+dpdk-extra = "--no-pci"
+pmd-cpu-mask = "{:#x}"
+
+[[bridge]]
+name = "br0"
+
+[[bridge.port]]
+name = "p1"
+ofport_request = 1
+options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={}" }}
+
+[[bridge.port]]
+name = "p2"
+ofport_request = 2
+options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
+"#,
+        1u64 << core,
+        pcap.display()
+    );
+    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
+    // The pcap only has to exist while the port opens.
+    drop(dir);
+    d
+}
+
+fn ofctl(d: &Daemon, version: &str, args: &[&str]) -> Output {
+    Command::new("ovs-ofctl")
+        .env("OVS_RUNDIR", &d.rundir)
+        .arg("-O")
+        .arg(version)
+        .args(args)
+        .output()
+        .expect("ovs-ofctl (Debian openvswitch-common) must be installed")
+}
+
+fn ok(d: &Daemon, version: &str, args: &[&str]) -> String {
+    let out = ofctl(d, version, args);
+    assert!(
+        out.status.success(),
+        "ovs-ofctl -O {version} {args:?}: {}{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+        d.log()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The flow lines of dump-flows, without durations, sorted.
+fn flows(d: &Daemon, version: &str, extra: &[&str]) -> Vec<String> {
+    let mut args = vec!["dump-flows", "br0"];
+    args.extend_from_slice(extra);
+    let text = ok(d, version, &args);
+    let mut lines: Vec<String> = text
+        .lines()
+        .filter(|l| l.starts_with(' '))
+        .map(|l| {
+            l.split(", ")
+                .filter(|part| !part.trim_start().starts_with("duration="))
+                .collect::<Vec<_>>()
+                .join(", ")
+                .trim()
+                .to_owned()
+        })
+        .collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn ovs_ofctl_manages_flows_in_every_version() {
+    let d = daemon();
+    for v in ["OpenFlow10", "OpenFlow13", "OpenFlow14"] {
+        ok(&d, v, &["del-flows", "br0"]);
+        assert!(
+            flows(&d, v, &[]).is_empty(),
+            "{v}: not empty after del-flows"
+        );
+        ok(&d, v, &["add-flow", "br0", "in_port=1,actions=output:2"]);
+        ok(
+            &d,
+            v,
+            &[
+                "add-flow",
+                "br0",
+                "priority=200,tcp,nw_dst=10.1.0.0/16,tp_dst=80,actions=mod_dl_dst:00:11:22:33:44:55,output:2",
+            ],
+        );
+        ok(
+            &d,
+            v,
+            &["add-flow", "br0", "priority=5,cookie=0x77,udp,actions=drop"],
+        );
+        let got = flows(&d, v, &[]);
+        assert_eq!(got.len(), 3, "{v}: {got:?}");
+        assert!(
+            got.iter()
+                .any(|l| l.contains("priority=200,tcp,nw_dst=10.1.0.0/16,tp_dst=80")),
+            "{v}: {got:?}"
+        );
+        assert!(
+            got.iter().any(|l| l.contains("in_port=1 actions=output:2")),
+            "{v}: {got:?}"
+        );
+        let agg = ok(&d, v, &["dump-aggregate", "br0"]);
+        assert!(agg.contains("flow_count=3"), "{v}: {agg}");
+
+        // Loose modify of the UDP flow's actions; counters kept, and the
+        // cookie too from 1.1 on (a 1.0 modify sets the flow-mod's cookie,
+        // as Open vSwitch does).
+        ok(&d, v, &["mod-flows", "br0", "udp,actions=output:1"]);
+        let udp = flows(&d, v, &["udp"]);
+        assert_eq!(udp.len(), 1, "{v}: {udp:?}");
+        let cookie = if v == "OpenFlow10" {
+            "cookie=0x0"
+        } else {
+            "cookie=0x77"
+        };
+        assert!(
+            udp[0].contains(cookie) && udp[0].ends_with("actions=output:1"),
+            "{v}: {udp:?}"
+        );
+
+        // Delete filtered by out_port: only flows that output to port 2.
+        ok(&d, v, &["del-flows", "br0", "out_port=2"]);
+        let left = flows(&d, v, &[]);
+        assert_eq!(left.len(), 1, "{v}: {left:?}");
+        assert!(left[0].contains("udp"), "{v}: {left:?}");
+
+        // Strict delete needs the exact priority.
+        ok(&d, v, &["--strict", "del-flows", "br0", "priority=6,udp"]);
+        assert_eq!(
+            flows(&d, v, &[]).len(),
+            1,
+            "{v}: strict delete removed a non-match"
+        );
+        ok(&d, v, &["--strict", "del-flows", "br0", "priority=5,udp"]);
+        assert!(flows(&d, v, &[]).is_empty(), "{v}");
+    }
+
+    // add-flows from a file, into several tables (OpenFlow 1.3).
+    let file = d.dir.path().join("flows.txt");
+    std::fs::write(
+        &file,
+        "table=0,priority=10,ip,actions=goto_table:1\n\
+         table=1,priority=10,ip,nw_src=192.168.0.0/24,actions=output:2\n\
+         table=1,priority=0,actions=drop\n",
+    )
+    .unwrap();
+    ok(
+        &d,
+        "OpenFlow13",
+        &["add-flows", "br0", file.to_str().unwrap()],
+    );
+    assert_eq!(flows(&d, "OpenFlow13", &["table=1"]).len(), 2);
+    let tables = ok(&d, "OpenFlow13", &["dump-tables", "br0"]);
+    assert!(tables.contains("table 0:\n    active=1"), "{tables}");
+    assert!(tables.contains("table 1:\n    active=2"), "{tables}");
+    let features = ok(&d, "OpenFlow13", &["dump-table-features", "br0"]);
+    assert!(features.contains("next tables: 1-253"), "{features}");
+
+    // Invalid flow-mods are refused with the spec's error, nothing changes.
+    let before = flows(&d, "OpenFlow13", &[]);
+    for (flow, error) in [
+        ("table=0,actions=group:7", "OFPBAC_BAD_OUT_GROUP"),
+        ("table=0,actions=meter:3,output:2", "OFPMMFC_UNKNOWN_METER"),
+        ("table=0,actions=output:0", "OFPBAC_BAD_OUT_PORT"),
+    ] {
+        let out = ofctl(&d, "OpenFlow13", &["add-flow", "br0", flow]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(text.contains(error), "{flow}: expected {error}, got {text}");
+    }
+    assert_eq!(flows(&d, "OpenFlow13", &[]), before);
+
+    // A hard timeout removes the flow.
+    ok(
+        &d,
+        "OpenFlow13",
+        &["add-flow", "br0", "table=2,hard_timeout=1,actions=drop"],
+    );
+    assert_eq!(flows(&d, "OpenFlow13", &["table=2"]).len(), 1);
+    std::thread::sleep(Duration::from_millis(2500));
+    assert!(
+        flows(&d, "OpenFlow13", &["table=2"]).is_empty(),
+        "hard timeout did not expire"
+    );
+    assert!(d.cli(&["show"]).status.success());
+}
