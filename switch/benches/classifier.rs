@@ -79,40 +79,59 @@ fn insert_1m(c: &mut Criterion) {
     group.finish();
 }
 
+/// Lookups of keys that hit a rule and of keys that miss, with the rules
+/// spread over 1, 10 and 100 subtables. "random" priorities make every
+/// subtable hold high and low priorities, so a lookup searches them all;
+/// "banded" gives each subtable its own priority band (as ACL layers do),
+/// so a lookup stops after the subtable that holds its rule.
 fn lookups(c: &mut Criterion) {
     const RULES: usize = 10_000;
     const PROBES: usize = 4096;
     let mut group = c.benchmark_group("classifier_lookup");
     group.throughput(Throughput::Elements(PROBES as u64));
     for subtables in [1usize, 10, 100] {
-        let mut rng = Rng(7);
-        let cls: Classifier<N, u32> = Classifier::new(config()).unwrap();
-        let mut hits = Vec::with_capacity(PROBES);
-        for i in 0..RULES {
-            let key = rng.key();
-            let m = mask(i % subtables);
-            cls.insert(key, m, (rng.next() % 1000) as u32, 1, i as u32)
-                .unwrap();
-            if hits.len() < PROBES {
-                hits.push(key);
+        for banded in [false, true] {
+            let mut rng = Rng(7);
+            let cls: Classifier<N, u32> = Classifier::new(config()).unwrap();
+            let mut hits = Vec::with_capacity(PROBES);
+            for i in 0..RULES {
+                let key = rng.key();
+                let s = i % subtables;
+                let priority = (rng.next() % 1000) as u32;
+                let priority = if banded {
+                    (subtables - s) as u32 * 1000 + priority
+                } else {
+                    priority
+                };
+                cls.insert(key, mask(s), priority, 1, i as u32).unwrap();
+                if hits.len() < PROBES {
+                    hits.push(key);
+                }
+            }
+            let misses: Vec<Key> = (0..PROBES).map(|_| rng.key()).collect();
+            let prio = if banded { "banded" } else { "random" };
+            for (kind, probes) in [("hit", &hits), ("miss", &misses)] {
+                let before = cls.stats();
+                let id = BenchmarkId::new(format!("{kind}_{prio}"), subtables);
+                group.bench_with_input(id, probes, |b, probes| {
+                    b.iter(|| {
+                        for key in probes.iter() {
+                            let mut wc = [0u64; N];
+                            black_box(cls.lookup(key, 1, &mut wc));
+                        }
+                    })
+                });
+                let after = cls.stats();
+                let lookups = after.lookups - before.lookups;
+                if lookups > 0 {
+                    eprintln!(
+                        "{kind}_{prio}/{subtables}: {:.2} subtables searched per lookup",
+                        (after.subtables_visited - before.subtables_visited) as f64
+                            / lookups as f64
+                    );
+                }
             }
         }
-        let misses: Vec<Key> = (0..PROBES).map(|_| rng.key()).collect();
-        for (name, probes) in [("hit", &hits), ("miss", &misses)] {
-            group.bench_with_input(BenchmarkId::new(name, subtables), probes, |b, probes| {
-                b.iter(|| {
-                    for key in probes.iter() {
-                        let mut wc = [0u64; N];
-                        black_box(cls.lookup(key, 1, &mut wc));
-                    }
-                })
-            });
-        }
-        let stats = cls.stats();
-        eprintln!(
-            "{subtables} subtables: {:.2} subtables searched per lookup",
-            stats.avg_subtables_per_lookup()
-        );
     }
     group.finish();
 }

@@ -421,6 +421,12 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
     /// Inserts a rule visible from `version` on. `key` is masked by `mask`
     /// here. A live rule with the same match and priority is replaced: it is
     /// removed at `version` and returned in [`Inserted::replaced`].
+    ///
+    /// `version` must be later than every version readers may be looking up
+    /// with (the version being prepared), and the caller publishes it to
+    /// readers (a release store that they load with acquire) only after
+    /// this returns; otherwise a reader could see half of a batch. The same
+    /// holds for [`Classifier::remove`].
     pub fn insert(
         &self,
         key: [u64; N],

@@ -511,21 +511,50 @@ impl Rng {
 
 #[test]
 fn concurrent_readers_see_exactly_their_version() {
-    const VERSIONS: u64 = 150;
-    const READERS: usize = 2;
-    let masks: [Key; 5] = [
+    let masks = [
         [0xf, 0, 0, 0],
         [0xf, 0xf, 0, 0],
         [0, 0xf, 0xf, 0],
         [0xf, 0xf, 0xf, 0xf],
         [0, 0, 0, 0],
     ];
+    run_concurrent(&masks, 12, 30, Some(4), vec![1, 2]);
+}
+
+/// Many masks, few short-lived rules: subtables are created, emptied and
+/// dropped by `gc` while readers use them.
+#[test]
+fn concurrent_readers_survive_subtable_churn() {
+    // The 16 whole-word combinations and 8 partial masks.
+    let whole = (0..16u64).map(|i| std::array::from_fn(|w| ((i >> w) & 1) * 0xf));
+    let partial = (0..8u64).map(|i| [1 << (i % 4), 0x3, 0, 0x8 >> (i / 4)]);
+    let masks: Vec<Key> = whole.chain(partial).collect();
+    assert!(
+        run_concurrent(&masks, 4, 6, None, vec![]),
+        "the schedule must empty and drop subtables"
+    );
+}
+
+/// One writer applies a random schedule (`per_version` rules per version
+/// over `masks`, living up to `max_life` versions, one in `keep_one_in`
+/// never removed) while two readers look up random keys at the version
+/// they last saw and compare with a scan of the schedule. Returns whether
+/// `gc` ever dropped a subtable.
+fn run_concurrent(
+    masks: &[Key],
+    per_version: usize,
+    max_life: u64,
+    keep_one_in: Option<u64>,
+    stage_ends: Vec<usize>,
+) -> bool {
+    const VERSIONS: u64 = 150;
+    const READERS: usize = 2;
     // The schedule: every rule with the versions that bound it, decided
     // up front so readers can compute what is visible at any version.
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut model: Vec<ModelRule> = Vec::new();
     for v in 1..=VERSIONS {
-        for _ in 0..12 {
+        for _ in 0..per_version {
             let mask = masks[(rng.next() % masks.len() as u64) as usize];
             let key: Key = std::array::from_fn(|_| rng.next() % 16);
             let key = masked(&key, &mask);
@@ -538,8 +567,8 @@ fn concurrent_readers_see_exactly_their_version() {
             {
                 continue;
             }
-            let life = 1 + rng.next() % 30;
-            let remove = if rng.next().is_multiple_of(4) {
+            let life = 1 + rng.next() % max_life;
+            let remove = if keep_one_in.is_some_and(|k| rng.next().is_multiple_of(k)) {
                 u64::MAX
             } else {
                 v + life
@@ -558,7 +587,7 @@ fn concurrent_readers_see_exactly_their_version() {
     let drops = Arc::new(AtomicUsize::new(0));
     let c: Arc<Classifier<W, Counted>> = Arc::new(
         Classifier::new(ClassifierConfig {
-            stage_ends: vec![1, 2],
+            stage_ends,
             ..ClassifierConfig::default()
         })
         .unwrap(),
@@ -597,6 +626,7 @@ fn concurrent_readers_see_exactly_their_version() {
         .collect();
 
     let mut handles: Vec<Option<RuleRef<W, Counted>>> = vec![None; model.len()];
+    let (mut subtables_dropped, mut last_subtables) = (false, 0);
     for v in 1..=VERSIONS {
         for r in model.iter().filter(|r| r.add == v) {
             let payload = Counted {
@@ -618,6 +648,9 @@ fn concurrent_readers_see_exactly_their_version() {
             .min()
             .unwrap_or(v);
         c.gc(oldest);
+        let subtables = c.stats().subtables;
+        subtables_dropped |= subtables < last_subtables;
+        last_subtables = subtables;
         std::thread::yield_now();
     }
     done.store(true, Ordering::Release);
@@ -634,4 +667,5 @@ fn concurrent_readers_see_exactly_their_version() {
         model.len(),
         "every payload dropped once"
     );
+    subtables_dropped
 }
