@@ -103,6 +103,21 @@
 //! Payloads are dropped when the last [`RuleRef`] to their rule goes:
 //! after [`Classifier::gc`] unlinked the rule, every guard that saw it was
 //! released and every caller dropped the references it was handed.
+//!
+//! Statistics ([`Classifier::stats`]) are relaxed atomics shared by all
+//! readers: two increments per lookup, acceptable on the upcall path; a
+//! per-PMD fast path should keep its own counters.
+//!
+//! # Performance
+//!
+//! `cargo bench -p switch --bench classifier` (keys of 8 words, one core of
+//! a shared 2-core VM, 2026-11): 1 M inserts into 4 subtables take about
+//! 0.36 s on one thread (2.8 M inserts/s), and the classifier then holds
+//! about 250 bytes per rule. Lookups among 10 k rules cost about 40 ns with
+//! 1 subtable, 290 ns with 10 and 2.8 us with 100 when every subtable must
+//! be searched (priorities spread over all subtables), 165 ns and 1.3 us
+//! when subtables hold separate priority bands and a lookup stops half-way:
+//! about 27 ns per subtable searched.
 
 mod hash;
 mod rcu_map;

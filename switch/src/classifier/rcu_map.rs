@@ -273,7 +273,8 @@ impl Drop for RawMap {
     }
 }
 
-/// Hash -> boxed `V`. See the module documentation.
+/// Hash -> boxed `V`. See the module documentation. `V: 'static` because
+/// retired values may be dropped by the collector after the map is gone.
 pub(super) struct RcuMap<V> {
     raw: RawMap,
     _values: PhantomData<Box<V>>,
@@ -285,7 +286,7 @@ unsafe impl<V: Send + Sync> Send for RcuMap<V> {}
 // SAFETY: as above.
 unsafe impl<V: Send + Sync> Sync for RcuMap<V> {}
 
-impl<V: Send + Sync> RcuMap<V> {
+impl<V: Send + Sync + 'static> RcuMap<V> {
     /// An empty map whose retired values go to `collector`.
     pub(super) fn new(collector: Arc<Collector>) -> Self {
         RcuMap {
