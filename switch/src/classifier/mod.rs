@@ -126,7 +126,7 @@ mod subtable;
 #[cfg(test)]
 mod tests;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -316,8 +316,10 @@ struct Writer<const N: usize, R> {
     by_mask: HashMap<[u64; N], SubtableState<N, R>, WordHasherState>,
     next_seq: u64,
     next_subtable_id: u64,
-    /// Removed rules not yet unlinked.
-    pending: Vec<RuleRef<N, R>>,
+    /// Removed rules not yet unlinked, in the order they were removed, which
+    /// is also the order of their remove versions (the writer's version
+    /// never goes back).
+    pending: VecDeque<RuleRef<N, R>>,
     /// The published list must be replaced now (subtables created or
     /// removed, bounds lowered).
     stale: bool,
@@ -371,7 +373,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
                 by_mask: HashMap::with_hasher(WordHasherState),
                 next_seq: 0,
                 next_subtable_id: 0,
-                pending: Vec::new(),
+                pending: VecDeque::new(),
                 stale: false,
                 unsorted_inserts: None,
             }),
@@ -521,7 +523,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         match &replaced {
             Some(old) => {
                 old.mark_removed(version);
-                w.pending.push(old.clone());
+                w.pending.push_back(old.clone());
             }
             None => {
                 self.live_rules.fetch_add(1, Ordering::Relaxed);
@@ -540,7 +542,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         if !rule.mark_removed(version) {
             return false;
         }
-        w.pending.push(rule.clone());
+        w.pending.push_back(rule.clone());
         self.live_rules.fetch_sub(1, Ordering::Relaxed);
         true
     }
@@ -576,11 +578,15 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         let mut lock = self.writer();
         let w = &mut *lock;
         let guard = self.collector.enter();
-        let pending = std::mem::take(&mut w.pending);
-        let (done, keep): (Vec<_>, Vec<_>) = pending
-            .into_iter()
-            .partition(|r| r.remove_version() <= oldest_in_use);
-        w.pending = keep;
+        // The rules to unlink are a prefix of `pending`: O(unlinked) per call.
+        let mut done = Vec::new();
+        while w
+            .pending
+            .front()
+            .is_some_and(|r| r.remove_version() <= oldest_in_use)
+        {
+            done.extend(w.pending.pop_front());
+        }
         for rule in &done {
             let Some(st) = w.by_mask.get_mut(rule.mask()) else {
                 continue;

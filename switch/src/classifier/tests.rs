@@ -568,7 +568,7 @@ fn run_concurrent(
                 continue;
             }
             let life = 1 + rng.next() % max_life;
-            let remove = if keep_one_in.is_some_and(|k| rng.next().is_multiple_of(k)) {
+            let remove = if keep_one_in.is_some_and(|k| rng.next() % k == k - 1) {
                 u64::MAX
             } else {
                 v + life
