@@ -59,7 +59,7 @@ pub use eal::{
 pub use error::{strerror, Error, Result};
 pub use lcore::{lcore_id, pin_current_thread, register_thread, ThreadRegistration};
 pub use log::route_logs_to_tracing;
-pub use mbuf::{Mbuf, MbufBatch, BURST};
+pub use mbuf::{Drain, Mbuf, MbufBatch, BURST};
 pub use mempool::Mempool;
 pub use port::{DevInfo, Link, Port, PortConfig, PortStats, RxQueue, TxQueue};
 

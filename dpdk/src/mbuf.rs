@@ -310,6 +310,46 @@ impl Mbuf {
     }
 }
 
+/// The iterator of [`MbufBatch::drain`].
+pub struct Drain<'a> {
+    batch: &'a mut MbufBatch,
+    next: usize,
+    end: usize,
+}
+
+impl Iterator for Drain<'_> {
+    type Item = Mbuf;
+
+    #[inline]
+    fn next(&mut self) -> Option<Mbuf> {
+        if self.next >= self.end {
+            return None;
+        }
+        let p = self.batch.mbufs[self.next];
+        self.next += 1;
+        // SAFETY: slots next..end held owned, non-null mbufs when the drain
+        // started (the batch's length was set to 0, so it no longer owns
+        // them); each is yielded at most once.
+        Some(unsafe { Mbuf::from_raw(p) })
+    }
+}
+
+impl Drop for Drain<'_> {
+    fn drop(&mut self) {
+        let n = self.end - self.next;
+        if n > 0 {
+            // SAFETY: the slots not yet yielded are owned mbufs that nothing
+            // else references; each is freed exactly once here.
+            unsafe {
+                dpdk_sys::ferrovs_rte_pktmbuf_free_bulk(
+                    self.batch.mbufs.as_mut_ptr().add(self.next),
+                    n as u32,
+                )
+            };
+        }
+    }
+}
+
 /// Up to [`BURST`] owned mbufs: what one `rte_eth_rx_burst` fills and one
 /// `rte_eth_tx_burst` sends. Dropping or clearing it frees the mbufs it
 /// holds with one bulk free.
@@ -424,6 +464,18 @@ impl MbufBatch {
     #[inline]
     pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Mbuf> {
         self.as_mut_slice().iter_mut()
+    }
+
+    /// Removes every mbuf, in order, handing each to the caller; what the
+    /// iterator has not yielded when it is dropped is freed (one bulk free).
+    pub fn drain(&mut self) -> Drain<'_> {
+        let end = self.len;
+        self.len = 0;
+        Drain {
+            batch: self,
+            next: 0,
+            end,
+        }
     }
 
     /// Removes and returns the `i`-th mbuf; the last mbuf takes its place

@@ -123,6 +123,18 @@ fn batch_owns_and_frees_in_bulk() {
     assert!(batch.is_empty());
     assert_eq!(pool.in_use(), 0);
 
+    // drain: in order; what is not taken is freed with the iterator.
+    let mut batch = MbufBatch::new();
+    for i in 0..6u16 {
+        let mut m = pool.alloc().unwrap();
+        m.append(60 + i).unwrap();
+        batch.push(m).unwrap();
+    }
+    let lens: Vec<usize> = batch.drain().take(3).map(|m| m.len()).collect();
+    assert_eq!(lens, vec![60, 61, 62]);
+    assert!(batch.is_empty());
+    assert_eq!(pool.in_use(), 0, "the undrained rest was freed");
+
     // Drop frees what is held.
     let mut batch = MbufBatch::new();
     pool.alloc_bulk(&mut batch, 20).unwrap();

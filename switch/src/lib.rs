@@ -14,3 +14,4 @@ pub mod metrics;
 pub mod mgmt;
 pub mod netdev;
 pub mod ofproto;
+pub mod xlate;

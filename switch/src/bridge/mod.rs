@@ -19,9 +19,10 @@ use crate::dpif::cross_connect::CrossConnect;
 use crate::dpif::pmd::{Pmd, PmdPlan, PmdRxq};
 use crate::dpif::rxq_sched::{self, RxqSpec};
 use crate::dpif::tx::{SharedTxQueue, TxBuffer, TxPath};
-use crate::dpif::{DropAll, Pipeline};
+use crate::dpif::Pipeline;
 use crate::netdev::{Netdev, NetdevRequest};
 use crate::ofproto::{self, Ofproto};
+use crate::xlate::pipeline::OfPipeline;
 
 /// Options of the daemon that are not part of the configuration.
 #[derive(Debug, Clone, Default)]
@@ -80,6 +81,8 @@ pub struct Switch {
     pub pmds: Vec<PmdInfo>,
     /// OpenFlow state of each bridge (same order as `bridges`).
     pub ofprotos: Vec<Arc<Mutex<Ofproto>>>,
+    /// The datapath pipeline of each OpenFlow bridge (None: cross-connect).
+    pub of_pipelines: Vec<Option<Arc<OfPipeline>>>,
     /// Warnings about the configuration (ignored cores, unpolled queues).
     pub warnings: Vec<String>,
 }
@@ -383,12 +386,41 @@ impl Switch {
             tracing::warn!("{w}");
         }
 
+        let mut ofprotos = Vec::new();
+        for (b, info) in config.bridge.iter().zip(&bridges) {
+            let dpid = ofproto::datapath_id(
+                &b.name,
+                b.other_config.get("datapath-id").map(String::as_str),
+            )
+            .map_err(ConfigError)?;
+            let versions = ofproto::protocols(&b.name, &b.protocols).map_err(ConfigError)?;
+            let mut of = Ofproto::new(&b.name, dpid, versions);
+            for &i in &info.ports {
+                of.add_port(Arc::clone(&ports[i]));
+            }
+            ofprotos.push(Arc::new(Mutex::new(of)));
+        }
+
+        let mut of_pipelines: Vec<Option<Arc<OfPipeline>>> = Vec::new();
         let pipelines: Vec<Arc<dyn Pipeline>> = bridges
             .iter()
-            .map(|b| -> Arc<dyn Pipeline> {
+            .zip(&ofprotos)
+            .map(|(b, of)| -> Arc<dyn Pipeline> {
                 if b.cross_connect.is_empty() {
-                    return Arc::new(DropAll);
+                    // An OpenFlow bridge: every packet through its tables.
+                    let tables = Arc::clone(&of.lock().unwrap_or_else(|e| e.into_inner()).tables);
+                    let bridge_ports: Vec<(u32, usize)> =
+                        b.ports.iter().map(|&i| (ports[i].ofport, i)).collect();
+                    let p = Arc::new(OfPipeline::new(
+                        tables,
+                        &bridge_ports,
+                        ports.len(),
+                        pool.clone(),
+                    ));
+                    of_pipelines.push(Some(Arc::clone(&p)));
+                    return p;
                 }
+                of_pipelines.push(None);
                 let index_of = |name: &str| ports.iter().position(|p| p.name == name);
                 let pairs: Vec<(usize, usize)> = b
                     .cross_connect
@@ -490,21 +522,6 @@ impl Switch {
             });
         }
 
-        let mut ofprotos = Vec::new();
-        for (b, info) in config.bridge.iter().zip(&bridges) {
-            let dpid = ofproto::datapath_id(
-                &b.name,
-                b.other_config.get("datapath-id").map(String::as_str),
-            )
-            .map_err(ConfigError)?;
-            let versions = ofproto::protocols(&b.name, &b.protocols).map_err(ConfigError)?;
-            let mut of = Ofproto::new(&b.name, dpid, versions);
-            for &i in &info.ports {
-                of.add_port(Arc::clone(&ports[i]));
-            }
-            ofprotos.push(Arc::new(Mutex::new(of)));
-        }
-
         Ok(Switch {
             eal,
             pool,
@@ -512,6 +529,7 @@ impl Switch {
             bridges,
             pmds,
             ofprotos,
+            of_pipelines,
             warnings,
         })
     }
@@ -542,8 +560,16 @@ impl Switch {
             },
             self.eal.args().join(" ")
         );
-        for b in &self.bridges {
+        for (bi, b) in self.bridges.iter().enumerate() {
             let _ = writeln!(s, "  Bridge {}", b.name);
+            if let Some(Some(p)) = self.of_pipelines.get(bi) {
+                let drops: Vec<String> = p
+                    .drops()
+                    .iter()
+                    .map(|(r, n)| format!("{}={n}", r.name()))
+                    .collect();
+                let _ = writeln!(s, "    OpenFlow pipeline drops: {}", drops.join(" "));
+            }
             for (a, z) in &b.cross_connect {
                 let _ = writeln!(s, "    cross_connect: {a} -> {z}");
             }

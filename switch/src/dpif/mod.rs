@@ -60,6 +60,13 @@ impl<'a> Output<'a> {
         }
     }
 
+    /// Drops one packet, counted as a pipeline drop.
+    #[inline]
+    pub fn drop_packet(&mut self, m: Mbuf) {
+        bump(&self.stats.pipeline_drops, 1);
+        drop(m);
+    }
+
     /// Drops every packet of `batch`, counted as pipeline drops.
     #[inline]
     pub fn drop_batch(&mut self, batch: &mut MbufBatch) {
@@ -73,15 +80,5 @@ impl<'a> Output<'a> {
         for buf in self.tx.iter_mut().flatten() {
             buf.flush(self.stats);
         }
-    }
-}
-
-/// The pipeline of a bridge that has no forwarding configured: every packet
-/// is dropped and counted.
-pub struct DropAll;
-
-impl Pipeline for DropAll {
-    fn process(&self, _in_port: usize, batch: &mut MbufBatch, out: &mut Output<'_>) {
-        out.drop_batch(batch);
     }
 }

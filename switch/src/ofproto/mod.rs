@@ -82,8 +82,8 @@ pub struct Ofproto {
     pub conns: BTreeMap<ConnId, ConnState>,
     /// Last master-election generation id seen.
     pub generation: Option<u64>,
-    /// Flow tables.
-    pub tables: Tables,
+    /// Flow tables (shared with the bridge's datapath pipeline).
+    pub tables: Arc<Tables>,
     next_conn: ConnId,
 }
 
@@ -143,7 +143,7 @@ impl Ofproto {
             },
             conns: BTreeMap::new(),
             generation: None,
-            tables: Tables::default(),
+            tables: Arc::new(Tables::default()),
             next_conn: 1,
         }
     }

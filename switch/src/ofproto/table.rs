@@ -19,7 +19,7 @@
 //! Thread safety: the control thread owns `Tables` (behind the bridge's
 //! mutex); readers of the classifier (future PMD upcalls) never block.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -143,13 +143,17 @@ pub struct RemovedFlow {
 }
 
 /// The 254 tables of a bridge and their version.
+///
+/// Shared between the control thread (the only writer: flow-mods, commits,
+/// expiry, all under the bridge's mutex) and the PMDs, which read the
+/// published version and look rules up without locks.
 pub struct Tables {
     /// Tables by id.
     pub tables: Vec<FlowTable>,
     /// The version lookups and statistics use.
-    version: Version,
+    version: AtomicU64,
     /// Whether changes wait at `version + 1`.
-    dirty: bool,
+    dirty: AtomicBool,
     /// Origin of `Counters::last_hit_ns`.
     pub epoch: Instant,
 }
@@ -202,30 +206,36 @@ impl Tables {
             .collect();
         Tables {
             tables,
-            version: 1,
-            dirty: false,
+            version: AtomicU64::new(1),
+            dirty: AtomicBool::new(false),
             epoch: Instant::now(),
         }
     }
 
     /// The published version.
     pub fn version(&self) -> Version {
-        self.version
+        self.version.load(Ordering::Acquire)
     }
 
     fn next(&self) -> Version {
-        self.version + 1
+        self.version() + 1
+    }
+
+    fn mark_dirty(&self) {
+        self.dirty.store(true, Ordering::Relaxed);
     }
 
     /// Publishes pending changes; returns whether there were any.
-    pub fn commit(&mut self) -> bool {
-        if !self.dirty {
+    pub fn commit(&self) -> bool {
+        if !self.dirty.swap(false, Ordering::Relaxed) {
             return false;
         }
-        self.version += 1;
-        self.dirty = false;
+        let v = self.version.fetch_add(1, Ordering::AcqRel) + 1;
+        // Readers hold a version at most one behind for the duration of a
+        // lookup; the classifier's epoch reclamation keeps memory safe even
+        // for a reader that lags further.
         for t in &self.tables {
-            t.cls.gc(self.version);
+            t.cls.gc(v - 1);
         }
         true
     }
@@ -270,7 +280,7 @@ impl Tables {
     /// Applies a flow-mod at the next version. On error nothing changed.
     /// Returns the flows it removed (for flow-removed messages).
     pub fn flow_mod(
-        &mut self,
+        &self,
         fm: &FlowMod,
         of_version: OfVersion,
     ) -> Result<Vec<RemovedFlow>, ErrorKind> {
@@ -358,7 +368,7 @@ impl Tables {
                         .insert(*r.key(), *r.mask(), r.priority(), next, rule)
                         .map_err(insert_error)?;
                 }
-                self.dirty = true;
+                self.mark_dirty();
                 Ok(Vec::new())
             }
             command::DELETE | command::DELETE_STRICT => {
@@ -382,7 +392,7 @@ impl Tables {
                         continue;
                     }
                     if self.tables[usize::from(p.table_id)].cls.remove(&r, next) {
-                        self.dirty = true;
+                        self.mark_dirty();
                         if p.flags & flags::SEND_FLOW_REM != 0 {
                             removed.push(self.removed_flow(&r, removed::DELETE));
                         }
@@ -395,7 +405,7 @@ impl Tables {
     }
 
     fn add(
-        &mut self,
+        &self,
         fm: &FlowMod,
         table_id: u8,
         key: &Flow,
@@ -434,7 +444,7 @@ impl Tables {
         t.cls
             .insert(*key.words(), *mask.words(), priority, next, rule)
             .map_err(insert_error)?;
-        self.dirty = true;
+        self.mark_dirty();
         Ok(())
     }
 
@@ -461,8 +471,8 @@ impl Tables {
 
     /// Removes the flows whose idle or hard timeout passed at `now`; the
     /// ones with `SEND_FLOW_REM` are returned. Changes are committed.
-    pub fn expire(&mut self, now: Instant) -> Vec<RemovedFlow> {
-        let version = self.version;
+    pub fn expire(&self, now: Instant) -> Vec<RemovedFlow> {
+        let version = self.version();
         let next = self.next();
         let mut expired = Vec::new();
         for t in &self.tables {
@@ -487,7 +497,7 @@ impl Tables {
         for (r, reason) in expired {
             let p = r.payload();
             if self.tables[usize::from(p.table_id)].cls.remove(&r, next) {
-                self.dirty = true;
+                self.mark_dirty();
                 if p.flags & flags::SEND_FLOW_REM != 0 {
                     out.push(self.removed_flow(&r, reason));
                 }
@@ -505,7 +515,7 @@ impl Tables {
     ) -> Result<Vec<FlowStats>, ErrorKind> {
         let (key, mask) = self.request_match(req)?;
         let mut out = Vec::new();
-        for r in self.select(req.table_id, &key, &mask, self.version) {
+        for r in self.select(req.table_id, &key, &mask, self.version()) {
             let p = r.payload();
             if !self.request_filters(req, p, of_version) {
                 continue;
@@ -548,7 +558,7 @@ impl Tables {
     ) -> Result<AggregateStats, ErrorKind> {
         let (key, mask) = self.request_match(req)?;
         let mut agg = AggregateStats::default();
-        for r in self.select(req.table_id, &key, &mask, self.version) {
+        for r in self.select(req.table_id, &key, &mask, self.version()) {
             let p = r.payload();
             if !self.request_filters(req, p, of_version) {
                 continue;
@@ -774,7 +784,7 @@ mod tests {
 
     #[test]
     fn changes_are_visible_after_commit_only() {
-        let mut t = Tables::new(10);
+        let t = Tables::new(10);
         t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 2), V)
             .unwrap();
         assert!(t.flow_stats(&all(), V).unwrap().is_empty());
@@ -788,7 +798,7 @@ mod tests {
 
     #[test]
     fn modify_keeps_counters_and_delete_filters() {
-        let mut t = Tables::new(10);
+        let t = Tables::new(10);
         t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 2), V)
             .unwrap();
         t.flow_mod(&fm(command::ADD, 0, 20, in_port(2), 3), V)
@@ -826,7 +836,7 @@ mod tests {
 
     #[test]
     fn failing_flow_mods_change_nothing() {
-        let mut t = Tables::new(1);
+        let t = Tables::new(1);
         t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 2), V)
             .unwrap();
         t.commit();
@@ -865,7 +875,7 @@ mod tests {
 
     #[test]
     fn timeouts_expire_and_report() {
-        let mut t = Tables::new(10);
+        let t = Tables::new(10);
         let mut hard = fm(command::ADD, 0, 10, in_port(1), 2);
         hard.hard_timeout = 1;
         hard.flags = flags::SEND_FLOW_REM;
@@ -909,7 +919,7 @@ mod tests {
 
     #[test]
     fn openflow10_modify_of_nothing_adds() {
-        let mut t = Tables::new(10);
+        let t = Tables::new(10);
         t.flow_mod(&fm(command::MODIFY, 0, 5, in_port(1), 2), OfVersion::V1_0)
             .unwrap();
         t.commit();

@@ -1,0 +1,649 @@
+//! Translation: one packet through a bridge's OpenFlow tables.
+//!
+//! [`Xlate::run`] parses the packet into a [`Flow`], looks it up table by
+//! table at one published version, executes each matched rule's
+//! instructions in the spec's order (meter, apply-actions, clear-actions,
+//! write-actions, write-metadata, goto-table), and at the end of the
+//! pipeline executes the action set in the spec's order. Header edits
+//! change the packet and the flow together (so later lookups and actions
+//! see the new values); outputs go to an [`Emit`], which gets a copy for
+//! every output but the last, and the packet itself for the last one (the
+//! common single-output case copies nothing).
+//!
+//! This is the slow path: every packet goes through it until the EMC and
+//! megaflow caches exist, and afterwards it stays their oracle. It is
+//! generic over the packet buffer ([`PacketBuf`]), so tests run it on
+//! `Vec<u8>` without EAL.
+//!
+//! Not yet translated (counted as drops with a reason): output to
+//! CONTROLLER (packet-in), LOCAL and NORMAL; groups and meters are refused
+//! when the flow is added.
+//!
+//! Thread safety: an `Xlate` borrows the shared [`Tables`] read-only; PMDs
+//! run it concurrently without locks (classifier lookups are lock-free,
+//! counters are atomics).
+
+pub mod pipeline;
+
+use std::sync::atomic::Ordering;
+
+use openflow::action::Action;
+use openflow::instruction::Instruction;
+use openflow::port::{OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX};
+
+use crate::classifier::Version;
+use crate::flow::{apply_action, extract, Applied, EditError, Field, Flow, PacketBuf, FLOW_WORDS};
+use crate::ofproto::table::{flags, Tables, N_TABLES};
+
+/// Why the pipeline dropped a packet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    /// No rule matched (OpenFlow 1.3+ table-miss without a miss entry).
+    TableMiss,
+    /// The actions produced no output.
+    NoOutput,
+    /// A TTL decrement reached 0 (packet-in with INVALID_TTL to come).
+    TtlExpired,
+    /// Output to CONTROLLER (packet-in to come).
+    Controller,
+    /// Output to LOCAL (no local port yet).
+    Local,
+    /// Output to NORMAL (not supported).
+    Normal,
+    /// A copy for one more output could not be made (no buffer).
+    CopyFailed,
+}
+
+impl DropReason {
+    /// Every reason, in counter order.
+    pub const ALL: [DropReason; 7] = [
+        DropReason::TableMiss,
+        DropReason::NoOutput,
+        DropReason::TtlExpired,
+        DropReason::Controller,
+        DropReason::Local,
+        DropReason::Normal,
+        DropReason::CopyFailed,
+    ];
+
+    /// Counter name.
+    pub fn name(self) -> &'static str {
+        match self {
+            DropReason::TableMiss => "table_miss",
+            DropReason::NoOutput => "no_output",
+            DropReason::TtlExpired => "ttl_expired",
+            DropReason::Controller => "controller",
+            DropReason::Local => "local",
+            DropReason::Normal => "normal",
+            DropReason::CopyFailed => "copy_failed",
+        }
+    }
+}
+
+/// Where translated packets go.
+pub trait Emit<P> {
+    /// Sends a copy of `pkt` to OpenFlow port `port` (the packet goes on
+    /// through the pipeline); returns false if no copy could be made.
+    fn emit_copy(&mut self, port: u32, pkt: &P) -> bool;
+    /// Sends the packet itself to `port` (its last output).
+    fn emit(&mut self, port: u32, pkt: P);
+    /// Drops the packet.
+    fn drop_packet(&mut self, pkt: P, reason: DropReason);
+}
+
+/// The order rank of an action in an action set (OpenFlow 1.3, 5.10).
+fn set_rank(a: &Action) -> u8 {
+    match a {
+        Action::CopyTtlIn => 0,
+        Action::PopVlan | Action::PopMpls(_) | Action::PopPbb => 1,
+        Action::PushMpls(_) => 2,
+        Action::PushPbb(_) => 3,
+        Action::PushVlan(_) => 4,
+        Action::CopyTtlOut => 5,
+        Action::DecMplsTtl | Action::DecNwTtl => 6,
+        Action::SetField(_)
+        | Action::SetMplsTtl(_)
+        | Action::SetNwTtl(_)
+        | Action::SetTpSrc(_)
+        | Action::SetTpDst(_) => 7,
+        Action::SetQueue(_) => 8,
+        Action::Group(_) => 9,
+        Action::Output { .. } | Action::Enqueue { .. } => 10,
+        Action::Experimenter { .. } => 11,
+    }
+}
+
+/// Two actions occupy the same action-set slot (a write replaces the old
+/// one): same type, and for set-field the same field.
+fn same_slot(a: &Action, b: &Action) -> bool {
+    match (a, b) {
+        (Action::SetField(x), Action::SetField(y)) => x.id().field == y.id().field,
+        _ => std::mem::discriminant(a) == std::mem::discriminant(b),
+    }
+}
+
+/// A packet's translation through one bridge.
+pub struct Xlate<'a> {
+    /// The bridge's tables.
+    pub tables: &'a Tables,
+    /// The version to look rules up at.
+    pub version: Version,
+    /// The bridge's OpenFlow ports (for ALL and FLOOD).
+    pub ports: &'a [u32],
+    /// Nanoseconds since the tables' epoch (for idle timeouts).
+    pub now_ns: u64,
+}
+
+/// Output deferred until the packet is known not to change any more.
+struct Pending {
+    port: Option<u32>,
+    /// An output this datapath cannot carry out yet (CONTROLLER, LOCAL,
+    /// NORMAL): the drop reason if the packet goes nowhere else.
+    unsupported: Option<DropReason>,
+}
+
+impl Pending {
+    /// Sends the deferred output as a copy (the packet is about to change
+    /// or to go somewhere else as well).
+    fn flush<P, E: Emit<P>>(&mut self, pkt: &P, emit: &mut E) -> bool {
+        match self.port.take() {
+            Some(p) => emit.emit_copy(p, pkt),
+            None => true,
+        }
+    }
+}
+
+/// What executing one action did.
+enum Step {
+    Continue,
+    Stop(DropReason),
+}
+
+impl Xlate<'_> {
+    /// Runs `pkt`, received on OpenFlow port `in_port`, through the tables.
+    pub fn run<P: PacketBuf, E: Emit<P>>(&self, in_port: u32, mut pkt: P, emit: &mut E) {
+        let ex = extract(pkt.data(), in_port);
+        let mut flow = ex.flow;
+        let mut layout = ex.layout;
+        let len = pkt.len() as u64;
+        let mut pending = Pending {
+            port: None,
+            unsupported: None,
+        };
+        let mut action_set: Vec<Action> = Vec::new();
+        let mut table_id = 0usize;
+        let mut outcome: Option<DropReason> = None;
+        loop {
+            let table = &self.tables.tables[table_id];
+            table.lookups.fetch_add(1, Ordering::Relaxed);
+            let mut wc = [0u64; FLOW_WORDS];
+            let Some(rule) = table.cls.lookup(flow.words(), self.version, &mut wc) else {
+                // OpenFlow 1.3+: a miss without a table-miss entry drops,
+                // and so does the action set (it is not executed).
+                action_set.clear();
+                outcome = Some(DropReason::TableMiss);
+                break;
+            };
+            table.matches.fetch_add(1, Ordering::Relaxed);
+            let r = rule.payload();
+            if r.flags & flags::NO_PKT_COUNTS == 0 {
+                r.counters.packets.fetch_add(1, Ordering::Relaxed);
+            }
+            if r.flags & flags::NO_BYT_COUNTS == 0 {
+                r.counters.bytes.fetch_add(len, Ordering::Relaxed);
+            }
+            r.counters
+                .last_hit_ns
+                .store(self.now_ns.max(1), Ordering::Relaxed);
+
+            let mut next_table = None;
+            // Instructions in the spec's order whatever their wire order.
+            for rank in 0..6 {
+                for ins in &r.instructions {
+                    let this_rank = match ins {
+                        Instruction::Meter(_) => 0,
+                        Instruction::ApplyActions(_) => 1,
+                        Instruction::ClearActions => 2,
+                        Instruction::WriteActions(_) => 3,
+                        Instruction::WriteMetadata { .. } => 4,
+                        Instruction::GotoTable(_) => 5,
+                        Instruction::Experimenter { .. } => 6,
+                    };
+                    if this_rank != rank {
+                        continue;
+                    }
+                    match ins {
+                        Instruction::ApplyActions(actions) => {
+                            for a in actions {
+                                match self.action(
+                                    a,
+                                    in_port,
+                                    &mut pkt,
+                                    &mut layout,
+                                    &mut flow,
+                                    &mut pending,
+                                    emit,
+                                ) {
+                                    Step::Continue => {}
+                                    Step::Stop(reason) => {
+                                        outcome = Some(reason);
+                                    }
+                                }
+                                if outcome.is_some() {
+                                    break;
+                                }
+                            }
+                        }
+                        Instruction::ClearActions => action_set.clear(),
+                        Instruction::WriteActions(actions) => {
+                            for a in actions {
+                                action_set.retain(|old| !same_slot(old, a));
+                                action_set.push(a.clone());
+                            }
+                        }
+                        Instruction::WriteMetadata { metadata, mask } => {
+                            let old = Field::Metadata.get(&flow) as u64;
+                            let new = (old & !mask) | (metadata & mask);
+                            Field::Metadata.set(&mut flow, u128::from(new));
+                        }
+                        Instruction::GotoTable(t) => next_table = Some(usize::from(*t)),
+                        // Refused when the flow was added.
+                        Instruction::Meter(_) | Instruction::Experimenter { .. } => {}
+                    }
+                    if outcome.is_some() {
+                        break;
+                    }
+                }
+                if outcome.is_some() {
+                    break;
+                }
+            }
+            if outcome.is_some() {
+                break;
+            }
+            match next_table {
+                Some(t) if t > table_id && t < N_TABLES => table_id = t,
+                _ => break,
+            }
+        }
+
+        if outcome.is_none() && !action_set.is_empty() {
+            action_set.sort_by_key(set_rank);
+            // A group in the set takes the place of the output.
+            let has_group = action_set.iter().any(|a| matches!(a, Action::Group(_)));
+            for a in &action_set {
+                if has_group && matches!(a, Action::Output { .. } | Action::Enqueue { .. }) {
+                    continue;
+                }
+                if let Step::Stop(reason) = self.action(
+                    a,
+                    in_port,
+                    &mut pkt,
+                    &mut layout,
+                    &mut flow,
+                    &mut pending,
+                    emit,
+                ) {
+                    outcome = Some(reason);
+                    break;
+                }
+            }
+        }
+
+        // The last output takes the packet itself, also when a later step
+        // stopped the pipeline (a failed edit leaves the packet as it was
+        // when that output was decided).
+        match (pending.port.take(), outcome) {
+            (Some(port), _) => emit.emit(port, pkt),
+            (None, Some(reason)) => emit.drop_packet(pkt, reason),
+            (None, None) => {
+                let reason = pending.unsupported.unwrap_or(DropReason::NoOutput);
+                emit.drop_packet(pkt, reason)
+            }
+        }
+    }
+
+    /// Executes one action.
+    #[allow(clippy::too_many_arguments)]
+    fn action<P: PacketBuf, E: Emit<P>>(
+        &self,
+        a: &Action,
+        in_port: u32,
+        pkt: &mut P,
+        layout: &mut crate::flow::Layout,
+        flow: &mut Flow,
+        pending: &mut Pending,
+        emit: &mut E,
+    ) -> Step {
+        let out_port = match a {
+            Action::Output { port, .. } | Action::Enqueue { port, .. } => Some(*port),
+            _ => None,
+        };
+        if let Some(port) = out_port {
+            return self.output(port, in_port, pkt, pending, emit);
+        }
+        match a {
+            // Queues, groups and experimenter actions do not edit the
+            // packet here (groups and experimenter actions are refused at
+            // flow-mod time).
+            Action::SetQueue(_) | Action::Group(_) | Action::Experimenter { .. } => Step::Continue,
+            _ => {
+                // The packet is about to change: a deferred output gets the
+                // packet as it is now.
+                if pending.port.is_some() && !pending.flush(pkt, emit) {
+                    return Step::Stop(DropReason::CopyFailed);
+                }
+                match apply_action(pkt, layout, flow, a) {
+                    Ok(Applied::Edited) | Ok(Applied::NotAnEdit) => Step::Continue,
+                    Err(EditError::TtlExpired) => Step::Stop(DropReason::TtlExpired),
+                    // An action whose header is absent does nothing (as in
+                    // Open vSwitch); no room to push a header drops.
+                    Err(EditError::NotApplicable(_)) | Err(EditError::NotSettable(_)) => {
+                        Step::Continue
+                    }
+                    Err(EditError::NoRoom) => Step::Stop(DropReason::CopyFailed),
+                }
+            }
+        }
+    }
+
+    fn output<P: PacketBuf, E: Emit<P>>(
+        &self,
+        port: u32,
+        in_port: u32,
+        pkt: &P,
+        pending: &mut Pending,
+        emit: &mut E,
+    ) -> Step {
+        let send = |p: u32, pending: &mut Pending, emit: &mut E| -> bool {
+            if !pending.flush(pkt, emit) {
+                return false;
+            }
+            pending.port = Some(p);
+            true
+        };
+        let ok = match port {
+            OFPP_IN_PORT => send(in_port, pending, emit),
+            OFPP_ALL | OFPP_FLOOD => {
+                let mut ok = true;
+                for &p in self.ports.iter().filter(|&&p| p != in_port) {
+                    ok &= send(p, pending, emit);
+                }
+                ok
+            }
+            OFPP_CONTROLLER => {
+                pending.unsupported = Some(DropReason::Controller);
+                true
+            }
+            OFPP_LOCAL => {
+                pending.unsupported = Some(DropReason::Local);
+                true
+            }
+            p if p > 0 && p < OFPP_MAX => {
+                // OpenFlow: output to the input port only through IN_PORT.
+                if p == in_port {
+                    true
+                } else {
+                    send(p, pending, emit)
+                }
+            }
+            // NORMAL, TABLE and anything else.
+            _ => {
+                pending.unsupported = Some(DropReason::Normal);
+                true
+            }
+        };
+        if ok {
+            Step::Continue
+        } else {
+            Step::Stop(DropReason::CopyFailed)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ofproto::table::{command, OFPG_ANY};
+    use openflow::flow_match::Match;
+    use openflow::flow_mod::FlowMod;
+    use openflow::oxm::OxmField;
+    use openflow::port::OFPP_ANY;
+
+    /// Records what the pipeline did.
+    #[derive(Default)]
+    struct Recorder {
+        out: Vec<(u32, Vec<u8>, bool)>,
+        dropped: Vec<DropReason>,
+    }
+
+    impl Emit<Vec<u8>> for Recorder {
+        fn emit_copy(&mut self, port: u32, pkt: &Vec<u8>) -> bool {
+            self.out.push((port, pkt.clone(), true));
+            true
+        }
+        fn emit(&mut self, port: u32, pkt: Vec<u8>) {
+            self.out.push((port, pkt, false));
+        }
+        fn drop_packet(&mut self, _pkt: Vec<u8>, reason: DropReason) {
+            self.dropped.push(reason);
+        }
+    }
+
+    /// A 60-byte Ethernet/IPv4/UDP frame.
+    fn udp(dst_port: u16, ttl: u8) -> Vec<u8> {
+        let mut f = vec![0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00];
+        let mut ip = [
+            0x45, 0, 0, 46, 0, 0, 0, 0, ttl, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ];
+        let sum = crate::flow::checksum::checksum(&ip);
+        ip[10..12].copy_from_slice(&sum.to_be_bytes());
+        f.extend_from_slice(&ip);
+        f.extend_from_slice(&1000u16.to_be_bytes());
+        f.extend_from_slice(&dst_port.to_be_bytes());
+        f.extend_from_slice(&26u16.to_be_bytes());
+        f.extend_from_slice(&[0, 0]);
+        f.resize(60, 0);
+        f
+    }
+
+    fn add(t: &Tables, table_id: u8, priority: u16, fields: Vec<OxmField>, ins: Vec<Instruction>) {
+        t.flow_mod(
+            &FlowMod {
+                cookie: 0,
+                cookie_mask: 0,
+                table_id,
+                command: command::ADD,
+                idle_timeout: 0,
+                hard_timeout: 0,
+                priority,
+                buffer_id: u32::MAX,
+                out_port: OFPP_ANY,
+                out_group: OFPG_ANY,
+                flags: 0,
+                importance: 0,
+                match_: Match::new(fields),
+                instructions: ins,
+            },
+            openflow::Version::V1_3,
+        )
+        .unwrap();
+    }
+
+    fn out(port: u32) -> Action {
+        Action::Output { port, max_len: 0 }
+    }
+
+    fn run(t: &Tables, in_port: u32, pkt: Vec<u8>) -> Recorder {
+        let mut rec = Recorder::default();
+        Xlate {
+            tables: t,
+            version: t.version(),
+            ports: &[1, 2, 3],
+            now_ns: 1,
+        }
+        .run(in_port, pkt, &mut rec);
+        rec
+    }
+
+    #[test]
+    fn single_output_sends_the_packet_itself_and_counts() {
+        let t = Tables::new(100);
+        add(
+            &t,
+            0,
+            1,
+            vec![OxmField::InPort(1)],
+            vec![Instruction::ApplyActions(vec![out(2)])],
+        );
+        t.commit();
+        let rec = run(&t, 1, udp(53, 64));
+        assert_eq!(rec.out.len(), 1);
+        assert_eq!(
+            (rec.out[0].0, rec.out[0].2),
+            (2, false),
+            "no copy for one output"
+        );
+        assert_eq!(rec.out[0].1, udp(53, 64));
+        let rules = t.tables[0].cls.rules_visible(t.version());
+        assert_eq!(
+            rules[0].payload().counters.packets.load(Ordering::Relaxed),
+            1
+        );
+        assert_eq!(
+            rules[0].payload().counters.bytes.load(Ordering::Relaxed),
+            60
+        );
+        // Another in_port misses: dropped, counted as a table miss.
+        let rec = run(&t, 3, udp(53, 64));
+        assert_eq!(rec.dropped, vec![DropReason::TableMiss]);
+        assert_eq!(t.tables[0].lookups.load(Ordering::Relaxed), 2);
+        assert_eq!(t.tables[0].matches.load(Ordering::Relaxed), 1);
+    }
+
+    #[test]
+    fn edits_between_outputs_and_the_action_set() {
+        let t = Tables::new(100);
+        // Table 0: output the original to 3, rewrite the UDP port, then
+        // write dec_ttl + output:2 into the action set and go to table 1.
+        add(
+            &t,
+            0,
+            1,
+            vec![],
+            vec![
+                Instruction::GotoTable(1),
+                Instruction::WriteActions(vec![out(2), Action::DecNwTtl]),
+                Instruction::ApplyActions(vec![out(3), Action::SetField(OxmField::UdpDst(99))]),
+            ],
+        );
+        // Table 1: write metadata only; the set runs at the end.
+        add(
+            &t,
+            1,
+            1,
+            vec![],
+            vec![Instruction::WriteMetadata {
+                metadata: 7,
+                mask: u64::MAX,
+            }],
+        );
+        t.commit();
+        let rec = run(&t, 1, udp(53, 64));
+        assert_eq!(
+            rec.out.len(),
+            2,
+            "{:?}",
+            rec.out.iter().map(|o| o.0).collect::<Vec<_>>()
+        );
+        // Port 3 got a copy before the rewrite.
+        assert_eq!((rec.out[0].0, rec.out[0].2), (3, true));
+        assert_eq!(rec.out[0].1, udp(53, 64));
+        // Port 2 got the packet with the new port and TTL 63, checksums
+        // right (extract of the result equals the expected frame's).
+        assert_eq!((rec.out[1].0, rec.out[1].2), (2, false));
+        let got = &rec.out[1].1;
+        let want = {
+            let mut w = udp(99, 63);
+            // UDP checksum stays 0 (none) for IPv4.
+            w[40..42].copy_from_slice(&[0, 0]);
+            w
+        };
+        assert_eq!(extract(got, 0).flow, extract(&want, 0).flow);
+        assert_eq!(&got[14..34], &want[14..34], "IPv4 header incl. checksum");
+    }
+
+    #[test]
+    fn flood_skips_the_input_port_and_ttl_expiry_drops() {
+        let t = Tables::new(100);
+        add(
+            &t,
+            0,
+            2,
+            vec![OxmField::InPort(2)],
+            vec![Instruction::ApplyActions(vec![out(OFPP_FLOOD)])],
+        );
+        add(
+            &t,
+            0,
+            1,
+            vec![],
+            vec![Instruction::ApplyActions(vec![Action::DecNwTtl, out(2)])],
+        );
+        t.commit();
+        let rec = run(&t, 2, udp(1, 64));
+        let ports: Vec<u32> = rec.out.iter().map(|o| o.0).collect();
+        assert_eq!(ports, vec![1, 3]);
+        assert_eq!(
+            rec.out.iter().filter(|o| !o.2).count(),
+            1,
+            "one copy, one original"
+        );
+        let rec = run(&t, 1, udp(1, 1));
+        assert!(rec.out.is_empty());
+        assert_eq!(rec.dropped, vec![DropReason::TtlExpired]);
+        let rec = run(&t, 1, udp(1, 9));
+        assert_eq!(rec.out.len(), 1);
+    }
+
+    #[test]
+    fn unsupported_outputs_are_counted_drops() {
+        let t = Tables::new(100);
+        add(
+            &t,
+            0,
+            1,
+            vec![],
+            vec![Instruction::ApplyActions(vec![out(OFPP_CONTROLLER)])],
+        );
+        t.commit();
+        assert_eq!(run(&t, 1, udp(1, 64)).dropped, vec![DropReason::Controller]);
+        let t = Tables::new(100);
+        add(&t, 0, 1, vec![], vec![Instruction::ApplyActions(vec![])]);
+        t.commit();
+        assert_eq!(run(&t, 1, udp(1, 64)).dropped, vec![DropReason::NoOutput]);
+    }
+
+    #[test]
+    fn truncated_packets_never_panic() {
+        let t = Tables::new(100);
+        add(
+            &t,
+            0,
+            1,
+            vec![],
+            vec![Instruction::ApplyActions(vec![
+                Action::SetField(OxmField::UdpDst(7)),
+                Action::DecNwTtl,
+                Action::PushVlan(0x8100),
+                out(2),
+            ])],
+        );
+        t.commit();
+        let full = udp(5, 64);
+        for n in 0..=full.len() {
+            let rec = run(&t, 1, full[..n].to_vec());
+            assert_eq!(rec.out.len() + rec.dropped.len(), 1, "length {n}");
+        }
+    }
+}

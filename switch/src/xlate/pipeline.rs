@@ -1,0 +1,142 @@
+//! The datapath side of an OpenFlow bridge: the [`Pipeline`] that runs
+//! every received packet through [`Xlate`] on the PMD that received it.
+//!
+//! Ports are mapped between datapath indices and OpenFlow numbers once, at
+//! start; outputs are batched per tx queue by the PMD's [`Output`]; an
+//! output that needs a copy of the packet allocates it from the datapath's
+//! mempool. Drops are counted per [`DropReason`].
+//!
+//! Thread safety: one `OfPipeline` per bridge, shared by every PMD polling
+//! one of its ports; it is read-only apart from atomic counters.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use dpdk::{Mbuf, MbufBatch, Mempool};
+
+use super::{DropReason, Emit, Xlate};
+use crate::dpif::{Output, Pipeline};
+use crate::ofproto::table::Tables;
+
+/// The OpenFlow pipeline of one bridge.
+pub struct OfPipeline {
+    tables: Arc<Tables>,
+    /// OpenFlow port number of each datapath port (0: not on this bridge).
+    ofport_of: Vec<u32>,
+    /// (OpenFlow port, datapath index), sorted by port.
+    dp_of: Vec<(u32, usize)>,
+    /// The bridge's OpenFlow ports.
+    ports: Vec<u32>,
+    pool: Mempool,
+    drops: [AtomicU64; DropReason::ALL.len()],
+}
+
+impl OfPipeline {
+    /// A pipeline over `tables` for the ports `(ofport, datapath index)`.
+    pub fn new(
+        tables: Arc<Tables>,
+        ports: &[(u32, usize)],
+        n_dp_ports: usize,
+        pool: Mempool,
+    ) -> Self {
+        let mut ofport_of = vec![0u32; n_dp_ports];
+        let mut dp_of: Vec<(u32, usize)> = ports.to_vec();
+        dp_of.sort_unstable();
+        for &(of, dp) in ports {
+            if let Some(slot) = ofport_of.get_mut(dp) {
+                *slot = of;
+            }
+        }
+        OfPipeline {
+            tables,
+            ofport_of,
+            ports: dp_of.iter().map(|&(of, _)| of).collect(),
+            dp_of,
+            pool,
+            drops: Default::default(),
+        }
+    }
+
+    /// Packets dropped, per reason.
+    pub fn drops(&self) -> Vec<(DropReason, u64)> {
+        DropReason::ALL
+            .iter()
+            .zip(&self.drops)
+            .map(|(r, c)| (*r, c.load(Ordering::Relaxed)))
+            .collect()
+    }
+
+    fn dp_port(&self, ofport: u32) -> Option<usize> {
+        self.dp_of
+            .binary_search_by_key(&ofport, |&(of, _)| of)
+            .ok()
+            .map(|i| self.dp_of[i].1)
+    }
+}
+
+/// Sends translated packets into a PMD's output batches.
+struct DpEmit<'a, 'b> {
+    pipeline: &'a OfPipeline,
+    out: &'a mut Output<'b>,
+}
+
+impl DpEmit<'_, '_> {
+    fn count(&self, reason: DropReason) {
+        if let Some(i) = DropReason::ALL.iter().position(|r| *r == reason) {
+            self.pipeline.drops[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Emit<Mbuf> for DpEmit<'_, '_> {
+    fn emit_copy(&mut self, port: u32, pkt: &Mbuf) -> bool {
+        let Some(dp) = self.pipeline.dp_port(port) else {
+            // A port that is not (or no longer) on the bridge: nothing to do.
+            return true;
+        };
+        match pkt.copy(&self.pipeline.pool) {
+            Ok(copy) => {
+                self.out.send(dp, copy);
+                true
+            }
+            Err(_) => {
+                self.count(DropReason::CopyFailed);
+                false
+            }
+        }
+    }
+
+    fn emit(&mut self, port: u32, pkt: Mbuf) {
+        match self.pipeline.dp_port(port) {
+            Some(dp) => self.out.send(dp, pkt),
+            None => {
+                self.count(DropReason::NoOutput);
+                self.out.drop_packet(pkt);
+            }
+        }
+    }
+
+    fn drop_packet(&mut self, pkt: Mbuf, reason: DropReason) {
+        self.count(reason);
+        self.out.drop_packet(pkt);
+    }
+}
+
+impl Pipeline for OfPipeline {
+    fn process(&self, in_port: usize, batch: &mut MbufBatch, out: &mut Output<'_>) {
+        let xlate = Xlate {
+            tables: &self.tables,
+            version: self.tables.version(),
+            ports: &self.ports,
+            now_ns: self.tables.epoch.elapsed().as_nanos() as u64,
+        };
+        let in_ofport = self.ofport_of.get(in_port).copied().unwrap_or(0);
+        let mut emit = DpEmit {
+            pipeline: self,
+            out,
+        };
+        for m in batch.drain() {
+            xlate.run(in_ofport, m, &mut emit);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! An OpenFlow bridge forwarding real traffic by its flow table: rules
+//! added with `ovs-ofctl` steer a `net_pcap` replay to `net_null` ports,
+//! rule counters rise, and once `ovs-ofctl mod-flows` moving the flow to
+//! another port has returned, the old port's tx counter stays still.
+
+use std::process::Command;
+use std::time::Duration;
+
+use ferrovs_tests::{traffic_pcap, Daemon};
+
+fn ofctl(d: &Daemon, args: &[&str]) -> String {
+    let out = Command::new("ovs-ofctl")
+        .env("OVS_RUNDIR", &d.rundir)
+        .args(args)
+        .output()
+        .expect("ovs-ofctl (Debian openvswitch-common) must be installed");
+    assert!(
+        out.status.success(),
+        "ovs-ofctl {args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        d.log()
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `tx pkts` of OpenFlow port `port`.
+fn tx_packets(d: &Daemon, port: u32) -> u64 {
+    let text = ofctl(d, &["dump-ports", "br0", &port.to_string()]);
+    text.split("tx pkts=")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no tx pkts in {text}"))
+}
+
+fn n_packets(d: &Daemon) -> u64 {
+    let text = ofctl(d, &["dump-flows", "br0"]);
+    text.split("n_packets=")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn flows_steer_traffic_and_a_modify_moves_it_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = traffic_pcap(dir.path(), 100);
+    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+    let config = format!(
+        r#"
+[open_vswitch.other_config]
+dpdk-extra = "--no-pci"
+pmd-cpu-mask = "{:#x}"
+
+[[bridge]]
+name = "br0"
+
+[[bridge.port]]
+name = "src"
+ofport_request = 1
+options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={},infinite_rx=1" }}
+
+[[bridge.port]]
+name = "a"
+ofport_request = 2
+options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
+
+[[bridge.port]]
+name = "b"
+ofport_request = 3
+options = {{ "dpdk-devargs" = "net_null1,no-rx=1" }}
+"#,
+        1u64 << core,
+        pcap.display()
+    );
+    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
+
+    // No rule: every packet misses and is dropped, counted.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(tx_packets(&d, 2), 0);
+    let show = d.cli_ok(&["show"]);
+    assert!(!show.contains("table_miss=0 "), "{show}");
+
+    ofctl(&d, &["add-flow", "br0", "in_port=1,actions=output:2"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let a1 = tx_packets(&d, 2);
+    let hits1 = n_packets(&d);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        tx_packets(&d, 2) > a1 && a1 > 0,
+        "port 2 does not receive the flow"
+    );
+    assert!(
+        n_packets(&d) > hits1 && hits1 > 0,
+        "rule counters do not rise"
+    );
+    assert_eq!(tx_packets(&d, 3), 0);
+
+    // Move the flow; once mod-flows (flow-mod + barrier) has returned,
+    // port 2 gets nothing more.
+    ofctl(&d, &["mod-flows", "br0", "in_port=1,actions=output:3"]);
+    let a2 = tx_packets(&d, 2);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(tx_packets(&d, 2), a2, "the old port still transmits");
+    let b1 = tx_packets(&d, 3);
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        tx_packets(&d, 3) > b1 && b1 > 0,
+        "port 3 does not receive the flow"
+    );
+
+    // Both ports: one copy and the packet itself.
+    ofctl(
+        &d,
+        &["mod-flows", "br0", "in_port=1,actions=output:2,output:3"],
+    );
+    let (a3, b3) = (tx_packets(&d, 2), tx_packets(&d, 3));
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(tx_packets(&d, 2) > a3 && tx_packets(&d, 3) > b3);
+    assert!(d.cli_ok(&["show"]).contains("copy_failed=0"));
+}
