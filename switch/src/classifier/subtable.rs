@@ -14,7 +14,30 @@ pub(super) const MAX_STAGES: usize = 8;
 
 /// The rules of one bucket (every rule whose masked key has the same hash),
 /// ordered best first: higher priority, then earlier insertion.
-pub(super) type Bucket<const N: usize, R> = Box<[RuleRef<N, R>]>;
+pub(super) enum Bucket<const N: usize, R> {
+    /// The common case, kept in the map's own allocation.
+    One(RuleRef<N, R>),
+    /// Several rules (same key at several priorities, or a hash collision).
+    Many(Box<[RuleRef<N, R>]>),
+}
+
+impl<const N: usize, R> Bucket<N, R> {
+    fn new(mut rules: Vec<RuleRef<N, R>>) -> Self {
+        if rules.len() == 1 {
+            Bucket::One(rules.pop().expect("one rule"))
+        } else {
+            Bucket::Many(rules.into_boxed_slice())
+        }
+    }
+
+    /// The rules, best first.
+    pub(super) fn rules(&self) -> &[RuleRef<N, R>] {
+        match self {
+            Bucket::One(rule) => std::slice::from_ref(rule),
+            Bucket::Many(rules) => rules,
+        }
+    }
+}
 
 /// A stage of a subtable's lookup: the key words it adds to the hash.
 struct Stage {
@@ -147,7 +170,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
         }
         self.buckets
             .get(finish(h), guard)
-            .map(|bucket| (&**bucket, masked))
+            .map(|bucket| (bucket.rules(), masked))
     }
 
     /// Hashes of an already masked key: one per stage but the last, into
@@ -171,12 +194,12 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
     ) -> Option<&'g [RuleRef<N, R>]> {
         let mut stage_hashes = [0; MAX_STAGES];
         let h = self.hashes(masked, &mut stage_hashes);
-        self.buckets.get(h, guard).map(|b| &**b)
+        self.buckets.get(h, guard).map(|b| b.rules())
     }
 
     /// Calls `f` on every bucket.
     pub(super) fn for_each_bucket(&self, guard: &impl Guard, mut f: impl FnMut(&[RuleRef<N, R>])) {
-        self.buckets.for_each(guard, |bucket| f(bucket));
+        self.buckets.for_each(guard, |bucket| f(bucket.rules()));
     }
 
     /// Adds a rule (writer only). Stage indices count a masked key when its
@@ -188,7 +211,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
     pub(super) unsafe fn insert(&self, rule: RuleRef<N, R>, guard: &impl Guard) {
         let mut stage_hashes = [0; MAX_STAGES];
         let h = self.hashes(rule.key(), &mut stage_hashes);
-        let old: &[RuleRef<N, R>] = self.buckets.get(h, guard).map_or(&[], |b| &**b);
+        let old: &[RuleRef<N, R>] = self.buckets.get(h, guard).map_or(&[], |b| b.rules());
         if !old.iter().any(|r| r.key() == rule.key()) {
             for (s, index) in self.stage_index.iter().enumerate() {
                 // SAFETY: this writer method runs alone (our caller's
@@ -202,7 +225,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
         bucket.push(rule);
         bucket.extend_from_slice(&old[pos..]);
         // SAFETY: as above.
-        unsafe { self.buckets.insert(h, bucket.into_boxed_slice(), guard) };
+        unsafe { self.buckets.insert(h, Bucket::new(bucket), guard) };
     }
 
     /// Drops a rule (writer only). Returns false if it was not here. Stage
@@ -214,7 +237,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
     pub(super) unsafe fn remove(&self, rule: &RuleRef<N, R>, guard: &impl Guard) -> bool {
         let mut stage_hashes = [0; MAX_STAGES];
         let h = self.hashes(rule.key(), &mut stage_hashes);
-        let Some(old) = self.buckets.get(h, guard) else {
+        let Some(old) = self.buckets.get(h, guard).map(|b| b.rules()) else {
             return false;
         };
         let Some(pos) = old.iter().position(|r| RuleRef::ptr_eq(r, rule)) else {
@@ -236,7 +259,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
                 .map(|(_, r)| r.clone())
                 .collect();
             // SAFETY: as above.
-            unsafe { self.buckets.insert(h, bucket.into_boxed_slice(), guard) };
+            unsafe { self.buckets.insert(h, Bucket::new(bucket), guard) };
         }
         if last_of_key {
             for (s, index) in self.stage_index.iter().enumerate() {
