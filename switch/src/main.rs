@@ -13,6 +13,7 @@ use switch::bridge::{StartOptions, Switch};
 use switch::config::Config;
 use switch::metrics::{self, SwitchCollector};
 use switch::mgmt::{commands, ofsocket, unixctl};
+use switch::ofproto::conn::ConnKind;
 
 /// ferrovs switch daemon: OpenFlow switch with a DPDK userspace datapath.
 #[derive(Parser, Debug)]
@@ -158,7 +159,11 @@ fn run(args: Args) -> Result<(), String> {
                     ofsocket::mgmt_path(&args.rundir, &info.name).display()
                 )
             })?;
-            mgmt_tasks.push(tokio::spawn(ofsocket::serve_unix(listener, Arc::clone(of))));
+            mgmt_tasks.push(tokio::spawn(ofsocket::serve_unix(
+                listener,
+                Arc::clone(of),
+                ConnKind::Service,
+            )));
         }
         for (bridge, of) in config.bridge.iter().zip(&switch.ofprotos) {
             for entry in &bridge.controller {
@@ -171,6 +176,11 @@ fn run(args: Args) -> Result<(), String> {
                     ms => Some(Duration::from_millis(ms)),
                 };
                 let max_backoff = Duration::from_millis(row.max_backoff.unwrap_or(8000).max(1000));
+                // Open vSwitch's defaults: 1000 packet-ins/s, burst a quarter
+                // of the rate (at least 25).
+                let rate = row.controller_rate_limit.unwrap_or(1000).max(1);
+                let burst = row.controller_burst_limit.unwrap_or((rate / 4).max(25));
+                let pin_limit = Some((rate, burst));
                 let of = Arc::clone(of);
                 let task = match target {
                     ofsocket::Target::PTcp(addr) => {
@@ -180,7 +190,7 @@ fn run(args: Args) -> Result<(), String> {
                                 bridge.name, row.target
                             )
                         })?;
-                        tokio::spawn(ofsocket::serve_tcp(listener, of, probe))
+                        tokio::spawn(ofsocket::serve_tcp(listener, of, probe, pin_limit))
                     }
                     ofsocket::Target::PUnix(path) => {
                         let _ = std::fs::remove_file(&path);
@@ -190,22 +200,48 @@ fn run(args: Args) -> Result<(), String> {
                                 bridge.name, row.target
                             )
                         })?;
-                        tokio::spawn(ofsocket::serve_unix(listener, of))
+                        tokio::spawn(ofsocket::serve_unix(
+                            listener,
+                            of,
+                            ConnKind::Controller { pin_limit },
+                        ))
                     }
-                    active => tokio::spawn(ofsocket::run_active(active, of, probe, max_backoff)),
+                    active => tokio::spawn(ofsocket::run_active(
+                        active,
+                        of,
+                        probe,
+                        max_backoff,
+                        pin_limit,
+                    )),
                 };
                 mgmt_tasks.push(task);
             }
         }
 
-        // Link changes become port-status messages.
+        // Packet-ins from the datapath to the controllers.
+        for of in &switch.ofprotos {
+            let of = Arc::clone(of);
+            let queue = Arc::clone(&of.lock().unwrap_or_else(|e| e.into_inner()).packet_ins);
+            mgmt_tasks.push(tokio::spawn(async move {
+                loop {
+                    queue.notify.notified().await;
+                    of.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .drain_packet_ins();
+                }
+            }));
+        }
+
+        // Flow timeouts, and link changes as port-status messages.
         let ofprotos: Vec<_> = switch.ofprotos.iter().map(Arc::clone).collect();
         mgmt_tasks.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             loop {
                 tick.tick().await;
                 for of in &ofprotos {
-                    of.lock().unwrap_or_else(|e| e.into_inner()).poll_ports();
+                    of.lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .tick(std::time::Instant::now());
                 }
             }
         }));

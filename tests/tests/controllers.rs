@@ -277,3 +277,85 @@ options = {{ "dpdk-devargs" = "net_tap0,iface={tap}" }}
     ip(&["link", "set", &tap, "up"]);
     assert_eq!(link_down(&mut c), Some(false), "no link-up port-status");
 }
+
+#[test]
+fn packet_ins_reach_the_controller_within_its_rate_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = traffic_pcap(dir.path(), 100);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+    let config = format!(
+        r#"
+[open_vswitch.other_config]
+dpdk-extra = "--no-pci"
+pmd-cpu-mask = "{mask:#x}"
+
+[[bridge]]
+name = "br0"
+controller = [{{ target = "tcp:{addr}", controller_rate_limit = 100, controller_burst_limit = 25 }}]
+
+[[bridge.port]]
+name = "src"
+ofport_request = 1
+options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={pcap},infinite_rx=1" }}
+"#,
+        mask = 1u64 << core,
+        addr = listener.local_addr().unwrap(),
+        pcap = pcap.display(),
+    );
+    let _d = Daemon::start(&config, &["--no-huge"]).unwrap();
+    let mut c = Ctl::accept(&listener, Duration::from_secs(10));
+    assert_eq!(c.connected(), Version::V1_4);
+    // A 1.3+ controller gets no packet-in for a miss without a rule.
+    let quiet_until = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < quiet_until {
+        if let Some(Event::Message { message, .. }) = c.event(Duration::from_millis(100)) {
+            panic!("unexpected {message:?} before the table-miss rule");
+        }
+    }
+    // Table-miss rule: everything to the controller, whole packets.
+    let fm = openflow::flow_mod::FlowMod {
+        cookie: 0x42,
+        cookie_mask: 0,
+        table_id: 0,
+        command: 0,
+        idle_timeout: 0,
+        hard_timeout: 0,
+        priority: 0,
+        buffer_id: u32::MAX,
+        out_port: u32::MAX,
+        out_group: u32::MAX,
+        flags: 0,
+        importance: 0,
+        match_: openflow::flow_match::Match::default(),
+        instructions: vec![openflow::instruction::Instruction::ApplyActions(vec![
+            openflow::action::Action::Output {
+                port: 0xffff_fffd,
+                max_len: 0xffff,
+            },
+        ])],
+    };
+    assert!(matches!(
+        {
+            c.conn.send(&Message::FlowMod(fm)).unwrap();
+            c.request(&Message::BarrierRequest)
+        },
+        Message::BarrierReply
+    ));
+    let start = Instant::now();
+    let mut pins = 0;
+    while start.elapsed() < Duration::from_secs(2) {
+        if let Some(Event::Message {
+            message: Message::PacketIn(p),
+            ..
+        }) = c.event(Duration::from_millis(50))
+        {
+            assert_eq!(p.reason, 0, "table-miss rule: OFPR_TABLE_MISS");
+            assert_eq!((p.in_port(), p.table_id, p.cookie), (Some(1), 0, 0x42));
+            assert_eq!((p.data.len(), p.total_len), (60, 60));
+            pins += 1;
+        }
+    }
+    // 100/s with a burst of 25, over 2 s: about 225, never the line rate.
+    assert!((150..=260).contains(&pins), "{pins} packet-ins in 2 s");
+}

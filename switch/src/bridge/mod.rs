@@ -408,11 +408,15 @@ impl Switch {
             .map(|(b, of)| -> Arc<dyn Pipeline> {
                 if b.cross_connect.is_empty() {
                     // An OpenFlow bridge: every packet through its tables.
-                    let tables = Arc::clone(&of.lock().unwrap_or_else(|e| e.into_inner()).tables);
+                    let (tables, packet_ins) = {
+                        let of = of.lock().unwrap_or_else(|e| e.into_inner());
+                        (Arc::clone(&of.tables), Arc::clone(&of.packet_ins))
+                    };
                     let bridge_ports: Vec<(u32, usize)> =
                         b.ports.iter().map(|&i| (ports[i].ofport, i)).collect();
                     let p = Arc::new(OfPipeline::new(
                         tables,
+                        packet_ins,
                         &bridge_ports,
                         ports.len(),
                         pool.clone(),

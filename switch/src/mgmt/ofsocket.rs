@@ -19,7 +19,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::mpsc;
 
-use crate::ofproto::conn::{ConnId, ASYNC_QUEUE_LEN};
+use crate::ofproto::conn::{ConnId, ConnKind, ASYNC_QUEUE_LEN};
 use crate::ofproto::Ofproto;
 
 /// The management socket path of `bridge`.
@@ -37,13 +37,13 @@ pub fn bind_mgmt(rundir: &Path, bridge: &str) -> std::io::Result<UnixListener> {
 /// Accepts connections on `listener` for `ofproto` until dropped
 /// (management sockets and `punix:` controllers: no keepalive probes, as
 /// their clients are local and often short-lived).
-pub async fn serve_unix(listener: UnixListener, ofproto: Arc<Mutex<Ofproto>>) {
+pub async fn serve_unix(listener: UnixListener, ofproto: Arc<Mutex<Ofproto>>, kind: ConnKind) {
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
                 let ofproto = Arc::clone(&ofproto);
                 tokio::spawn(async move {
-                    if let Err(e) = serve_connection(stream, ofproto, None).await {
+                    if let Err(e) = serve_connection(stream, ofproto, None, kind).await {
                         tracing::debug!("OpenFlow unix connection: {e}");
                     }
                 });
@@ -61,6 +61,7 @@ pub async fn serve_tcp(
     listener: TcpListener,
     ofproto: Arc<Mutex<Ofproto>>,
     probe: Option<Duration>,
+    pin_limit: Option<(u64, u64)>,
 ) {
     loop {
         match listener.accept().await {
@@ -68,7 +69,10 @@ pub async fn serve_tcp(
                 let _ = stream.set_nodelay(true);
                 let ofproto = Arc::clone(&ofproto);
                 tokio::spawn(async move {
-                    if let Err(e) = serve_connection(stream, ofproto, probe).await {
+                    if let Err(e) =
+                        serve_connection(stream, ofproto, probe, ConnKind::Controller { pin_limit })
+                            .await
+                    {
                         tracing::debug!(%peer, "OpenFlow tcp connection: {e}");
                     }
                 });
@@ -144,6 +148,7 @@ pub async fn run_active(
     ofproto: Arc<Mutex<Ofproto>>,
     probe: Option<Duration>,
     max_backoff: Duration,
+    pin_limit: Option<(u64, u64)>,
 ) {
     let first = Duration::from_secs(1).min(max_backoff);
     let mut backoff = first;
@@ -154,14 +159,26 @@ pub async fn run_active(
                 Ok(s) => {
                     let _ = s.set_nodelay(true);
                     tracing::info!(%addr, "connected to controller");
-                    serve_connection(s, Arc::clone(&ofproto), probe).await
+                    serve_connection(
+                        s,
+                        Arc::clone(&ofproto),
+                        probe,
+                        ConnKind::Controller { pin_limit },
+                    )
+                    .await
                 }
                 Err(e) => Err(e),
             },
             Target::Unix(path) => match tokio::net::UnixStream::connect(path).await {
                 Ok(s) => {
                     tracing::info!(path = %path.display(), "connected to controller");
-                    serve_connection(s, Arc::clone(&ofproto), probe).await
+                    serve_connection(
+                        s,
+                        Arc::clone(&ofproto),
+                        probe,
+                        ConnKind::Controller { pin_limit },
+                    )
+                    .await
                 }
                 Err(e) => Err(e),
             },
@@ -181,11 +198,13 @@ pub async fn run_active(
 }
 
 /// Runs one OpenFlow connection over `stream` until either side ends it;
-/// `probe` is the inactivity probe interval (`None`: no keepalive).
+/// `probe` is the inactivity probe interval (`None`: no keepalive),
+/// `kind` says whether it serves a controller or a management client.
 pub async fn serve_connection<S>(
     mut stream: S,
     ofproto: Arc<Mutex<Ofproto>>,
     probe: Option<Duration>,
+    kind: ConnKind,
 ) -> std::io::Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
@@ -206,7 +225,7 @@ where
             match event {
                 Event::Connected { version } => {
                     if let Some(tx) = async_tx.take() {
-                        session.id = Some(lock(&session.ofproto).connect(version, tx));
+                        session.id = Some(lock(&session.ofproto).connect(version, tx, kind));
                     }
                 }
                 Event::Message { header, message } => {
@@ -228,6 +247,8 @@ where
                 }
             }
         }
+        // The batch of messages read together is done: publish its changes.
+        lock(&session.ofproto).commit();
         flush(&mut stream, &mut conn).await?;
         let deadline = conn.poll_timeout();
         tokio::select! {
@@ -328,7 +349,12 @@ mod tests {
             42,
             vec![Version::V1_0, Version::V1_3],
         )));
-        let task = tokio::spawn(serve_connection(server, Arc::clone(&of), None));
+        let task = tokio::spawn(serve_connection(
+            server,
+            Arc::clone(&of),
+            None,
+            ConnKind::Service,
+        ));
         let mut client = client;
         let mut peer = Connection::new(
             ConnectionConfig {

@@ -16,6 +16,8 @@
 
 use openflow::config::{async_prop, AsyncConfig, AsyncProp};
 use openflow::Version;
+
+use super::packet_in::TokenBucket;
 use tokio::sync::mpsc;
 
 use openflow::Message;
@@ -109,6 +111,21 @@ pub fn default_masks(version: Version) -> [u32; N_MASKS] {
     m
 }
 
+/// What kind of peer a connection serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnKind {
+    /// A controller (configured target or listener): receives packet-ins,
+    /// at most `pin_limit` (packets/s, burst).
+    Controller {
+        /// Packet-in rate limit.
+        pin_limit: Option<(u64, u64)>,
+    },
+    /// A management client (`ovs-ofctl` on `<bridge>.mgmt`): as in Open
+    /// vSwitch's service connections, no packet-ins unless it asks for them
+    /// with an async config.
+    Service,
+}
+
 /// The state of one OpenFlow connection of a bridge.
 #[derive(Debug)]
 pub struct ConnState {
@@ -122,17 +139,37 @@ pub struct ConnState {
     pub tx: mpsc::Sender<Message>,
     /// Asynchronous messages dropped because the queue was full.
     pub async_dropped: u64,
+    /// Packet-in rate limit (controllers; `None` for management clients).
+    pub pin_limit: Option<TokenBucket>,
+    /// Packet-ins sent.
+    pub pin_sent: u64,
+    /// Packet-ins dropped by the rate limit.
+    pub pin_rate_drops: u64,
 }
 
 impl ConnState {
-    /// A new EQUAL connection with the default async configuration.
-    pub fn new(version: Version, tx: mpsc::Sender<Message>) -> Self {
+    /// A new EQUAL connection with the default async configuration of its
+    /// kind.
+    pub fn new(version: Version, tx: mpsc::Sender<Message>, kind: ConnKind) -> Self {
+        let mut masks = default_masks(version);
+        let pin_limit = match kind {
+            ConnKind::Controller { pin_limit } => pin_limit
+                .map(|(rate, burst)| TokenBucket::new(rate, burst, std::time::Instant::now())),
+            ConnKind::Service => {
+                masks[2 * AsyncKind::PacketIn as usize] = 0;
+                masks[2 * AsyncKind::PacketIn as usize + 1] = 0;
+                None
+            }
+        };
         ConnState {
             version,
             role: Role::Equal,
-            masks: default_masks(version),
+            masks,
             tx,
             async_dropped: 0,
+            pin_limit,
+            pin_sent: 0,
+            pin_rate_drops: 0,
         }
     }
 
@@ -204,7 +241,18 @@ mod tests {
 
     fn conn(version: Version) -> (ConnState, mpsc::Receiver<Message>) {
         let (tx, rx) = mpsc::channel(2);
-        (ConnState::new(version, tx), rx)
+        (
+            ConnState::new(version, tx, ConnKind::Controller { pin_limit: None }),
+            rx,
+        )
+    }
+
+    #[test]
+    fn service_connections_get_no_packet_ins_by_default() {
+        let (tx, _rx) = mpsc::channel(2);
+        let c = ConnState::new(Version::V1_0, tx, ConnKind::Service);
+        assert!(!c.wants(AsyncKind::PacketIn, 0));
+        assert!(c.wants(AsyncKind::PortStatus, 0));
     }
 
     #[test]

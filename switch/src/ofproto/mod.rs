@@ -18,6 +18,7 @@
 //! mutex shared by the bridge's connections); nothing here runs on a PMD.
 
 pub mod conn;
+pub mod packet_in;
 pub mod port;
 pub mod table;
 
@@ -35,7 +36,8 @@ use openflow::{ErrorKind, Header, Message, Version};
 
 use tokio::sync::mpsc;
 
-use self::conn::{AsyncKind, ConnId, ConnState, Role, ROLE_REASON_MASTER_REQUEST};
+use self::conn::{AsyncKind, ConnId, ConnKind, ConnState, Role, ROLE_REASON_MASTER_REQUEST};
+use self::packet_in::PacketInQueue;
 use self::table::{RemovedFlow, Tables};
 use crate::netdev::Netdev;
 
@@ -84,6 +86,8 @@ pub struct Ofproto {
     pub generation: Option<u64>,
     /// Flow tables (shared with the bridge's datapath pipeline).
     pub tables: Arc<Tables>,
+    /// Packet-ins from the datapath (shared with its pipeline).
+    pub packet_ins: Arc<PacketInQueue>,
     next_conn: ConnId,
 }
 
@@ -144,17 +148,61 @@ impl Ofproto {
             conns: BTreeMap::new(),
             generation: None,
             tables: Arc::new(Tables::default()),
+            packet_ins: Arc::new(PacketInQueue::default()),
             next_conn: 1,
         }
     }
 
-    /// Registers a connection that negotiated `version`; asynchronous
-    /// messages for it are queued on `tx`.
-    pub fn connect(&mut self, version: Version, tx: mpsc::Sender<Message>) -> ConnId {
+    /// Registers a connection of `kind` that negotiated `version`;
+    /// asynchronous messages for it are queued on `tx`.
+    pub fn connect(
+        &mut self,
+        version: Version,
+        tx: mpsc::Sender<Message>,
+        kind: ConnKind,
+    ) -> ConnId {
         let id = self.next_conn;
         self.next_conn += 1;
-        self.conns.insert(id, ConnState::new(version, tx));
+        self.conns.insert(id, ConnState::new(version, tx, kind));
         id
+    }
+
+    /// Delivers the packet-ins the datapath queued; returns how many
+    /// events it took from the queue.
+    pub fn drain_packet_ins(&mut self) -> usize {
+        let mut n = 0;
+        let now = Instant::now();
+        while let Some(ev) = self.packet_ins.pop() {
+            n += 1;
+            for c in self.conns.values_mut() {
+                // A miss without a table-miss rule goes to 1.0-1.2 only.
+                if ev.miss && c.version >= Version::V1_3 {
+                    continue;
+                }
+                let reason =
+                    if c.version < Version::V1_4 && ev.reason > packet_in::reason::INVALID_TTL {
+                        packet_in::reason::ACTION
+                    } else {
+                        ev.reason
+                    };
+                if !c.wants(AsyncKind::PacketIn, reason) {
+                    continue;
+                }
+                if let Some(limit) = &mut c.pin_limit {
+                    if !limit.take(now) {
+                        c.pin_rate_drops += 1;
+                        continue;
+                    }
+                }
+                let msg = Message::PacketIn(port::packet_in(&ev, reason, c.version));
+                if c.tx.try_send(msg).is_ok() {
+                    c.pin_sent += 1;
+                } else {
+                    c.async_dropped += 1;
+                }
+            }
+        }
+        n
     }
 
     /// Forgets a connection.
@@ -257,6 +305,9 @@ impl Ofproto {
             Message::GetConfigRequest => vec![Message::GetConfigReply(self.config)],
             Message::SetConfig(c) => {
                 self.config = *c;
+                self.packet_ins
+                    .miss_send_len
+                    .store(c.miss_send_len, std::sync::atomic::Ordering::Relaxed);
                 Vec::new()
             }
             Message::BarrierRequest => {
@@ -462,7 +513,7 @@ mod tests {
     fn with_conn(version: Version) -> (Ofproto, ConnId, mpsc::Receiver<Message>) {
         let mut of = Ofproto::new("br0", 7, Version::ALL.to_vec());
         let (tx, rx) = mpsc::channel(16);
-        let id = of.connect(version, tx);
+        let id = of.connect(version, tx, ConnKind::Controller { pin_limit: None });
         (of, id, rx)
     }
 
@@ -544,7 +595,7 @@ mod tests {
     fn master_election_with_generations() {
         let (mut of, a, mut rx_a) = with_conn(Version::V1_4);
         let (tx, _rx_b) = mpsc::channel(16);
-        let b = of.connect(Version::V1_3, tx);
+        let b = of.connect(Version::V1_3, tx, ConnKind::Controller { pin_limit: None });
         assert_eq!(role(&mut of, a, 2, 10), reply(2, 10));
         // b becomes master with a newer generation: a is demoted and, as a
         // 1.4 connection, told so.
@@ -584,7 +635,7 @@ mod tests {
     fn async_config_and_delivery_follow_roles() {
         let (mut of, a, mut rx_a) = with_conn(Version::V1_3);
         let (tx, mut rx_b) = mpsc::channel(16);
-        let b = of.connect(Version::V1_3, tx);
+        let b = of.connect(Version::V1_3, tx, ConnKind::Controller { pin_limit: None });
         assert_eq!(role(&mut of, b, 3, 1), reply(3, 1));
         let m = Message::BarrierReply;
         assert_eq!(of.send_async(AsyncKind::PacketIn, 0, &m), 1);

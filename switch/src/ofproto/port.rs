@@ -6,9 +6,14 @@
 //! every extended statistic in the Intel custom-statistics experimenter
 //! property (name/value pairs), plus the port's software tx drops.
 
+use openflow::flow_match::Match;
 use openflow::multipart::{CustomCounter, PortStats, PortStatsExperimenter, SwitchDesc};
+use openflow::oxm::OxmField;
+use openflow::packet::PacketIn;
 use openflow::port::{ofppf, ofpps, port_name, PortDesc, PortEthernet, PortProp};
 use openflow::Version;
+
+use super::packet_in::PacketInEvent;
 
 use super::OfPort;
 use crate::netdev::Netdev;
@@ -93,6 +98,34 @@ pub fn stats(p: &OfPort, version: Version) -> PortStats {
         s.experimenter = vec![PortStatsExperimenter::IntelCustom(counters)];
     }
     s
+}
+
+/// The `OFPT_PACKET_IN` of `ev` for a connection speaking `version`, with
+/// `reason` already in that version's numbering.
+pub fn packet_in(ev: &PacketInEvent, reason: u8, version: Version) -> PacketIn {
+    let mut fields = vec![OxmField::InPort(ev.in_port)];
+    if version == Version::V1_1 {
+        fields.push(OxmField::InPhyPort(ev.in_port));
+    }
+    if version >= Version::V1_2 && ev.metadata != 0 {
+        fields.push(OxmField::Metadata {
+            value: ev.metadata,
+            mask: None,
+        });
+    }
+    PacketIn {
+        buffer_id: u32::MAX,
+        total_len: ev.total_len,
+        reason,
+        table_id: ev.table_id,
+        cookie: if version >= Version::V1_3 {
+            ev.cookie
+        } else {
+            0
+        },
+        match_: Match::new(fields),
+        data: ev.data.clone(),
+    }
 }
 
 /// The switch description.

@@ -15,9 +15,11 @@
 //! generic over the packet buffer ([`PacketBuf`]), so tests run it on
 //! `Vec<u8>` without EAL.
 //!
-//! Not yet translated (counted as drops with a reason): output to
-//! CONTROLLER (packet-in), LOCAL and NORMAL; groups and meters are refused
-//! when the flow is added.
+//! An output to CONTROLLER becomes a packet-in event (the packet as it is
+//! at that point, cut to `max_len`); so does a table miss without a
+//! table-miss rule, for OpenFlow 1.0–1.2 controllers. Not yet translated
+//! (counted as drops with a reason): LOCAL and NORMAL; groups and meters
+//! are refused when the flow is added.
 //!
 //! Thread safety: an `Xlate` borrows the shared [`Tables`] read-only; PMDs
 //! run it concurrently without locks (classifier lookups are lock-free,
@@ -33,6 +35,7 @@ use openflow::port::{OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_L
 
 use crate::classifier::Version;
 use crate::flow::{apply_action, extract, Applied, EditError, Field, Flow, PacketBuf, FLOW_WORDS};
+use crate::ofproto::packet_in::{reason, PacketInEvent};
 use crate::ofproto::table::{flags, Tables, N_TABLES};
 
 /// Why the pipeline dropped a packet.
@@ -44,8 +47,6 @@ pub enum DropReason {
     NoOutput,
     /// A TTL decrement reached 0 (packet-in with INVALID_TTL to come).
     TtlExpired,
-    /// Output to CONTROLLER (packet-in to come).
-    Controller,
     /// Output to LOCAL (no local port yet).
     Local,
     /// Output to NORMAL (not supported).
@@ -56,11 +57,10 @@ pub enum DropReason {
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 7] = [
+    pub const ALL: [DropReason; 6] = [
         DropReason::TableMiss,
         DropReason::NoOutput,
         DropReason::TtlExpired,
-        DropReason::Controller,
         DropReason::Local,
         DropReason::Normal,
         DropReason::CopyFailed,
@@ -72,7 +72,6 @@ impl DropReason {
             DropReason::TableMiss => "table_miss",
             DropReason::NoOutput => "no_output",
             DropReason::TtlExpired => "ttl_expired",
-            DropReason::Controller => "controller",
             DropReason::Local => "local",
             DropReason::Normal => "normal",
             DropReason::CopyFailed => "copy_failed",
@@ -89,6 +88,16 @@ pub trait Emit<P> {
     fn emit(&mut self, port: u32, pkt: P);
     /// Drops the packet.
     fn drop_packet(&mut self, pkt: P, reason: DropReason);
+    /// Sends a packet-in to the controllers.
+    fn to_controller(&mut self, ev: PacketInEvent);
+}
+
+/// Where a CONTROLLER output happens, for its packet-in.
+#[derive(Debug, Clone, Copy)]
+struct PinCtx {
+    reason: u8,
+    table_id: u8,
+    cookie: u64,
 }
 
 /// The order rank of an action in an action set (OpenFlow 1.3, 5.10).
@@ -132,14 +141,19 @@ pub struct Xlate<'a> {
     pub ports: &'a [u32],
     /// Nanoseconds since the tables' epoch (for idle timeouts).
     pub now_ns: u64,
+    /// Bytes of a missed packet sent to OpenFlow 1.0–1.2 controllers
+    /// (`miss_send_len` of the switch config).
+    pub miss_send_len: u16,
 }
 
 /// Output deferred until the packet is known not to change any more.
 struct Pending {
     port: Option<u32>,
-    /// An output this datapath cannot carry out yet (CONTROLLER, LOCAL,
-    /// NORMAL): the drop reason if the packet goes nowhere else.
+    /// An output this datapath cannot carry out yet (LOCAL, NORMAL): the
+    /// drop reason if the packet goes nowhere else.
     unsupported: Option<DropReason>,
+    /// A packet-in was sent: the packet was consumed even without output.
+    to_controller: bool,
 }
 
 impl Pending {
@@ -169,6 +183,12 @@ impl Xlate<'_> {
         let mut pending = Pending {
             port: None,
             unsupported: None,
+            to_controller: false,
+        };
+        let mut ctx = PinCtx {
+            reason: reason::ACTION,
+            table_id: 0,
+            cookie: 0,
         };
         let mut action_set: Vec<Action> = Vec::new();
         let mut table_id = 0usize;
@@ -179,8 +199,21 @@ impl Xlate<'_> {
             let mut wc = [0u64; FLOW_WORDS];
             let Some(rule) = table.cls.lookup(flow.words(), self.version, &mut wc) else {
                 // OpenFlow 1.3+: a miss without a table-miss entry drops,
-                // and so does the action set (it is not executed).
+                // and so does the action set (it is not executed). OpenFlow
+                // 1.0–1.2 controllers get the packet (the queue offers it;
+                // the connections decide).
                 action_set.clear();
+                emit.to_controller(self.packet_in(
+                    &pkt,
+                    &flow,
+                    PinCtx {
+                        reason: reason::NO_MATCH,
+                        table_id: table_id as u8,
+                        cookie: u64::MAX,
+                    },
+                    self.miss_send_len,
+                    true,
+                ));
                 outcome = Some(DropReason::TableMiss);
                 break;
             };
@@ -195,6 +228,17 @@ impl Xlate<'_> {
             r.counters
                 .last_hit_ns
                 .store(self.now_ns.max(1), Ordering::Relaxed);
+            // A table-miss entry (priority 0, empty match) sends NO_MATCH.
+            let table_miss_rule = rule.priority() == 0 && rule.mask().iter().all(|&w| w == 0);
+            ctx = PinCtx {
+                reason: if table_miss_rule {
+                    reason::NO_MATCH
+                } else {
+                    reason::ACTION
+                },
+                table_id: table_id as u8,
+                cookie: r.cookie,
+            };
 
             let mut next_table = None;
             // Instructions in the spec's order whatever their wire order.
@@ -218,6 +262,7 @@ impl Xlate<'_> {
                                 match self.action(
                                     a,
                                     in_port,
+                                    ctx,
                                     &mut pkt,
                                     &mut layout,
                                     &mut flow,
@@ -275,9 +320,18 @@ impl Xlate<'_> {
                 if has_group && matches!(a, Action::Output { .. } | Action::Enqueue { .. }) {
                     continue;
                 }
+                let set_ctx = PinCtx {
+                    reason: if ctx.reason == reason::NO_MATCH {
+                        reason::NO_MATCH
+                    } else {
+                        reason::ACTION_SET
+                    },
+                    ..ctx
+                };
                 if let Step::Stop(reason) = self.action(
                     a,
                     in_port,
+                    set_ctx,
                     &mut pkt,
                     &mut layout,
                     &mut flow,
@@ -296,6 +350,8 @@ impl Xlate<'_> {
         match (pending.port.take(), outcome) {
             (Some(port), _) => emit.emit(port, pkt),
             (None, Some(reason)) => emit.drop_packet(pkt, reason),
+            // Sent to the controller only: consumed, not a drop.
+            (None, None) if pending.to_controller => drop(pkt),
             (None, None) => {
                 let reason = pending.unsupported.unwrap_or(DropReason::NoOutput);
                 emit.drop_packet(pkt, reason)
@@ -309,6 +365,7 @@ impl Xlate<'_> {
         &self,
         a: &Action,
         in_port: u32,
+        ctx: PinCtx,
         pkt: &mut P,
         layout: &mut crate::flow::Layout,
         flow: &mut Flow,
@@ -320,6 +377,15 @@ impl Xlate<'_> {
             _ => None,
         };
         if let Some(port) = out_port {
+            if port == OFPP_CONTROLLER {
+                let max_len = match a {
+                    Action::Output { max_len, .. } => *max_len,
+                    _ => u16::MAX,
+                };
+                emit.to_controller(self.packet_in(pkt, flow, ctx, max_len, false));
+                pending.to_controller = true;
+                return Step::Continue;
+            }
             return self.output(port, in_port, pkt, pending, emit);
         }
         match a {
@@ -347,6 +413,34 @@ impl Xlate<'_> {
         }
     }
 
+    /// The packet-in for `pkt` as it is now.
+    fn packet_in<P: PacketBuf>(
+        &self,
+        pkt: &P,
+        flow: &Flow,
+        ctx: PinCtx,
+        max_len: u16,
+        miss: bool,
+    ) -> PacketInEvent {
+        let data = pkt.data();
+        // OFPCML_NO_BUFFER (0xffff): the whole packet.
+        let n = if max_len == u16::MAX {
+            data.len()
+        } else {
+            data.len().min(usize::from(max_len))
+        };
+        PacketInEvent {
+            in_port: flow.in_port(),
+            metadata: Field::Metadata.get(flow) as u64,
+            reason: ctx.reason,
+            table_id: ctx.table_id,
+            cookie: ctx.cookie,
+            miss,
+            total_len: u16::try_from(pkt.len()).unwrap_or(u16::MAX),
+            data: data[..n].to_vec(),
+        }
+    }
+
     fn output<P: PacketBuf, E: Emit<P>>(
         &self,
         port: u32,
@@ -370,10 +464,6 @@ impl Xlate<'_> {
                     ok &= send(p, pending, emit);
                 }
                 ok
-            }
-            OFPP_CONTROLLER => {
-                pending.unsupported = Some(DropReason::Controller);
-                true
             }
             OFPP_LOCAL => {
                 pending.unsupported = Some(DropReason::Local);
@@ -415,6 +505,7 @@ mod tests {
     struct Recorder {
         out: Vec<(u32, Vec<u8>, bool)>,
         dropped: Vec<DropReason>,
+        pins: Vec<PacketInEvent>,
     }
 
     impl Emit<Vec<u8>> for Recorder {
@@ -427,6 +518,9 @@ mod tests {
         }
         fn drop_packet(&mut self, _pkt: Vec<u8>, reason: DropReason) {
             self.dropped.push(reason);
+        }
+        fn to_controller(&mut self, ev: PacketInEvent) {
+            self.pins.push(ev);
         }
     }
 
@@ -481,6 +575,7 @@ mod tests {
             version: t.version(),
             ports: &[1, 2, 3],
             now_ns: 1,
+            miss_send_len: 128,
         }
         .run(in_port, pkt, &mut rec);
         rec
@@ -607,6 +702,55 @@ mod tests {
     }
 
     #[test]
+    fn controller_outputs_become_packet_ins() {
+        let t = Tables::new(100);
+        // A miss without a rule: offered as a 1.0-1.2 style miss.
+        let rec = run(&t, 1, udp(1, 64));
+        assert_eq!(rec.dropped, vec![DropReason::TableMiss]);
+        assert_eq!(rec.pins.len(), 1);
+        assert!(rec.pins[0].miss);
+        assert_eq!(rec.pins[0].data.len(), 60, "shorter than miss_send_len");
+        // A table-miss rule to the controller: NO_MATCH, max_len bytes.
+        add(
+            &t,
+            0,
+            0,
+            vec![],
+            vec![Instruction::ApplyActions(vec![Action::Output {
+                port: OFPP_CONTROLLER,
+                max_len: 20,
+            }])],
+        );
+        // A real rule: ACTION, whole packet, then output as well.
+        add(
+            &t,
+            0,
+            9,
+            vec![OxmField::InPort(2)],
+            vec![Instruction::ApplyActions(vec![
+                Action::Output {
+                    port: OFPP_CONTROLLER,
+                    max_len: u16::MAX,
+                },
+                out(3),
+            ])],
+        );
+        t.commit();
+        let rec = run(&t, 1, udp(1, 64));
+        assert!(rec.dropped.is_empty() && rec.out.is_empty());
+        let p = &rec.pins[0];
+        assert_eq!(
+            (p.reason, p.miss, p.data.len(), p.total_len),
+            (reason::NO_MATCH, false, 20, 60)
+        );
+        assert_eq!(p.in_port, 1);
+        let rec = run(&t, 2, udp(1, 64));
+        assert_eq!(rec.pins[0].reason, reason::ACTION);
+        assert_eq!(rec.pins[0].data, udp(1, 64));
+        assert_eq!(rec.out.len(), 1);
+    }
+
+    #[test]
     fn unsupported_outputs_are_counted_drops() {
         let t = Tables::new(100);
         add(
@@ -614,10 +758,10 @@ mod tests {
             0,
             1,
             vec![],
-            vec![Instruction::ApplyActions(vec![out(OFPP_CONTROLLER)])],
+            vec![Instruction::ApplyActions(vec![out(OFPP_LOCAL)])],
         );
         t.commit();
-        assert_eq!(run(&t, 1, udp(1, 64)).dropped, vec![DropReason::Controller]);
+        assert_eq!(run(&t, 1, udp(1, 64)).dropped, vec![DropReason::Local]);
         let t = Tables::new(100);
         add(&t, 0, 1, vec![], vec![Instruction::ApplyActions(vec![])]);
         t.commit();

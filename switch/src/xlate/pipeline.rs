@@ -16,6 +16,7 @@ use dpdk::{Mbuf, MbufBatch, Mempool};
 
 use super::{DropReason, Emit, Xlate};
 use crate::dpif::{Output, Pipeline};
+use crate::ofproto::packet_in::{PacketInEvent, PacketInQueue};
 use crate::ofproto::table::Tables;
 
 /// The OpenFlow pipeline of one bridge.
@@ -28,6 +29,7 @@ pub struct OfPipeline {
     /// The bridge's OpenFlow ports.
     ports: Vec<u32>,
     pool: Mempool,
+    packet_ins: Arc<PacketInQueue>,
     drops: [AtomicU64; DropReason::ALL.len()],
 }
 
@@ -35,6 +37,7 @@ impl OfPipeline {
     /// A pipeline over `tables` for the ports `(ofport, datapath index)`.
     pub fn new(
         tables: Arc<Tables>,
+        packet_ins: Arc<PacketInQueue>,
         ports: &[(u32, usize)],
         n_dp_ports: usize,
         pool: Mempool,
@@ -53,6 +56,7 @@ impl OfPipeline {
             ports: dp_of.iter().map(|&(of, _)| of).collect(),
             dp_of,
             pool,
+            packet_ins,
             drops: Default::default(),
         }
     }
@@ -120,6 +124,10 @@ impl Emit<Mbuf> for DpEmit<'_, '_> {
         self.count(reason);
         self.out.drop_packet(pkt);
     }
+
+    fn to_controller(&mut self, ev: PacketInEvent) {
+        self.pipeline.packet_ins.push(ev);
+    }
 }
 
 impl Pipeline for OfPipeline {
@@ -129,6 +137,7 @@ impl Pipeline for OfPipeline {
             version: self.tables.version(),
             ports: &self.ports,
             now_ns: self.tables.epoch.elapsed().as_nanos() as u64,
+            miss_send_len: self.packet_ins.miss_send_len.load(Ordering::Relaxed),
         };
         let in_ofport = self.ofport_of.get(in_port).copied().unwrap_or(0);
         let mut emit = DpEmit {
