@@ -111,13 +111,14 @@
 //! # Performance
 //!
 //! `cargo bench -p switch --bench classifier` (keys of 8 words, one core of
-//! a shared 2-core VM, 2026-11): 1 M inserts into 4 subtables take about
-//! 0.36 s on one thread (2.8 M inserts/s), and the classifier then holds
-//! about 250 bytes per rule. Lookups among 10 k rules cost about 40 ns with
-//! 1 subtable, 290 ns with 10 and 2.8 us with 100 when every subtable must
-//! be searched (priorities spread over all subtables), 165 ns and 1.3 us
-//! when subtables hold separate priority bands and a lookup stops half-way:
-//! about 27 ns per subtable searched.
+//! a shared 2-core VM, 2026-11, several runs): 1 M inserts into 4
+//! subtables take 0.35-0.40 s on one thread (2.5-2.8 M inserts/s), and the
+//! classifier then holds about 220 bytes per rule. Lookups among 10 k
+//! rules cost about 40 ns with 1 subtable, 290-340 ns with 10 and
+//! 2.6-3.2 us with 100 when every subtable must be searched (priorities
+//! spread over all subtables), 165-190 ns and 1.3-1.5 us when subtables
+//! hold separate priority bands and a lookup stops half-way: about 27-30 ns
+//! per subtable searched.
 
 mod hash;
 mod rcu_map;
