@@ -111,6 +111,8 @@ pub enum ErrorKind {
     BadRole,
     /// OFPRRFC_STALE: a role request with a stale generation id.
     RoleStale,
+    /// OFPBRC_BUFFER_UNKNOWN: a buffer id the switch does not have.
+    BufferUnknown,
     /// OFPFMFC_TABLE_FULL (1.0: OFPFMFC_ALL_TABLES_FULL): no room for the flow.
     TableFull,
     /// OFPFMFC_BAD_TABLE_ID (1.1+): the flow-mod names a table that does not exist.
@@ -154,6 +156,7 @@ impl ErrorKind {
                 BadFlowModFlags => (3, 5),
                 BadConfig => (4, 0),
                 IsSlave => (1, 5),
+                BufferUnknown => (1, 8),
                 TableFull => (3, 0),
                 FlowOverlap => (3, 1),
                 BadFlowTableId => (3, 5),
@@ -204,6 +207,7 @@ impl ErrorKind {
             BadConfig => (7, 2),
             BadRole => (11, 2),
             RoleStale => (11, 0),
+            BufferUnknown => (1, 8),
             TableFull => (5, 1),
             BadFlowTableId => (5, 2),
             FlowOverlap => (5, 3),
@@ -443,6 +447,7 @@ mod tests {
             BadRole,
             RoleStale,
             IsSlave,
+            BufferUnknown,
             TableFull,
             BadFlowTableId,
             FlowOverlap,

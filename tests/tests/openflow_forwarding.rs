@@ -120,3 +120,83 @@ options = {{ "dpdk-devargs" = "net_null1,no-rx=1" }}
     assert!(tx_packets(&d, 2) > a3 && tx_packets(&d, 3) > b3);
     assert!(d.cli_ok(&["show"]).contains("copy_failed=0"));
 }
+
+#[test]
+fn packet_outs_go_to_ports_and_through_the_tables() {
+    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+    let config = format!(
+        r#"
+[open_vswitch.other_config]
+dpdk-extra = "--no-pci"
+pmd-cpu-mask = "{:#x}"
+
+[[bridge]]
+name = "br0"
+
+[[bridge.port]]
+name = "a"
+ofport_request = 1
+options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
+
+[[bridge.port]]
+name = "b"
+ofport_request = 2
+options = {{ "dpdk-devargs" = "net_null1,no-rx=1" }}
+
+[[bridge.port]]
+name = "c"
+ofport_request = 3
+options = {{ "dpdk-devargs" = "net_null2,no-rx=1" }}
+"#,
+        1u64 << core
+    );
+    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
+    // A 60-byte UDP frame, as hex.
+    let frame = hex_frame();
+    for v in ["OpenFlow10", "OpenFlow13", "OpenFlow14"] {
+        ofctl(
+            &d,
+            &[
+                "-O",
+                v,
+                "packet-out",
+                "br0",
+                &format!("in_port=controller packet={frame} actions=output:2"),
+            ],
+        );
+    }
+    assert_eq!(tx_packets(&d, 2), 3);
+    // FLOOD from port 1 reaches 2 and 3; TABLE follows the flow table.
+    ofctl(
+        &d,
+        &[
+            "packet-out",
+            "br0",
+            &format!("in_port=1 packet={frame} actions=flood"),
+        ],
+    );
+    assert_eq!(
+        (tx_packets(&d, 2), tx_packets(&d, 3), tx_packets(&d, 1)),
+        (4, 1, 0)
+    );
+    ofctl(&d, &["add-flow", "br0", "in_port=2,actions=output:1"]);
+    ofctl(
+        &d,
+        &[
+            "-O",
+            "OpenFlow13",
+            "packet-out",
+            "br0",
+            &format!("in_port=2 packet={frame} actions=table"),
+        ],
+    );
+    assert_eq!(tx_packets(&d, 1), 1, "TABLE did not follow the flow");
+}
+
+/// A 60-byte Ethernet/IPv4/UDP frame in hex.
+fn hex_frame() -> String {
+    ferrovs_tests::pcap::udp_frame(7, 60)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

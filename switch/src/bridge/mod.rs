@@ -18,10 +18,10 @@ use crate::config::{parse_cpu_mask, socket_mem_total, Config, ConfigError};
 use crate::dpif::cross_connect::CrossConnect;
 use crate::dpif::pmd::{Pmd, PmdPlan, PmdRxq};
 use crate::dpif::rxq_sched::{self, RxqSpec};
-use crate::dpif::tx::{SharedTxQueue, TxBuffer, TxPath};
+use crate::dpif::tx::{ControlTx, SharedTxQueue, TxBuffer, TxPath};
 use crate::dpif::Pipeline;
 use crate::netdev::{Netdev, NetdevRequest};
-use crate::ofproto::{self, Ofproto};
+use crate::ofproto::{self, Datapath, Ofproto};
 use crate::xlate::pipeline::OfPipeline;
 
 /// Options of the daemon that are not part of the configuration.
@@ -461,6 +461,37 @@ impl Switch {
             .other("pmd-maxsleep")
             .and_then(|v| v.parse().ok())
             .unwrap_or(0u64);
+
+        // The control thread's tx paths (packet-outs): the queue reserved
+        // after the PMDs' on each port, or a shared one.
+        let n_pmds = pmd_cores.len();
+        let control_tx = Arc::new(ControlTx {
+            bufs: Mutex::new(
+                ports
+                    .iter()
+                    .enumerate()
+                    .map(|(p, nd)| {
+                        let path = if nd.shared_tx {
+                            shared[p]
+                                .get(n_pmds % shared[p].len().max(1))
+                                .map(|q| TxPath::Shared(Arc::clone(q)))
+                        } else {
+                            nd.port.tx_queue(n_pmds as u16).ok().map(TxPath::Owned)
+                        };
+                        path.map(|path| TxBuffer::new(path, Arc::clone(&nd.tx_dropped)))
+                    })
+                    .collect(),
+            ),
+            stats: Default::default(),
+        });
+        for (of, p) in ofprotos.iter().zip(&of_pipelines) {
+            if let Some(p) = p {
+                of.lock().unwrap_or_else(|e| e.into_inner()).datapath = Some(Datapath {
+                    pipeline: Arc::clone(p),
+                    tx: Arc::clone(&control_tx),
+                });
+            }
+        }
 
         // The control plane, and EAL's own service threads (interrupts,
         // multi-process, telemetry), stay off PMD cores where a core is left.

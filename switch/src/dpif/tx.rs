@@ -147,3 +147,13 @@ impl TxBuffer {
         self.path.is_shared()
     }
 }
+
+/// The control thread's way out: one tx path per datapath port (the tx
+/// queue reserved for it, or a shared one), for packet-outs. Used under its
+/// mutex by the control plane only, never by PMDs.
+pub struct ControlTx {
+    /// Tx buffers by datapath port.
+    pub bufs: std::sync::Mutex<Vec<Option<TxBuffer>>>,
+    /// Counters of what the control thread sent ("main thread").
+    pub stats: PmdStats,
+}

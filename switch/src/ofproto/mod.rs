@@ -26,12 +26,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use openflow::action::Action;
 use openflow::config::{FeaturesReply, PortStatus, RoleMsg, RoleStatus, SwitchConfig};
 use openflow::error_msg::ErrorMsg;
 use openflow::multipart::{
     MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
 };
-use openflow::port::{PortDesc, OFPP_ANY};
+use openflow::packet::PacketOut;
+use openflow::port::{PortDesc, OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL};
 use openflow::{ErrorKind, Header, Message, Version};
 
 use tokio::sync::mpsc;
@@ -39,7 +41,9 @@ use tokio::sync::mpsc;
 use self::conn::{AsyncKind, ConnId, ConnKind, ConnState, Role, ROLE_REASON_MASTER_REQUEST};
 use self::packet_in::PacketInQueue;
 use self::table::{RemovedFlow, Tables};
+use crate::dpif::tx::ControlTx;
 use crate::netdev::Netdev;
+use crate::xlate::pipeline::OfPipeline;
 
 /// Largest OpenFlow message the switch sends.
 pub const MAX_REPLY_LEN: usize = 65535;
@@ -68,6 +72,14 @@ pub struct OfPort {
     pub reported: PortDesc,
 }
 
+/// What a bridge needs of the datapath to execute packet-outs.
+pub struct Datapath {
+    /// The bridge's pipeline.
+    pub pipeline: Arc<OfPipeline>,
+    /// The control thread's tx queues.
+    pub tx: Arc<ControlTx>,
+}
+
 /// A bridge's OpenFlow state.
 pub struct Ofproto {
     /// Bridge name.
@@ -88,6 +100,8 @@ pub struct Ofproto {
     pub tables: Arc<Tables>,
     /// Packet-ins from the datapath (shared with its pipeline).
     pub packet_ins: Arc<PacketInQueue>,
+    /// The bridge's datapath, for packet-outs (None in tests without one).
+    pub datapath: Option<Datapath>,
     next_conn: ConnId,
 }
 
@@ -149,6 +163,7 @@ impl Ofproto {
             generation: None,
             tables: Arc::new(Tables::default()),
             packet_ins: Arc::new(PacketInQueue::default()),
+            datapath: None,
             next_conn: 1,
         }
     }
@@ -324,6 +339,10 @@ impl Ofproto {
                     vec![error_for(kind, version, header, msg)]
                 }
             },
+            Message::PacketOut(po) => match self.packet_out(po) {
+                Ok(()) => Vec::new(),
+                Err(kind) => vec![error_for(kind, version, header, msg)],
+            },
             Message::MultipartRequest(req) => {
                 // Statistics see every change made before the request.
                 self.commit();
@@ -334,6 +353,42 @@ impl Ofproto {
             Message::EchoReply(_) | Message::Error(_) => Vec::new(),
             _ => vec![error_for(ErrorKind::BadType, version, header, msg)],
         }
+    }
+
+    /// Executes a packet-out (validated first; a refused one sends nothing).
+    fn packet_out(&mut self, po: &PacketOut) -> Result<(), ErrorKind> {
+        if po.buffer_id != u32::MAX {
+            // n_buffers is 0: no packet is ever buffered here.
+            return Err(ErrorKind::BufferUnknown);
+        }
+        for a in &po.actions {
+            match a {
+                Action::Output { port, .. } | Action::Enqueue { port, .. }
+                    if *port == 0 || *port == OFPP_ANY =>
+                {
+                    return Err(ErrorKind::BadOutPort);
+                }
+                Action::Group(_) => return Err(ErrorKind::BadOutGroup),
+                Action::Experimenter { .. } => return Err(ErrorKind::BadActionExperimenter),
+                _ => {}
+            }
+        }
+        let Some(dp) = &self.datapath else {
+            return Err(ErrorKind::BadPort);
+        };
+        let in_port_ok =
+            matches!(po.in_port, OFPP_CONTROLLER | OFPP_LOCAL) || dp.pipeline.has_port(po.in_port);
+        if !in_port_ok {
+            return Err(ErrorKind::BadPort);
+        }
+        // Packet-outs see every change made before them.
+        self.tables.commit();
+        dp.pipeline
+            .packet_out(&dp.tx, po.in_port, &po.actions, &po.data)
+            .map_err(|e| {
+                tracing::warn!(bridge = %self.name, "packet-out: {e}");
+                ErrorKind::BufferUnknown
+            })
     }
 
     fn role_request(
@@ -629,6 +684,43 @@ mod tests {
             [Message::Error(e)] => assert_eq!((e.err_type, e.code), (1, 10), "IS_SLAVE"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn packet_outs_are_validated() {
+        let (mut of, c, _rx) = with_conn(Version::V1_3);
+        let po = |buffer_id: u32, actions: Vec<Action>| {
+            Message::PacketOut(PacketOut {
+                buffer_id,
+                in_port: OFPP_CONTROLLER,
+                actions,
+                data: vec![0; 60],
+            })
+        };
+        let code = |of: &mut Ofproto, m: &Message| match of.handle(c, &header(4), m).as_slice() {
+            [Message::Error(e)] => (e.err_type, e.code),
+            other => panic!("{other:?}"),
+        };
+        let output = Action::Output {
+            port: 1,
+            max_len: 0,
+        };
+        assert_eq!(
+            code(&mut of, &po(7, vec![output.clone()])),
+            (1, 8),
+            "BUFFER_UNKNOWN"
+        );
+        assert_eq!(
+            code(&mut of, &po(u32::MAX, vec![Action::Group(1)])),
+            (2, 9),
+            "BAD_OUT_GROUP"
+        );
+        // Without a datapath (this test), the in_port cannot be resolved.
+        assert_eq!(
+            code(&mut of, &po(u32::MAX, vec![output])),
+            (1, 11),
+            "BAD_PORT"
+        );
     }
 
     #[test]

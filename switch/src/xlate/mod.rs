@@ -31,7 +31,9 @@ use std::sync::atomic::Ordering;
 
 use openflow::action::Action;
 use openflow::instruction::Instruction;
-use openflow::port::{OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX};
+use openflow::port::{
+    OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX, OFPP_TABLE,
+};
 
 use crate::classifier::Version;
 use crate::flow::{apply_action, extract, Applied, EditError, Field, Flow, PacketBuf, FLOW_WORDS};
@@ -90,6 +92,9 @@ pub trait Emit<P> {
     fn drop_packet(&mut self, pkt: P, reason: DropReason);
     /// Sends a packet-in to the controllers.
     fn to_controller(&mut self, ev: PacketInEvent);
+    /// A copy of `pkt` (for a packet-out that goes through the tables and
+    /// on through further actions).
+    fn copy_packet(&mut self, pkt: &P) -> Option<P>;
 }
 
 /// Where a CONTROLLER output happens, for its packet-in.
@@ -359,6 +364,80 @@ impl Xlate<'_> {
         }
     }
 
+    /// Executes a packet-out's action list on `pkt` (received on
+    /// `in_port`, which may be `OFPP_CONTROLLER`): as apply-actions, where
+    /// an output to `OFPP_TABLE` runs the packet through the tables.
+    pub fn run_actions<P: PacketBuf, E: Emit<P>>(
+        &self,
+        in_port: u32,
+        actions: &[Action],
+        mut pkt: P,
+        emit: &mut E,
+    ) {
+        let ex = extract(pkt.data(), in_port);
+        let (mut flow, mut layout) = (ex.flow, ex.layout);
+        let mut pending = Pending {
+            port: None,
+            unsupported: None,
+            to_controller: false,
+        };
+        let ctx = PinCtx {
+            reason: reason::PACKET_OUT,
+            table_id: 0xff,
+            cookie: u64::MAX,
+        };
+        let mut outcome = None;
+        for (i, a) in actions.iter().enumerate() {
+            if matches!(
+                a,
+                Action::Output {
+                    port: OFPP_TABLE,
+                    ..
+                }
+            ) {
+                if !pending.flush(&pkt, emit) {
+                    outcome = Some(DropReason::CopyFailed);
+                    break;
+                }
+                if i + 1 == actions.len() {
+                    // Last: the packet itself goes through the tables.
+                    self.run(in_port, pkt, emit);
+                    return;
+                }
+                match emit.copy_packet(&pkt) {
+                    Some(copy) => self.run(in_port, copy, emit),
+                    None => {
+                        outcome = Some(DropReason::CopyFailed);
+                        break;
+                    }
+                }
+                continue;
+            }
+            if let Step::Stop(reason) = self.action(
+                a,
+                in_port,
+                ctx,
+                &mut pkt,
+                &mut layout,
+                &mut flow,
+                &mut pending,
+                emit,
+            ) {
+                outcome = Some(reason);
+                break;
+            }
+        }
+        match (pending.port.take(), outcome) {
+            (Some(port), _) => emit.emit(port, pkt),
+            (None, Some(reason)) => emit.drop_packet(pkt, reason),
+            (None, None) if pending.to_controller => drop(pkt),
+            (None, None) => {
+                let reason = pending.unsupported.unwrap_or(DropReason::NoOutput);
+                emit.drop_packet(pkt, reason)
+            }
+        }
+    }
+
     /// Executes one action.
     #[allow(clippy::too_many_arguments)]
     fn action<P: PacketBuf, E: Emit<P>>(
@@ -521,6 +600,9 @@ mod tests {
         }
         fn to_controller(&mut self, ev: PacketInEvent) {
             self.pins.push(ev);
+        }
+        fn copy_packet(&mut self, pkt: &Vec<u8>) -> Option<Vec<u8>> {
+            Some(pkt.clone())
         }
     }
 
@@ -748,6 +830,46 @@ mod tests {
         assert_eq!(rec.pins[0].reason, reason::ACTION);
         assert_eq!(rec.pins[0].data, udp(1, 64));
         assert_eq!(rec.out.len(), 1);
+    }
+
+    #[test]
+    fn packet_out_actions_and_table() {
+        let t = Tables::new(100);
+        add(
+            &t,
+            0,
+            1,
+            vec![OxmField::InPort(1)],
+            vec![Instruction::ApplyActions(vec![out(3)])],
+        );
+        t.commit();
+        let x = Xlate {
+            tables: &t,
+            version: t.version(),
+            ports: &[1, 2, 3],
+            now_ns: 1,
+            miss_send_len: 128,
+        };
+        // Output to 2, then through the tables (in_port 1 -> port 3).
+        let mut rec = Recorder::default();
+        x.run_actions(1, &[out(2), out(OFPP_TABLE)], udp(1, 64), &mut rec);
+        let ports: Vec<u32> = rec.out.iter().map(|o| o.0).collect();
+        assert_eq!(ports, vec![2, 3]);
+        // From CONTROLLER with a rewrite: the output sees it.
+        let mut rec = Recorder::default();
+        x.run_actions(
+            OFPP_CONTROLLER,
+            &[Action::SetField(OxmField::UdpDst(9)), out(2)],
+            udp(1, 64),
+            &mut rec,
+        );
+        assert_eq!(rec.out.len(), 1);
+        assert_eq!(extract(&rec.out[0].1, 0).flow, extract(&udp(9, 64), 0).flow);
+        // To the controller: a PACKET_OUT packet-in, nothing dropped.
+        let mut rec = Recorder::default();
+        x.run_actions(1, &[out(OFPP_CONTROLLER)], udp(1, 64), &mut rec);
+        assert_eq!(rec.pins[0].reason, reason::PACKET_OUT);
+        assert!(rec.dropped.is_empty());
     }
 
     #[test]

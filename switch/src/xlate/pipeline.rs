@@ -15,6 +15,7 @@ use std::sync::Arc;
 use dpdk::{Mbuf, MbufBatch, Mempool};
 
 use super::{DropReason, Emit, Xlate};
+use crate::dpif::tx::ControlTx;
 use crate::dpif::{Output, Pipeline};
 use crate::ofproto::packet_in::{PacketInEvent, PacketInQueue};
 use crate::ofproto::table::Tables;
@@ -127,6 +128,49 @@ impl Emit<Mbuf> for DpEmit<'_, '_> {
 
     fn to_controller(&mut self, ev: PacketInEvent) {
         self.pipeline.packet_ins.push(ev);
+    }
+
+    fn copy_packet(&mut self, pkt: &Mbuf) -> Option<Mbuf> {
+        pkt.copy(&self.pipeline.pool).ok()
+    }
+}
+
+impl OfPipeline {
+    /// Executes a packet-out from the control thread: `data` received on
+    /// `in_port` (a bridge port or `OFPP_CONTROLLER`) through `actions`,
+    /// sent on the control thread's tx queues.
+    pub fn packet_out(
+        &self,
+        tx: &ControlTx,
+        in_port: u32,
+        actions: &[openflow::action::Action],
+        data: &[u8],
+    ) -> Result<(), String> {
+        let pkt = self
+            .pool
+            .alloc_with(data)
+            .map_err(|e| format!("no packet buffer for the packet-out: {e}"))?;
+        let xlate = Xlate {
+            tables: &self.tables,
+            version: self.tables.version(),
+            ports: &self.ports,
+            now_ns: self.tables.epoch.elapsed().as_nanos() as u64,
+            miss_send_len: self.packet_ins.miss_send_len.load(Ordering::Relaxed),
+        };
+        let mut bufs = tx.bufs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Output::new(&mut bufs, &tx.stats);
+        let mut emit = DpEmit {
+            pipeline: self,
+            out: &mut out,
+        };
+        xlate.run_actions(in_port, actions, pkt, &mut emit);
+        out.flush();
+        Ok(())
+    }
+
+    /// Whether `port` is an OpenFlow port of this bridge.
+    pub fn has_port(&self, port: u32) -> bool {
+        self.dp_port(port).is_some()
     }
 }
 
