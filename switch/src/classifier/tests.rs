@@ -164,6 +164,29 @@ fn staged_miss_keeps_later_stages_wildcarded() {
 }
 
 #[test]
+fn lookup_counters_add_up_across_threads() {
+    let c = cls(&[]);
+    c.insert([1, 0, 0, 0], [0xff, 0, 0, 0], 1, 1, 0).unwrap();
+    c.insert([0, 1, 0, 0], [0, 0xff, 0, 0], 1, 1, 1).unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..5 {
+            s.spawn(|| {
+                for _ in 0..10 {
+                    lookup(&c, &[9, 9, 0, 0], 1);
+                }
+            });
+        }
+    });
+    let stats = c.stats();
+    assert_eq!((stats.lookups, stats.subtables_visited), (50, 100));
+    assert_eq!(stats.avg_subtables_per_lookup(), 2.0);
+    assert_eq!(
+        (stats.subtables, stats.live_rules, stats.linked_rules),
+        (2, 2, 2)
+    );
+}
+
+#[test]
 fn removal_is_versioned_and_gc_unlinks() {
     let c = cls(&[]);
     let r = c
