@@ -477,6 +477,33 @@ mod tests {
         assert_eq!(all, want);
     }
 
+    proptest::proptest! {
+        /// Random inserts and removes over a small hash space (0 and 1
+        /// alias by design) agree with a `HashMap` after every step.
+        #[test]
+        fn map_equals_model(ops in proptest::collection::vec((0u64..40, proptest::bool::ANY), 0..400)) {
+            let c = collector();
+            let map: RcuMap<u64> = RcuMap::new(Arc::clone(&c));
+            let mut model = HashMap::new();
+            for (step, (hash, insert)) in ops.into_iter().enumerate() {
+                let guard = c.enter();
+                if insert {
+                    // SAFETY: single-threaded test: the only writer.
+                    unsafe { map.insert(hash, step as u64, &guard) };
+                    model.insert(hash.max(1), step as u64);
+                } else {
+                    // SAFETY: single-threaded test: the only writer.
+                    let removed = unsafe { map.remove(hash, &guard) };
+                    proptest::prop_assert_eq!(removed, model.remove(&hash.max(1)).is_some());
+                }
+                proptest::prop_assert_eq!(map.len(), model.len());
+                for h in 0..40u64 {
+                    proptest::prop_assert_eq!(map.get(h, &guard), model.get(&h.max(1)));
+                }
+            }
+        }
+    }
+
     #[test]
     fn counts_go_up_and_down() {
         let c = collector();
