@@ -113,6 +113,16 @@ pub enum ErrorKind {
     RoleStale,
     /// OFPBRC_BUFFER_UNKNOWN: a buffer id the switch does not have.
     BufferUnknown,
+    /// OFPGMFC_GROUP_EXISTS: an add for a group id in use.
+    GroupExists,
+    /// OFPGMFC_INVALID_GROUP: a reserved group id, or an ill-formed group.
+    InvalidGroup,
+    /// OFPGMFC_LOOP: the group would forward to itself through a chain.
+    GroupLoop,
+    /// OFPGMFC_UNKNOWN_GROUP: a modify (or a chained group) names a missing group.
+    UnknownGroup,
+    /// OFPGMFC_BAD_WATCH: a fast-failover bucket without a watch port or group.
+    BadWatch,
     /// OFPFMFC_TABLE_FULL (1.0: OFPFMFC_ALL_TABLES_FULL): no room for the flow.
     TableFull,
     /// OFPFMFC_BAD_TABLE_ID (1.1+): the flow-mod names a table that does not exist.
@@ -207,6 +217,11 @@ impl ErrorKind {
             BadConfig => (7, 2),
             BadRole => (11, 2),
             RoleStale => (11, 0),
+            GroupExists => (6, 0),
+            InvalidGroup => (6, 1),
+            GroupLoop => (6, 7),
+            UnknownGroup => (6, 8),
+            BadWatch => (6, 13),
             BufferUnknown => (1, 8),
             TableFull => (5, 1),
             BadFlowTableId => (5, 2),
@@ -448,6 +463,11 @@ mod tests {
             RoleStale,
             IsSlave,
             BufferUnknown,
+            GroupExists,
+            InvalidGroup,
+            GroupLoop,
+            UnknownGroup,
+            BadWatch,
             TableFull,
             BadFlowTableId,
             FlowOverlap,

@@ -200,3 +200,82 @@ fn hex_frame() -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+#[test]
+fn groups_over_ovs_ofctl_forward_and_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = traffic_pcap(dir.path(), 64);
+    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+    let config = format!(
+        r#"
+[open_vswitch.other_config]
+dpdk-extra = "--no-pci"
+pmd-cpu-mask = "{:#x}"
+
+[[bridge]]
+name = "br0"
+
+[[bridge.port]]
+name = "src"
+ofport_request = 1
+options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={},infinite_rx=1" }}
+
+[[bridge.port]]
+name = "a"
+ofport_request = 2
+options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
+
+[[bridge.port]]
+name = "b"
+ofport_request = 3
+options = {{ "dpdk-devargs" = "net_null1,no-rx=1" }}
+"#,
+        1u64 << core,
+        pcap.display()
+    );
+    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
+    let of13 = |args: &[&str]| {
+        let mut all = vec!["-O", "OpenFlow13"];
+        all.extend_from_slice(args);
+        ofctl(&d, &all)
+    };
+    // A flow to a missing group is refused.
+    let out = Command::new("ovs-ofctl")
+        .env("OVS_RUNDIR", &d.rundir)
+        .args(["-O", "OpenFlow13", "add-flow", "br0", "actions=group:5"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("OFPBAC_BAD_OUT_GROUP")
+            || String::from_utf8_lossy(&out.stdout).contains("OFPBAC_BAD_OUT_GROUP"),
+        "{out:?}"
+    );
+    // select over both ports: 64 distinct flows spread over both.
+    of13(&[
+        "add-group",
+        "br0",
+        "group_id=5,type=select,bucket=weight:1,output:2,bucket=weight:1,output:3",
+    ]);
+    of13(&["add-flow", "br0", "in_port=1,actions=group:5"]);
+    std::thread::sleep(Duration::from_millis(600));
+    let (a, b) = (tx_packets(&d, 2), tx_packets(&d, 3));
+    assert!(a > 0 && b > 0, "select used one bucket only: {a} / {b}");
+    let stats = of13(&["dump-group-stats", "br0"]);
+    assert!(stats.contains("group_id=5"), "{stats}");
+    assert!(stats.contains("ref_count=1"), "{stats}");
+    let desc = of13(&["dump-groups", "br0"]);
+    assert!(desc.contains("type=select"), "{desc}");
+    // Deleting the group removes the flow that used it.
+    of13(&["del-groups", "br0", "group_id=5"]);
+    let flows = of13(&["dump-flows", "br0"]);
+    assert!(!flows.contains("group:5"), "{flows}");
+    let a2 = tx_packets(&d, 2);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(
+        tx_packets(&d, 2),
+        a2,
+        "traffic still follows the deleted group"
+    );
+    let features = of13(&["dump-group-features", "br0"]);
+    assert!(features.contains("select"), "{features}");
+}

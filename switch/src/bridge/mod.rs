@@ -408,15 +408,20 @@ impl Switch {
             .map(|(b, of)| -> Arc<dyn Pipeline> {
                 if b.cross_connect.is_empty() {
                     // An OpenFlow bridge: every packet through its tables.
-                    let (tables, packet_ins) = {
+                    let (tables, packet_ins, groups) = {
                         let of = of.lock().unwrap_or_else(|e| e.into_inner());
-                        (Arc::clone(&of.tables), Arc::clone(&of.packet_ins))
+                        (
+                            Arc::clone(&of.tables),
+                            Arc::clone(&of.packet_ins),
+                            Arc::clone(&of.groups),
+                        )
                     };
                     let bridge_ports: Vec<(u32, usize)> =
                         b.ports.iter().map(|&i| (ports[i].ofport, i)).collect();
                     let p = Arc::new(OfPipeline::new(
                         tables,
                         packet_ins,
+                        groups,
                         &bridge_ports,
                         ports.len(),
                         pool.clone(),

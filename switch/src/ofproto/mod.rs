@@ -18,6 +18,7 @@
 //! mutex shared by the bridge's connections); nothing here runs on a PMD.
 
 pub mod conn;
+pub mod group;
 pub mod packet_in;
 pub mod port;
 pub mod table;
@@ -39,6 +40,7 @@ use openflow::{ErrorKind, Header, Message, Version};
 use tokio::sync::mpsc;
 
 use self::conn::{AsyncKind, ConnId, ConnKind, ConnState, Role, ROLE_REASON_MASTER_REQUEST};
+use self::group::Groups;
 use self::packet_in::PacketInQueue;
 use self::table::{RemovedFlow, Tables};
 use crate::dpif::tx::ControlTx;
@@ -52,7 +54,9 @@ pub const MAX_REPLY_LEN: usize = 65535;
 pub const OFPPR_MODIFY: u8 = 2;
 
 /// `OFPC_*` capabilities this bridge reports: flow, table and port stats.
-const CAPABILITIES: u32 = OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS;
+const CAPABILITIES: u32 = OFPC_FLOW_STATS | OFPC_TABLE_STATS | OFPC_PORT_STATS | OFPC_GROUP_STATS;
+/// `OFPC_GROUP_STATS` (1.1+).
+const OFPC_GROUP_STATS: u32 = 1 << 3;
 /// `OFPC_FLOW_STATS`.
 const OFPC_FLOW_STATS: u32 = 1 << 0;
 /// `OFPC_TABLE_STATS`.
@@ -100,6 +104,8 @@ pub struct Ofproto {
     pub tables: Arc<Tables>,
     /// Packet-ins from the datapath (shared with its pipeline).
     pub packet_ins: Arc<PacketInQueue>,
+    /// Group table (shared with the bridge's datapath pipeline).
+    pub groups: Arc<Groups>,
     /// The bridge's datapath, for packet-outs (None in tests without one).
     pub datapath: Option<Datapath>,
     next_conn: ConnId,
@@ -163,6 +169,7 @@ impl Ofproto {
             generation: None,
             tables: Arc::new(Tables::default()),
             packet_ins: Arc::new(PacketInQueue::default()),
+            groups: Arc::new(Groups::default()),
             datapath: None,
             next_conn: 1,
         }
@@ -279,6 +286,10 @@ impl Ofproto {
         let mut changed = Vec::new();
         for p in &mut self.ports {
             let now = port::describe(p.ofport, &p.netdev);
+            if let Some(dp) = &self.datapath {
+                dp.pipeline
+                    .set_live(p.ofport, now.state & openflow::port::ofpps::LINK_DOWN == 0);
+            }
             if now != p.reported {
                 p.reported = now.clone();
                 changed.push(now);
@@ -329,7 +340,7 @@ impl Ofproto {
                 self.commit();
                 vec![Message::BarrierReply]
             }
-            Message::FlowMod(fm) => match self.tables.flow_mod(fm, version) {
+            Message::FlowMod(fm) => match self.tables.flow_mod(fm, version, &self.groups) {
                 Ok(removed) => {
                     self.send_removed(removed);
                     Vec::new()
@@ -339,6 +350,17 @@ impl Ofproto {
                     vec![error_for(kind, version, header, msg)]
                 }
             },
+            Message::GroupMod(gm) if version >= Version::V1_1 => {
+                match self.groups.group_mod(gm) {
+                    Ok(deleted) => {
+                        // Flows that used a deleted group go with it.
+                        let removed = self.tables.remove_group_users(&deleted);
+                        self.send_removed(removed);
+                        Vec::new()
+                    }
+                    Err(kind) => vec![error_for(kind, version, header, msg)],
+                }
+            }
             Message::PacketOut(po) => match self.packet_out(po) {
                 Ok(()) => Vec::new(),
                 Err(kind) => vec![error_for(kind, version, header, msg)],
@@ -368,7 +390,9 @@ impl Ofproto {
                 {
                     return Err(ErrorKind::BadOutPort);
                 }
-                Action::Group(_) => return Err(ErrorKind::BadOutGroup),
+                Action::Group(g) if !self.groups.contains(*g) => {
+                    return Err(ErrorKind::BadOutGroup)
+                }
                 Action::Experimenter { .. } => return Err(ErrorKind::BadActionExperimenter),
                 _ => {}
             }
@@ -487,6 +511,16 @@ impl Ofproto {
                 Ok(agg) => MultipartReplyBody::Aggregate(agg),
                 Err(kind) => return vec![error_for(kind, version, header, msg)],
             },
+            MultipartRequestBody::Group(r) => {
+                let tables = &self.tables;
+                MultipartReplyBody::Group(
+                    self.groups.stats(r.group_id, |g| tables.group_ref_count(g)),
+                )
+            }
+            MultipartRequestBody::GroupDesc => MultipartReplyBody::GroupDesc(self.groups.desc()),
+            MultipartRequestBody::GroupFeatures => {
+                MultipartReplyBody::GroupFeatures(Groups::features())
+            }
             MultipartRequestBody::Table => {
                 MultipartReplyBody::Table(self.tables.table_stats(version))
             }
@@ -604,7 +638,7 @@ mod tests {
         );
         let table = Message::MultipartRequest(MultipartRequest {
             flags: 0,
-            body: MultipartRequestBody::GroupDesc,
+            body: MultipartRequestBody::MeterFeatures,
         });
         match of.handle(c, &header(5), &table).as_slice() {
             [Message::Error(e)] => {

@@ -34,6 +34,7 @@ use openflow::oxm::OxmId;
 use openflow::port::{OFPP_ANY, OFPP_MAX, OFPP_TABLE};
 use openflow::{ErrorKind, Version as OfVersion};
 
+use super::group::Groups;
 use crate::classifier::{Classifier, ClassifierConfig, InsertError, RuleRef, Version};
 use crate::flow::{flow_to_match, match_to_flow, Flow, FLOW_WORDS};
 
@@ -82,6 +83,8 @@ pub mod removed {
     pub const HARD_TIMEOUT: u8 = 1;
     /// Deleted by a flow-mod.
     pub const DELETE: u8 = 2;
+    /// Its group was deleted.
+    pub const GROUP_DELETE: u8 = 3;
 }
 
 /// A rule's counters, shared across modifications.
@@ -166,6 +169,16 @@ impl Default for Tables {
 
 fn err<T>(kind: ErrorKind) -> Result<T, ErrorKind> {
     Err(kind)
+}
+
+/// Whether `instructions` forward to group `g`.
+fn uses_group(instructions: &[Instruction], g: u32) -> bool {
+    instructions.iter().any(|i| match i {
+        Instruction::ApplyActions(a) | Instruction::WriteActions(a) => {
+            a.iter().any(|x| matches!(x, Action::Group(y) if *y == g))
+        }
+        _ => false,
+    })
 }
 
 /// Whether `instructions` contain an output to `port` (any port for
@@ -258,6 +271,7 @@ impl Tables {
         &self,
         table_id: u8,
         instructions: &[Instruction],
+        groups: &Groups,
     ) -> Result<(), ErrorKind> {
         for ins in instructions {
             match ins {
@@ -267,7 +281,9 @@ impl Tables {
                     }
                 }
                 Instruction::Meter(_) => return err(ErrorKind::UnknownMeter),
-                Instruction::ApplyActions(a) | Instruction::WriteActions(a) => check_actions(a)?,
+                Instruction::ApplyActions(a) | Instruction::WriteActions(a) => {
+                    check_actions(a, groups)?
+                }
                 Instruction::Experimenter { .. } => {
                     return err(ErrorKind::BadInstructionExperimenter)
                 }
@@ -283,6 +299,7 @@ impl Tables {
         &self,
         fm: &FlowMod,
         of_version: OfVersion,
+        groups: &Groups,
     ) -> Result<Vec<RemovedFlow>, ErrorKind> {
         let (key, mask) = match_to_flow(&fm.match_).map_err(|e| e.kind)?;
         let known = if of_version >= OfVersion::V1_3 {
@@ -312,12 +329,12 @@ impl Tables {
         };
         match fm.command {
             command::ADD => {
-                self.check_instructions(table_id, &fm.instructions)?;
+                self.check_instructions(table_id, &fm.instructions, groups)?;
                 self.add(fm, table_id, &key, &mask, priority, None)?;
                 Ok(Vec::new())
             }
             command::MODIFY | command::MODIFY_STRICT => {
-                self.check_instructions(table_id, &fm.instructions)?;
+                self.check_instructions(table_id, &fm.instructions, groups)?;
                 let t = &self.tables[usize::from(table_id)];
                 let targets: Vec<RuleHandle> = if fm.command == command::MODIFY_STRICT {
                     t.cls
@@ -467,6 +484,50 @@ impl Tables {
                 match_: flow_to_match(&Flow::from_words(*r.key()), &Flow::from_words(*r.mask())),
             },
         }
+    }
+
+    /// Removes the flows that forward to one of `groups` (they were
+    /// deleted); returns those with `SEND_FLOW_REM` (reason GROUP_DELETE).
+    pub fn remove_group_users(&self, groups: &[u32]) -> Vec<RemovedFlow> {
+        if groups.is_empty() {
+            return Vec::new();
+        }
+        let next = self.next();
+        let mut users = Vec::new();
+        for t in &self.tables {
+            t.cls.for_each_visible(next, |r| {
+                if groups
+                    .iter()
+                    .any(|&g| uses_group(&r.payload().instructions, g))
+                {
+                    users.push(r.clone());
+                }
+            });
+        }
+        let mut out = Vec::new();
+        for r in users {
+            let p = r.payload();
+            if self.tables[usize::from(p.table_id)].cls.remove(&r, next) {
+                self.mark_dirty();
+                if p.flags & flags::SEND_FLOW_REM != 0 {
+                    out.push(self.removed_flow(&r, removed::GROUP_DELETE));
+                }
+            }
+        }
+        out
+    }
+
+    /// Number of visible flows that forward to group `g`.
+    pub fn group_ref_count(&self, g: u32) -> u32 {
+        let mut n = 0;
+        for t in &self.tables {
+            t.cls.for_each_visible(self.version(), |r| {
+                if uses_group(&r.payload().instructions, g) {
+                    n += 1;
+                }
+            });
+        }
+        n
     }
 
     /// Removes the flows whose idle or hard timeout passed at `now`; the
@@ -712,7 +773,7 @@ pub fn table_features(tables: &Tables) -> Vec<TableFeatures> {
         .collect()
 }
 
-fn check_actions(actions: &[Action]) -> Result<(), ErrorKind> {
+fn check_actions(actions: &[Action], groups: &Groups) -> Result<(), ErrorKind> {
     for a in actions {
         match a {
             Action::Output { port, .. } | Action::Enqueue { port, .. } => {
@@ -721,7 +782,7 @@ fn check_actions(actions: &[Action]) -> Result<(), ErrorKind> {
                     return err(ErrorKind::BadOutPort);
                 }
             }
-            Action::Group(_) => return err(ErrorKind::BadOutGroup),
+            Action::Group(g) if !groups.contains(*g) => return err(ErrorKind::BadOutGroup),
             Action::Experimenter { .. } => return err(ErrorKind::BadActionExperimenter),
             _ => {}
         }
@@ -785,8 +846,12 @@ mod tests {
     #[test]
     fn changes_are_visible_after_commit_only() {
         let t = Tables::new(10);
-        t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 2), V)
-            .unwrap();
+        t.flow_mod(
+            &fm(command::ADD, 0, 10, in_port(1), 2),
+            V,
+            &Groups::default(),
+        )
+        .unwrap();
         assert!(t.flow_stats(&all(), V).unwrap().is_empty());
         assert!(t.commit());
         let s = t.flow_stats(&all(), V).unwrap();
@@ -799,17 +864,25 @@ mod tests {
     #[test]
     fn modify_keeps_counters_and_delete_filters() {
         let t = Tables::new(10);
-        t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 2), V)
-            .unwrap();
-        t.flow_mod(&fm(command::ADD, 0, 20, in_port(2), 3), V)
-            .unwrap();
+        t.flow_mod(
+            &fm(command::ADD, 0, 10, in_port(1), 2),
+            V,
+            &Groups::default(),
+        )
+        .unwrap();
+        t.flow_mod(
+            &fm(command::ADD, 0, 20, in_port(2), 3),
+            V,
+            &Groups::default(),
+        )
+        .unwrap();
         t.commit();
         let rules = t.select(0, &Flow::ZERO, &Flow::ZERO, t.version());
         for r in &rules {
             r.payload().counters.packets.store(5, Ordering::Relaxed);
         }
         // Loose modify of everything: new actions, same counters.
-        t.flow_mod(&fm(command::MODIFY, 0, 0, vec![], 9), V)
+        t.flow_mod(&fm(command::MODIFY, 0, 0, vec![], 9), V, &Groups::default())
             .unwrap();
         t.commit();
         let s = t.flow_stats(&all(), V).unwrap();
@@ -821,12 +894,16 @@ mod tests {
         // Delete with an out_port filter that matches nothing.
         let mut del = fm(command::DELETE, OFPTT_ALL, 0, vec![], 1);
         del.out_port = 4;
-        t.flow_mod(&del, V).unwrap();
+        t.flow_mod(&del, V, &Groups::default()).unwrap();
         t.commit();
         assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 2);
         // Strict delete of one.
-        t.flow_mod(&fm(command::DELETE_STRICT, 0, 20, in_port(2), 1), V)
-            .unwrap();
+        t.flow_mod(
+            &fm(command::DELETE_STRICT, 0, 20, in_port(2), 1),
+            V,
+            &Groups::default(),
+        )
+        .unwrap();
         t.commit();
         let s = t.flow_stats(&all(), V).unwrap();
         assert_eq!(s.len(), 1);
@@ -837,38 +914,64 @@ mod tests {
     #[test]
     fn failing_flow_mods_change_nothing() {
         let t = Tables::new(1);
-        t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 2), V)
-            .unwrap();
+        t.flow_mod(
+            &fm(command::ADD, 0, 10, in_port(1), 2),
+            V,
+            &Groups::default(),
+        )
+        .unwrap();
         t.commit();
         assert_eq!(
-            t.flow_mod(&fm(command::ADD, 0, 11, in_port(2), 2), V),
+            t.flow_mod(
+                &fm(command::ADD, 0, 11, in_port(2), 2),
+                V,
+                &Groups::default()
+            ),
             Err(ErrorKind::TableFull)
         );
         let mut goto_back = fm(command::ADD, 3, 1, vec![], 2);
         goto_back.instructions = vec![Instruction::GotoTable(2)];
         assert_eq!(
-            t.flow_mod(&goto_back, V),
+            t.flow_mod(&goto_back, V, &Groups::default()),
             Err(ErrorKind::BadInstructionTableId)
         );
         assert_eq!(
-            t.flow_mod(&fm(command::ADD, OFPTT_ALL, 1, vec![], 2), V),
+            t.flow_mod(
+                &fm(command::ADD, OFPTT_ALL, 1, vec![], 2),
+                V,
+                &Groups::default()
+            ),
             Err(ErrorKind::BadFlowTableId)
         );
         assert_eq!(
-            t.flow_mod(&fm(command::ADD, 0, 1, vec![], OFPP_ANY), V),
+            t.flow_mod(
+                &fm(command::ADD, 0, 1, vec![], OFPP_ANY),
+                V,
+                &Groups::default()
+            ),
             Err(ErrorKind::BadOutPort)
         );
         // tcp_dst without ip_proto: a prerequisite is missing.
         assert_eq!(
-            t.flow_mod(&fm(command::ADD, 1, 1, vec![OxmField::TcpDst(80)], 2), V),
+            t.flow_mod(
+                &fm(command::ADD, 1, 1, vec![OxmField::TcpDst(80)], 2),
+                V,
+                &Groups::default()
+            ),
             Err(ErrorKind::BadPrereq)
         );
         let mut overlap = fm(command::ADD, 0, 10, vec![], 2);
         overlap.flags = flags::CHECK_OVERLAP;
-        assert_eq!(t.flow_mod(&overlap, V), Err(ErrorKind::FlowOverlap));
+        assert_eq!(
+            t.flow_mod(&overlap, V, &Groups::default()),
+            Err(ErrorKind::FlowOverlap)
+        );
         let mut bad_cmd = fm(command::ADD, 0, 1, vec![], 2);
         bad_cmd.command = 9;
-        assert_eq!(t.flow_mod(&bad_cmd, V), Err(ErrorKind::BadFlowModCommand));
+        assert_eq!(
+            t.flow_mod(&bad_cmd, V, &Groups::default()),
+            Err(ErrorKind::BadFlowModCommand)
+        );
         assert!(!t.commit(), "no failed flow-mod left a change");
         assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
     }
@@ -879,10 +982,10 @@ mod tests {
         let mut hard = fm(command::ADD, 0, 10, in_port(1), 2);
         hard.hard_timeout = 1;
         hard.flags = flags::SEND_FLOW_REM;
-        t.flow_mod(&hard, V).unwrap();
+        t.flow_mod(&hard, V, &Groups::default()).unwrap();
         let mut idle = fm(command::ADD, 0, 10, in_port(2), 2);
         idle.idle_timeout = 2;
-        t.flow_mod(&idle, V).unwrap();
+        t.flow_mod(&idle, V, &Groups::default()).unwrap();
         t.commit();
         let now = Instant::now();
         assert!(t.expire(now).is_empty());
@@ -920,13 +1023,21 @@ mod tests {
     #[test]
     fn openflow10_modify_of_nothing_adds() {
         let t = Tables::new(10);
-        t.flow_mod(&fm(command::MODIFY, 0, 5, in_port(1), 2), OfVersion::V1_0)
-            .unwrap();
+        t.flow_mod(
+            &fm(command::MODIFY, 0, 5, in_port(1), 2),
+            OfVersion::V1_0,
+            &Groups::default(),
+        )
+        .unwrap();
         t.commit();
         assert_eq!(t.flow_stats(&all(), OfVersion::V1_0).unwrap().len(), 1);
         // In 1.1+ it does nothing.
-        t.flow_mod(&fm(command::MODIFY, 0, 5, in_port(7), 2), V)
-            .unwrap();
+        t.flow_mod(
+            &fm(command::MODIFY, 0, 5, in_port(7), 2),
+            V,
+            &Groups::default(),
+        )
+        .unwrap();
         t.commit();
         assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
     }

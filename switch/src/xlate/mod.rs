@@ -30,6 +30,7 @@ pub mod pipeline;
 use std::sync::atomic::Ordering;
 
 use openflow::action::Action;
+use openflow::group::{GroupType, OFPG_ANY};
 use openflow::instruction::Instruction;
 use openflow::port::{
     OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX, OFPP_TABLE,
@@ -37,6 +38,7 @@ use openflow::port::{
 
 use crate::classifier::Version;
 use crate::flow::{apply_action, extract, Applied, EditError, Field, Flow, PacketBuf, FLOW_WORDS};
+use crate::ofproto::group::{Group, Groups, MAX_CHAIN};
 use crate::ofproto::packet_in::{reason, PacketInEvent};
 use crate::ofproto::table::{flags, Tables, N_TABLES};
 
@@ -127,6 +129,32 @@ fn set_rank(a: &Action) -> u8 {
     }
 }
 
+/// The fields a select group hashes: Ethernet addresses and type, VLAN,
+/// IP addresses and protocol, transport ports.
+fn select_mask() -> Flow {
+    let mut m = Flow::ZERO;
+    for f in [
+        Field::EthSrc,
+        Field::EthDst,
+        Field::EthType,
+        Field::VlanVid,
+        Field::Ipv4Src,
+        Field::Ipv4Dst,
+        Field::Ipv6Src,
+        Field::Ipv6Dst,
+        Field::IpProto,
+        Field::TcpSrc,
+        Field::TcpDst,
+        Field::UdpSrc,
+        Field::UdpDst,
+        Field::SctpSrc,
+        Field::SctpDst,
+    ] {
+        f.set_mask_all(&mut m);
+    }
+    m
+}
+
 /// Two actions occupy the same action-set slot (a write replaces the old
 /// one): same type, and for set-field the same field.
 fn same_slot(a: &Action, b: &Action) -> bool {
@@ -149,6 +177,10 @@ pub struct Xlate<'a> {
     /// Bytes of a missed packet sent to OpenFlow 1.0–1.2 controllers
     /// (`miss_send_len` of the switch config).
     pub miss_send_len: u16,
+    /// The bridge's groups.
+    pub groups: &'a Groups,
+    /// Whether an OpenFlow port is live (fast-failover watches).
+    pub live: &'a dyn Fn(u32) -> bool,
 }
 
 /// Output deferred until the packet is known not to change any more.
@@ -157,8 +189,9 @@ struct Pending {
     /// An output this datapath cannot carry out yet (LOCAL, NORMAL): the
     /// drop reason if the packet goes nowhere else.
     unsupported: Option<DropReason>,
-    /// A packet-in was sent: the packet was consumed even without output.
-    to_controller: bool,
+    /// A packet-in was sent or a group took copies: the packet was
+    /// consumed even without an output of its own.
+    consumed: bool,
 }
 
 impl Pending {
@@ -188,7 +221,7 @@ impl Xlate<'_> {
         let mut pending = Pending {
             port: None,
             unsupported: None,
-            to_controller: false,
+            consumed: false,
         };
         let mut ctx = PinCtx {
             reason: reason::ACTION,
@@ -268,6 +301,7 @@ impl Xlate<'_> {
                                     a,
                                     in_port,
                                     ctx,
+                                    0,
                                     &mut pkt,
                                     &mut layout,
                                     &mut flow,
@@ -337,6 +371,7 @@ impl Xlate<'_> {
                     a,
                     in_port,
                     set_ctx,
+                    0,
                     &mut pkt,
                     &mut layout,
                     &mut flow,
@@ -356,7 +391,7 @@ impl Xlate<'_> {
             (Some(port), _) => emit.emit(port, pkt),
             (None, Some(reason)) => emit.drop_packet(pkt, reason),
             // Sent to the controller only: consumed, not a drop.
-            (None, None) if pending.to_controller => drop(pkt),
+            (None, None) if pending.consumed => drop(pkt),
             (None, None) => {
                 let reason = pending.unsupported.unwrap_or(DropReason::NoOutput);
                 emit.drop_packet(pkt, reason)
@@ -371,20 +406,36 @@ impl Xlate<'_> {
         &self,
         in_port: u32,
         actions: &[Action],
-        mut pkt: P,
+        pkt: P,
         emit: &mut E,
     ) {
         let ex = extract(pkt.data(), in_port);
-        let (mut flow, mut layout) = (ex.flow, ex.layout);
-        let mut pending = Pending {
-            port: None,
-            unsupported: None,
-            to_controller: false,
-        };
         let ctx = PinCtx {
             reason: reason::PACKET_OUT,
             table_id: 0xff,
             cookie: u64::MAX,
+        };
+        self.exec_list(in_port, actions, pkt, ex.flow, ex.layout, ctx, 0, emit);
+    }
+
+    /// Executes an action list on `pkt` as apply-actions (a packet-out's
+    /// actions, a group bucket), then sends or drops the packet.
+    #[allow(clippy::too_many_arguments)]
+    fn exec_list<P: PacketBuf, E: Emit<P>>(
+        &self,
+        in_port: u32,
+        actions: &[Action],
+        mut pkt: P,
+        mut flow: Flow,
+        mut layout: crate::flow::Layout,
+        ctx: PinCtx,
+        depth: usize,
+        emit: &mut E,
+    ) {
+        let mut pending = Pending {
+            port: None,
+            unsupported: None,
+            consumed: false,
         };
         let mut outcome = None;
         for (i, a) in actions.iter().enumerate() {
@@ -417,6 +468,7 @@ impl Xlate<'_> {
                 a,
                 in_port,
                 ctx,
+                depth,
                 &mut pkt,
                 &mut layout,
                 &mut flow,
@@ -430,11 +482,102 @@ impl Xlate<'_> {
         match (pending.port.take(), outcome) {
             (Some(port), _) => emit.emit(port, pkt),
             (None, Some(reason)) => emit.drop_packet(pkt, reason),
-            (None, None) if pending.to_controller => drop(pkt),
+            (None, None) if pending.consumed => drop(pkt),
             (None, None) => {
                 let reason = pending.unsupported.unwrap_or(DropReason::NoOutput);
                 emit.drop_packet(pkt, reason)
             }
+        }
+    }
+
+    /// Whether a fast-failover bucket's watches are live.
+    fn bucket_live(&self, watch_port: u32, watch_group: u32, depth: usize) -> bool {
+        let port_ok = watch_port == openflow::port::OFPP_ANY || (self.live)(watch_port);
+        let group_ok = watch_group == OFPG_ANY
+            || (depth < MAX_CHAIN
+                && self.groups.get(watch_group).is_some_and(|g| {
+                    g.buckets
+                        .iter()
+                        .any(|b| self.bucket_live(b.watch_port, b.watch_group, depth + 1))
+                }));
+        port_ok && group_ok
+    }
+
+    /// The bucket of a select group for `flow`: a hash of its L2–L4
+    /// fields picks among the buckets by weight, so one flow stays on one
+    /// bucket and distinct flows spread.
+    fn select_bucket(&self, g: &Group, flow: &Flow, depth: usize) -> Option<usize> {
+        let live: Vec<(usize, u64)> = g
+            .buckets
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.weight > 0 && self.bucket_live(b.watch_port, b.watch_group, depth))
+            .map(|(i, b)| (i, u64::from(b.weight)))
+            .collect();
+        let total: u64 = live.iter().map(|(_, w)| w).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut pick = flow.hash_masked(&select_mask(), 0) % total;
+        for (i, w) in live {
+            if pick < w {
+                return Some(i);
+            }
+            pick -= w;
+        }
+        None
+    }
+
+    /// Executes group `id` on copies of `pkt`.
+    #[allow(clippy::too_many_arguments)]
+    fn group<P: PacketBuf, E: Emit<P>>(
+        &self,
+        id: u32,
+        depth: usize,
+        in_port: u32,
+        ctx: PinCtx,
+        pkt: &P,
+        layout: &crate::flow::Layout,
+        flow: &Flow,
+        emit: &mut E,
+    ) {
+        if depth >= MAX_CHAIN {
+            return;
+        }
+        let Some(g) = self.groups.get(id) else {
+            return;
+        };
+        let len = pkt.len() as u64;
+        g.counter.hit(len);
+        let chosen: Vec<usize> = match g.group_type {
+            GroupType::All => (0..g.buckets.len()).collect(),
+            GroupType::Indirect => vec![0],
+            GroupType::Select => self.select_bucket(&g, flow, depth).into_iter().collect(),
+            GroupType::FastFailover => g
+                .buckets
+                .iter()
+                .position(|b| self.bucket_live(b.watch_port, b.watch_group, depth))
+                .into_iter()
+                .collect(),
+        };
+        for i in chosen {
+            let Some(bucket) = g.buckets.get(i) else {
+                continue;
+            };
+            g.bucket_counters[i].hit(len);
+            let Some(copy) = emit.copy_packet(pkt) else {
+                continue;
+            };
+            self.exec_list(
+                in_port,
+                &bucket.actions,
+                copy,
+                *flow,
+                *layout,
+                ctx,
+                depth + 1,
+                emit,
+            );
         }
     }
 
@@ -445,12 +588,27 @@ impl Xlate<'_> {
         a: &Action,
         in_port: u32,
         ctx: PinCtx,
+        depth: usize,
         pkt: &mut P,
         layout: &mut crate::flow::Layout,
         flow: &mut Flow,
         pending: &mut Pending,
         emit: &mut E,
     ) -> Step {
+        if let Action::Group(g) = a {
+            // Buckets work on copies of the packet as it is now; a deferred
+            // output goes first.
+            if pending.port.is_some() && !pending.flush(pkt, emit) {
+                return Step::Stop(DropReason::CopyFailed);
+            }
+            let ctx = PinCtx {
+                reason: reason::GROUP,
+                ..ctx
+            };
+            self.group(*g, depth, in_port, ctx, pkt, layout, flow, emit);
+            pending.consumed = true;
+            return Step::Continue;
+        }
         let out_port = match a {
             Action::Output { port, .. } | Action::Enqueue { port, .. } => Some(*port),
             _ => None,
@@ -462,15 +620,14 @@ impl Xlate<'_> {
                     _ => u16::MAX,
                 };
                 emit.to_controller(self.packet_in(pkt, flow, ctx, max_len, false));
-                pending.to_controller = true;
+                pending.consumed = true;
                 return Step::Continue;
             }
             return self.output(port, in_port, pkt, pending, emit);
         }
         match a {
-            // Queues, groups and experimenter actions do not edit the
-            // packet here (groups and experimenter actions are refused at
-            // flow-mod time).
+            // Queues and experimenter actions do not edit the packet here
+            // (experimenter actions are refused at flow-mod time).
             Action::SetQueue(_) | Action::Group(_) | Action::Experimenter { .. } => Step::Continue,
             _ => {
                 // The packet is about to change: a deferred output gets the
@@ -624,6 +781,17 @@ mod tests {
     }
 
     fn add(t: &Tables, table_id: u8, priority: u16, fields: Vec<OxmField>, ins: Vec<Instruction>) {
+        add_g(t, &Groups::default(), table_id, priority, fields, ins)
+    }
+
+    fn add_g(
+        t: &Tables,
+        groups: &Groups,
+        table_id: u8,
+        priority: u16,
+        fields: Vec<OxmField>,
+        ins: Vec<Instruction>,
+    ) {
         t.flow_mod(
             &FlowMod {
                 cookie: 0,
@@ -642,6 +810,7 @@ mod tests {
                 instructions: ins,
             },
             openflow::Version::V1_3,
+            groups,
         )
         .unwrap();
     }
@@ -658,6 +827,8 @@ mod tests {
             ports: &[1, 2, 3],
             now_ns: 1,
             miss_send_len: 128,
+            groups: &Groups::default(),
+            live: &|_| true,
         }
         .run(in_port, pkt, &mut rec);
         rec
@@ -849,6 +1020,8 @@ mod tests {
             ports: &[1, 2, 3],
             now_ns: 1,
             miss_send_len: 128,
+            groups: &Groups::default(),
+            live: &|_| true,
         };
         // Output to 2, then through the tables (in_port 1 -> port 3).
         let mut rec = Recorder::default();
@@ -870,6 +1043,139 @@ mod tests {
         x.run_actions(1, &[out(OFPP_CONTROLLER)], udp(1, 64), &mut rec);
         assert_eq!(rec.pins[0].reason, reason::PACKET_OUT);
         assert!(rec.dropped.is_empty());
+    }
+
+    fn group(
+        groups: &Groups,
+        id: u32,
+        group_type: GroupType,
+        buckets: Vec<(u16, u32, Vec<Action>)>,
+    ) {
+        use openflow::group::Bucket;
+        groups
+            .group_mod(&openflow::group_meter_mod::GroupMod {
+                command: 0,
+                group_type,
+                group_id: id,
+                buckets: buckets
+                    .into_iter()
+                    .map(|(weight, watch_port, actions)| Bucket {
+                        weight,
+                        watch_port,
+                        watch_group: OFPG_ANY,
+                        actions,
+                    })
+                    .collect(),
+            })
+            .unwrap();
+    }
+
+    fn run_g(t: &Tables, groups: &Groups, live: &dyn Fn(u32) -> bool, pkt: Vec<u8>) -> Recorder {
+        let mut rec = Recorder::default();
+        Xlate {
+            tables: t,
+            version: t.version(),
+            ports: &[1, 2, 3],
+            now_ns: 1,
+            miss_send_len: 128,
+            groups,
+            live,
+        }
+        .run(1, pkt, &mut rec);
+        rec
+    }
+
+    /// A match on UDP source port `p`, with its prerequisites.
+    fn udp_src(p: u16) -> Vec<OxmField> {
+        vec![
+            OxmField::EthType(0x0800),
+            OxmField::IpProto(17),
+            OxmField::UdpSrc(p),
+        ]
+    }
+
+    /// A UDP frame of another flow (source port `sport`).
+    fn udp_from(sport: u16) -> Vec<u8> {
+        let mut f = udp(53, 64);
+        f[34..36].copy_from_slice(&sport.to_be_bytes());
+        f
+    }
+
+    #[test]
+    fn groups_all_select_indirect_and_fast_failover() {
+        use openflow::port::OFPP_ANY;
+        let t = Tables::new(100);
+        let g = Groups::default();
+        group(
+            &g,
+            1,
+            GroupType::All,
+            vec![(0, OFPP_ANY, vec![out(2)]), (0, OFPP_ANY, vec![out(3)])],
+        );
+        group(
+            &g,
+            2,
+            GroupType::Select,
+            vec![(1, OFPP_ANY, vec![out(2)]), (1, OFPP_ANY, vec![out(3)])],
+        );
+        group(
+            &g,
+            3,
+            GroupType::Indirect,
+            vec![(
+                0,
+                OFPP_ANY,
+                vec![Action::SetField(OxmField::UdpDst(7)), out(2)],
+            )],
+        );
+        group(
+            &g,
+            4,
+            GroupType::FastFailover,
+            vec![(0, 2, vec![out(2)]), (0, 3, vec![out(3)])],
+        );
+        let for_group = |id: u32| vec![Instruction::ApplyActions(vec![Action::Group(id)])];
+        add_g(&t, &g, 0, 1, udp_src(1000), for_group(1));
+        add_g(&t, &g, 0, 1, udp_src(2000), for_group(3));
+        add_g(&t, &g, 0, 1, udp_src(3000), for_group(4));
+        add_g(&t, &g, 0, 0, vec![], for_group(2));
+        t.commit();
+        let all_live = |_: u32| true;
+        let ports = |r: &Recorder| r.out.iter().map(|o| o.0).collect::<Vec<_>>();
+
+        // all: every bucket, each on a copy; the original is consumed.
+        let rec = run_g(&t, &g, &all_live, udp_from(1000));
+        assert_eq!(ports(&rec), vec![2, 3]);
+        assert!(rec.dropped.is_empty());
+        assert_eq!(
+            g.get(1).unwrap().bucket_counters[1]
+                .packets
+                .load(Ordering::Relaxed),
+            1
+        );
+
+        // indirect: the bucket's edits apply to what it outputs.
+        let rec = run_g(&t, &g, &all_live, udp_from(2000));
+        assert_eq!(ports(&rec), vec![2]);
+        assert_eq!(Field::UdpDst.get(&extract(&rec.out[0].1, 0).flow), 7);
+
+        // fast failover: port 2 dead, so the second bucket.
+        let rec = run_g(&t, &g, &|p| p != 2, udp_from(3000));
+        assert_eq!(ports(&rec), vec![3]);
+        let rec = run_g(&t, &g, &all_live, udp_from(3000));
+        assert_eq!(ports(&rec), vec![2]);
+        let rec = run_g(&t, &g, &|_| false, udp_from(3000));
+        assert!(rec.out.is_empty(), "no live bucket");
+
+        // select: one flow stays on one bucket; many flows use both.
+        let mut seen = std::collections::BTreeSet::new();
+        for sport in 4000..4064 {
+            let first = ports(&run_g(&t, &g, &all_live, udp_from(sport)));
+            assert_eq!(first.len(), 1);
+            assert_eq!(ports(&run_g(&t, &g, &all_live, udp_from(sport))), first);
+            seen.insert(first[0]);
+        }
+        assert_eq!(seen.len(), 2, "distinct flows spread over both buckets");
     }
 
     #[test]

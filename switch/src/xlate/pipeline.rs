@@ -9,7 +9,7 @@
 //! Thread safety: one `OfPipeline` per bridge, shared by every PMD polling
 //! one of its ports; it is read-only apart from atomic counters.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use dpdk::{Mbuf, MbufBatch, Mempool};
@@ -17,6 +17,7 @@ use dpdk::{Mbuf, MbufBatch, Mempool};
 use super::{DropReason, Emit, Xlate};
 use crate::dpif::tx::ControlTx;
 use crate::dpif::{Output, Pipeline};
+use crate::ofproto::group::Groups;
 use crate::ofproto::packet_in::{PacketInEvent, PacketInQueue};
 use crate::ofproto::table::Tables;
 
@@ -31,6 +32,10 @@ pub struct OfPipeline {
     ports: Vec<u32>,
     pool: Mempool,
     packet_ins: Arc<PacketInQueue>,
+    groups: Arc<Groups>,
+    /// Link state of each port of `dp_of` (same order), for fast-failover
+    /// watches; refreshed by the control thread.
+    live: Vec<AtomicBool>,
     drops: [AtomicU64; DropReason::ALL.len()],
 }
 
@@ -39,6 +44,7 @@ impl OfPipeline {
     pub fn new(
         tables: Arc<Tables>,
         packet_ins: Arc<PacketInQueue>,
+        groups: Arc<Groups>,
         ports: &[(u32, usize)],
         n_dp_ports: usize,
         pool: Mempool,
@@ -51,13 +57,16 @@ impl OfPipeline {
                 *slot = of;
             }
         }
+        let live = dp_of.iter().map(|_| AtomicBool::new(true)).collect();
         OfPipeline {
+            live,
             tables,
             ofport_of,
             ports: dp_of.iter().map(|&(of, _)| of).collect(),
             dp_of,
             pool,
             packet_ins,
+            groups,
             drops: Default::default(),
         }
     }
@@ -156,6 +165,8 @@ impl OfPipeline {
             ports: &self.ports,
             now_ns: self.tables.epoch.elapsed().as_nanos() as u64,
             miss_send_len: self.packet_ins.miss_send_len.load(Ordering::Relaxed),
+            groups: &self.groups,
+            live: &|p| self.is_live(p),
         };
         let mut bufs = tx.bufs.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Output::new(&mut bufs, &tx.stats);
@@ -166,6 +177,20 @@ impl OfPipeline {
         xlate.run_actions(in_port, actions, pkt, &mut emit);
         out.flush();
         Ok(())
+    }
+
+    /// Records whether OpenFlow port `port`'s link is up.
+    pub fn set_live(&self, port: u32, up: bool) {
+        if let Ok(i) = self.dp_of.binary_search_by_key(&port, |&(of, _)| of) {
+            self.live[i].store(up, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether OpenFlow port `port` exists and its link is up.
+    pub fn is_live(&self, port: u32) -> bool {
+        self.dp_of
+            .binary_search_by_key(&port, |&(of, _)| of)
+            .is_ok_and(|i| self.live[i].load(Ordering::Relaxed))
     }
 
     /// Whether `port` is an OpenFlow port of this bridge.
@@ -182,6 +207,8 @@ impl Pipeline for OfPipeline {
             ports: &self.ports,
             now_ns: self.tables.epoch.elapsed().as_nanos() as u64,
             miss_send_len: self.packet_ins.miss_send_len.load(Ordering::Relaxed),
+            groups: &self.groups,
+            live: &|p| self.is_live(p),
         };
         let in_ofport = self.ofport_of.get(in_port).copied().unwrap_or(0);
         let mut emit = DpEmit {
