@@ -131,6 +131,16 @@ pub enum ErrorKind {
     FlowOverlap,
     /// OFPMMFC_UNKNOWN_METER (1.3+): a meter instruction names a missing meter.
     UnknownMeter,
+    /// OFPMMFC_METER_EXISTS: an add for a meter id in use.
+    MeterExists,
+    /// OFPMMFC_INVALID_METER: a meter id that cannot be configured.
+    InvalidMeter,
+    /// OFPMMFC_BAD_FLAGS: meter flags not supported (or none of kbps/pktps).
+    BadMeterFlags,
+    /// OFPMMFC_BAD_RATE: a band rate of zero.
+    BadMeterRate,
+    /// OFPMMFC_OUT_OF_BANDS: more bands than the switch supports.
+    OutOfBands,
     /// OFPBRC_IS_SLAVE (1.2+; OFPBRC_EPERM before): a slave controller
     /// sent a message that modifies the switch.
     IsSlave,
@@ -227,6 +237,11 @@ impl ErrorKind {
             BadFlowTableId => (5, 2),
             FlowOverlap => (5, 3),
             UnknownMeter => (12, 3),
+            MeterExists => (12, 1),
+            InvalidMeter => (12, 2),
+            BadMeterFlags => (12, 5),
+            BadMeterRate => (12, 6),
+            OutOfBands => (12, 11),
             IsSlave if version < Version::V1_2 => (1, 5),
             IsSlave => (1, 10),
             BadMeterModCommand => (12, 4),
@@ -472,6 +487,11 @@ mod tests {
             BadFlowTableId,
             FlowOverlap,
             UnknownMeter,
+            MeterExists,
+            InvalidMeter,
+            BadMeterFlags,
+            BadMeterRate,
+            OutOfBands,
             BadTableFeatures,
         ];
         for v in Version::ALL {

@@ -279,3 +279,57 @@ options = {{ "dpdk-devargs" = "net_null1,no-rx=1" }}
     let features = of13(&["dump-group-features", "br0"]);
     assert!(features.contains("select"), "{features}");
 }
+
+#[test]
+fn a_meter_limits_forwarded_traffic_to_its_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = traffic_pcap(dir.path(), 64);
+    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+    let config = format!(
+        r#"
+[open_vswitch.other_config]
+dpdk-extra = "--no-pci"
+pmd-cpu-mask = "{:#x}"
+
+[[bridge]]
+name = "br0"
+
+[[bridge.port]]
+name = "src"
+ofport_request = 1
+options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={},infinite_rx=1" }}
+
+[[bridge.port]]
+name = "a"
+ofport_request = 2
+options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
+"#,
+        1u64 << core,
+        pcap.display()
+    );
+    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
+    let of13 = |args: &[&str]| {
+        let mut all = vec!["-O", "OpenFlow13"];
+        all.extend_from_slice(args);
+        ofctl(&d, &all)
+    };
+    of13(&["add-meter", "br0", "meter=1,pktps,band=type=drop,rate=1000"]);
+    of13(&["add-flow", "br0", "in_port=1,actions=meter:1,output:2"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let t0 = std::time::Instant::now();
+    let a = tx_packets(&d, 2);
+    std::thread::sleep(Duration::from_secs(2));
+    let b = tx_packets(&d, 2);
+    let rate = (b - a) as f64 / t0.elapsed().as_secs_f64();
+    assert!(
+        (900.0..=1100.0).contains(&rate),
+        "a 1000 pps meter forwarded {rate:.0} pps"
+    );
+    let stats = of13(&["meter-stats", "br0"]);
+    assert!(stats.contains("meter:1 flow_count:1"), "{stats}");
+    let config = of13(&["dump-meters", "br0"]);
+    assert!(config.contains("type=drop rate=1000"), "{config}");
+    // Deleting the meter deletes the flow that used it.
+    of13(&["del-meters", "br0"]);
+    assert!(!of13(&["dump-flows", "br0"]).contains("meter:1"));
+}

@@ -408,12 +408,13 @@ impl Switch {
             .map(|(b, of)| -> Arc<dyn Pipeline> {
                 if b.cross_connect.is_empty() {
                     // An OpenFlow bridge: every packet through its tables.
-                    let (tables, packet_ins, groups) = {
+                    let (tables, packet_ins, groups, meters) = {
                         let of = of.lock().unwrap_or_else(|e| e.into_inner());
                         (
                             Arc::clone(&of.tables),
                             Arc::clone(&of.packet_ins),
                             Arc::clone(&of.groups),
+                            Arc::clone(&of.meters),
                         )
                     };
                     let bridge_ports: Vec<(u32, usize)> =
@@ -422,6 +423,7 @@ impl Switch {
                         tables,
                         packet_ins,
                         groups,
+                        meters,
                         &bridge_ports,
                         ports.len(),
                         pool.clone(),

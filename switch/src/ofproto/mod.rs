@@ -19,6 +19,7 @@
 
 pub mod conn;
 pub mod group;
+pub mod meter;
 pub mod packet_in;
 pub mod port;
 pub mod table;
@@ -41,6 +42,7 @@ use tokio::sync::mpsc;
 
 use self::conn::{AsyncKind, ConnId, ConnKind, ConnState, Role, ROLE_REASON_MASTER_REQUEST};
 use self::group::Groups;
+use self::meter::Meters;
 use self::packet_in::PacketInQueue;
 use self::table::{RemovedFlow, Tables};
 use crate::dpif::tx::ControlTx;
@@ -106,6 +108,8 @@ pub struct Ofproto {
     pub packet_ins: Arc<PacketInQueue>,
     /// Group table (shared with the bridge's datapath pipeline).
     pub groups: Arc<Groups>,
+    /// Meters (shared with the bridge's datapath pipeline).
+    pub meters: Arc<Meters>,
     /// The bridge's datapath, for packet-outs (None in tests without one).
     pub datapath: Option<Datapath>,
     next_conn: ConnId,
@@ -170,6 +174,7 @@ impl Ofproto {
             tables: Arc::new(Tables::default()),
             packet_ins: Arc::new(PacketInQueue::default()),
             groups: Arc::new(Groups::default()),
+            meters: Arc::new(Meters::default()),
             datapath: None,
             next_conn: 1,
         }
@@ -263,11 +268,15 @@ impl Ofproto {
     /// want them.
     fn send_removed(&mut self, removed: Vec<RemovedFlow>) {
         for r in removed {
-            self.send_async(
-                AsyncKind::FlowRemoved,
-                r.reason,
-                &Message::FlowRemoved(r.msg),
-            );
+            for c in self.conns.values_mut() {
+                let mut msg = r.msg.clone();
+                // METER_DELETE is DELETE before OpenFlow 1.4.
+                if msg.reason == table::removed::METER_DELETE && c.version < Version::V1_4 {
+                    msg.reason = table::removed::DELETE;
+                }
+                let reason = msg.reason;
+                c.deliver(AsyncKind::FlowRemoved, reason, &Message::FlowRemoved(msg));
+            }
         }
     }
 
@@ -340,16 +349,21 @@ impl Ofproto {
                 self.commit();
                 vec![Message::BarrierReply]
             }
-            Message::FlowMod(fm) => match self.tables.flow_mod(fm, version, &self.groups) {
-                Ok(removed) => {
-                    self.send_removed(removed);
-                    Vec::new()
+            Message::FlowMod(fm) => {
+                match self
+                    .tables
+                    .flow_mod(fm, version, &self.groups, &self.meters)
+                {
+                    Ok(removed) => {
+                        self.send_removed(removed);
+                        Vec::new()
+                    }
+                    Err(kind) => {
+                        tracing::debug!(bridge = %self.name, ?kind, ?fm, "flow-mod refused");
+                        vec![error_for(kind, version, header, msg)]
+                    }
                 }
-                Err(kind) => {
-                    tracing::debug!(bridge = %self.name, ?kind, ?fm, "flow-mod refused");
-                    vec![error_for(kind, version, header, msg)]
-                }
-            },
+            }
             Message::GroupMod(gm) if version >= Version::V1_1 => {
                 match self.groups.group_mod(gm) {
                     Ok(deleted) => {
@@ -361,6 +375,14 @@ impl Ofproto {
                     Err(kind) => vec![error_for(kind, version, header, msg)],
                 }
             }
+            Message::MeterMod(mm) if version >= Version::V1_3 => match self.meters.meter_mod(mm) {
+                Ok(deleted) => {
+                    let removed = self.tables.remove_meter_users(&deleted);
+                    self.send_removed(removed);
+                    Vec::new()
+                }
+                Err(kind) => vec![error_for(kind, version, header, msg)],
+            },
             Message::PacketOut(po) => match self.packet_out(po) {
                 Ok(()) => Vec::new(),
                 Err(kind) => vec![error_for(kind, version, header, msg)],
@@ -521,6 +543,19 @@ impl Ofproto {
             MultipartRequestBody::GroupFeatures => {
                 MultipartReplyBody::GroupFeatures(Groups::features())
             }
+            MultipartRequestBody::Meter(r) => {
+                let tables = &self.tables;
+                MultipartReplyBody::Meter(
+                    self.meters
+                        .stats(r.meter_id, |m| tables.meter_flow_count(m)),
+                )
+            }
+            MultipartRequestBody::MeterConfig(r) => {
+                MultipartReplyBody::MeterConfig(self.meters.config(r.meter_id))
+            }
+            MultipartRequestBody::MeterFeatures => {
+                MultipartReplyBody::MeterFeatures(Meters::features())
+            }
             MultipartRequestBody::Table => {
                 MultipartReplyBody::Table(self.tables.table_stats(version))
             }
@@ -638,7 +673,10 @@ mod tests {
         );
         let table = Message::MultipartRequest(MultipartRequest {
             flags: 0,
-            body: MultipartRequestBody::MeterFeatures,
+            body: MultipartRequestBody::Queue(openflow::multipart::QueueStatsRequest {
+                port_no: OFPP_ANY,
+                queue_id: u32::MAX,
+            }),
         });
         match of.handle(c, &header(5), &table).as_slice() {
             [Message::Error(e)] => {

@@ -35,6 +35,7 @@ use openflow::port::{OFPP_ANY, OFPP_MAX, OFPP_TABLE};
 use openflow::{ErrorKind, Version as OfVersion};
 
 use super::group::Groups;
+use super::meter::Meters;
 use crate::classifier::{Classifier, ClassifierConfig, InsertError, RuleRef, Version};
 use crate::flow::{flow_to_match, match_to_flow, Flow, FLOW_WORDS};
 
@@ -85,6 +86,8 @@ pub mod removed {
     pub const DELETE: u8 = 2;
     /// Its group was deleted.
     pub const GROUP_DELETE: u8 = 3;
+    /// Its meter was deleted (1.4; earlier versions get DELETE).
+    pub const METER_DELETE: u8 = 4;
 }
 
 /// A rule's counters, shared across modifications.
@@ -169,6 +172,13 @@ impl Default for Tables {
 
 fn err<T>(kind: ErrorKind) -> Result<T, ErrorKind> {
     Err(kind)
+}
+
+/// Whether `instructions` use meter `m`.
+fn uses_meter(instructions: &[Instruction], m: u32) -> bool {
+    instructions
+        .iter()
+        .any(|i| matches!(i, Instruction::Meter(x) if *x == m))
 }
 
 /// Whether `instructions` forward to group `g`.
@@ -272,6 +282,7 @@ impl Tables {
         table_id: u8,
         instructions: &[Instruction],
         groups: &Groups,
+        meters: &Meters,
     ) -> Result<(), ErrorKind> {
         for ins in instructions {
             match ins {
@@ -280,7 +291,10 @@ impl Tables {
                         return err(ErrorKind::BadInstructionTableId);
                     }
                 }
-                Instruction::Meter(_) => return err(ErrorKind::UnknownMeter),
+                Instruction::Meter(m) if !meters.contains(*m) => {
+                    return err(ErrorKind::UnknownMeter)
+                }
+                Instruction::Meter(_) => {}
                 Instruction::ApplyActions(a) | Instruction::WriteActions(a) => {
                     check_actions(a, groups)?
                 }
@@ -300,6 +314,7 @@ impl Tables {
         fm: &FlowMod,
         of_version: OfVersion,
         groups: &Groups,
+        meters: &Meters,
     ) -> Result<Vec<RemovedFlow>, ErrorKind> {
         let (key, mask) = match_to_flow(&fm.match_).map_err(|e| e.kind)?;
         let known = if of_version >= OfVersion::V1_3 {
@@ -329,12 +344,12 @@ impl Tables {
         };
         match fm.command {
             command::ADD => {
-                self.check_instructions(table_id, &fm.instructions, groups)?;
+                self.check_instructions(table_id, &fm.instructions, groups, meters)?;
                 self.add(fm, table_id, &key, &mask, priority, None)?;
                 Ok(Vec::new())
             }
             command::MODIFY | command::MODIFY_STRICT => {
-                self.check_instructions(table_id, &fm.instructions, groups)?;
+                self.check_instructions(table_id, &fm.instructions, groups, meters)?;
                 let t = &self.tables[usize::from(table_id)];
                 let targets: Vec<RuleHandle> = if fm.command == command::MODIFY_STRICT {
                     t.cls
@@ -489,17 +504,40 @@ impl Tables {
     /// Removes the flows that forward to one of `groups` (they were
     /// deleted); returns those with `SEND_FLOW_REM` (reason GROUP_DELETE).
     pub fn remove_group_users(&self, groups: &[u32]) -> Vec<RemovedFlow> {
-        if groups.is_empty() {
-            return Vec::new();
+        self.remove_users(removed::GROUP_DELETE, |ins| {
+            groups.iter().any(|&g| uses_group(ins, g))
+        })
+    }
+
+    /// Removes the flows that use one of `meters` (they were deleted);
+    /// returns those with `SEND_FLOW_REM` (reason METER_DELETE).
+    pub fn remove_meter_users(&self, meters: &[u32]) -> Vec<RemovedFlow> {
+        self.remove_users(removed::METER_DELETE, |ins| {
+            meters.iter().any(|&m| uses_meter(ins, m))
+        })
+    }
+
+    /// Number of visible flows that use meter `m`.
+    pub fn meter_flow_count(&self, m: u32) -> u32 {
+        let mut n = 0;
+        for t in &self.tables {
+            t.cls.for_each_visible(self.version(), |r| {
+                if uses_meter(&r.payload().instructions, m) {
+                    n += 1;
+                }
+            });
         }
+        n
+    }
+
+    /// Removes (at the next version) the visible flows whose instructions
+    /// satisfy `uses`; returns those with `SEND_FLOW_REM`.
+    fn remove_users(&self, reason: u8, uses: impl Fn(&[Instruction]) -> bool) -> Vec<RemovedFlow> {
         let next = self.next();
         let mut users = Vec::new();
         for t in &self.tables {
             t.cls.for_each_visible(next, |r| {
-                if groups
-                    .iter()
-                    .any(|&g| uses_group(&r.payload().instructions, g))
-                {
+                if uses(&r.payload().instructions) {
                     users.push(r.clone());
                 }
             });
@@ -510,7 +548,7 @@ impl Tables {
             if self.tables[usize::from(p.table_id)].cls.remove(&r, next) {
                 self.mark_dirty();
                 if p.flags & flags::SEND_FLOW_REM != 0 {
-                    out.push(self.removed_flow(&r, removed::GROUP_DELETE));
+                    out.push(self.removed_flow(&r, reason));
                 }
             }
         }
@@ -850,6 +888,7 @@ mod tests {
             &fm(command::ADD, 0, 10, in_port(1), 2),
             V,
             &Groups::default(),
+            &Meters::default(),
         )
         .unwrap();
         assert!(t.flow_stats(&all(), V).unwrap().is_empty());
@@ -868,12 +907,14 @@ mod tests {
             &fm(command::ADD, 0, 10, in_port(1), 2),
             V,
             &Groups::default(),
+            &Meters::default(),
         )
         .unwrap();
         t.flow_mod(
             &fm(command::ADD, 0, 20, in_port(2), 3),
             V,
             &Groups::default(),
+            &Meters::default(),
         )
         .unwrap();
         t.commit();
@@ -882,8 +923,13 @@ mod tests {
             r.payload().counters.packets.store(5, Ordering::Relaxed);
         }
         // Loose modify of everything: new actions, same counters.
-        t.flow_mod(&fm(command::MODIFY, 0, 0, vec![], 9), V, &Groups::default())
-            .unwrap();
+        t.flow_mod(
+            &fm(command::MODIFY, 0, 0, vec![], 9),
+            V,
+            &Groups::default(),
+            &Meters::default(),
+        )
+        .unwrap();
         t.commit();
         let s = t.flow_stats(&all(), V).unwrap();
         assert_eq!(s.len(), 2);
@@ -894,7 +940,8 @@ mod tests {
         // Delete with an out_port filter that matches nothing.
         let mut del = fm(command::DELETE, OFPTT_ALL, 0, vec![], 1);
         del.out_port = 4;
-        t.flow_mod(&del, V, &Groups::default()).unwrap();
+        t.flow_mod(&del, V, &Groups::default(), &Meters::default())
+            .unwrap();
         t.commit();
         assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 2);
         // Strict delete of one.
@@ -902,6 +949,7 @@ mod tests {
             &fm(command::DELETE_STRICT, 0, 20, in_port(2), 1),
             V,
             &Groups::default(),
+            &Meters::default(),
         )
         .unwrap();
         t.commit();
@@ -918,6 +966,7 @@ mod tests {
             &fm(command::ADD, 0, 10, in_port(1), 2),
             V,
             &Groups::default(),
+            &Meters::default(),
         )
         .unwrap();
         t.commit();
@@ -925,21 +974,23 @@ mod tests {
             t.flow_mod(
                 &fm(command::ADD, 0, 11, in_port(2), 2),
                 V,
-                &Groups::default()
+                &Groups::default(),
+                &Meters::default()
             ),
             Err(ErrorKind::TableFull)
         );
         let mut goto_back = fm(command::ADD, 3, 1, vec![], 2);
         goto_back.instructions = vec![Instruction::GotoTable(2)];
         assert_eq!(
-            t.flow_mod(&goto_back, V, &Groups::default()),
+            t.flow_mod(&goto_back, V, &Groups::default(), &Meters::default()),
             Err(ErrorKind::BadInstructionTableId)
         );
         assert_eq!(
             t.flow_mod(
                 &fm(command::ADD, OFPTT_ALL, 1, vec![], 2),
                 V,
-                &Groups::default()
+                &Groups::default(),
+                &Meters::default()
             ),
             Err(ErrorKind::BadFlowTableId)
         );
@@ -947,7 +998,8 @@ mod tests {
             t.flow_mod(
                 &fm(command::ADD, 0, 1, vec![], OFPP_ANY),
                 V,
-                &Groups::default()
+                &Groups::default(),
+                &Meters::default()
             ),
             Err(ErrorKind::BadOutPort)
         );
@@ -956,20 +1008,21 @@ mod tests {
             t.flow_mod(
                 &fm(command::ADD, 1, 1, vec![OxmField::TcpDst(80)], 2),
                 V,
-                &Groups::default()
+                &Groups::default(),
+                &Meters::default()
             ),
             Err(ErrorKind::BadPrereq)
         );
         let mut overlap = fm(command::ADD, 0, 10, vec![], 2);
         overlap.flags = flags::CHECK_OVERLAP;
         assert_eq!(
-            t.flow_mod(&overlap, V, &Groups::default()),
+            t.flow_mod(&overlap, V, &Groups::default(), &Meters::default()),
             Err(ErrorKind::FlowOverlap)
         );
         let mut bad_cmd = fm(command::ADD, 0, 1, vec![], 2);
         bad_cmd.command = 9;
         assert_eq!(
-            t.flow_mod(&bad_cmd, V, &Groups::default()),
+            t.flow_mod(&bad_cmd, V, &Groups::default(), &Meters::default()),
             Err(ErrorKind::BadFlowModCommand)
         );
         assert!(!t.commit(), "no failed flow-mod left a change");
@@ -982,10 +1035,12 @@ mod tests {
         let mut hard = fm(command::ADD, 0, 10, in_port(1), 2);
         hard.hard_timeout = 1;
         hard.flags = flags::SEND_FLOW_REM;
-        t.flow_mod(&hard, V, &Groups::default()).unwrap();
+        t.flow_mod(&hard, V, &Groups::default(), &Meters::default())
+            .unwrap();
         let mut idle = fm(command::ADD, 0, 10, in_port(2), 2);
         idle.idle_timeout = 2;
-        t.flow_mod(&idle, V, &Groups::default()).unwrap();
+        t.flow_mod(&idle, V, &Groups::default(), &Meters::default())
+            .unwrap();
         t.commit();
         let now = Instant::now();
         assert!(t.expire(now).is_empty());
@@ -1027,6 +1082,7 @@ mod tests {
             &fm(command::MODIFY, 0, 5, in_port(1), 2),
             OfVersion::V1_0,
             &Groups::default(),
+            &Meters::default(),
         )
         .unwrap();
         t.commit();
@@ -1036,6 +1092,7 @@ mod tests {
             &fm(command::MODIFY, 0, 5, in_port(7), 2),
             V,
             &Groups::default(),
+            &Meters::default(),
         )
         .unwrap();
         t.commit();

@@ -39,6 +39,7 @@ use openflow::port::{
 use crate::classifier::Version;
 use crate::flow::{apply_action, extract, Applied, EditError, Field, Flow, PacketBuf, FLOW_WORDS};
 use crate::ofproto::group::{Group, Groups, MAX_CHAIN};
+use crate::ofproto::meter::{Meters, Verdict};
 use crate::ofproto::packet_in::{reason, PacketInEvent};
 use crate::ofproto::table::{flags, Tables, N_TABLES};
 
@@ -57,17 +58,20 @@ pub enum DropReason {
     Normal,
     /// A copy for one more output could not be made (no buffer).
     CopyFailed,
+    /// A meter's drop band.
+    Meter,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 6] = [
+    pub const ALL: [DropReason; 7] = [
         DropReason::TableMiss,
         DropReason::NoOutput,
         DropReason::TtlExpired,
         DropReason::Local,
         DropReason::Normal,
         DropReason::CopyFailed,
+        DropReason::Meter,
     ];
 
     /// Counter name.
@@ -79,6 +83,7 @@ impl DropReason {
             DropReason::Local => "local",
             DropReason::Normal => "normal",
             DropReason::CopyFailed => "copy_failed",
+            DropReason::Meter => "meter",
         }
     }
 }
@@ -155,6 +160,24 @@ fn select_mask() -> Flow {
     m
 }
 
+/// Raises the drop precedence of an IP packet's DSCP by `prec` levels (the
+/// two drop-precedence bits of the assured-forwarding classes, at most 3).
+fn remark_dscp<P: PacketBuf>(
+    pkt: &mut P,
+    layout: &mut crate::flow::Layout,
+    flow: &mut Flow,
+    prec: u8,
+) {
+    if !matches!(Field::EthType.get(flow), 0x0800 | 0x86dd) {
+        return;
+    }
+    let dscp = Field::IpDscp.get(flow) as u8;
+    let dp = ((dscp >> 1) & 0b11).saturating_add(prec).min(3);
+    let new = (dscp & !0b110) | (dp << 1);
+    // Only IP packets get here, which always have a DSCP to set.
+    let _ = crate::flow::set_field(pkt, layout, flow, Field::IpDscp, u128::from(new));
+}
+
 /// Two actions occupy the same action-set slot (a write replaces the old
 /// one): same type, and for set-field the same field.
 fn same_slot(a: &Action, b: &Action) -> bool {
@@ -179,6 +202,8 @@ pub struct Xlate<'a> {
     pub miss_send_len: u16,
     /// The bridge's groups.
     pub groups: &'a Groups,
+    /// The bridge's meters.
+    pub meters: &'a Meters,
     /// Whether an OpenFlow port is live (fast-failover watches).
     pub live: &'a dyn Fn(u32) -> bool,
 }
@@ -331,8 +356,19 @@ impl Xlate<'_> {
                             Field::Metadata.set(&mut flow, u128::from(new));
                         }
                         Instruction::GotoTable(t) => next_table = Some(usize::from(*t)),
+                        Instruction::Meter(id) => {
+                            if let Some(m) = self.meters.get(*id) {
+                                match m.apply(len, self.now_ns) {
+                                    Verdict::Pass => {}
+                                    Verdict::Drop => outcome = Some(DropReason::Meter),
+                                    Verdict::Remark(prec) => {
+                                        remark_dscp(&mut pkt, &mut layout, &mut flow, prec)
+                                    }
+                                }
+                            }
+                        }
                         // Refused when the flow was added.
-                        Instruction::Meter(_) | Instruction::Experimenter { .. } => {}
+                        Instruction::Experimenter { .. } => {}
                     }
                     if outcome.is_some() {
                         break;
@@ -811,6 +847,7 @@ mod tests {
             },
             openflow::Version::V1_3,
             groups,
+            &Meters::default(),
         )
         .unwrap();
     }
@@ -828,6 +865,7 @@ mod tests {
             now_ns: 1,
             miss_send_len: 128,
             groups: &Groups::default(),
+            meters: &Meters::default(),
             live: &|_| true,
         }
         .run(in_port, pkt, &mut rec);
@@ -1021,6 +1059,7 @@ mod tests {
             now_ns: 1,
             miss_send_len: 128,
             groups: &Groups::default(),
+            meters: &Meters::default(),
             live: &|_| true,
         };
         // Output to 2, then through the tables (in_port 1 -> port 3).
@@ -1079,6 +1118,7 @@ mod tests {
             now_ns: 1,
             miss_send_len: 128,
             groups,
+            meters: &Meters::default(),
             live,
         }
         .run(1, pkt, &mut rec);

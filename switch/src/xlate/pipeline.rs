@@ -18,6 +18,7 @@ use super::{DropReason, Emit, Xlate};
 use crate::dpif::tx::ControlTx;
 use crate::dpif::{Output, Pipeline};
 use crate::ofproto::group::Groups;
+use crate::ofproto::meter::Meters;
 use crate::ofproto::packet_in::{PacketInEvent, PacketInQueue};
 use crate::ofproto::table::Tables;
 
@@ -33,6 +34,7 @@ pub struct OfPipeline {
     pool: Mempool,
     packet_ins: Arc<PacketInQueue>,
     groups: Arc<Groups>,
+    meters: Arc<Meters>,
     /// Link state of each port of `dp_of` (same order), for fast-failover
     /// watches; refreshed by the control thread.
     live: Vec<AtomicBool>,
@@ -45,6 +47,7 @@ impl OfPipeline {
         tables: Arc<Tables>,
         packet_ins: Arc<PacketInQueue>,
         groups: Arc<Groups>,
+        meters: Arc<Meters>,
         ports: &[(u32, usize)],
         n_dp_ports: usize,
         pool: Mempool,
@@ -67,6 +70,7 @@ impl OfPipeline {
             pool,
             packet_ins,
             groups,
+            meters,
             drops: Default::default(),
         }
     }
@@ -166,6 +170,7 @@ impl OfPipeline {
             now_ns: self.tables.epoch.elapsed().as_nanos() as u64,
             miss_send_len: self.packet_ins.miss_send_len.load(Ordering::Relaxed),
             groups: &self.groups,
+            meters: &self.meters,
             live: &|p| self.is_live(p),
         };
         let mut bufs = tx.bufs.lock().unwrap_or_else(|e| e.into_inner());
@@ -208,6 +213,7 @@ impl Pipeline for OfPipeline {
             now_ns: self.tables.epoch.elapsed().as_nanos() as u64,
             miss_send_len: self.packet_ins.miss_send_len.load(Ordering::Relaxed),
             groups: &self.groups,
+            meters: &self.meters,
             live: &|p| self.is_live(p),
         };
         let in_ofport = self.ofport_of.get(in_port).copied().unwrap_or(0);
