@@ -114,11 +114,11 @@
 //! a shared 2-core VM, 2026-11, several runs): 1 M inserts into 4
 //! subtables take 0.35-0.40 s on one thread (2.5-2.8 M inserts/s), and the
 //! classifier then holds about 220 bytes per rule. Lookups among 10 k
-//! rules cost about 40 ns with 1 subtable, 290-340 ns with 10 and
-//! 2.6-3.2 us with 100 when every subtable must be searched (priorities
-//! spread over all subtables), 165-190 ns and 1.3-1.5 us when subtables
-//! hold separate priority bands and a lookup stops half-way: about 27-30 ns
-//! per subtable searched.
+//! rules cost 35-55 ns with 1 subtable, 0.3-0.4 us with 10 and 2.6-3.7 us
+//! with 100 when every subtable must be searched (priorities spread over
+//! all subtables), 165-200 ns and 1.3-1.5 us when subtables hold separate
+//! priority bands and a lookup stops half-way: about 27-35 ns per subtable
+//! searched (the spread is the load of the shared machine).
 
 mod hash;
 mod rcu_map;
