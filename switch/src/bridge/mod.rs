@@ -18,6 +18,7 @@ use crate::config::{parse_cpu_mask, socket_mem_total, Config, ConfigError};
 use crate::dpif::cross_connect::CrossConnect;
 use crate::dpif::pmd::{Pmd, PmdPlan, PmdRxq};
 use crate::dpif::rxq_sched::{self, RxqSpec};
+use crate::dpif::sync::DatapathSync;
 use crate::dpif::tx::{ControlTx, SharedTxQueue, TxBuffer, TxPath};
 use crate::dpif::Pipeline;
 use crate::netdev::{Netdev, NetdevRequest};
@@ -491,11 +492,13 @@ impl Switch {
             ),
             stats: Default::default(),
         });
+        let sync = Arc::new(DatapathSync::default());
         for (of, p) in ofprotos.iter().zip(&of_pipelines) {
             if let Some(p) = p {
                 of.lock().unwrap_or_else(|e| e.into_inner()).datapath = Some(Datapath {
                     pipeline: Arc::clone(p),
                     tx: Arc::clone(&control_tx),
+                    sync: Arc::clone(&sync),
                 });
             }
         }
@@ -555,6 +558,8 @@ impl Switch {
                 rxqs,
                 tx,
                 max_sleep_us,
+                seen: sync.register(),
+                sync: Arc::clone(&sync),
             })
             .map_err(|e| ConfigError(format!("cannot start the PMD thread of core {core}: {e}")))?;
             pmds.push(PmdInfo {

@@ -10,6 +10,7 @@ pub mod cross_connect;
 pub mod pmd;
 pub mod rxq_sched;
 pub mod stats;
+pub mod sync;
 pub mod tx;
 
 use dpdk::{Mbuf, MbufBatch};

@@ -20,6 +20,7 @@ use std::time::Duration;
 use dpdk::{MbufBatch, RxQueue};
 
 use super::stats::{bump, cycles, PmdStats};
+use super::sync::{DatapathSync, PmdSeen};
 use super::tx::TxBuffer;
 use super::{Output, Pipeline};
 
@@ -45,6 +46,10 @@ pub struct PmdPlan {
     pub tx: Vec<Option<TxBuffer>>,
     /// `pmd-maxsleep` in microseconds (0: never sleep while polling).
     pub max_sleep_us: u64,
+    /// The datapath's epoch, and this PMD's progress through it.
+    pub sync: Arc<DatapathSync>,
+    /// This PMD's slot in `sync`.
+    pub seen: Arc<PmdSeen>,
 }
 
 /// A running PMD thread, as the control side sees it.
@@ -121,7 +126,9 @@ fn pmd_main(mut plan: PmdPlan, stats: &PmdStats, quit: &AtomicBool, lcore: &Atom
         "PMD thread started"
     );
     if plan.rxqs.is_empty() {
-        // Nothing to poll: sleep instead of spinning.
+        // Nothing to poll: sleep instead of spinning (idle: it never holds
+        // a table version).
+        plan.seen.idle();
         while !quit.load(Ordering::Relaxed) {
             thread::sleep(Duration::from_millis(50));
         }
@@ -137,7 +144,16 @@ fn poll_loop(plan: &mut PmdPlan, stats: &PmdStats, quit: &AtomicBool) {
     let mut batch = MbufBatch::new();
     let mut sleep_us = 0u64;
     let mut t_iter = cycles();
+    // Registered idle; woken before the first iteration.
+    let mut asleep = true;
     while !quit.load(Ordering::Relaxed) {
+        // Every table version read in this iteration is at least as new as
+        // this epoch's (see dpif::sync).
+        if asleep {
+            plan.seen.wake();
+            asleep = false;
+        }
+        plan.seen.begin(&plan.sync);
         let mut received = 0usize;
         let mut t_rxq = t_iter;
         for rxq in plan.rxqs.iter_mut() {
@@ -168,6 +184,8 @@ fn poll_loop(plan: &mut PmdPlan, stats: &PmdStats, quit: &AtomicBool) {
             bump(&stats.idle_cycles, spent);
             if plan.max_sleep_us > 0 {
                 sleep_us = (sleep_us * 2).clamp(1, plan.max_sleep_us);
+                plan.seen.idle();
+                asleep = true;
                 thread::sleep(Duration::from_micros(sleep_us));
                 bump(&stats.sleep_us, sleep_us);
                 // Time asleep is idle time.

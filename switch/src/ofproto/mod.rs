@@ -45,6 +45,7 @@ use self::group::Groups;
 use self::meter::Meters;
 use self::packet_in::PacketInQueue;
 use self::table::{RemovedFlow, Tables};
+use crate::dpif::sync::DatapathSync;
 use crate::dpif::tx::ControlTx;
 use crate::netdev::Netdev;
 use crate::xlate::pipeline::OfPipeline;
@@ -84,6 +85,8 @@ pub struct Datapath {
     pub pipeline: Arc<OfPipeline>,
     /// The control thread's tx queues.
     pub tx: Arc<ControlTx>,
+    /// The PMDs' progress, for barriers.
+    pub sync: Arc<DatapathSync>,
 }
 
 /// A bridge's OpenFlow state.
@@ -261,7 +264,26 @@ impl Ofproto {
     /// Publishes pending table changes (barrier, statistics request, end
     /// of a batch of messages).
     pub fn commit(&mut self) {
-        self.tables.commit();
+        if self.tables.commit() {
+            if let Some(dp) = &self.datapath {
+                dp.sync.publish();
+            }
+        }
+    }
+
+    /// Commits, then waits until every PMD works with the new version, so
+    /// that no packet follows an old rule once the barrier reply is out.
+    fn barrier(&mut self) {
+        self.commit();
+        if let Some(dp) = &self.datapath {
+            let epoch = dp.sync.current();
+            if !dp
+                .sync
+                .wait_seen(epoch, std::time::Duration::from_millis(200))
+            {
+                tracing::warn!(bridge = %self.name, "barrier: a PMD did not reach the new version in 200 ms");
+            }
+        }
     }
 
     /// Sends flow-removed messages for `removed` to the connections that
@@ -346,7 +368,7 @@ impl Ofproto {
                 Vec::new()
             }
             Message::BarrierRequest => {
-                self.commit();
+                self.barrier();
                 vec![Message::BarrierReply]
             }
             Message::FlowMod(fm) => {
