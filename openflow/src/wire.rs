@@ -61,7 +61,10 @@ pub(crate) fn take<'a>(input: &'a [u8], n: usize, ctx: &'static str) -> PResult<
 
 /// Takes a fixed-size array.
 #[inline]
-pub(crate) fn array<'a, const N: usize>(input: &'a [u8], ctx: &'static str) -> PResult<'a, [u8; N]> {
+pub(crate) fn array<'a, const N: usize>(
+    input: &'a [u8],
+    ctx: &'static str,
+) -> PResult<'a, [u8; N]> {
     let (rest, head) = take(input, N, ctx)?;
     let mut out = [0u8; N];
     out.copy_from_slice(head);
@@ -70,7 +73,11 @@ pub(crate) fn array<'a, const N: usize>(input: &'a [u8], ctx: &'static str) -> P
 
 /// Skips `n` padding bytes (their value is not checked).
 #[inline]
-pub(crate) fn skip<'a>(input: &'a [u8], n: usize, ctx: &'static str) -> Result<&'a [u8], DecodeError> {
+pub(crate) fn skip<'a>(
+    input: &'a [u8],
+    n: usize,
+    ctx: &'static str,
+) -> Result<&'a [u8], DecodeError> {
     take(input, n, ctx).map(|(rest, _)| rest)
 }
 
@@ -164,7 +171,6 @@ pub(crate) fn pad_to_8(out: &mut Vec<u8>, start: usize) {
     put_zeros(out, (8 - len % 8) % 8);
 }
 
-
 /// Walks a list of OpenFlow 1.4-style properties (`ofp_prop_header`: type
 /// u16, length u16 excluding padding, each property padded to 8 bytes; the
 /// last one's padding may be absent only where `last_pad_optional`). Calls
@@ -257,8 +263,14 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert_eq!(seen, vec![(1, vec![0xbe, 0xef]), (0xffff, vec![0, 0, 0, 7])]);
-        assert_eq!(for_each_prop(&out[..6], err, false, |_, _| Ok(())), Err(err));
+        assert_eq!(
+            seen,
+            vec![(1, vec![0xbe, 0xef]), (0xffff, vec![0, 0, 0, 7])]
+        );
+        assert_eq!(
+            for_each_prop(&out[..6], err, false, |_, _| Ok(())),
+            Err(err)
+        );
         assert_eq!(for_each_prop(&out[..6], err, true, |_, _| Ok(())), Ok(()));
     }
 
