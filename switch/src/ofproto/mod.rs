@@ -306,8 +306,18 @@ impl Ofproto {
     /// flow-removed) and reports port changes.
     pub fn tick(&mut self, now: Instant) {
         let removed = self.tables.expire(now);
+        self.commit();
         self.send_removed(removed);
         self.poll_ports();
+        // Removed rules are unlinked once no PMD can hold a version that
+        // still sees them: every PMD has seen the current epoch.
+        let all_seen = self.datapath.as_ref().is_none_or(|dp| {
+            dp.sync
+                .wait_seen(dp.sync.current(), std::time::Duration::ZERO)
+        });
+        if all_seen {
+            self.tables.gc(self.tables.version());
+        }
     }
 
     /// Re-reads every port's link and sends `OFPT_PORT_STATUS` (reason

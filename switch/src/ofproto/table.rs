@@ -253,14 +253,17 @@ impl Tables {
         if !self.dirty.swap(false, Ordering::Relaxed) {
             return false;
         }
-        let v = self.version.fetch_add(1, Ordering::AcqRel) + 1;
-        // Readers hold a version at most one behind for the duration of a
-        // lookup; the classifier's epoch reclamation keeps memory safe even
-        // for a reader that lags further.
-        for t in &self.tables {
-            t.cls.gc(v - 1);
-        }
+        self.version.fetch_add(1, Ordering::AcqRel);
         true
+    }
+
+    /// Unlinks the rules removed at or before `oldest_in_use`, the oldest
+    /// version any reader may still hold (their memory is reclaimed once
+    /// no reader can see them).
+    pub fn gc(&self, oldest_in_use: Version) {
+        for t in &self.tables {
+            t.cls.gc(oldest_in_use);
+        }
     }
 
     /// Visible rules of table `id` (or every table for `OFPTT_ALL`)
@@ -568,8 +571,9 @@ impl Tables {
         n
     }
 
-    /// Removes the flows whose idle or hard timeout passed at `now`; the
-    /// ones with `SEND_FLOW_REM` are returned. Changes are committed.
+    /// Removes (at the next version, committed by the caller) the flows
+    /// whose idle or hard timeout passed at `now`; the ones with
+    /// `SEND_FLOW_REM` are returned.
     pub fn expire(&self, now: Instant) -> Vec<RemovedFlow> {
         let version = self.version();
         let next = self.next();
@@ -602,7 +606,6 @@ impl Tables {
                 }
             }
         }
-        self.commit();
         out
     }
 
@@ -1045,12 +1048,14 @@ mod tests {
         let now = Instant::now();
         assert!(t.expire(now).is_empty());
         let gone = t.expire(now + Duration::from_millis(1500));
+        t.commit();
         assert_eq!(gone.len(), 1);
         assert_eq!(gone[0].reason, removed::HARD_TIMEOUT);
         assert_eq!(gone[0].msg.match_.fields, in_port(1));
         assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
         // The idle flow goes silently (no SEND_FLOW_REM).
         assert!(t.expire(now + Duration::from_secs(3)).is_empty());
+        t.commit();
         assert!(t.flow_stats(&all(), V).unwrap().is_empty());
     }
 
