@@ -77,7 +77,20 @@ impl Daemon {
         let metrics = format!("127.0.0.1:{}", free_port());
         let log =
             std::fs::File::create(dir.path().join("daemon.log")).map_err(|e| e.to_string())?;
-        let child = Command::new(bin_path("ferrovs-switchd"))
+        let mut cmd = Command::new(bin_path("ferrovs-switchd"));
+        // The daemon dies with the test process, whatever way it ends
+        // (a panicking test must not leave a PMD spinning).
+        // SAFETY: prctl is async-signal-safe and touches no memory of the
+        // parent; it runs in the child between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let child = cmd
             .arg("--config")
             .arg(&cfg)
             .arg("--rundir")
@@ -167,7 +180,13 @@ impl Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
-            if self.exit(Duration::from_secs(10)).is_none() {
+            // Never panic here (a panic while unwinding aborts the test
+            // process): ask politely only when the CLI is there.
+            let cli_present = std::env::current_exe()
+                .ok()
+                .and_then(|e| Some(e.parent()?.parent()?.join("ferrovs")))
+                .is_some_and(|p| p.exists());
+            if !cli_present || self.exit(Duration::from_secs(10)).is_none() {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
             }
