@@ -402,7 +402,7 @@ impl Action {
 
     /// Decodes an action list: exactly the slice given.
     pub fn decode_list(version: Version, bytes: &[u8]) -> Result<Vec<Action>, DecodeError> {
-        let mut actions = Vec::new();
+        let mut actions = Vec::with_capacity(wire::count_tlvs(bytes, 2, 2, 0, 8));
         let mut rest = bytes;
         while !rest.is_empty() {
             let (a, r) = Action::decode(version, rest)?;

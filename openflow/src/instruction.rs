@@ -123,7 +123,7 @@ impl Instruction {
 
     /// Decodes an instruction list: exactly the slice given.
     pub fn decode_list(version: Version, bytes: &[u8]) -> Result<Vec<Instruction>, DecodeError> {
-        let mut list = Vec::new();
+        let mut list = Vec::with_capacity(wire::count_tlvs(bytes, 2, 2, 0, 4));
         let mut rest = bytes;
         while !rest.is_empty() {
             let (i, r) = Instruction::decode(version, rest)?;

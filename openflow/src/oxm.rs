@@ -469,7 +469,7 @@ impl OxmField {
 
     /// Decodes bare OXM TLVs (no `ofp_match` header), exactly the slice given.
     pub fn decode_list(bytes: &[u8]) -> Result<Vec<OxmField>, DecodeError> {
-        let mut fields = Vec::new();
+        let mut fields = Vec::with_capacity(wire::count_tlvs(bytes, 3, 1, 4, 4));
         let mut rest = bytes;
         while !rest.is_empty() {
             let (f, r) = OxmField::decode(rest)?;

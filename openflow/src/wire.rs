@@ -127,6 +127,37 @@ pub(crate) fn for_each_tlv<'a>(
     Ok(())
 }
 
+/// How many TLVs a well-formed list holds, for sizing the vector it
+/// decodes into: lengths are u16 at `len_offset` (`u8` when `len_width` is
+/// 1, plus `header` bytes); stops at the first malformed entry (the decoder
+/// reports it) and never counts more than `input.len() / min_len`.
+#[inline]
+pub(crate) fn count_tlvs(
+    mut input: &[u8],
+    len_offset: usize,
+    len_width: usize,
+    header: usize,
+    min_len: usize,
+) -> usize {
+    let mut n = 0;
+    while input.len() > len_offset + len_width {
+        let len = if len_width == 1 {
+            usize::from(input[len_offset]) + header
+        } else {
+            usize::from(u16::from_be_bytes([
+                input[len_offset],
+                input[len_offset + 1],
+            ]))
+        };
+        if len < min_len.max(1) || len > input.len() {
+            break;
+        }
+        n += 1;
+        input = &input[len..];
+    }
+    n
+}
+
 /// Appends a big-endian u16.
 #[inline]
 pub(crate) fn put_u16(out: &mut Vec<u8>, v: u16) {
@@ -272,6 +303,20 @@ mod tests {
             Err(err)
         );
         assert_eq!(for_each_prop(&out[..6], err, true, |_, _| Ok(())), Ok(()));
+    }
+
+    #[test]
+    fn counts_tlvs_and_stops_at_bad_ones() {
+        // Two actions of 8 and 16 bytes.
+        let mut list = vec![0, 0, 0, 8, 0, 0, 0, 0];
+        list.extend_from_slice(&[0, 1, 0, 16]);
+        list.resize(24, 0);
+        assert_eq!(count_tlvs(&list, 2, 2, 0, 4), 2);
+        list[3] = 0;
+        assert_eq!(count_tlvs(&list, 2, 2, 0, 4), 0, "zero length stops");
+        // OXMs: length byte at offset 3, 4-byte header.
+        let oxms = [0x80, 0, 0, 4, 0, 0, 0, 1, 0x80, 0, 0x0a, 2, 8, 0];
+        assert_eq!(count_tlvs(&oxms, 3, 1, 4, 4), 2);
     }
 
     #[test]
