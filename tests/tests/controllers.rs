@@ -303,7 +303,7 @@ options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={pcap},infinite_rx=1" }}
         addr = listener.local_addr().unwrap(),
         pcap = pcap.display(),
     );
-    let _d = Daemon::start(&config, &["--no-huge"]).unwrap();
+    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
     let mut c = Ctl::accept(&listener, Duration::from_secs(10));
     assert_eq!(c.connected(), Version::V1_4);
     // A 1.3+ controller gets no packet-in for a miss without a rule.
@@ -358,4 +358,11 @@ options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={pcap},infinite_rx=1" }}
     }
     // 100/s with a burst of 25, over 2 s: about 225, never the line rate.
     assert!((150..=260).contains(&pins), "{pins} packet-ins in 2 s");
+    // The rate limit's drops are counted, and /metrics shows them.
+    let m = d.metrics();
+    let sent = ferrovs_tests::metric_value(&m, "ferrovs_packet_ins_sent_total", &[]).unwrap();
+    let limited =
+        ferrovs_tests::metric_value(&m, "ferrovs_packet_ins_rate_limited_total", &[]).unwrap();
+    assert!(sent >= pins as f64, "{m}");
+    assert!(limited > 0.0, "{m}");
 }

@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ferrovs_tests::{traffic_pcap, Daemon};
+use ferrovs_tests::{metric_value, traffic_pcap, Daemon};
 
 fn ofctl(d: &Daemon, args: &[&str]) -> String {
     let out = Command::new("ovs-ofctl")
@@ -84,6 +84,25 @@ options = {{ "dpdk-devargs" = "net_null1,no-rx=1" }}
 
     ofctl(&d, &["add-flow", "br0", "in_port=1,actions=output:2"]);
     std::thread::sleep(Duration::from_millis(500));
+    // /metrics reads the same tables and drop counters.
+    let m = d.metrics();
+    let value = |name: &str, labels: &[&str]| metric_value(&m, name, labels).unwrap_or(-1.0);
+    assert_eq!(
+        value(
+            "ferrovs_table_active_flows",
+            &["bridge=\"br0\"", "table=\"0\""]
+        ),
+        1.0,
+        "{m}"
+    );
+    assert!(
+        value("ferrovs_table_matches_total", &["table=\"0\""]) > 0.0,
+        "{m}"
+    );
+    assert!(
+        value("ferrovs_pipeline_drops_total", &["reason=\"table_miss\""]) > 0.0,
+        "{m}"
+    );
     let a1 = tx_packets(&d, 2);
     let hits1 = n_packets(&d);
     std::thread::sleep(Duration::from_millis(300));

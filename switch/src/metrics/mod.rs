@@ -184,14 +184,108 @@ impl Collector for SwitchCollector {
                 fam.add(&labels, v as f64);
             }
         }
+        let of_fams = openflow_families(sw);
         port_fams
             .into_iter()
             .chain([link, xstat])
             .chain(pmd_fams)
+            .chain(of_fams)
             .map(|f| f.mf)
             .filter(|mf| !mf.get_metric().is_empty())
             .collect()
     }
+}
+
+/// OpenFlow bridges: flows, lookups and matches per table (tables that
+/// hold flows or saw lookups), pipeline drops per reason, packet-ins queued
+/// and dropped, controller connections and their packet-ins.
+fn openflow_families(sw: &Switch) -> Vec<Family> {
+    use std::sync::atomic::Ordering::Relaxed;
+    use MetricType::{COUNTER, GAUGE};
+    let mut active = Family::new("ferrovs_table_active_flows", "Flows in the table.", GAUGE);
+    let mut lookups = Family::new(
+        "ferrovs_table_lookups_total",
+        "Packets looked up in the table.",
+        COUNTER,
+    );
+    let mut matches = Family::new(
+        "ferrovs_table_matches_total",
+        "Packets that matched a flow of the table.",
+        COUNTER,
+    );
+    let mut drops = Family::new(
+        "ferrovs_pipeline_drops_total",
+        "Packets the OpenFlow pipeline dropped, by reason.",
+        COUNTER,
+    );
+    let mut pin_queued = Family::new(
+        "ferrovs_packet_in_queued_total",
+        "Packet-ins the datapath queued for the controllers.",
+        COUNTER,
+    );
+    let mut pin_queue_drops = Family::new(
+        "ferrovs_packet_in_queue_drops_total",
+        "Packet-ins dropped because the queue to the control thread was full.",
+        COUNTER,
+    );
+    let mut conns = Family::new(
+        "ferrovs_openflow_connections",
+        "Open OpenFlow connections (controllers and management clients).",
+        GAUGE,
+    );
+    let mut pin_sent = Family::new(
+        "ferrovs_packet_ins_sent_total",
+        "Packet-ins sent to the connected controllers.",
+        COUNTER,
+    );
+    let mut pin_limited = Family::new(
+        "ferrovs_packet_ins_rate_limited_total",
+        "Packet-ins the controllers' rate limits dropped.",
+        COUNTER,
+    );
+    for (i, of) in sw.ofprotos.iter().enumerate() {
+        let of = of.lock().unwrap_or_else(|e| e.into_inner());
+        let bridge = of.name.as_str();
+        for (id, t) in of.tables.tables.iter().enumerate() {
+            let n = t.cls.len();
+            let l = t.lookups.load(Relaxed);
+            if n == 0 && l == 0 && id != 0 {
+                continue;
+            }
+            let table = id.to_string();
+            let labels = [("bridge", bridge), ("table", table.as_str())];
+            active.add(&labels, n as f64);
+            lookups.add(&labels, l as f64);
+            matches.add(&labels, t.matches.load(Relaxed) as f64);
+        }
+        if let Some(Some(p)) = sw.of_pipelines.get(i) {
+            for (reason, n) in p.drops() {
+                drops.add(&[("bridge", bridge), ("reason", reason.name())], n as f64);
+            }
+        }
+        pin_queued.add(
+            &[("bridge", bridge)],
+            of.packet_ins.queued.load(Relaxed) as f64,
+        );
+        pin_queue_drops.add(
+            &[("bridge", bridge)],
+            of.packet_ins.queue_drops.load(Relaxed) as f64,
+        );
+        conns.add(&[("bridge", bridge)], of.conns.len() as f64);
+        pin_sent.add(&[("bridge", bridge)], of.pin_sent as f64);
+        pin_limited.add(&[("bridge", bridge)], of.pin_rate_drops as f64);
+    }
+    vec![
+        active,
+        lookups,
+        matches,
+        drops,
+        pin_queued,
+        pin_queue_drops,
+        conns,
+        pin_sent,
+        pin_limited,
+    ]
 }
 
 /// The text of `/metrics` for `registry`.

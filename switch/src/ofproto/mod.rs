@@ -113,6 +113,10 @@ pub struct Ofproto {
     pub groups: Arc<Groups>,
     /// Meters (shared with the bridge's datapath pipeline).
     pub meters: Arc<Meters>,
+    /// Packet-ins sent to controllers, over all connections ever.
+    pub pin_sent: u64,
+    /// Packet-ins dropped by controllers' rate limits, ever.
+    pub pin_rate_drops: u64,
     /// The bridge's datapath, for packet-outs (None in tests without one).
     pub datapath: Option<Datapath>,
     next_conn: ConnId,
@@ -178,6 +182,8 @@ impl Ofproto {
             packet_ins: Arc::new(PacketInQueue::default()),
             groups: Arc::new(Groups::default()),
             meters: Arc::new(Meters::default()),
+            pin_sent: 0,
+            pin_rate_drops: 0,
             datapath: None,
             next_conn: 1,
         }
@@ -221,12 +227,14 @@ impl Ofproto {
                 if let Some(limit) = &mut c.pin_limit {
                     if !limit.take(now) {
                         c.pin_rate_drops += 1;
+                        self.pin_rate_drops += 1;
                         continue;
                     }
                 }
                 let msg = Message::PacketIn(port::packet_in(&ev, reason, c.version));
                 if c.tx.try_send(msg).is_ok() {
                     c.pin_sent += 1;
+                    self.pin_sent += 1;
                 } else {
                     c.async_dropped += 1;
                 }
