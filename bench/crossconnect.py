@@ -105,7 +105,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--flows", type=int, default=1000)
     ap.add_argument("--core", type=int, default=1)
-    ap.add_argument("--binaries", default=os.path.join(ROOT, "target", "release"))
+    ap.add_argument("--binaries", default=os.path.join(
+        os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release"))
     a = ap.parse_args()
 
     with tempfile.TemporaryDirectory() as d:

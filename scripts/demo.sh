@@ -10,7 +10,7 @@ source scripts/setup.sh
 mode=$(bash scripts/hugepages.sh)
 echo "demo: EAL memory: $mode"
 cargo build --release -p switch -p ferrovs-cli -p ferrovs-tests --bins
-BIN=target/release
+BIN="${CARGO_TARGET_DIR:-target}/release"
 DEMO=/tmp/ferrovs-demo
 RUN=$DEMO/run
 METRICS=${METRICS:-127.0.0.1:9477}
