@@ -113,6 +113,10 @@ pub enum ErrorKind {
     RoleStale,
     /// OFPBRC_BUFFER_UNKNOWN: a buffer id the switch does not have.
     BufferUnknown,
+    /// OFPPMFC_BAD_PORT: a port-mod for a port that does not exist.
+    BadPortModPort,
+    /// OFPPMFC_BAD_HW_ADDR: a port-mod whose hardware address is not the port's.
+    BadHwAddr,
     /// OFPGMFC_GROUP_EXISTS: an add for a group id in use.
     GroupExists,
     /// OFPGMFC_INVALID_GROUP: a reserved group id, or an ill-formed group.
@@ -176,6 +180,8 @@ impl ErrorKind {
                 BadFlowModFlags => (3, 5),
                 BadConfig => (4, 0),
                 IsSlave => (1, 5),
+                BadPortModPort => (4, 0),
+                BadHwAddr => (4, 1),
                 BufferUnknown => (1, 8),
                 TableFull => (3, 0),
                 FlowOverlap => (3, 1),
@@ -227,6 +233,8 @@ impl ErrorKind {
             BadConfig => (7, 2),
             BadRole => (11, 2),
             RoleStale => (11, 0),
+            BadPortModPort => (7, 0),
+            BadHwAddr => (7, 1),
             GroupExists => (6, 0),
             InvalidGroup => (6, 1),
             GroupLoop => (6, 7),
@@ -478,6 +486,8 @@ mod tests {
             RoleStale,
             IsSlave,
             BufferUnknown,
+            BadPortModPort,
+            BadHwAddr,
             GroupExists,
             InvalidGroup,
             GroupLoop,

@@ -352,3 +352,80 @@ options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
     of13(&["del-meters", "br0"]);
     assert!(!of13(&["dump-flows", "br0"]).contains("meter:1"));
 }
+
+#[test]
+fn port_mod_stops_and_resumes_forwarding() {
+    let dir = tempfile::tempdir().unwrap();
+    let pcap = traffic_pcap(dir.path(), 16);
+    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
+    let config = format!(
+        r#"
+[open_vswitch.other_config]
+dpdk-extra = "--no-pci"
+pmd-cpu-mask = "{:#x}"
+
+[[bridge]]
+name = "br0"
+
+[[bridge.port]]
+name = "src"
+ofport_request = 1
+options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={},infinite_rx=1" }}
+
+[[bridge.port]]
+name = "a"
+ofport_request = 2
+options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
+"#,
+        1u64 << core,
+        pcap.display()
+    );
+    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
+    ofctl(&d, &["add-flow", "br0", "in_port=1,actions=output:2"]);
+    let rising = |port: u32| {
+        let a = tx_packets(&d, port);
+        std::thread::sleep(Duration::from_millis(300));
+        tx_packets(&d, port) > a
+    };
+    assert!(rising(2));
+    // no-forward on the output port: nothing more leaves it.
+    ofctl(&d, &["mod-port", "br0", "2", "no-forward"]);
+    let desc = ofctl(&d, &["-O", "OpenFlow13", "dump-ports-desc", "br0"]);
+    assert!(desc.contains("NO_FWD"), "{desc}");
+    assert!(!rising(2), "a NO_FWD port still transmits");
+    ofctl(&d, &["mod-port", "br0", "2", "forward"]);
+    assert!(rising(2));
+    // no-receive on the input port: its packets are dropped, counted.
+    ofctl(&d, &["mod-port", "br0", "1", "no-receive"]);
+    assert!(!rising(2), "packets of a NO_RECV port are still forwarded");
+    let m = d.metrics();
+    assert!(
+        metric_value(
+            &m,
+            "ferrovs_pipeline_drops_total",
+            &["reason=\"port_config\""]
+        )
+        .unwrap_or(0.0)
+            > 0.0,
+        "{m}"
+    );
+    ofctl(&d, &["mod-port", "br0", "1", "receive"]);
+    assert!(rising(2));
+    // A port that does not exist: ovs-ofctl itself refuses to resolve it.
+    let out = Command::new("ovs-ofctl")
+        .env("OVS_RUNDIR", &d.rundir)
+        .args(["mod-port", "br0", "9", "down"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    // up/down: the port reports its link down while administratively down.
+    ofctl(&d, &["mod-port", "br0", "2", "down"]);
+    let desc = ofctl(&d, &["-O", "OpenFlow13", "dump-ports-desc", "br0"]);
+    assert!(
+        desc.contains("PORT_DOWN") && desc.contains("LINK_DOWN"),
+        "{desc}"
+    );
+    assert!(!rising(2));
+    ofctl(&d, &["mod-port", "br0", "2", "up"]);
+    assert!(rising(2));
+}

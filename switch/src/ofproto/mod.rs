@@ -77,6 +77,8 @@ pub struct OfPort {
     pub created: Instant,
     /// The description last reported to controllers.
     pub reported: PortDesc,
+    /// `OFPPC_*` config set by port-mods.
+    pub config: u32,
 }
 
 /// What a bridge needs of the datapath to execute packet-outs.
@@ -259,12 +261,13 @@ impl Ofproto {
 
     /// Adds a port.
     pub fn add_port(&mut self, netdev: Arc<Netdev>) {
-        let reported = port::describe(netdev.ofport, &netdev);
+        let reported = port::describe(netdev.ofport, &netdev, 0);
         self.ports.push(OfPort {
             ofport: netdev.ofport,
             netdev,
             created: Instant::now(),
             reported,
+            config: 0,
         });
         self.ports.sort_by_key(|p| p.ofport);
     }
@@ -334,7 +337,7 @@ impl Ofproto {
     pub fn poll_ports(&mut self) -> usize {
         let mut changed = Vec::new();
         for p in &mut self.ports {
-            let now = port::describe(p.ofport, &p.netdev);
+            let now = port::describe(p.ofport, &p.netdev, p.config);
             if let Some(dp) = &self.datapath {
                 dp.pipeline
                     .set_live(p.ofport, now.state & openflow::port::ofpps::LINK_DOWN == 0);
@@ -423,6 +426,10 @@ impl Ofproto {
                 }
                 Err(kind) => vec![error_for(kind, version, header, msg)],
             },
+            Message::PortMod(pm) => match self.port_mod(pm) {
+                Ok(()) => Vec::new(),
+                Err(kind) => vec![error_for(kind, version, header, msg)],
+            },
             Message::PacketOut(po) => match self.packet_out(po) {
                 Ok(()) => Vec::new(),
                 Err(kind) => vec![error_for(kind, version, header, msg)],
@@ -437,6 +444,35 @@ impl Ofproto {
             Message::EchoReply(_) | Message::Error(_) => Vec::new(),
             _ => vec![error_for(ErrorKind::BadType, version, header, msg)],
         }
+    }
+
+    /// Applies a port-mod: the `OFPPC_*` bits of `mask` take the values of
+    /// `config`; the datapath honours PORT_DOWN, NO_RECV, NO_FWD and
+    /// NO_PACKET_IN at once, and controllers get a port-status.
+    fn port_mod(&mut self, pm: &openflow::config::PortMod) -> Result<(), ErrorKind> {
+        use openflow::port::ofppc;
+        let supported = ofppc::PORT_DOWN
+            | ofppc::NO_RECV
+            | ofppc::NO_FWD
+            | ofppc::NO_PACKET_IN
+            | ofppc::NO_FLOOD
+            | ofppc::NO_STP
+            | ofppc::NO_RECV_STP;
+        let Some(p) = self.ports.iter_mut().find(|p| p.ofport == pm.port_no) else {
+            return Err(ErrorKind::BadPortModPort);
+        };
+        if p.netdev.port.mac().ok() != Some(pm.hw_addr) {
+            return Err(ErrorKind::BadHwAddr);
+        }
+        if pm.mask & !supported != 0 {
+            return Err(ErrorKind::BadConfig);
+        }
+        p.config = (p.config & !pm.mask) | (pm.config & pm.mask);
+        if let Some(dp) = &self.datapath {
+            dp.pipeline.set_config(p.ofport, p.config);
+        }
+        self.poll_ports();
+        Ok(())
     }
 
     /// Executes a packet-out (validated first; a refused one sends nothing).

@@ -10,7 +10,7 @@ use openflow::flow_match::Match;
 use openflow::multipart::{CustomCounter, PortStats, PortStatsExperimenter, SwitchDesc};
 use openflow::oxm::OxmField;
 use openflow::packet::PacketIn;
-use openflow::port::{ofppf, ofpps, port_name, PortDesc, PortEthernet, PortProp};
+use openflow::port::{ofppc, ofppf, ofpps, port_name, PortDesc, PortEthernet, PortProp};
 use openflow::Version;
 
 use super::packet_in::PacketInEvent;
@@ -35,14 +35,15 @@ pub fn speed_feature(mbps: u32) -> u32 {
 
 /// The port description of `p`, read from the device now.
 pub fn desc(p: &OfPort) -> PortDesc {
-    describe(p.ofport, &p.netdev)
+    describe(p.ofport, &p.netdev, p.config)
 }
 
 /// Reads the description of port `ofport` from its device now (1.4: with
-/// the Ethernet property).
-pub fn describe(ofport: u32, nd: &Netdev) -> PortDesc {
+/// the Ethernet property); `config` is its `OFPPC_*` config (an
+/// administratively down port reports its link down).
+pub fn describe(ofport: u32, nd: &Netdev, config: u32) -> PortDesc {
     let link = nd.port.link().ok();
-    let up = link.as_ref().is_some_and(|l| l.up);
+    let up = link.as_ref().is_some_and(|l| l.up) && config & ofppc::PORT_DOWN == 0;
     let speed = link.as_ref().map_or(0, |l| l.speed_mbps);
     let mut curr = if up { speed_feature(speed) } else { 0 };
     if link.as_ref().is_some_and(|l| l.autoneg) {
@@ -53,7 +54,7 @@ pub fn describe(ofport: u32, nd: &Netdev) -> PortDesc {
         port_no: ofport,
         hw_addr: nd.port.mac().unwrap_or_default(),
         name: port_name(&nd.name),
-        config: 0,
+        config,
         state: if up { ofpps::LIVE } else { ofpps::LINK_DOWN },
         properties: vec![PortProp::Ethernet(PortEthernet {
             curr,

@@ -60,11 +60,13 @@ pub enum DropReason {
     CopyFailed,
     /// A meter's drop band.
     Meter,
+    /// The port's config (PORT_DOWN, NO_RECV, NO_FWD) refuses it.
+    PortConfig,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 7] = [
+    pub const ALL: [DropReason; 8] = [
         DropReason::TableMiss,
         DropReason::NoOutput,
         DropReason::TtlExpired,
@@ -72,6 +74,7 @@ impl DropReason {
         DropReason::Normal,
         DropReason::CopyFailed,
         DropReason::Meter,
+        DropReason::PortConfig,
     ];
 
     /// Counter name.
@@ -84,6 +87,7 @@ impl DropReason {
             DropReason::Normal => "normal",
             DropReason::CopyFailed => "copy_failed",
             DropReason::Meter => "meter",
+            DropReason::PortConfig => "port_config",
         }
     }
 }
@@ -206,6 +210,8 @@ pub struct Xlate<'a> {
     pub meters: &'a Meters,
     /// Whether an OpenFlow port is live (fast-failover watches).
     pub live: &'a dyn Fn(u32) -> bool,
+    /// An OpenFlow port's `OFPPC_*` config (FLOOD skips NO_FLOOD ports).
+    pub port_config: &'a dyn Fn(u32) -> u32,
 }
 
 /// Output deferred until the packet is known not to change any more.
@@ -732,7 +738,11 @@ impl Xlate<'_> {
             OFPP_IN_PORT => send(in_port, pending, emit),
             OFPP_ALL | OFPP_FLOOD => {
                 let mut ok = true;
-                for &p in self.ports.iter().filter(|&&p| p != in_port) {
+                let flood = port == OFPP_FLOOD;
+                for &p in self.ports.iter().filter(|&&p| {
+                    p != in_port
+                        && !(flood && (self.port_config)(p) & openflow::port::ofppc::NO_FLOOD != 0)
+                }) {
                     ok &= send(p, pending, emit);
                 }
                 ok
@@ -867,6 +877,7 @@ mod tests {
             groups: &Groups::default(),
             meters: &Meters::default(),
             live: &|_| true,
+            port_config: &|_| 0,
         }
         .run(in_port, pkt, &mut rec);
         rec
@@ -1061,6 +1072,7 @@ mod tests {
             groups: &Groups::default(),
             meters: &Meters::default(),
             live: &|_| true,
+            port_config: &|_| 0,
         };
         // Output to 2, then through the tables (in_port 1 -> port 3).
         let mut rec = Recorder::default();
@@ -1120,6 +1132,7 @@ mod tests {
             groups,
             meters: &Meters::default(),
             live,
+            port_config: &|_| 0,
         }
         .run(1, pkt, &mut rec);
         rec

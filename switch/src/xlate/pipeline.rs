@@ -9,12 +9,14 @@
 //! Thread safety: one `OfPipeline` per bridge, shared by every PMD polling
 //! one of its ports; it is read-only apart from atomic counters.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use dpdk::{Mbuf, MbufBatch, Mempool};
 
 use super::{DropReason, Emit, Xlate};
+use openflow::port::ofppc;
+
 use crate::dpif::tx::ControlTx;
 use crate::dpif::{Output, Pipeline};
 use crate::ofproto::group::Groups;
@@ -38,6 +40,9 @@ pub struct OfPipeline {
     /// Link state of each port of `dp_of` (same order), for fast-failover
     /// watches; refreshed by the control thread.
     live: Vec<AtomicBool>,
+    /// `OFPPC_*` config of each port of `dp_of` (same order), set by
+    /// port-mods.
+    config: Vec<AtomicU32>,
     drops: [AtomicU64; DropReason::ALL.len()],
 }
 
@@ -61,8 +66,10 @@ impl OfPipeline {
             }
         }
         let live = dp_of.iter().map(|_| AtomicBool::new(true)).collect();
+        let config = dp_of.iter().map(|_| AtomicU32::new(0)).collect();
         OfPipeline {
             live,
+            config,
             tables,
             ofport_of,
             ports: dp_of.iter().map(|&(of, _)| of).collect(),
@@ -112,6 +119,9 @@ impl Emit<Mbuf> for DpEmit<'_, '_> {
             // A port that is not (or no longer) on the bridge: nothing to do.
             return true;
         };
+        if self.pipeline.config_of(port) & (ofppc::PORT_DOWN | ofppc::NO_FWD) != 0 {
+            return true;
+        }
         match pkt.copy(&self.pipeline.pool) {
             Ok(copy) => {
                 self.out.send(dp, copy);
@@ -125,7 +135,12 @@ impl Emit<Mbuf> for DpEmit<'_, '_> {
     }
 
     fn emit(&mut self, port: u32, pkt: Mbuf) {
+        let blocked = self.pipeline.config_of(port) & (ofppc::PORT_DOWN | ofppc::NO_FWD) != 0;
         match self.pipeline.dp_port(port) {
+            Some(_) if blocked => {
+                self.count(DropReason::PortConfig);
+                self.out.drop_packet(pkt);
+            }
             Some(dp) => self.out.send(dp, pkt),
             None => {
                 self.count(DropReason::NoOutput);
@@ -140,7 +155,9 @@ impl Emit<Mbuf> for DpEmit<'_, '_> {
     }
 
     fn to_controller(&mut self, ev: PacketInEvent) {
-        self.pipeline.packet_ins.push(ev);
+        if self.pipeline.config_of(ev.in_port) & ofppc::NO_PACKET_IN == 0 {
+            self.pipeline.packet_ins.push(ev);
+        }
     }
 
     fn copy_packet(&mut self, pkt: &Mbuf) -> Option<Mbuf> {
@@ -172,6 +189,7 @@ impl OfPipeline {
             groups: &self.groups,
             meters: &self.meters,
             live: &|p| self.is_live(p),
+            port_config: &|p| self.config_of(p),
         };
         let mut bufs = tx.bufs.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Output::new(&mut bufs, &tx.stats);
@@ -189,6 +207,20 @@ impl OfPipeline {
         if let Ok(i) = self.dp_of.binary_search_by_key(&port, |&(of, _)| of) {
             self.live[i].store(up, Ordering::Relaxed);
         }
+    }
+
+    /// Sets OpenFlow port `port`'s `OFPPC_*` config.
+    pub fn set_config(&self, port: u32, config: u32) {
+        if let Ok(i) = self.dp_of.binary_search_by_key(&port, |&(of, _)| of) {
+            self.config[i].store(config, Ordering::Relaxed);
+        }
+    }
+
+    /// OpenFlow port `port`'s `OFPPC_*` config (0 for unknown ports).
+    pub fn config_of(&self, port: u32) -> u32 {
+        self.dp_of
+            .binary_search_by_key(&port, |&(of, _)| of)
+            .map_or(0, |i| self.config[i].load(Ordering::Relaxed))
     }
 
     /// Whether OpenFlow port `port` exists and its link is up.
@@ -215,8 +247,20 @@ impl Pipeline for OfPipeline {
             groups: &self.groups,
             meters: &self.meters,
             live: &|p| self.is_live(p),
+            port_config: &|p| self.config_of(p),
         };
         let in_ofport = self.ofport_of.get(in_port).copied().unwrap_or(0);
+        if self.config_of(in_ofport) & (ofppc::PORT_DOWN | ofppc::NO_RECV) != 0 {
+            let n = batch.len() as u64;
+            if let Some(i) = DropReason::ALL
+                .iter()
+                .position(|r| *r == DropReason::PortConfig)
+            {
+                self.drops[i].fetch_add(n, Ordering::Relaxed);
+            }
+            out.drop_batch(batch);
+            return;
+        }
         let mut emit = DpEmit {
             pipeline: self,
             out,
