@@ -281,6 +281,31 @@ pub fn field_value(text: &str, name: &str) -> Option<u64> {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
 }
 
+/// The PMD core of the tests: the highest core this process may use (core 1
+/// on a two-core machine, leaving core 0 to everything else).
+pub fn pmd_core() -> u32 {
+    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
+    (n - 1) as u32
+}
+
+/// The configuration of one bridge `br0` with its PMD on [`pmd_core`]:
+/// `bridge_extra` is TOML for the bridge table (controllers, protocols,
+/// other_config), `ports` are (name, ofport, dpdk-devargs).
+pub fn bridge_config(bridge_extra: &str, ports: &[(&str, u32, &str)]) -> String {
+    let mut c = format!(
+        "[open_vswitch.other_config]\ndpdk-extra = \"--no-pci\"\npmd-cpu-mask = \"{:#x}\"\n\n\
+         [[bridge]]\nname = \"br0\"\n{bridge_extra}\n",
+        1u64 << pmd_core()
+    );
+    for (name, ofport, devargs) in ports {
+        c.push_str(&format!(
+            "\n[[bridge.port]]\nname = \"{name}\"\nofport_request = {ofport}\n\
+             options = {{ \"dpdk-devargs\" = \"{devargs}\" }}\n"
+        ));
+    }
+    c
+}
+
 /// Writes a pcap of `flows` 60-byte UDP frames into `dir` and returns its path.
 pub fn traffic_pcap(dir: &Path, flows: u32) -> PathBuf {
     let p = dir.join(format!("udp-{flows}.pcap"));
@@ -349,6 +374,23 @@ mod tests {
             field_value("  packets received: 17\n", "packets received"),
             Some(17)
         );
+    }
+
+    #[test]
+    fn bridge_configs_parse_as_toml() {
+        let c = bridge_config(
+            "protocols = [\"OpenFlow13\"]",
+            &[
+                ("a", 1, "net_null0,no-rx=1"),
+                ("b", 2, "net_pcap0,rx_pcap=/x"),
+            ],
+        );
+        assert!(c.contains("ofport_request = 2"), "{c}");
+        assert!(
+            c.contains("\"dpdk-devargs\" = \"net_pcap0,rx_pcap=/x\""),
+            "{c}"
+        );
+        assert!(c.starts_with("[open_vswitch.other_config]"), "{c}");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-use ferrovs_tests::{traffic_pcap, Daemon};
+use ferrovs_tests::{bridge_config, traffic_pcap, Daemon};
 use openflow::config::RoleMsg;
 use openflow::connection::{Connection, ConnectionConfig, Event};
 use openflow::{Message, Version};
@@ -125,31 +125,17 @@ fn controllers_elect_a_master_keep_alive_and_reconnect() {
     let pcap = traffic_pcap(dir.path(), 10);
     let la = TcpListener::bind("127.0.0.1:0").unwrap();
     let lb = TcpListener::bind("127.0.0.1:0").unwrap();
-    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-    let config = format!(
-        r#"
-[open_vswitch.other_config]
-dpdk-extra = "--no-pci"
-pmd-cpu-mask = "{mask:#x}"
-
-[[bridge]]
-name = "br0"
-protocols = ["OpenFlow13", "OpenFlow14"]
-other_config = {{ "datapath-id" = "00000000000000b2" }}
-controller = [
-  {{ target = "tcp:{a}", max_backoff = 1000 }},
-  {{ target = "tcp:{b}", inactivity_probe = 500 }},
-]
-
-[[bridge.port]]
-name = "p0"
-ofport_request = 1
-options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={pcap}" }}
-"#,
-        mask = 1u64 << core,
-        a = la.local_addr().unwrap(),
-        b = lb.local_addr().unwrap(),
-        pcap = pcap.display(),
+    let config = bridge_config(
+        &format!(
+            "protocols = [\"OpenFlow13\", \"OpenFlow14\"]\n\
+             other_config = {{ \"datapath-id\" = \"00000000000000b2\" }}\n\
+             controller = [\n\
+             {{ target = \"tcp:{a}\", max_backoff = 1000 }},\n\
+             {{ target = \"tcp:{b}\", inactivity_probe = 500 }},\n]",
+            a = la.local_addr().unwrap(),
+            b = lb.local_addr().unwrap(),
+        ),
+        &[("p0", 1, &format!("net_pcap0,rx_pcap={}", pcap.display()))],
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
 
@@ -228,24 +214,9 @@ fn link_changes_reach_controllers_as_port_status() {
     // A net_tap port: its link follows the kernel interface's state.
     let tap = format!("fvt{}", std::process::id() % 100000);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-    let config = format!(
-        r#"
-[open_vswitch.other_config]
-dpdk-extra = "--no-pci"
-pmd-cpu-mask = "{mask:#x}"
-
-[[bridge]]
-name = "br0"
-controller = ["tcp:{addr}"]
-
-[[bridge.port]]
-name = "wire"
-ofport_request = 5
-options = {{ "dpdk-devargs" = "net_tap0,iface={tap}" }}
-"#,
-        mask = 1u64 << core,
-        addr = listener.local_addr().unwrap(),
+    let config = bridge_config(
+        &format!("controller = [\"tcp:{}\"]", listener.local_addr().unwrap()),
+        &[("wire", 5, &format!("net_tap0,iface={tap}"))],
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
     let show = d.cli_ok(&["show"]);
@@ -283,25 +254,17 @@ fn packet_ins_reach_the_controller_within_its_rate_limit() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = traffic_pcap(dir.path(), 100);
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-    let config = format!(
-        r#"
-[open_vswitch.other_config]
-dpdk-extra = "--no-pci"
-pmd-cpu-mask = "{mask:#x}"
-
-[[bridge]]
-name = "br0"
-controller = [{{ target = "tcp:{addr}", controller_rate_limit = 100, controller_burst_limit = 25 }}]
-
-[[bridge.port]]
-name = "src"
-ofport_request = 1
-options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={pcap},infinite_rx=1" }}
-"#,
-        mask = 1u64 << core,
-        addr = listener.local_addr().unwrap(),
-        pcap = pcap.display(),
+    let config = bridge_config(
+        &format!(
+            "controller = [{{ target = \"tcp:{}\", controller_rate_limit = 100, \
+             controller_burst_limit = 25 }}]",
+            listener.local_addr().unwrap()
+        ),
+        &[(
+            "src",
+            1,
+            &format!("net_pcap0,rx_pcap={},infinite_rx=1", pcap.display()),
+        )],
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
     let mut c = Ctl::accept(&listener, Duration::from_secs(10));

@@ -5,15 +5,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ferrovs_tests::{
-    bin_path, cpu_list_contains, field_value, hugepages_available, metric_value, thread_affinity,
-    threads, traffic_pcap, Daemon, Veth,
+    bin_path, cpu_list_contains, field_value, hugepages_available, metric_value, pmd_core,
+    thread_affinity, threads, traffic_pcap, Daemon, Veth,
 };
-
-/// The highest core this process may use (the PMD core of the tests).
-fn pmd_core() -> u32 {
-    let n = std::thread::available_parallelism().map_or(1, |n| n.get());
-    (n - 1) as u32
-}
 
 fn cross_connect_config(pcap: &std::path::Path, core: u32, extra_port: &str) -> String {
     format!(

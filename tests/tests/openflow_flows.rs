@@ -7,33 +7,17 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use ferrovs_tests::{traffic_pcap, Daemon};
+use ferrovs_tests::{bridge_config, traffic_pcap, Daemon};
 
 fn daemon() -> Daemon {
     let dir = tempfile::tempdir().unwrap();
     let pcap = traffic_pcap(dir.path(), 10);
-    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-    let config = format!(
-        r#"
-[open_vswitch.other_config]
-dpdk-extra = "--no-pci"
-pmd-cpu-mask = "{:#x}"
-
-[[bridge]]
-name = "br0"
-
-[[bridge.port]]
-name = "p1"
-ofport_request = 1
-options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={}" }}
-
-[[bridge.port]]
-name = "p2"
-ofport_request = 2
-options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
-"#,
-        1u64 << core,
-        pcap.display()
+    let config = bridge_config(
+        "",
+        &[
+            ("p1", 1, &format!("net_pcap0,rx_pcap={}", pcap.display())),
+            ("p2", 2, "net_null0,no-rx=1"),
+        ],
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
     // The pcap only has to exist while the port opens.

@@ -6,7 +6,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use ferrovs_tests::{metric_value, traffic_pcap, Daemon};
+use ferrovs_tests::{bridge_config, metric_value, traffic_pcap, Daemon};
 
 fn ofctl(d: &Daemon, args: &[&str]) -> String {
     let out = Command::new("ovs-ofctl")
@@ -46,33 +46,20 @@ fn n_packets(d: &Daemon) -> u64 {
 fn flows_steer_traffic_and_a_modify_moves_it_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = traffic_pcap(dir.path(), 100);
-    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-    let config = format!(
-        r#"
-[open_vswitch.other_config]
-dpdk-extra = "--no-pci"
-pmd-cpu-mask = "{:#x}"
-
-[[bridge]]
-name = "br0"
-
-[[bridge.port]]
-name = "src"
-ofport_request = 1
-options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={},infinite_rx=1" }}
-
-[[bridge.port]]
-name = "a"
-ofport_request = 2
-options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
-
-[[bridge.port]]
-name = "b"
-ofport_request = 3
-options = {{ "dpdk-devargs" = "net_null1,no-rx=1" }}
-"#,
-        1u64 << core,
-        pcap.display()
+    let config = bridge_config(
+        "",
+        &[
+            (
+                "src",
+                1,
+                &format!(
+                    "net_pcap0,rx_pcap={pcap},infinite_rx=1",
+                    pcap = pcap.display()
+                ),
+            ),
+            ("a", 2, "net_null0,no-rx=1"),
+            ("b", 3, "net_null1,no-rx=1"),
+        ],
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
 
@@ -142,32 +129,13 @@ options = {{ "dpdk-devargs" = "net_null1,no-rx=1" }}
 
 #[test]
 fn packet_outs_go_to_ports_and_through_the_tables() {
-    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-    let config = format!(
-        r#"
-[open_vswitch.other_config]
-dpdk-extra = "--no-pci"
-pmd-cpu-mask = "{:#x}"
-
-[[bridge]]
-name = "br0"
-
-[[bridge.port]]
-name = "a"
-ofport_request = 1
-options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
-
-[[bridge.port]]
-name = "b"
-ofport_request = 2
-options = {{ "dpdk-devargs" = "net_null1,no-rx=1" }}
-
-[[bridge.port]]
-name = "c"
-ofport_request = 3
-options = {{ "dpdk-devargs" = "net_null2,no-rx=1" }}
-"#,
-        1u64 << core
+    let config = bridge_config(
+        "",
+        &[
+            ("a", 1, "net_null0,no-rx=1"),
+            ("b", 2, "net_null1,no-rx=1"),
+            ("c", 3, "net_null2,no-rx=1"),
+        ],
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
     // A 60-byte UDP frame, as hex.
@@ -224,33 +192,20 @@ fn hex_frame() -> String {
 fn groups_over_ovs_ofctl_forward_and_count() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = traffic_pcap(dir.path(), 64);
-    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-    let config = format!(
-        r#"
-[open_vswitch.other_config]
-dpdk-extra = "--no-pci"
-pmd-cpu-mask = "{:#x}"
-
-[[bridge]]
-name = "br0"
-
-[[bridge.port]]
-name = "src"
-ofport_request = 1
-options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={},infinite_rx=1" }}
-
-[[bridge.port]]
-name = "a"
-ofport_request = 2
-options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
-
-[[bridge.port]]
-name = "b"
-ofport_request = 3
-options = {{ "dpdk-devargs" = "net_null1,no-rx=1" }}
-"#,
-        1u64 << core,
-        pcap.display()
+    let config = bridge_config(
+        "",
+        &[
+            (
+                "src",
+                1,
+                &format!(
+                    "net_pcap0,rx_pcap={pcap},infinite_rx=1",
+                    pcap = pcap.display()
+                ),
+            ),
+            ("a", 2, "net_null0,no-rx=1"),
+            ("b", 3, "net_null1,no-rx=1"),
+        ],
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
     let of13 = |args: &[&str]| {
@@ -303,28 +258,19 @@ options = {{ "dpdk-devargs" = "net_null1,no-rx=1" }}
 fn a_meter_limits_forwarded_traffic_to_its_rate() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = traffic_pcap(dir.path(), 64);
-    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-    let config = format!(
-        r#"
-[open_vswitch.other_config]
-dpdk-extra = "--no-pci"
-pmd-cpu-mask = "{:#x}"
-
-[[bridge]]
-name = "br0"
-
-[[bridge.port]]
-name = "src"
-ofport_request = 1
-options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={},infinite_rx=1" }}
-
-[[bridge.port]]
-name = "a"
-ofport_request = 2
-options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
-"#,
-        1u64 << core,
-        pcap.display()
+    let config = bridge_config(
+        "",
+        &[
+            (
+                "src",
+                1,
+                &format!(
+                    "net_pcap0,rx_pcap={pcap},infinite_rx=1",
+                    pcap = pcap.display()
+                ),
+            ),
+            ("a", 2, "net_null0,no-rx=1"),
+        ],
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
     let of13 = |args: &[&str]| {
@@ -357,28 +303,19 @@ options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
 fn port_mod_stops_and_resumes_forwarding() {
     let dir = tempfile::tempdir().unwrap();
     let pcap = traffic_pcap(dir.path(), 16);
-    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-    let config = format!(
-        r#"
-[open_vswitch.other_config]
-dpdk-extra = "--no-pci"
-pmd-cpu-mask = "{:#x}"
-
-[[bridge]]
-name = "br0"
-
-[[bridge.port]]
-name = "src"
-ofport_request = 1
-options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={},infinite_rx=1" }}
-
-[[bridge.port]]
-name = "a"
-ofport_request = 2
-options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
-"#,
-        1u64 << core,
-        pcap.display()
+    let config = bridge_config(
+        "",
+        &[
+            (
+                "src",
+                1,
+                &format!(
+                    "net_pcap0,rx_pcap={pcap},infinite_rx=1",
+                    pcap = pcap.display()
+                ),
+            ),
+            ("a", 2, "net_null0,no-rx=1"),
+        ],
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
     ofctl(&d, &["add-flow", "br0", "in_port=1,actions=output:2"]);

@@ -6,33 +6,19 @@
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use ferrovs_tests::{metric_value, traffic_pcap, Daemon};
+use ferrovs_tests::{bridge_config, metric_value, traffic_pcap, Daemon};
 
 fn config(pcap: &std::path::Path) -> String {
-    let core = std::thread::available_parallelism().map_or(1, |n| n.get()) - 1;
-    format!(
-        r#"
-[open_vswitch.other_config]
-dpdk-extra = "--no-pci"
-pmd-cpu-mask = "{:#x}"
-
-[[bridge]]
-name = "br0"
-cross_connect = ["p0=p1"]
-other_config = {{ "datapath-id" = "00000000000000a1" }}
-
-[[bridge.port]]
-name = "p0"
-ofport_request = 1
-options = {{ "dpdk-devargs" = "net_pcap0,rx_pcap={},infinite_rx=1" }}
-
-[[bridge.port]]
-name = "p1"
-ofport_request = 2
-options = {{ "dpdk-devargs" = "net_null0,no-rx=1" }}
-"#,
-        1u64 << core,
-        pcap.display()
+    bridge_config(
+        "cross_connect = [\"p0=p1\"]\nother_config = { \"datapath-id\" = \"00000000000000a1\" }",
+        &[
+            (
+                "p0",
+                1,
+                &format!("net_pcap0,rx_pcap={},infinite_rx=1", pcap.display()),
+            ),
+            ("p1", 2, "net_null0,no-rx=1"),
+        ],
     )
 }
 
