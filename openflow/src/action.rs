@@ -452,15 +452,16 @@ impl Action {
         };
         match self {
             Action::Output { port, max_len } => {
-                let mut b = port10(*port)?.to_be_bytes().to_vec();
-                b.extend_from_slice(&max_len.to_be_bytes());
+                let mut b = [0u8; 4];
+                b[..2].copy_from_slice(&port10(*port)?.to_be_bytes());
+                b[2..].copy_from_slice(&max_len.to_be_bytes());
                 put_action(out, t10::OUTPUT, 8, &b);
             }
             Action::PopVlan => put_action(out, t10::STRIP_VLAN, 8, &[]),
             Action::Enqueue { port, queue_id } => {
-                let mut b = port10(*port)?.to_be_bytes().to_vec();
-                b.extend_from_slice(&[0; 6]);
-                b.extend_from_slice(&queue_id.to_be_bytes());
+                let mut b = [0u8; 12];
+                b[..2].copy_from_slice(&port10(*port)?.to_be_bytes());
+                b[8..].copy_from_slice(&queue_id.to_be_bytes());
                 put_action(out, t10::ENQUEUE, 16, &b);
             }
             Action::SetTpSrc(p) => put_action(out, t10::SET_TP_SRC, 8, &p.to_be_bytes()),
@@ -521,8 +522,9 @@ impl Action {
         let v11 = version == Version::V1_1;
         match self {
             Action::Output { port, max_len } => {
-                let mut b = port.to_be_bytes().to_vec();
-                b.extend_from_slice(&max_len.to_be_bytes());
+                let mut b = [0u8; 6];
+                b[..4].copy_from_slice(&port.to_be_bytes());
+                b[4..].copy_from_slice(&max_len.to_be_bytes());
                 put_action(out, t::OUTPUT, 16, &b);
             }
             Action::CopyTtlOut => put_action(out, t::COPY_TTL_OUT, 8, &[]),
