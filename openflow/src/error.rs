@@ -107,6 +107,20 @@ pub enum ErrorKind {
     BadPropertyLen,
     /// OFPBFC_BAD_TYPE: bundle-add carrying a message that cannot be bundled.
     BadBundleType,
+    /// OFPBFC_BAD_ID: a bundle id that is not open.
+    BadBundleId,
+    /// OFPBFC_BUNDLE_EXIST: an open request for a bundle id in use.
+    BundleExist,
+    /// OFPBFC_BUNDLE_CLOSED: a message for a closed bundle.
+    BundleClosed,
+    /// OFPBFC_OUT_OF_BUNDLES: too many bundles open on the connection.
+    OutOfBundles,
+    /// OFPBFC_BAD_FLAGS: unsupported bundle flags (or flags that change).
+    BadBundleFlags,
+    /// OFPBFC_MSG_TOO_MANY: the bundle holds too many messages.
+    BundleMsgTooMany,
+    /// OFPBFC_MSG_FAILED: a message of the bundle failed; nothing was applied.
+    BundleMsgFailed,
     /// OFPRRFC_BAD_ROLE: unknown role.
     BadRole,
     /// OFPRRFC_STALE: a role request with a stale generation id.
@@ -233,6 +247,13 @@ impl ErrorKind {
             BadConfig => (7, 2),
             BadRole => (11, 2),
             RoleStale => (11, 0),
+            BadBundleId => (17, 2),
+            BundleExist => (17, 3),
+            BundleClosed => (17, 4),
+            OutOfBundles => (17, 5),
+            BadBundleFlags => (17, 7),
+            BundleMsgTooMany => (17, 12),
+            BundleMsgFailed => (17, 13),
             BadPortModPort => (7, 0),
             BadHwAddr => (7, 1),
             GroupExists => (6, 0),
@@ -484,6 +505,13 @@ mod tests {
             BadBundleType,
             BadRole,
             RoleStale,
+            BadBundleId,
+            BundleExist,
+            BundleClosed,
+            OutOfBundles,
+            BadBundleFlags,
+            BundleMsgTooMany,
+            BundleMsgFailed,
             IsSlave,
             BufferUnknown,
             BadPortModPort,

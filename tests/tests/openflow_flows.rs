@@ -191,3 +191,59 @@ fn ovs_ofctl_manages_flows_in_every_version() {
     );
     assert!(d.cli(&["show"]).status.success());
 }
+
+#[test]
+fn bundles_commit_all_or_nothing() {
+    let d = daemon();
+    let good = d.dir.path().join("good.txt");
+    let bad = d.dir.path().join("bad.txt");
+    std::fs::write(
+        &good,
+        "priority=1,in_port=1,actions=output:2\npriority=2,in_port=2,actions=output:1\n",
+    )
+    .unwrap();
+    // The second flow names a group that does not exist: the bundle fails.
+    std::fs::write(
+        &bad,
+        "priority=5,in_port=1,actions=drop\npriority=6,actions=group:99\n",
+    )
+    .unwrap();
+    ok(
+        &d,
+        "OpenFlow14",
+        &["--bundle", "add-flows", "br0", good.to_str().unwrap()],
+    );
+    let before = flows(&d, "OpenFlow14", &[]);
+    assert_eq!(before.len(), 2, "{before:?}");
+    let out = ofctl(
+        &d,
+        "OpenFlow14",
+        &["--bundle", "add-flows", "br0", bad.to_str().unwrap()],
+    );
+    assert!(!out.status.success(), "a failing bundle must fail");
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("OFPBAC_BAD_OUT_GROUP"), "{text}");
+    // Nothing of the failed bundle was applied.
+    let after = flows(&d, "OpenFlow14", &[]);
+    let strip = |v: Vec<String>| {
+        v.into_iter()
+            .map(|l| {
+                l.split(", ")
+                    .filter(|p| !p.starts_with("n_packets") && !p.starts_with("n_bytes"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(strip(after), strip(before));
+    // replace-flows as a bundle: the table becomes exactly the file.
+    std::fs::write(&good, "priority=9,in_port=2,actions=output:1\n").unwrap();
+    ok(
+        &d,
+        "OpenFlow14",
+        &["--bundle", "replace-flows", "br0", good.to_str().unwrap()],
+    );
+    let replaced = flows(&d, "OpenFlow14", &[]);
+    assert_eq!(replaced.len(), 1, "{replaced:?}");
+    assert!(replaced[0].contains("priority=9"), "{replaced:?}");
+}

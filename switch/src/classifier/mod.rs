@@ -570,6 +570,20 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         true
     }
 
+    /// Takes back a removal made at `version` that no reader can have seen
+    /// (the version is not published yet): the rule is live again. Returns
+    /// false if `rule` was not removed at exactly `version`. Used to roll
+    /// back a transaction (an OpenFlow bundle) that failed half-way.
+    pub fn restore(&self, rule: &RuleRef<N, R>, version: Version) -> bool {
+        let mut w = self.writer();
+        if !rule.unmark_removed(version) {
+            return false;
+        }
+        w.pending.retain(|r| !RuleRef::ptr_eq(r, rule));
+        self.live_rules.fetch_add(1, Ordering::Relaxed);
+        true
+    }
+
     /// Removes, from `version` on, the live rule with exactly this match and
     /// priority (OpenFlow strict delete), and returns it.
     pub fn remove_exact(

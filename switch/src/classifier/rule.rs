@@ -86,6 +86,19 @@ impl<const N: usize, R> Rule<N, R> {
 
     /// Marks the rule removed from `version` on (never earlier than its
     /// add version). Returns false if it was already removed.
+    /// Undoes [`Rule::mark_removed`] at exactly `version` (a removal no
+    /// reader can have seen yet); false if the rule is not removed at it.
+    pub(super) fn unmark_removed(&self, version: Version) -> bool {
+        self.remove_version
+            .compare_exchange(
+                version.max(self.add_version),
+                VERSION_NOT_REMOVED,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
     pub(super) fn mark_removed(&self, version: Version) -> bool {
         if !self.is_live() {
             return false;

@@ -692,3 +692,25 @@ fn run_concurrent(
     );
     subtables_dropped
 }
+
+#[test]
+fn restore_takes_back_an_unpublished_removal() {
+    let cls: Classifier<2, u32> = Classifier::new(ClassifierConfig::default()).unwrap();
+    let r = cls.insert([1, 0], [u64::MAX, 0], 5, 1, 7).unwrap().rule;
+    assert!(cls.remove(&r, 2));
+    assert!(!cls.restore(&r, 3), "removed at 2, not 3");
+    assert!(cls.restore(&r, 2));
+    assert_eq!(cls.len(), 1);
+    let mut wc = [0; 2];
+    assert!(
+        cls.lookup(&[1, 0], 2, &mut wc).is_some(),
+        "visible again at 2"
+    );
+    // gc is not blocked by it and does not unlink it.
+    assert_eq!(cls.gc(10), 0);
+    assert!(cls.lookup(&[1, 0], 10, &mut wc).is_some());
+    // Removed again later, it goes away once.
+    assert!(cls.remove(&r, 11));
+    assert_eq!(cls.gc(11), 1);
+    assert!(cls.lookup(&[1, 0], 11, &mut wc).is_none());
+}

@@ -145,7 +145,25 @@ pub struct ConnState {
     pub pin_sent: u64,
     /// Packet-ins dropped by the rate limit.
     pub pin_rate_drops: u64,
+    /// Open bundles (OpenFlow 1.4), by id.
+    pub bundles: std::collections::BTreeMap<u32, Bundle>,
 }
+
+/// An open bundle: the messages it collects until commit or discard.
+#[derive(Debug, Default)]
+pub struct Bundle {
+    /// `OFPBF_*` flags given at open.
+    pub flags: u16,
+    /// Closed: no more messages.
+    pub closed: bool,
+    /// The messages, with their headers, in order.
+    pub msgs: Vec<(openflow::Header, Message)>,
+}
+
+/// Most bundles open at once on one connection.
+pub const MAX_BUNDLES: usize = 16;
+/// Most messages in one bundle.
+pub const MAX_BUNDLE_MSGS: usize = 1 << 20;
 
 impl ConnState {
     /// A new EQUAL connection with the default async configuration of its
@@ -170,6 +188,7 @@ impl ConnState {
             pin_limit,
             pin_sent: 0,
             pin_rate_drops: 0,
+            bundles: Default::default(),
         }
     }
 

@@ -111,6 +111,16 @@ impl Groups {
         self.map.load().get(&id).cloned()
     }
 
+    /// The current table, for a rollback.
+    pub fn snapshot(&self) -> Arc<BTreeMap<u32, Arc<Group>>> {
+        self.map.load_full()
+    }
+
+    /// Puts back a table taken with [`Groups::snapshot`].
+    pub fn restore(&self, snapshot: Arc<BTreeMap<u32, Arc<Group>>>) {
+        self.map.store(snapshot);
+    }
+
     /// Whether group `id` exists.
     pub fn contains(&self, id: u32) -> bool {
         self.map.load().contains_key(&id)

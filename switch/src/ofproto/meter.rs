@@ -215,6 +215,16 @@ impl Meters {
         self.map.load().get(&id).cloned()
     }
 
+    /// The current meters, for a rollback.
+    pub fn snapshot(&self) -> Arc<BTreeMap<u32, Arc<Meter>>> {
+        self.map.load_full()
+    }
+
+    /// Puts back meters taken with [`Meters::snapshot`].
+    pub fn restore(&self, snapshot: Arc<BTreeMap<u32, Arc<Meter>>>) {
+        self.map.store(snapshot);
+    }
+
     /// Whether meter `id` exists.
     pub fn contains(&self, id: u32) -> bool {
         self.map.load().contains_key(&id)

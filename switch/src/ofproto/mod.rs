@@ -29,6 +29,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use openflow::action::Action;
+use openflow::bundle::{BundleAdd, BundleControl};
 use openflow::config::{FeaturesReply, PortStatus, RoleMsg, RoleStatus, SwitchConfig};
 use openflow::error_msg::ErrorMsg;
 use openflow::multipart::{
@@ -40,7 +41,9 @@ use openflow::{ErrorKind, Header, Message, Version};
 
 use tokio::sync::mpsc;
 
-use self::conn::{AsyncKind, ConnId, ConnKind, ConnState, Role, ROLE_REASON_MASTER_REQUEST};
+use self::conn::{
+    AsyncKind, Bundle, ConnId, ConnKind, ConnState, Role, ROLE_REASON_MASTER_REQUEST,
+};
 use self::group::Groups;
 use self::meter::Meters;
 use self::packet_in::PacketInQueue;
@@ -426,6 +429,12 @@ impl Ofproto {
                 }
                 Err(kind) => vec![error_for(kind, version, header, msg)],
             },
+            Message::BundleControl(bc) if version >= Version::V1_4 => {
+                self.bundle_control(id, version, header, msg, bc)
+            }
+            Message::BundleAdd(ba) if version >= Version::V1_4 => {
+                self.bundle_add(id, version, header, msg, ba)
+            }
             Message::PortMod(pm) => match self.port_mod(pm) {
                 Ok(()) => Vec::new(),
                 Err(kind) => vec![error_for(kind, version, header, msg)],
@@ -444,6 +453,178 @@ impl Ofproto {
             Message::EchoReply(_) | Message::Error(_) => Vec::new(),
             _ => vec![error_for(ErrorKind::BadType, version, header, msg)],
         }
+    }
+
+    fn bundle_control(
+        &mut self,
+        id: ConnId,
+        version: Version,
+        header: &Header,
+        msg: &Message,
+        bc: &BundleControl,
+    ) -> Vec<Message> {
+        use openflow::bundle::ctrl_type as ct;
+        let reply = |ctrl_type: u16| {
+            Message::BundleControl(BundleControl {
+                bundle_id: bc.bundle_id,
+                ctrl_type,
+                flags: bc.flags,
+                properties: Vec::new(),
+            })
+        };
+        let fail = |kind| vec![error_for(kind, version, header, msg)];
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return Vec::new();
+        };
+        // OFPBF_ATOMIC and OFPBF_ORDERED: this switch is always both.
+        if bc.flags & !0b11 != 0 {
+            return fail(ErrorKind::BadBundleFlags);
+        }
+        match bc.ctrl_type {
+            ct::OPEN_REQUEST => {
+                if conn.bundles.contains_key(&bc.bundle_id) {
+                    return fail(ErrorKind::BundleExist);
+                }
+                if conn.bundles.len() >= conn::MAX_BUNDLES {
+                    return fail(ErrorKind::OutOfBundles);
+                }
+                conn.bundles.insert(
+                    bc.bundle_id,
+                    Bundle {
+                        flags: bc.flags,
+                        ..Bundle::default()
+                    },
+                );
+                vec![reply(ct::OPEN_REPLY)]
+            }
+            ct::CLOSE_REQUEST => match conn.bundles.get_mut(&bc.bundle_id) {
+                None => fail(ErrorKind::BadBundleId),
+                Some(b) if b.closed => fail(ErrorKind::BundleClosed),
+                Some(b) => {
+                    b.closed = true;
+                    vec![reply(ct::CLOSE_REPLY)]
+                }
+            },
+            ct::DISCARD_REQUEST => match conn.bundles.remove(&bc.bundle_id) {
+                None => fail(ErrorKind::BadBundleId),
+                Some(_) => vec![reply(ct::DISCARD_REPLY)],
+            },
+            ct::COMMIT_REQUEST => {
+                let Some(bundle) = conn.bundles.remove(&bc.bundle_id) else {
+                    return fail(ErrorKind::BadBundleId);
+                };
+                match self.commit_bundle(&bundle) {
+                    Ok(()) => vec![reply(ct::COMMIT_REPLY)],
+                    Err((i, kind)) => {
+                        let (h, m) = &bundle.msgs[i];
+                        vec![
+                            error_for(kind, version, h, m),
+                            error_for(ErrorKind::BundleMsgFailed, version, header, msg),
+                        ]
+                    }
+                }
+            }
+            _ => fail(ErrorKind::BadBundleType),
+        }
+    }
+
+    fn bundle_add(
+        &mut self,
+        id: ConnId,
+        version: Version,
+        header: &Header,
+        msg: &Message,
+        ba: &BundleAdd,
+    ) -> Vec<Message> {
+        let fail = |kind| vec![error_for(kind, version, header, msg)];
+        if !matches!(
+            *ba.message,
+            Message::FlowMod(_) | Message::GroupMod(_) | Message::PortMod(_) | Message::MeterMod(_)
+        ) {
+            return fail(ErrorKind::BadBundleType);
+        }
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return Vec::new();
+        };
+        if !conn.bundles.contains_key(&ba.bundle_id) {
+            // A bundle-add for an unknown id opens the bundle implicitly.
+            if conn.bundles.len() >= conn::MAX_BUNDLES {
+                return fail(ErrorKind::OutOfBundles);
+            }
+            conn.bundles.insert(
+                ba.bundle_id,
+                Bundle {
+                    flags: ba.flags,
+                    ..Bundle::default()
+                },
+            );
+        }
+        let Some(b) = conn.bundles.get_mut(&ba.bundle_id) else {
+            return Vec::new();
+        };
+        if b.closed {
+            return fail(ErrorKind::BundleClosed);
+        }
+        if b.flags != ba.flags {
+            return fail(ErrorKind::BadBundleFlags);
+        }
+        if b.msgs.len() >= conn::MAX_BUNDLE_MSGS {
+            return fail(ErrorKind::BundleMsgTooMany);
+        }
+        let inner = Header {
+            xid: ba.xid,
+            ..*header
+        };
+        b.msgs.push((inner, (*ba.message).clone()));
+        Vec::new()
+    }
+
+    /// Applies a bundle atomically: every message or none. The changes
+    /// are made at the next table version and published together, so no
+    /// packet sees half a bundle; on the first failure everything is
+    /// rolled back (tables, groups, meters, port configs) and the index of
+    /// the failing message is returned with its error.
+    fn commit_bundle(&mut self, bundle: &Bundle) -> Result<(), (usize, ErrorKind)> {
+        let groups = self.groups.snapshot();
+        let meters = self.meters.snapshot();
+        let configs: Vec<u32> = self.ports.iter().map(|p| p.config).collect();
+        self.tables.begin();
+        let mut removed = Vec::new();
+        for (i, (h, m)) in bundle.msgs.iter().enumerate() {
+            let version = Version::from_wire(h.version).unwrap_or(Version::V1_4);
+            let result = match m {
+                Message::FlowMod(fm) => self
+                    .tables
+                    .flow_mod(fm, version, &self.groups, &self.meters)
+                    .map(|r| removed.extend(r)),
+                Message::GroupMod(gm) => self
+                    .groups
+                    .group_mod(gm)
+                    .map(|gone| removed.extend(self.tables.remove_group_users(&gone))),
+                Message::MeterMod(mm) => self
+                    .meters
+                    .meter_mod(mm)
+                    .map(|gone| removed.extend(self.tables.remove_meter_users(&gone))),
+                Message::PortMod(pm) => self.port_mod(pm),
+                _ => Err(ErrorKind::BadBundleType),
+            };
+            if let Err(kind) = result {
+                self.tables.rollback();
+                self.groups.restore(groups);
+                self.meters.restore(meters);
+                for (p, c) in self.ports.iter_mut().zip(configs) {
+                    p.config = c;
+                    if let Some(dp) = &self.datapath {
+                        dp.pipeline.set_config(p.ofport, c);
+                    }
+                }
+                return Err((i, kind));
+            }
+        }
+        self.tables.finish();
+        self.commit();
+        self.send_removed(removed);
+        Ok(())
     }
 
     /// Applies a port-mod: the `OFPPC_*` bits of `mask` take the values of
@@ -832,6 +1013,42 @@ mod tests {
             [Message::Error(e)] => assert_eq!((e.err_type, e.code), (1, 10), "IS_SLAVE"),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn bundle_control_errors() {
+        use openflow::bundle::ctrl_type as ct;
+        let (mut of, c, _rx) = with_conn(Version::V1_4);
+        let ctl = |bundle_id: u32, ctrl_type: u16| {
+            Message::BundleControl(BundleControl {
+                bundle_id,
+                ctrl_type,
+                flags: 1,
+                properties: Vec::new(),
+            })
+        };
+        let mut run = |m: Message| match of.handle(c, &header(1), &m).as_slice() {
+            [Message::BundleControl(r)] => Ok(r.ctrl_type),
+            [Message::Error(e), ..] => Err((e.err_type, e.code)),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(run(ctl(1, ct::OPEN_REQUEST)), Ok(ct::OPEN_REPLY));
+        assert_eq!(run(ctl(1, ct::OPEN_REQUEST)), Err((17, 3)), "BUNDLE_EXIST");
+        assert_eq!(run(ctl(2, ct::CLOSE_REQUEST)), Err((17, 2)), "BAD_ID");
+        assert_eq!(run(ctl(1, ct::CLOSE_REQUEST)), Ok(ct::CLOSE_REPLY));
+        assert_eq!(
+            run(ctl(1, ct::CLOSE_REQUEST)),
+            Err((17, 4)),
+            "BUNDLE_CLOSED"
+        );
+        assert_eq!(run(ctl(1, ct::COMMIT_REQUEST)), Ok(ct::COMMIT_REPLY));
+        assert_eq!(
+            run(ctl(1, ct::COMMIT_REQUEST)),
+            Err((17, 2)),
+            "gone after commit"
+        );
+        assert_eq!(run(ctl(3, ct::OPEN_REQUEST)), Ok(ct::OPEN_REPLY));
+        assert_eq!(run(ctl(3, ct::DISCARD_REQUEST)), Ok(ct::DISCARD_REPLY));
     }
 
     #[test]

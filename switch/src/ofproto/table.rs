@@ -20,7 +20,7 @@
 //! mutex); readers of the classifier (future PMD upcalls) never block.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use openflow::action::Action;
@@ -36,7 +36,7 @@ use openflow::{ErrorKind, Version as OfVersion};
 
 use super::group::Groups;
 use super::meter::Meters;
-use crate::classifier::{Classifier, ClassifierConfig, InsertError, RuleRef, Version};
+use crate::classifier::{Classifier, ClassifierConfig, InsertError, Inserted, RuleRef, Version};
 use crate::flow::{flow_to_match, match_to_flow, Flow, FLOW_WORDS};
 
 /// Number of flow tables (0..=253).
@@ -162,6 +162,16 @@ pub struct Tables {
     dirty: AtomicBool,
     /// Origin of `Counters::last_hit_ns`.
     pub epoch: Instant,
+    /// Changes of the transaction in progress, for a rollback.
+    journal: Mutex<Option<Vec<Undo>>>,
+}
+
+/// One change of a transaction, as its undo.
+enum Undo {
+    /// A rule inserted at the next version.
+    Inserted(RuleHandle),
+    /// A rule removed at the next version.
+    Removed(RuleHandle),
 }
 
 impl Default for Tables {
@@ -232,6 +242,7 @@ impl Tables {
             version: AtomicU64::new(1),
             dirty: AtomicBool::new(false),
             epoch: Instant::now(),
+            journal: Mutex::new(None),
         }
     }
 
@@ -255,6 +266,72 @@ impl Tables {
         }
         self.version.fetch_add(1, Ordering::AcqRel);
         true
+    }
+
+    /// Starts a transaction (an OpenFlow bundle commit): every change from
+    /// now on is journaled until [`Tables::rollback`] or [`Tables::finish`].
+    pub fn begin(&self) {
+        *self.journal.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+    }
+
+    /// Ends a transaction, keeping its changes.
+    pub fn finish(&self) {
+        *self.journal.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Undoes every change of the transaction: they were all made at the
+    /// unpublished next version, so no reader ever saw any of them.
+    pub fn rollback(&self) {
+        let log = self
+            .journal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+            .unwrap_or_default();
+        let next = self.next();
+        for undo in log.into_iter().rev() {
+            match undo {
+                Undo::Inserted(r) => {
+                    self.tables[usize::from(r.payload().table_id)]
+                        .cls
+                        .remove(&r, next);
+                }
+                Undo::Removed(r) => {
+                    self.tables[usize::from(r.payload().table_id)]
+                        .cls
+                        .restore(&r, next);
+                }
+            }
+        }
+    }
+
+    fn log(&self, undo: Undo) {
+        if let Some(log) = self
+            .journal
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+        {
+            log.push(undo);
+        }
+    }
+
+    fn log_insert(&self, ins: &Inserted<FLOW_WORDS, FlowRule>) {
+        if let Some(old) = &ins.replaced {
+            self.log(Undo::Removed(old.clone()));
+        }
+        self.log(Undo::Inserted(ins.rule.clone()));
+    }
+
+    /// Removes `r` at `next`, journaled.
+    fn remove_logged(&self, r: &RuleHandle, next: Version) -> bool {
+        let removed = self.tables[usize::from(r.payload().table_id)]
+            .cls
+            .remove(r, next);
+        if removed {
+            self.log(Undo::Removed(r.clone()));
+        }
+        removed
     }
 
     /// Unlinks the rules removed at or before `oldest_in_use`, the oldest
@@ -398,10 +475,11 @@ impl Tables {
                         created: old.created,
                         counters,
                     };
-                    self.tables[usize::from(table_id)]
+                    let ins = self.tables[usize::from(table_id)]
                         .cls
                         .insert(*r.key(), *r.mask(), r.priority(), next, rule)
                         .map_err(insert_error)?;
+                    self.log_insert(&ins);
                 }
                 self.mark_dirty();
                 Ok(Vec::new())
@@ -426,7 +504,7 @@ impl Tables {
                     if !cookie_ok(p) || !outputs_to(&p.instructions, fm.out_port, fm.out_group) {
                         continue;
                     }
-                    if self.tables[usize::from(p.table_id)].cls.remove(&r, next) {
+                    if self.remove_logged(&r, next) {
                         self.mark_dirty();
                         if p.flags & flags::SEND_FLOW_REM != 0 {
                             removed.push(self.removed_flow(&r, removed::DELETE));
@@ -476,9 +554,11 @@ impl Tables {
             created: Instant::now(),
             counters,
         };
-        t.cls
+        let ins = t
+            .cls
             .insert(*key.words(), *mask.words(), priority, next, rule)
             .map_err(insert_error)?;
+        self.log_insert(&ins);
         self.mark_dirty();
         Ok(())
     }
@@ -548,7 +628,7 @@ impl Tables {
         let mut out = Vec::new();
         for r in users {
             let p = r.payload();
-            if self.tables[usize::from(p.table_id)].cls.remove(&r, next) {
+            if self.remove_logged(&r, next) {
                 self.mark_dirty();
                 if p.flags & flags::SEND_FLOW_REM != 0 {
                     out.push(self.removed_flow(&r, reason));
@@ -599,7 +679,7 @@ impl Tables {
         let mut out = Vec::new();
         for (r, reason) in expired {
             let p = r.payload();
-            if self.tables[usize::from(p.table_id)].cls.remove(&r, next) {
+            if self.remove_logged(&r, next) {
                 self.mark_dirty();
                 if p.flags & flags::SEND_FLOW_REM != 0 {
                     out.push(self.removed_flow(&r, reason));
@@ -1057,6 +1137,50 @@ mod tests {
         assert!(t.expire(now + Duration::from_secs(3)).is_empty());
         t.commit();
         assert!(t.flow_stats(&all(), V).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_rolled_back_transaction_leaves_the_tables_as_they_were() {
+        let t = Tables::new(10);
+        let none = (&Groups::default(), &Meters::default());
+        t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 2), V, none.0, none.1)
+            .unwrap();
+        t.flow_mod(&fm(command::ADD, 0, 20, in_port(2), 2), V, none.0, none.1)
+            .unwrap();
+        t.commit();
+        let before = t.flow_stats(&all(), V).unwrap();
+        t.begin();
+        // Replace one, delete the other, add a third, then fail.
+        t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 3), V, none.0, none.1)
+            .unwrap();
+        t.flow_mod(
+            &fm(command::DELETE_STRICT, 0, 20, in_port(2), 2),
+            V,
+            none.0,
+            none.1,
+        )
+        .unwrap();
+        t.flow_mod(&fm(command::ADD, 0, 30, in_port(3), 2), V, none.0, none.1)
+            .unwrap();
+        t.rollback();
+        t.commit();
+        let after = t.flow_stats(&all(), V).unwrap();
+        let strip = |v: Vec<FlowStats>| {
+            v.into_iter()
+                .map(|mut f| {
+                    f.duration_sec = 0;
+                    f.duration_nsec = 0;
+                    f
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(after), strip(before));
+        assert_eq!(t.tables[0].cls.len(), 2);
+        // Still usable afterwards.
+        t.flow_mod(&fm(command::ADD, 0, 30, in_port(3), 2), V, none.0, none.1)
+            .unwrap();
+        t.commit();
+        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 3);
     }
 
     #[test]
