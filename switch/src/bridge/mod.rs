@@ -277,6 +277,19 @@ impl Switch {
                     .collect(),
             };
             for p in &br.port {
+                if p.interface.len() > 1 {
+                    warnings.push(format!(
+                        "port {}: bonding ({}) is not implemented yet; its interfaces {} run as \
+                         separate ports",
+                        p.name,
+                        p.bond_mode.as_deref().unwrap_or("active-backup"),
+                        p.interface
+                            .iter()
+                            .map(|i| i.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
                 for iface in p.interfaces() {
                     if iface.kind() != "dpdk" {
                         info.port_errors.push((
