@@ -107,6 +107,10 @@ pub enum ErrorKind {
     BadPropertyLen,
     /// OFPBFC_BAD_TYPE: bundle-add carrying a message that cannot be bundled.
     BadBundleType,
+    /// OFPTMFC_BAD_TABLE: a table-mod for a table that does not exist.
+    BadTableModTable,
+    /// OFPTMFC_BAD_CONFIG: a table-mod config the switch does not support.
+    BadTableModConfig,
     /// OFPBFC_BAD_ID: a bundle id that is not open.
     BadBundleId,
     /// OFPBFC_BUNDLE_EXIST: an open request for a bundle id in use.
@@ -247,6 +251,8 @@ impl ErrorKind {
             BadConfig => (7, 2),
             BadRole => (11, 2),
             RoleStale => (11, 0),
+            BadTableModTable => (8, 0),
+            BadTableModConfig => (8, 1),
             BadBundleId => (17, 2),
             BundleExist => (17, 3),
             BundleClosed => (17, 4),
@@ -505,6 +511,8 @@ mod tests {
             BadBundleType,
             BadRole,
             RoleStale,
+            BadTableModTable,
+            BadTableModConfig,
             BadBundleId,
             BundleExist,
             BundleClosed,

@@ -159,6 +159,17 @@ fn ovs_ofctl_manages_flows_in_every_version() {
     assert!(tables.contains("table 1:\n    active=2"), "{tables}");
     let features = ok(&d, "OpenFlow13", &["dump-table-features", "br0"]);
     assert!(features.contains("next tables: 1-253"), "{features}");
+    // Table-mod (1.4 properties) and table descriptions.
+    ok(
+        &d,
+        "OpenFlow14",
+        &["mod-table", "br0", "1", "vacancy:20,80"],
+    );
+    let desc = ok(&d, "OpenFlow14", &["dump-table-desc", "br0"]);
+    assert!(
+        desc.contains("vacancy=on vacancy_down=20% vacancy_up=80%"),
+        "{desc}"
+    );
 
     // Invalid flow-mods are refused with the spec's error, nothing changes.
     let before = flows(&d, "OpenFlow13", &[]);

@@ -435,6 +435,12 @@ impl Ofproto {
             Message::BundleAdd(ba) if version >= Version::V1_4 => {
                 self.bundle_add(id, version, header, msg, ba)
             }
+            Message::TableMod(tm) if version >= Version::V1_1 => {
+                match self.tables.table_mod(tm, version) {
+                    Ok(()) => Vec::new(),
+                    Err(kind) => vec![error_for(kind, version, header, msg)],
+                }
+            }
             Message::PortMod(pm) => match self.port_mod(pm) {
                 Ok(()) => Vec::new(),
                 Err(kind) => vec![error_for(kind, version, header, msg)],
@@ -813,6 +819,9 @@ impl Ofproto {
             MultipartRequestBody::MeterFeatures => {
                 MultipartReplyBody::MeterFeatures(Meters::features())
             }
+            MultipartRequestBody::TableDesc => {
+                MultipartReplyBody::TableDesc(self.tables.table_desc())
+            }
             MultipartRequestBody::Table => {
                 MultipartReplyBody::Table(self.tables.table_stats(version))
             }
@@ -944,8 +953,23 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
-        match of.handle(c, &header(6), &table_mod()).as_slice() {
+        let queue_config =
+            Message::QueueGetConfigRequest(openflow::config::QueueGetConfigRequest {
+                port: OFPP_ANY,
+            });
+        match of.handle(c, &header(6), &queue_config).as_slice() {
             [Message::Error(e)] => assert_eq!((e.err_type, e.code), (1, 1), "BAD_TYPE"),
+            other => panic!("{other:?}"),
+        }
+        // A table-mod is accepted; a bad table or config is refused.
+        assert!(of.handle(c, &header(7), &table_mod()).is_empty());
+        let bad = Message::TableMod(openflow::config::TableMod {
+            table_id: 254,
+            config: 0,
+            properties: Vec::new(),
+        });
+        match of.handle(c, &header(8), &bad).as_slice() {
+            [Message::Error(e)] => assert_eq!((e.err_type, e.code), (8, 0), "BAD_TABLE"),
             other => panic!("{other:?}"),
         }
     }

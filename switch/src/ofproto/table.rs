@@ -19,7 +19,7 @@
 //! Thread safety: the control thread owns `Tables` (behind the bridge's
 //! mutex); readers of the classifier (future PMD upcalls) never block.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,8 +27,8 @@ use openflow::action::Action;
 use openflow::flow_mod::{FlowMod, FlowRemoved};
 use openflow::instruction::Instruction;
 use openflow::multipart::{
-    ActionId, AggregateStats, FlowStats, FlowStatsRequest, InstructionId, TableFeatureProp,
-    TableFeatures, TableStats,
+    ActionId, AggregateStats, FlowStats, FlowStatsRequest, InstructionId, TableDesc,
+    TableFeatureProp, TableFeatures, TableStats, TableVacancy,
 };
 use openflow::oxm::OxmId;
 use openflow::port::{OFPP_ANY, OFPP_MAX, OFPP_TABLE};
@@ -137,6 +137,14 @@ pub struct FlowTable {
     pub lookups: AtomicU64,
     /// Packets that matched a rule in this table.
     pub matches: AtomicU64,
+    /// `OFPTC_*` config of the last table-mod: in 1.1/1.2 the table-miss
+    /// behaviour (0 controller, 1 continue, 2 drop), in 1.4 eviction (4)
+    /// and vacancy events (8).
+    pub config: AtomicU32,
+    /// 1.4 eviction property flags (`OFPTMPEF_*`).
+    pub eviction_flags: AtomicU32,
+    /// 1.4 vacancy thresholds (down, up), in percent.
+    pub vacancy: Mutex<Option<(u8, u8)>>,
 }
 
 /// A flow removed from a table, for an `OFPT_FLOW_REMOVED` message.
@@ -235,6 +243,9 @@ impl Tables {
                 max_flows,
                 lookups: AtomicU64::new(0),
                 matches: AtomicU64::new(0),
+                config: AtomicU32::new(0),
+                eviction_flags: AtomicU32::new(0),
+                vacancy: Mutex::new(None),
             })
             .collect();
         Tables {
@@ -798,6 +809,107 @@ impl Tables {
                 metadata_write: u64::MAX,
                 config: 0,
                 max_entries: t.max_flows.min(u32::MAX as usize) as u32,
+            })
+            .collect()
+    }
+}
+
+/// `OFPTC_*` bits a table-mod may set: the 1.1/1.2 table-miss behaviour,
+/// and in 1.4 eviction and vacancy events.
+pub mod table_config {
+    /// 1.1/1.2 table-miss behaviour mask (0 controller, 1 continue, 2 drop).
+    pub const MISS_MASK: u32 = 3;
+    /// 1.1/1.2: continue with the next table on a miss.
+    pub const MISS_CONTINUE: u32 = 1;
+    /// 1.1/1.2: drop on a miss.
+    pub const MISS_DROP: u32 = 2;
+    /// 1.4: the table may evict flows.
+    pub const EVICTION: u32 = 1 << 2;
+    /// 1.4: the table sends vacancy events.
+    pub const VACANCY_EVENTS: u32 = 1 << 3;
+}
+
+impl Tables {
+    /// Applies a table-mod for `of_version` (1.1+): validates, then stores
+    /// the config and 1.4 properties of one table or all of them.
+    pub fn table_mod(
+        &self,
+        tm: &openflow::config::TableMod,
+        of_version: OfVersion,
+    ) -> Result<(), ErrorKind> {
+        use openflow::config::TableProp;
+        let ids: Vec<usize> = match tm.table_id {
+            OFPTT_ALL => (0..N_TABLES).collect(),
+            id if usize::from(id) < N_TABLES => vec![usize::from(id)],
+            _ => return err(ErrorKind::BadTableModTable),
+        };
+        let (allowed, stored) = match of_version {
+            OfVersion::V1_1 | OfVersion::V1_2 => (table_config::MISS_MASK, table_config::MISS_MASK),
+            // 1.3 deprecates the miss bits: accepted and ignored.
+            OfVersion::V1_3 => (table_config::MISS_MASK, 0),
+            _ => (
+                table_config::EVICTION | table_config::VACANCY_EVENTS,
+                table_config::EVICTION | table_config::VACANCY_EVENTS,
+            ),
+        };
+        if tm.config & !allowed != 0 || tm.config & table_config::MISS_MASK == 3 {
+            return err(ErrorKind::BadTableModConfig);
+        }
+        let mut eviction = None;
+        let mut vacancy = None;
+        for p in &tm.properties {
+            match p {
+                TableProp::Eviction { flags } => eviction = Some(*flags),
+                TableProp::Vacancy {
+                    vacancy_down,
+                    vacancy_up,
+                    ..
+                } => {
+                    if vacancy_down > vacancy_up || *vacancy_up > 100 {
+                        return err(ErrorKind::BadTableModConfig);
+                    }
+                    vacancy = Some((*vacancy_down, *vacancy_up));
+                }
+                TableProp::Experimenter(_) => return err(ErrorKind::BadPropertyType),
+            }
+        }
+        for id in ids {
+            let t = &self.tables[id];
+            t.config.store(tm.config & stored, Ordering::Relaxed);
+            if let Some(f) = eviction {
+                t.eviction_flags.store(f, Ordering::Relaxed);
+            }
+            if vacancy.is_some() {
+                *t.vacancy.lock().unwrap_or_else(|e| e.into_inner()) = vacancy;
+            }
+        }
+        Ok(())
+    }
+
+    /// `OFPMP_TABLE_DESC` (1.4): each table's config and properties.
+    pub fn table_desc(&self) -> Vec<TableDesc> {
+        self.tables
+            .iter()
+            .enumerate()
+            .map(|(id, t)| {
+                let config = t.config.load(Ordering::Relaxed);
+                let used = t.cls.len() as u64;
+                let free = (t.max_flows as u64).saturating_sub(used);
+                let vacancy_now = (free * 100 / (t.max_flows as u64).max(1)) as u8;
+                TableDesc {
+                    table_id: id as u8,
+                    config,
+                    eviction: (config & table_config::EVICTION != 0)
+                        .then(|| t.eviction_flags.load(Ordering::Relaxed)),
+                    vacancy: (*t.vacancy.lock().unwrap_or_else(|e| e.into_inner())).map(
+                        |(down, up)| TableVacancy {
+                            vacancy_down: down,
+                            vacancy_up: up,
+                            vacancy: vacancy_now,
+                        },
+                    ),
+                    experimenter: Vec::new(),
+                }
             })
             .collect()
     }

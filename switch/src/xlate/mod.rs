@@ -41,7 +41,7 @@ use crate::flow::{apply_action, extract, Applied, EditError, Field, Flow, Packet
 use crate::ofproto::group::{Group, Groups, MAX_CHAIN};
 use crate::ofproto::meter::{Meters, Verdict};
 use crate::ofproto::packet_in::{reason, PacketInEvent};
-use crate::ofproto::table::{flags, Tables, N_TABLES};
+use crate::ofproto::table::{flags, table_config, Tables, N_TABLES};
 
 /// Why the pipeline dropped a packet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -267,6 +267,18 @@ impl Xlate<'_> {
             table.lookups.fetch_add(1, Ordering::Relaxed);
             let mut wc = [0u64; FLOW_WORDS];
             let Some(rule) = table.cls.lookup(flow.words(), self.version, &mut wc) else {
+                // An OpenFlow 1.1/1.2 table-mod may have set this table's
+                // miss behaviour: continue with the next table, or drop.
+                let miss = table.config.load(Ordering::Relaxed) & table_config::MISS_MASK;
+                if miss == table_config::MISS_CONTINUE && table_id + 1 < N_TABLES {
+                    table_id += 1;
+                    continue;
+                }
+                if miss == table_config::MISS_DROP {
+                    action_set.clear();
+                    outcome = Some(DropReason::TableMiss);
+                    break;
+                }
                 // OpenFlow 1.3+: a miss without a table-miss entry drops,
                 // and so does the action set (it is not executed). OpenFlow
                 // 1.0–1.2 controllers get the packet (the queue offers it;
@@ -1229,6 +1241,40 @@ mod tests {
             seen.insert(first[0]);
         }
         assert_eq!(seen.len(), 2, "distinct flows spread over both buckets");
+    }
+
+    #[test]
+    fn openflow11_table_miss_config_continues_or_drops() {
+        let t = Tables::new(100);
+        add(
+            &t,
+            1,
+            1,
+            vec![],
+            vec![Instruction::ApplyActions(vec![out(2)])],
+        );
+        t.commit();
+        // Default: a miss in table 0 goes to the controller (1.0-1.2).
+        let rec = run(&t, 1, udp(1, 64));
+        assert_eq!((rec.pins.len(), rec.out.len()), (1, 0));
+        let tm = |config| openflow::config::TableMod {
+            table_id: 0,
+            config,
+            properties: Vec::new(),
+        };
+        t.table_mod(&tm(table_config::MISS_CONTINUE), openflow::Version::V1_1)
+            .unwrap();
+        let rec = run(&t, 1, udp(1, 64));
+        assert_eq!(rec.out.iter().map(|o| o.0).collect::<Vec<_>>(), vec![2]);
+        t.table_mod(&tm(table_config::MISS_DROP), openflow::Version::V1_2)
+            .unwrap();
+        let rec = run(&t, 1, udp(1, 64));
+        assert!(rec.pins.is_empty() && rec.out.is_empty());
+        assert_eq!(rec.dropped, vec![DropReason::TableMiss]);
+        // 1.3 ignores the deprecated bits.
+        t.table_mod(&tm(table_config::MISS_CONTINUE), openflow::Version::V1_3)
+            .unwrap();
+        assert_eq!(run(&t, 1, udp(1, 64)).pins.len(), 1);
     }
 
     #[test]
