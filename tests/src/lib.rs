@@ -136,6 +136,30 @@ impl Daemon {
         self.child.id()
     }
 
+    /// Runs Open vSwitch's `ovs-ofctl` against this daemon's management
+    /// socket (`OVS_RUNDIR`), so `br0` names its bridge.
+    pub fn ofctl(&self, args: &[&str]) -> Output {
+        Command::new("ovs-ofctl")
+            .env("OVS_RUNDIR", &self.rundir)
+            .args(args)
+            .output()
+            .expect("ovs-ofctl (Debian openvswitch-common) must be installed")
+    }
+
+    /// [`Daemon::ofctl`] that must succeed; returns its stdout. A failure
+    /// panics with ovs-ofctl's output and the daemon's log.
+    pub fn ofctl_ok(&self, args: &[&str]) -> String {
+        let out = self.ofctl(args);
+        assert!(
+            out.status.success(),
+            "ovs-ofctl {args:?}: {}{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+            self.log()
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// Runs the `ferrovs` CLI against this daemon.
     pub fn cli(&self, args: &[&str]) -> Output {
         Command::new(bin_path("ferrovs"))

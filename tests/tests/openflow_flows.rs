@@ -4,7 +4,7 @@
 //! dump-flows, dump-aggregate, dump-tables, dump-table-features, hard
 //! timeouts, and the errors of invalid flow-mods (which change nothing).
 
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use ferrovs_tests::{bridge_config, traffic_pcap, Daemon};
@@ -25,26 +25,21 @@ fn daemon() -> Daemon {
     d
 }
 
+/// `ovs-ofctl -O <version> <args>` against `d`.
 fn ofctl(d: &Daemon, version: &str, args: &[&str]) -> Output {
-    Command::new("ovs-ofctl")
-        .env("OVS_RUNDIR", &d.rundir)
-        .arg("-O")
-        .arg(version)
-        .args(args)
-        .output()
-        .expect("ovs-ofctl (Debian openvswitch-common) must be installed")
+    d.ofctl(&with_version(version, args))
 }
 
+/// [`ofctl`] that must succeed; returns its stdout.
 fn ok(d: &Daemon, version: &str, args: &[&str]) -> String {
-    let out = ofctl(d, version, args);
-    assert!(
-        out.status.success(),
-        "ovs-ofctl -O {version} {args:?}: {}{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-        d.log()
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    d.ofctl_ok(&with_version(version, args))
+}
+
+fn with_version<'a>(version: &'a str, args: &[&'a str]) -> Vec<&'a str> {
+    ["-O", version]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect()
 }
 
 /// The flow lines of dump-flows, without durations, sorted.

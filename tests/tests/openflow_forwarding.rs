@@ -3,29 +3,13 @@
 //! rule counters rise, and once `ovs-ofctl mod-flows` moving the flow to
 //! another port has returned, the old port's tx counter stays still.
 
-use std::process::Command;
 use std::time::Duration;
 
 use ferrovs_tests::{bridge_config, metric_value, traffic_pcap, Daemon};
 
-fn ofctl(d: &Daemon, args: &[&str]) -> String {
-    let out = Command::new("ovs-ofctl")
-        .env("OVS_RUNDIR", &d.rundir)
-        .args(args)
-        .output()
-        .expect("ovs-ofctl (Debian openvswitch-common) must be installed");
-    assert!(
-        out.status.success(),
-        "ovs-ofctl {args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        d.log()
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// `tx pkts` of OpenFlow port `port`.
 fn tx_packets(d: &Daemon, port: u32) -> u64 {
-    let text = ofctl(d, &["dump-ports", "br0", &port.to_string()]);
+    let text = d.ofctl_ok(&["dump-ports", "br0", &port.to_string()]);
     text.split("tx pkts=")
         .nth(1)
         .and_then(|s| s.split(',').next())
@@ -34,7 +18,7 @@ fn tx_packets(d: &Daemon, port: u32) -> u64 {
 }
 
 fn n_packets(d: &Daemon) -> u64 {
-    let text = ofctl(d, &["dump-flows", "br0"]);
+    let text = d.ofctl_ok(&["dump-flows", "br0"]);
     text.split("n_packets=")
         .nth(1)
         .and_then(|s| s.split(',').next())
@@ -69,7 +53,7 @@ fn flows_steer_traffic_and_a_modify_moves_it_at_once() {
     let show = d.cli_ok(&["show"]);
     assert!(!show.contains("table_miss=0 "), "{show}");
 
-    ofctl(&d, &["add-flow", "br0", "in_port=1,actions=output:2"]);
+    d.ofctl_ok(&["add-flow", "br0", "in_port=1,actions=output:2"]);
     std::thread::sleep(Duration::from_millis(500));
     // /metrics reads the same tables and drop counters.
     let m = d.metrics();
@@ -105,7 +89,7 @@ fn flows_steer_traffic_and_a_modify_moves_it_at_once() {
 
     // Move the flow; once mod-flows (flow-mod + barrier) has returned,
     // port 2 gets nothing more.
-    ofctl(&d, &["mod-flows", "br0", "in_port=1,actions=output:3"]);
+    d.ofctl_ok(&["mod-flows", "br0", "in_port=1,actions=output:3"]);
     let a2 = tx_packets(&d, 2);
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(tx_packets(&d, 2), a2, "the old port still transmits");
@@ -117,10 +101,7 @@ fn flows_steer_traffic_and_a_modify_moves_it_at_once() {
     );
 
     // Both ports: one copy and the packet itself.
-    ofctl(
-        &d,
-        &["mod-flows", "br0", "in_port=1,actions=output:2,output:3"],
-    );
+    d.ofctl_ok(&["mod-flows", "br0", "in_port=1,actions=output:2,output:3"]);
     let (a3, b3) = (tx_packets(&d, 2), tx_packets(&d, 3));
     std::thread::sleep(Duration::from_millis(300));
     assert!(tx_packets(&d, 2) > a3 && tx_packets(&d, 3) > b3);
@@ -141,42 +122,33 @@ fn packet_outs_go_to_ports_and_through_the_tables() {
     // A 60-byte UDP frame, as hex.
     let frame = hex_frame();
     for v in ["OpenFlow10", "OpenFlow13", "OpenFlow14"] {
-        ofctl(
-            &d,
-            &[
-                "-O",
-                v,
-                "packet-out",
-                "br0",
-                &format!("in_port=controller packet={frame} actions=output:2"),
-            ],
-        );
+        d.ofctl_ok(&[
+            "-O",
+            v,
+            "packet-out",
+            "br0",
+            &format!("in_port=controller packet={frame} actions=output:2"),
+        ]);
     }
     assert_eq!(tx_packets(&d, 2), 3);
     // FLOOD from port 1 reaches 2 and 3; TABLE follows the flow table.
-    ofctl(
-        &d,
-        &[
-            "packet-out",
-            "br0",
-            &format!("in_port=1 packet={frame} actions=flood"),
-        ],
-    );
+    d.ofctl_ok(&[
+        "packet-out",
+        "br0",
+        &format!("in_port=1 packet={frame} actions=flood"),
+    ]);
     assert_eq!(
         (tx_packets(&d, 2), tx_packets(&d, 3), tx_packets(&d, 1)),
         (4, 1, 0)
     );
-    ofctl(&d, &["add-flow", "br0", "in_port=2,actions=output:1"]);
-    ofctl(
-        &d,
-        &[
-            "-O",
-            "OpenFlow13",
-            "packet-out",
-            "br0",
-            &format!("in_port=2 packet={frame} actions=table"),
-        ],
-    );
+    d.ofctl_ok(&["add-flow", "br0", "in_port=2,actions=output:1"]);
+    d.ofctl_ok(&[
+        "-O",
+        "OpenFlow13",
+        "packet-out",
+        "br0",
+        &format!("in_port=2 packet={frame} actions=table"),
+    ]);
     assert_eq!(tx_packets(&d, 1), 1, "TABLE did not follow the flow");
 }
 
@@ -211,14 +183,10 @@ fn groups_over_ovs_ofctl_forward_and_count() {
     let of13 = |args: &[&str]| {
         let mut all = vec!["-O", "OpenFlow13"];
         all.extend_from_slice(args);
-        ofctl(&d, &all)
+        d.ofctl_ok(&all)
     };
     // A flow to a missing group is refused.
-    let out = Command::new("ovs-ofctl")
-        .env("OVS_RUNDIR", &d.rundir)
-        .args(["-O", "OpenFlow13", "add-flow", "br0", "actions=group:5"])
-        .output()
-        .unwrap();
+    let out = d.ofctl(&["-O", "OpenFlow13", "add-flow", "br0", "actions=group:5"]);
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("OFPBAC_BAD_OUT_GROUP")
             || String::from_utf8_lossy(&out.stdout).contains("OFPBAC_BAD_OUT_GROUP"),
@@ -276,7 +244,7 @@ fn a_meter_limits_forwarded_traffic_to_its_rate() {
     let of13 = |args: &[&str]| {
         let mut all = vec!["-O", "OpenFlow13"];
         all.extend_from_slice(args);
-        ofctl(&d, &all)
+        d.ofctl_ok(&all)
     };
     of13(&["add-meter", "br0", "meter=1,pktps,band=type=drop,rate=1000"]);
     of13(&["add-flow", "br0", "in_port=1,actions=meter:1,output:2"]);
@@ -318,7 +286,7 @@ fn port_mod_stops_and_resumes_forwarding() {
         ],
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
-    ofctl(&d, &["add-flow", "br0", "in_port=1,actions=output:2"]);
+    d.ofctl_ok(&["add-flow", "br0", "in_port=1,actions=output:2"]);
     let rising = |port: u32| {
         let a = tx_packets(&d, port);
         std::thread::sleep(Duration::from_millis(300));
@@ -326,14 +294,14 @@ fn port_mod_stops_and_resumes_forwarding() {
     };
     assert!(rising(2));
     // no-forward on the output port: nothing more leaves it.
-    ofctl(&d, &["mod-port", "br0", "2", "no-forward"]);
-    let desc = ofctl(&d, &["-O", "OpenFlow13", "dump-ports-desc", "br0"]);
+    d.ofctl_ok(&["mod-port", "br0", "2", "no-forward"]);
+    let desc = d.ofctl_ok(&["-O", "OpenFlow13", "dump-ports-desc", "br0"]);
     assert!(desc.contains("NO_FWD"), "{desc}");
     assert!(!rising(2), "a NO_FWD port still transmits");
-    ofctl(&d, &["mod-port", "br0", "2", "forward"]);
+    d.ofctl_ok(&["mod-port", "br0", "2", "forward"]);
     assert!(rising(2));
     // no-receive on the input port: its packets are dropped, counted.
-    ofctl(&d, &["mod-port", "br0", "1", "no-receive"]);
+    d.ofctl_ok(&["mod-port", "br0", "1", "no-receive"]);
     assert!(!rising(2), "packets of a NO_RECV port are still forwarded");
     let m = d.metrics();
     assert!(
@@ -346,23 +314,19 @@ fn port_mod_stops_and_resumes_forwarding() {
             > 0.0,
         "{m}"
     );
-    ofctl(&d, &["mod-port", "br0", "1", "receive"]);
+    d.ofctl_ok(&["mod-port", "br0", "1", "receive"]);
     assert!(rising(2));
     // A port that does not exist: ovs-ofctl itself refuses to resolve it.
-    let out = Command::new("ovs-ofctl")
-        .env("OVS_RUNDIR", &d.rundir)
-        .args(["mod-port", "br0", "9", "down"])
-        .output()
-        .unwrap();
+    let out = d.ofctl(&["mod-port", "br0", "9", "down"]);
     assert!(!out.status.success());
     // up/down: the port reports its link down while administratively down.
-    ofctl(&d, &["mod-port", "br0", "2", "down"]);
-    let desc = ofctl(&d, &["-O", "OpenFlow13", "dump-ports-desc", "br0"]);
+    d.ofctl_ok(&["mod-port", "br0", "2", "down"]);
+    let desc = d.ofctl_ok(&["-O", "OpenFlow13", "dump-ports-desc", "br0"]);
     assert!(
         desc.contains("PORT_DOWN") && desc.contains("LINK_DOWN"),
         "{desc}"
     );
     assert!(!rising(2));
-    ofctl(&d, &["mod-port", "br0", "2", "up"]);
+    d.ofctl_ok(&["mod-port", "br0", "2", "up"]);
     assert!(rising(2));
 }

@@ -3,7 +3,6 @@
 //! statistics whose OpenFlow 1.4 form carries every DPDK xstat in the
 //! CUSTOM Statistics section, rising, and equal in name to `/metrics`.
 
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use ferrovs_tests::{bridge_config, metric_value, traffic_pcap, Daemon};
@@ -20,25 +19,6 @@ fn config(pcap: &std::path::Path) -> String {
             ("p1", 2, "net_null0,no-rx=1"),
         ],
     )
-}
-
-fn ofctl(d: &Daemon, args: &[&str]) -> Output {
-    Command::new("ovs-ofctl")
-        .env("OVS_RUNDIR", &d.rundir)
-        .args(args)
-        .output()
-        .expect("ovs-ofctl (Debian openvswitch-common) must be installed")
-}
-
-fn ofctl_ok(d: &Daemon, args: &[&str]) -> String {
-    let out = ofctl(d, args);
-    assert!(
-        out.status.success(),
-        "ovs-ofctl {args:?}: {}\n{}",
-        String::from_utf8_lossy(&out.stderr),
-        d.log()
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// `name=value` of the CUSTOM Statistics of `port` in dump-ports text.
@@ -59,27 +39,27 @@ fn ovs_ofctl_reads_ports_and_xstats_over_openflow() {
     let d = Daemon::start(&config(&pcap), &["--no-huge"]).unwrap();
     let mgmt = format!("unix:{}", d.rundir.join("br0.mgmt").display());
 
-    let show = ofctl_ok(&d, &["show", &mgmt]);
+    let show = d.ofctl_ok(&["show", &mgmt]);
     assert!(show.contains("dpid:00000000000000a1"), "{show}");
     assert!(show.contains(" 1(p0): addr:"), "{show}");
     assert!(show.contains(" 2(p1): addr:"), "{show}");
 
     for version in ["OpenFlow10", "OpenFlow13", "OpenFlow14"] {
-        let desc = ofctl_ok(&d, &["-O", version, "dump-ports-desc", "br0"]);
+        let desc = d.ofctl_ok(&["-O", version, "dump-ports-desc", "br0"]);
         assert!(
             desc.contains("1(p0)") && desc.contains("2(p1)"),
             "{version}: {desc}"
         );
-        let stats = ofctl_ok(&d, &["-O", version, "dump-ports", "br0"]);
+        let stats = d.ofctl_ok(&["-O", version, "dump-ports", "br0"]);
         assert!(stats.contains("2 ports"), "{version}: {stats}");
     }
 
-    let first = ofctl_ok(&d, &["-O", "OpenFlow14", "dump-ports", "br0"]);
+    let first = d.ofctl_ok(&["-O", "OpenFlow14", "dump-ports", "br0"]);
     let rx_q0_a = custom_stat(&first, 1, "rx_q0_packets")
         .unwrap_or_else(|| panic!("no rx_q0_packets for port 1:\n{first}"));
     let tx_a = custom_stat(&first, 2, "tx_good_packets").unwrap();
     std::thread::sleep(Duration::from_millis(500));
-    let second = ofctl_ok(&d, &["-O", "OpenFlow14", "dump-ports", "br0"]);
+    let second = d.ofctl_ok(&["-O", "OpenFlow14", "dump-ports", "br0"]);
     let rx_q0_b = custom_stat(&second, 1, "rx_q0_packets").unwrap();
     let tx_b = custom_stat(&second, 2, "tx_good_packets").unwrap();
     assert!(
@@ -102,13 +82,13 @@ fn ovs_ofctl_reads_ports_and_xstats_over_openflow() {
 
     // A port that does not exist is refused with OFPBRC_BAD_PORT (ovs-ofctl
     // prints the error); the switch stays up.
-    let bad = ofctl(&d, &["-O", "OpenFlow13", "dump-ports", "br0", "7"]);
+    let bad = d.ofctl(&["-O", "OpenFlow13", "dump-ports", "br0", "7"]);
     assert!(
         String::from_utf8_lossy(&bad.stderr).contains("OFPBRC_BAD_PORT")
             || String::from_utf8_lossy(&bad.stdout).contains("OFPBRC_BAD_PORT"),
         "{bad:?}"
     );
-    let desc = ofctl_ok(&d, &["-O", "OpenFlow14", "dump-desc", "br0"]);
+    let desc = d.ofctl_ok(&["-O", "OpenFlow14", "dump-desc", "br0"]);
     assert!(desc.contains("Manufacturer: ferrovs"), "{desc}");
     assert!(desc.contains("DP Description: br0"), "{desc}");
 }
