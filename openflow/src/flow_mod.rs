@@ -41,6 +41,20 @@ pub mod flags {
     pub const NO_BYT_COUNTS: u16 = 1 << 4;
 }
 
+/// `OFPRR_*` flow-removed reasons.
+pub mod removed {
+    /// Idle timeout.
+    pub const IDLE_TIMEOUT: u8 = 0;
+    /// Hard timeout.
+    pub const HARD_TIMEOUT: u8 = 1;
+    /// Deleted by a flow-mod.
+    pub const DELETE: u8 = 2;
+    /// Its group was deleted.
+    pub const GROUP_DELETE: u8 = 3;
+    /// Its meter was deleted (1.4; earlier versions get DELETE).
+    pub const METER_DELETE: u8 = 4;
+}
+
 /// `OFPT_FLOW_MOD`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FlowMod {
@@ -74,8 +88,7 @@ pub struct FlowMod {
     pub instructions: Vec<Instruction>,
 }
 
-/// `OFPG_ANY`, the out_group of a 1.0 flow-mod in the model.
-pub const OFPG_ANY: u32 = 0xffff_ffff;
+pub use crate::group::OFPG_ANY;
 
 fn port_to_10(port: u32, version: Version) -> Result<u16, EncodeError> {
     port_to_v10(port).ok_or(EncodeError::unsupported(version, "32-bit port number"))

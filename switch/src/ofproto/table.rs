@@ -43,52 +43,11 @@ use crate::flow::{flow_to_match, match_to_flow, Flow, FLOW_WORDS};
 pub const N_TABLES: usize = 254;
 /// `OFPTT_ALL`.
 pub const OFPTT_ALL: u8 = 0xff;
-/// `OFPG_ANY`.
-pub const OFPG_ANY: u32 = 0xffff_ffff;
 /// Flows per table unless configured otherwise.
 pub const DEFAULT_MAX_FLOWS: usize = 1_000_000;
 
-/// `OFPFC_*` flow-mod commands.
-pub mod command {
-    /// New flow.
-    pub const ADD: u8 = 0;
-    /// Modify all matching flows.
-    pub const MODIFY: u8 = 1;
-    /// Modify the flow with exactly this match and priority.
-    pub const MODIFY_STRICT: u8 = 2;
-    /// Delete all matching flows.
-    pub const DELETE: u8 = 3;
-    /// Delete the flow with exactly this match and priority.
-    pub const DELETE_STRICT: u8 = 4;
-}
-
-/// `OFPFF_*` flow-mod flags.
-pub mod flags {
-    /// Send flow-removed when the flow expires or is deleted.
-    pub const SEND_FLOW_REM: u16 = 1 << 0;
-    /// Refuse the add if an overlapping flow of the same priority exists.
-    pub const CHECK_OVERLAP: u16 = 1 << 1;
-    /// 1.0: emergency flow (not supported); 1.3+: `OFPFF_RESET_COUNTS`.
-    pub const RESET_COUNTS: u16 = 1 << 2;
-    /// Do not count packets (1.3+).
-    pub const NO_PKT_COUNTS: u16 = 1 << 3;
-    /// Do not count bytes (1.3+).
-    pub const NO_BYT_COUNTS: u16 = 1 << 4;
-}
-
-/// `OFPRR_*` flow-removed reasons.
-pub mod removed {
-    /// Idle timeout.
-    pub const IDLE_TIMEOUT: u8 = 0;
-    /// Hard timeout.
-    pub const HARD_TIMEOUT: u8 = 1;
-    /// Deleted by a flow-mod.
-    pub const DELETE: u8 = 2;
-    /// Its group was deleted.
-    pub const GROUP_DELETE: u8 = 3;
-    /// Its meter was deleted (1.4; earlier versions get DELETE).
-    pub const METER_DELETE: u8 = 4;
-}
+pub use openflow::flow_mod::{command, flags, removed};
+pub use openflow::group::OFPG_ANY;
 
 /// A rule's counters, shared across modifications.
 #[derive(Debug, Default)]
