@@ -226,6 +226,23 @@ struct Pending {
 }
 
 impl Pending {
+    /// Disposes of the packet once the actions are done or `outcome`
+    /// stopped them: the last output takes the packet itself, also when a
+    /// later step stopped the pipeline (a failed edit leaves the packet as
+    /// it was when that output was decided).
+    fn finish<P, E: Emit<P>>(&mut self, pkt: P, outcome: Option<DropReason>, emit: &mut E) {
+        match (self.port.take(), outcome) {
+            (Some(port), _) => emit.emit(port, pkt),
+            (None, Some(reason)) => emit.drop_packet(pkt, reason),
+            // Sent to the controller only: consumed, not a drop.
+            (None, None) if self.consumed => drop(pkt),
+            (None, None) => {
+                let reason = self.unsupported.unwrap_or(DropReason::NoOutput);
+                emit.drop_packet(pkt, reason)
+            }
+        }
+    }
+
     /// Sends the deferred output as a copy (the packet is about to change
     /// or to go somewhere else as well).
     fn flush<P, E: Emit<P>>(&mut self, pkt: &P, emit: &mut E) -> bool {
@@ -438,19 +455,7 @@ impl Xlate<'_> {
             }
         }
 
-        // The last output takes the packet itself, also when a later step
-        // stopped the pipeline (a failed edit leaves the packet as it was
-        // when that output was decided).
-        match (pending.port.take(), outcome) {
-            (Some(port), _) => emit.emit(port, pkt),
-            (None, Some(reason)) => emit.drop_packet(pkt, reason),
-            // Sent to the controller only: consumed, not a drop.
-            (None, None) if pending.consumed => drop(pkt),
-            (None, None) => {
-                let reason = pending.unsupported.unwrap_or(DropReason::NoOutput);
-                emit.drop_packet(pkt, reason)
-            }
-        }
+        pending.finish(pkt, outcome, emit);
     }
 
     /// Executes a packet-out's action list on `pkt` (received on
@@ -533,15 +538,7 @@ impl Xlate<'_> {
                 break;
             }
         }
-        match (pending.port.take(), outcome) {
-            (Some(port), _) => emit.emit(port, pkt),
-            (None, Some(reason)) => emit.drop_packet(pkt, reason),
-            (None, None) if pending.consumed => drop(pkt),
-            (None, None) => {
-                let reason = pending.unsupported.unwrap_or(DropReason::NoOutput);
-                emit.drop_packet(pkt, reason)
-            }
-        }
+        pending.finish(pkt, outcome, emit);
     }
 
     /// Whether a fast-failover bucket's watches are live.

@@ -91,6 +91,29 @@ impl OfPipeline {
             .collect()
     }
 
+    /// Adds `n` packets to the drop counter of `reason`.
+    fn count_drops(&self, reason: DropReason, n: u64) {
+        if let Some(i) = DropReason::ALL.iter().position(|r| *r == reason) {
+            self.drops[i].fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    /// Runs `f` with a translator over the current version of the tables,
+    /// groups, meters and port states.
+    fn with_xlate<R>(&self, f: impl FnOnce(&Xlate<'_>) -> R) -> R {
+        f(&Xlate {
+            tables: &self.tables,
+            version: self.tables.version(),
+            ports: &self.ports,
+            now_ns: self.tables.epoch.elapsed().as_nanos() as u64,
+            miss_send_len: self.packet_ins.miss_send_len.load(Ordering::Relaxed),
+            groups: &self.groups,
+            meters: &self.meters,
+            live: &|p| self.is_live(p),
+            port_config: &|p| self.config_of(p),
+        })
+    }
+
     fn dp_port(&self, ofport: u32) -> Option<usize> {
         self.dp_of
             .binary_search_by_key(&ofport, |&(of, _)| of)
@@ -107,9 +130,7 @@ struct DpEmit<'a, 'b> {
 
 impl DpEmit<'_, '_> {
     fn count(&self, reason: DropReason) {
-        if let Some(i) = DropReason::ALL.iter().position(|r| *r == reason) {
-            self.pipeline.drops[i].fetch_add(1, Ordering::Relaxed);
-        }
+        self.pipeline.count_drops(reason, 1);
     }
 }
 
@@ -180,24 +201,15 @@ impl OfPipeline {
             .pool
             .alloc_with(data)
             .map_err(|e| format!("no packet buffer for the packet-out: {e}"))?;
-        let xlate = Xlate {
-            tables: &self.tables,
-            version: self.tables.version(),
-            ports: &self.ports,
-            now_ns: self.tables.epoch.elapsed().as_nanos() as u64,
-            miss_send_len: self.packet_ins.miss_send_len.load(Ordering::Relaxed),
-            groups: &self.groups,
-            meters: &self.meters,
-            live: &|p| self.is_live(p),
-            port_config: &|p| self.config_of(p),
-        };
         let mut bufs = tx.bufs.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Output::new(&mut bufs, &tx.stats);
-        let mut emit = DpEmit {
-            pipeline: self,
-            out: &mut out,
-        };
-        xlate.run_actions(in_port, actions, pkt, &mut emit);
+        self.with_xlate(|xlate| {
+            let mut emit = DpEmit {
+                pipeline: self,
+                out: &mut out,
+            };
+            xlate.run_actions(in_port, actions, pkt, &mut emit);
+        });
         out.flush();
         Ok(())
     }
@@ -238,35 +250,20 @@ impl OfPipeline {
 
 impl Pipeline for OfPipeline {
     fn process(&self, in_port: usize, batch: &mut MbufBatch, out: &mut Output<'_>) {
-        let xlate = Xlate {
-            tables: &self.tables,
-            version: self.tables.version(),
-            ports: &self.ports,
-            now_ns: self.tables.epoch.elapsed().as_nanos() as u64,
-            miss_send_len: self.packet_ins.miss_send_len.load(Ordering::Relaxed),
-            groups: &self.groups,
-            meters: &self.meters,
-            live: &|p| self.is_live(p),
-            port_config: &|p| self.config_of(p),
-        };
         let in_ofport = self.ofport_of.get(in_port).copied().unwrap_or(0);
         if self.config_of(in_ofport) & (ofppc::PORT_DOWN | ofppc::NO_RECV) != 0 {
-            let n = batch.len() as u64;
-            if let Some(i) = DropReason::ALL
-                .iter()
-                .position(|r| *r == DropReason::PortConfig)
-            {
-                self.drops[i].fetch_add(n, Ordering::Relaxed);
-            }
+            self.count_drops(DropReason::PortConfig, batch.len() as u64);
             out.drop_batch(batch);
             return;
         }
-        let mut emit = DpEmit {
-            pipeline: self,
-            out,
-        };
-        for m in batch.drain() {
-            xlate.run(in_ofport, m, &mut emit);
-        }
+        self.with_xlate(|xlate| {
+            let mut emit = DpEmit {
+                pipeline: self,
+                out,
+            };
+            for m in batch.drain() {
+                xlate.run(in_ofport, m, &mut emit);
+            }
+        });
     }
 }
