@@ -996,6 +996,11 @@ mod tests {
     use openflow::flow_match::Match;
     use openflow::oxm::OxmField;
 
+    /// `flow_mod` in OpenFlow `V`, with no groups or meters.
+    fn apply(t: &Tables, m: &FlowMod) -> Result<Vec<RemovedFlow>, ErrorKind> {
+        t.flow_mod(m, V, &Groups::default(), &Meters::default())
+    }
+
     fn fm(command: u8, table_id: u8, priority: u16, fields: Vec<OxmField>, out: u32) -> FlowMod {
         FlowMod {
             cookie: 0,
@@ -1038,13 +1043,7 @@ mod tests {
     #[test]
     fn changes_are_visible_after_commit_only() {
         let t = Tables::new(10);
-        t.flow_mod(
-            &fm(command::ADD, 0, 10, in_port(1), 2),
-            V,
-            &Groups::default(),
-            &Meters::default(),
-        )
-        .unwrap();
+        apply(&t, &fm(command::ADD, 0, 10, in_port(1), 2)).unwrap();
         assert!(t.flow_stats(&all(), V).unwrap().is_empty());
         assert!(t.commit());
         let s = t.flow_stats(&all(), V).unwrap();
@@ -1057,33 +1056,15 @@ mod tests {
     #[test]
     fn modify_keeps_counters_and_delete_filters() {
         let t = Tables::new(10);
-        t.flow_mod(
-            &fm(command::ADD, 0, 10, in_port(1), 2),
-            V,
-            &Groups::default(),
-            &Meters::default(),
-        )
-        .unwrap();
-        t.flow_mod(
-            &fm(command::ADD, 0, 20, in_port(2), 3),
-            V,
-            &Groups::default(),
-            &Meters::default(),
-        )
-        .unwrap();
+        apply(&t, &fm(command::ADD, 0, 10, in_port(1), 2)).unwrap();
+        apply(&t, &fm(command::ADD, 0, 20, in_port(2), 3)).unwrap();
         t.commit();
         let rules = t.select(0, &Flow::ZERO, &Flow::ZERO, t.version());
         for r in &rules {
             r.payload().counters.packets.store(5, Ordering::Relaxed);
         }
         // Loose modify of everything: new actions, same counters.
-        t.flow_mod(
-            &fm(command::MODIFY, 0, 0, vec![], 9),
-            V,
-            &Groups::default(),
-            &Meters::default(),
-        )
-        .unwrap();
+        apply(&t, &fm(command::MODIFY, 0, 0, vec![], 9)).unwrap();
         t.commit();
         let s = t.flow_stats(&all(), V).unwrap();
         assert_eq!(s.len(), 2);
@@ -1094,18 +1075,11 @@ mod tests {
         // Delete with an out_port filter that matches nothing.
         let mut del = fm(command::DELETE, OFPTT_ALL, 0, vec![], 1);
         del.out_port = 4;
-        t.flow_mod(&del, V, &Groups::default(), &Meters::default())
-            .unwrap();
+        apply(&t, &del).unwrap();
         t.commit();
         assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 2);
         // Strict delete of one.
-        t.flow_mod(
-            &fm(command::DELETE_STRICT, 0, 20, in_port(2), 1),
-            V,
-            &Groups::default(),
-            &Meters::default(),
-        )
-        .unwrap();
+        apply(&t, &fm(command::DELETE_STRICT, 0, 20, in_port(2), 1)).unwrap();
         t.commit();
         let s = t.flow_stats(&all(), V).unwrap();
         assert_eq!(s.len(), 1);
@@ -1116,69 +1090,34 @@ mod tests {
     #[test]
     fn failing_flow_mods_change_nothing() {
         let t = Tables::new(1);
-        t.flow_mod(
-            &fm(command::ADD, 0, 10, in_port(1), 2),
-            V,
-            &Groups::default(),
-            &Meters::default(),
-        )
-        .unwrap();
+        apply(&t, &fm(command::ADD, 0, 10, in_port(1), 2)).unwrap();
         t.commit();
         assert_eq!(
-            t.flow_mod(
-                &fm(command::ADD, 0, 11, in_port(2), 2),
-                V,
-                &Groups::default(),
-                &Meters::default()
-            ),
+            apply(&t, &fm(command::ADD, 0, 11, in_port(2), 2)),
             Err(ErrorKind::TableFull)
         );
         let mut goto_back = fm(command::ADD, 3, 1, vec![], 2);
         goto_back.instructions = vec![Instruction::GotoTable(2)];
+        assert_eq!(apply(&t, &goto_back), Err(ErrorKind::BadInstructionTableId));
         assert_eq!(
-            t.flow_mod(&goto_back, V, &Groups::default(), &Meters::default()),
-            Err(ErrorKind::BadInstructionTableId)
-        );
-        assert_eq!(
-            t.flow_mod(
-                &fm(command::ADD, OFPTT_ALL, 1, vec![], 2),
-                V,
-                &Groups::default(),
-                &Meters::default()
-            ),
+            apply(&t, &fm(command::ADD, OFPTT_ALL, 1, vec![], 2)),
             Err(ErrorKind::BadFlowTableId)
         );
         assert_eq!(
-            t.flow_mod(
-                &fm(command::ADD, 0, 1, vec![], OFPP_ANY),
-                V,
-                &Groups::default(),
-                &Meters::default()
-            ),
+            apply(&t, &fm(command::ADD, 0, 1, vec![], OFPP_ANY)),
             Err(ErrorKind::BadOutPort)
         );
         // tcp_dst without ip_proto: a prerequisite is missing.
         assert_eq!(
-            t.flow_mod(
-                &fm(command::ADD, 1, 1, vec![OxmField::TcpDst(80)], 2),
-                V,
-                &Groups::default(),
-                &Meters::default()
-            ),
+            apply(&t, &fm(command::ADD, 1, 1, vec![OxmField::TcpDst(80)], 2)),
             Err(ErrorKind::BadPrereq)
         );
         let mut overlap = fm(command::ADD, 0, 10, vec![], 2);
         overlap.flags = flags::CHECK_OVERLAP;
-        assert_eq!(
-            t.flow_mod(&overlap, V, &Groups::default(), &Meters::default()),
-            Err(ErrorKind::FlowOverlap)
-        );
+        assert_eq!(apply(&t, &overlap), Err(ErrorKind::FlowOverlap));
         let mut bad_cmd = fm(command::ADD, 0, 1, vec![], 2);
         bad_cmd.command = 9;
-        assert_eq!(
-            t.flow_mod(&bad_cmd, V, &Groups::default(), &Meters::default()),
-            Err(ErrorKind::BadFlowModCommand)
-        );
+        assert_eq!(apply(&t, &bad_cmd), Err(ErrorKind::BadFlowModCommand));
         assert!(!t.commit(), "no failed flow-mod left a change");
         assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
     }
@@ -1189,12 +1128,10 @@ mod tests {
         let mut hard = fm(command::ADD, 0, 10, in_port(1), 2);
         hard.hard_timeout = 1;
         hard.flags = flags::SEND_FLOW_REM;
-        t.flow_mod(&hard, V, &Groups::default(), &Meters::default())
-            .unwrap();
+        apply(&t, &hard).unwrap();
         let mut idle = fm(command::ADD, 0, 10, in_port(2), 2);
         idle.idle_timeout = 2;
-        t.flow_mod(&idle, V, &Groups::default(), &Meters::default())
-            .unwrap();
+        apply(&t, &idle).unwrap();
         t.commit();
         let now = Instant::now();
         assert!(t.expire(now).is_empty());
@@ -1288,13 +1225,7 @@ mod tests {
         t.commit();
         assert_eq!(t.flow_stats(&all(), OfVersion::V1_0).unwrap().len(), 1);
         // In 1.1+ it does nothing.
-        t.flow_mod(
-            &fm(command::MODIFY, 0, 5, in_port(7), 2),
-            V,
-            &Groups::default(),
-            &Meters::default(),
-        )
-        .unwrap();
+        apply(&t, &fm(command::MODIFY, 0, 5, in_port(7), 2)).unwrap();
         t.commit();
         assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
     }
