@@ -1537,7 +1537,7 @@ pub(crate) mod tests {
     }
 
     /// Applies byte edits and an optional truncation to `bytes`.
-    fn mutate(
+    pub(crate) fn mutate(
         mut bytes: Vec<u8>,
         edits: &[(proptest::sample::Index, u8)],
         cut: Option<proptest::sample::Index>,

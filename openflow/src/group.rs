@@ -172,7 +172,7 @@ pub mod strategies {
 mod tests {
     use super::strategies::*;
     use super::*;
-    use crate::flow_match::tests::osken_packet;
+    use crate::flow_match::tests::{mutate, osken_packet};
     use crate::port::OFPP_ANY;
     use proptest::prelude::*;
 
@@ -263,24 +263,6 @@ mod tests {
             assert!(!list.is_empty());
             assert_eq!(enc(&list, version), &msg[offset..], "{name}");
         }
-    }
-
-    /// Applies byte edits and an optional truncation to `bytes`.
-    fn mutate(
-        mut bytes: Vec<u8>,
-        edits: &[(proptest::sample::Index, u8)],
-        cut: Option<proptest::sample::Index>,
-    ) -> Vec<u8> {
-        if !bytes.is_empty() {
-            for (i, b) in edits {
-                let i = i.index(bytes.len());
-                bytes[i] = *b;
-            }
-            if let Some(c) = cut {
-                bytes.truncate(c.index(bytes.len()));
-            }
-        }
-        bytes
     }
 
     proptest! {

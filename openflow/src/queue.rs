@@ -349,7 +349,7 @@ pub mod strategies {
 mod tests {
     use super::strategies::*;
     use super::*;
-    use crate::flow_match::tests::osken_packet;
+    use crate::flow_match::tests::{mutate, osken_packet};
     use proptest::prelude::*;
 
     fn enc(list: &[PacketQueue], v: Version) -> Vec<u8> {
@@ -487,24 +487,6 @@ mod tests {
             }
             assert_eq!(seen, 6);
         }
-    }
-
-    /// Applies byte edits and an optional truncation to `bytes`.
-    fn mutate(
-        mut bytes: Vec<u8>,
-        edits: &[(proptest::sample::Index, u8)],
-        cut: Option<proptest::sample::Index>,
-    ) -> Vec<u8> {
-        if !bytes.is_empty() {
-            for (i, b) in edits {
-                let i = i.index(bytes.len());
-                bytes[i] = *b;
-            }
-            if let Some(c) = cut {
-                bytes.truncate(c.index(bytes.len()));
-            }
-        }
-        bytes
     }
 
     proptest! {
