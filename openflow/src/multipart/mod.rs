@@ -428,6 +428,25 @@ fn id_pad4(input: &[u8], ctx: &'static str) -> Result<u32, DecodeError> {
     Ok(id)
 }
 
+/// Vendor stats exist only in OpenFlow 1.0, experimenter multiparts only
+/// after it: refuses a body of the wrong kind for `version`.
+fn check_extension_body(
+    version: Version,
+    vendor: bool,
+    experimenter: bool,
+) -> Result<(), EncodeError> {
+    if vendor && version != Version::V1_0 {
+        return Err(EncodeError::unsupported(
+            version,
+            "vendor stats after OpenFlow 1.0",
+        ));
+    }
+    if experimenter && version == Version::V1_0 {
+        return Err(EncodeError::unsupported(version, "experimenter multipart"));
+    }
+    Ok(())
+}
+
 impl MultipartRequest {
     /// Decodes a request from `msg_body`, the message bytes after the 8-byte
     /// `ofp_header` (multipart type, flags, pad in 1.1+, body).
@@ -488,18 +507,11 @@ impl MultipartRequest {
     /// Appends the encoded request (the bytes after `ofp_header`).
     pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         use MultipartRequestBody as B;
-        match (&self.body, version) {
-            (B::Vendor(_), v) if v != Version::V1_0 => {
-                return Err(EncodeError::unsupported(
-                    v,
-                    "vendor stats after OpenFlow 1.0",
-                ))
-            }
-            (B::Experimenter(_), Version::V1_0) => {
-                return Err(EncodeError::unsupported(version, "experimenter multipart"))
-            }
-            _ => {}
-        }
+        check_extension_body(
+            version,
+            matches!(self.body, B::Vendor(_)),
+            matches!(self.body, B::Experimenter(_)),
+        )?;
         encode_header(version, self.body.mp_type(), self.flags, out)?;
         match &self.body {
             B::Desc
@@ -661,18 +673,11 @@ impl MultipartReply {
     /// Appends the encoded reply (the bytes after `ofp_header`).
     pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         use MultipartReplyBody as B;
-        match (&self.body, version) {
-            (B::Vendor(_), v) if v != Version::V1_0 => {
-                return Err(EncodeError::unsupported(
-                    v,
-                    "vendor stats after OpenFlow 1.0",
-                ))
-            }
-            (B::Experimenter(_), Version::V1_0) => {
-                return Err(EncodeError::unsupported(version, "experimenter multipart"))
-            }
-            _ => {}
-        }
+        check_extension_body(
+            version,
+            matches!(self.body, B::Vendor(_)),
+            matches!(self.body, B::Experimenter(_)),
+        )?;
         encode_header(version, self.body.mp_type(), self.flags, out)?;
         match &self.body {
             B::Desc(d) => d.encode(out),
@@ -762,6 +767,35 @@ mod tests {
         r.encode(v, &mut out).unwrap();
         assert_eq!(&out[..8], &[0xa5; 8]);
         out.split_off(8)
+    }
+
+    #[test]
+    fn extension_bodies_only_in_their_versions() {
+        let vendor = VendorStats {
+            vendor: 0x2320,
+            data: vec![1, 2],
+        };
+        let exp = ExperimenterMultipart {
+            experimenter: 0x2320,
+            exp_type: 7,
+            data: vec![3],
+        };
+        let mut out = Vec::new();
+        let req = |body| MultipartRequest { flags: 0, body };
+        let rep = |body| MultipartReply { flags: 0, body };
+        let vendor_req = req(MultipartRequestBody::Vendor(vendor.clone()));
+        let exp_req = req(MultipartRequestBody::Experimenter(exp.clone()));
+        let vendor_rep = rep(MultipartReplyBody::Vendor(vendor));
+        let exp_rep = rep(MultipartReplyBody::Experimenter(exp));
+        assert!(vendor_req.encode(Version::V1_3, &mut out).is_err());
+        assert!(exp_req.encode(Version::V1_0, &mut out).is_err());
+        assert!(vendor_rep.encode(Version::V1_3, &mut out).is_err());
+        assert!(exp_rep.encode(Version::V1_0, &mut out).is_err());
+        assert!(out.is_empty(), "a refused body wrote {out:?}");
+        enc_req(&vendor_req, Version::V1_0);
+        enc_req(&exp_req, Version::V1_3);
+        enc_rep(&vendor_rep, Version::V1_0);
+        enc_rep(&exp_rep, Version::V1_3);
     }
 
     #[test]
