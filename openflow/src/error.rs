@@ -168,6 +168,16 @@ pub enum ErrorKind {
     IsSlave,
     /// OFPTFFC_BAD_TABLE / BAD_TYPE / BAD_LEN ...: malformed table-features property.
     BadTableFeatures,
+    /// OFPMOFC_MONITOR_EXISTS (1.4): an add for a flow monitor id in use.
+    MonitorExists,
+    /// OFPMOFC_UNKNOWN_MONITOR (1.4): a modify or delete of a monitor id not in use.
+    UnknownMonitor,
+    /// OFPMOFC_BAD_COMMAND (1.4): an unknown flow monitor command.
+    BadMonitorCommand,
+    /// OFPMOFC_BAD_FLAGS (1.4): flow monitor flags the switch does not know.
+    BadMonitorFlags,
+    /// OFPMOFC_BAD_TABLE_ID (1.4): a flow monitor for a table that does not exist.
+    BadMonitorTableId,
 }
 
 impl ErrorKind {
@@ -287,6 +297,11 @@ impl ErrorKind {
             BadPropertyType => (14, 0),
             BadPropertyLen => (14, 1),
             BadBundleType => (17, 10),
+            MonitorExists => (16, 1),
+            UnknownMonitor => (16, 3),
+            BadMonitorCommand => (16, 4),
+            BadMonitorFlags => (16, 5),
+            BadMonitorTableId => (16, 6),
         };
         if error_names(version, code.0, code.1).is_some_and(|(_, c)| c.is_some()) {
             code
@@ -539,6 +554,11 @@ mod tests {
             BadMeterRate,
             OutOfBands,
             BadTableFeatures,
+            MonitorExists,
+            UnknownMonitor,
+            BadMonitorCommand,
+            BadMonitorFlags,
+            BadMonitorTableId,
         ];
         for v in Version::ALL {
             for k in kinds {

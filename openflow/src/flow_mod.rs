@@ -53,6 +53,9 @@ pub mod removed {
     pub const GROUP_DELETE: u8 = 3;
     /// Its meter was deleted (1.4; earlier versions get DELETE).
     pub const METER_DELETE: u8 = 4;
+    /// Evicted from a full table to make room (1.4; earlier versions get
+    /// DELETE).
+    pub const EVICTION: u8 = 5;
 }
 
 /// `OFPT_FLOW_MOD`.
