@@ -1,0 +1,137 @@
+"""Start os-ken's switch test tool (os_ken.tests.switch.tester).
+
+os-ken 4.2.2 ships no `osken-manager` script: this builds the AppManager
+itself with the OpenFlow controller (ofp_handler) and the tester app. The
+command line takes the tester's options as os-ken spells them, e.g.
+
+    launcher.py --test-switch-dir DIR --test-switch-target 0000000000000001 \
+        --test-switch-tester 0000000000000002 \
+        --test-switch-target-version openflow13 \
+        --test-switch-tester-version openflow13 \
+        --ofp-listen-host 127.0.0.1 --ofp-tcp-listen-port 6653 \
+        --results FILE.jsonl
+
+--duration SECONDS (ours) overrides the traffic duration of the throughput
+tests (meter, group; 30 s in os-ken's files) to make a run shorter.
+--results (ours, not os-ken's) writes one JSON line per test: the test file
+(relative to --test-switch-dir), the test's description, OK or ERROR and
+os-ken's failure message. The tester ends the process itself (SIGTERM to its
+own pid) after its report.
+"""
+
+import os
+import sys
+
+os.environ.setdefault("OSKEN_HUB_TYPE", "eventlet")
+
+from os_ken.lib import hub  # noqa: E402
+
+hub.patch(thread=False)
+
+import json  # noqa: E402
+import logging  # noqa: E402
+
+from os_ken import cfg  # noqa: E402
+from os_ken import flags  # noqa: E402,F401  (registers the test-switch options)
+from os_ken import log  # noqa: E402
+from os_ken.base.app_manager import AppManager  # noqa: E402
+
+
+def _take_arg(argv, name):
+    """Removes `--NAME VALUE` from argv; returns (argv, VALUE or None)."""
+    out, value = [], None
+    it = iter(argv)
+    for arg in it:
+        if arg == name:
+            value = next(it)
+        elif arg.startswith(name + "="):
+            value = arg.split("=", 1)[1]
+        else:
+            out.append(arg)
+    return out, value
+
+
+class _ResultRecorder(logging.Handler):
+    """Turns the tester's result lines into JSON lines.
+
+    The tester logs `'    %-100s %s' % (description, OK|ERROR)` after each
+    test and, for an error, `'        %s' % message` right after it.
+    """
+
+    def __init__(self, path, test_dir):
+        super().__init__(logging.INFO)
+        self.out = open(path, "a", buffering=1)
+        self.test_dir = test_dir
+        self.file = None
+        self.pending = None
+
+    def _flush(self):
+        if self.pending is not None:
+            self.out.write(json.dumps(self.pending) + "\n")
+            self.pending = None
+
+    def emit(self, record):
+        if record.msg == "    %-100s %s" and len(record.args) == 2:
+            self._flush()
+            desc, result = record.args
+            self.pending = {"file": self.file, "test": str(desc),
+                            "result": str(result), "message": ""}
+            if result == "OK":
+                self._flush()
+        elif record.msg == "        %s" and self.pending is not None:
+            self.pending["message"] = str(record.args[0])
+            self._flush()
+
+
+def main():
+    argv, results = _take_arg(sys.argv[1:], "--results")
+    argv, duration = _take_arg(argv, "--duration")
+    log.early_init_log(logging.INFO)
+    cfg.CONF(args=argv, project="os_ken")
+    log.init_log()
+
+    from os_ken.tests.switch import tester
+
+    if results:
+        test_dir = os.path.abspath(cfg.CONF["test-switch"]["dir"])
+        recorder = _ResultRecorder(results, test_dir)
+        # An OSKenApp logs through the logger named after its class.
+        logging.getLogger(tester.OfTester.__name__).addHandler(recorder)
+
+        # Remember each test file's path so that results name their file.
+        orig_get_tests = tester.TestFile._get_tests
+
+        def get_tests(self, path):
+            self.path = path
+            return orig_get_tests(self, path)
+
+        tester.TestFile._get_tests = get_tests
+
+        orig_file_execute = tester.OfTester._test_file_execute
+
+        def file_execute(self, testfile):
+            path = getattr(testfile, "path", None)
+            if path is not None:
+                # The test directory holds symbolic links: keep their names.
+                path = os.path.relpath(os.path.abspath(path),
+                                       os.path.abspath(test_dir))
+            recorder.file = path
+            return orig_file_execute(self, testfile)
+
+        tester.OfTester._test_file_execute = file_execute
+
+    if duration:
+        orig_send = tester.OfTester._continuous_packet_send
+
+        def continuous_packet_send(self, pkt):
+            pkt[tester.KEY_PACKETS][tester.KEY_DURATION_TIME] = int(duration)
+            return orig_send(self, pkt)
+
+        tester.OfTester._continuous_packet_send = continuous_packet_send
+
+    AppManager.run_apps(["os_ken.controller.ofp_handler",
+                         "os_ken.tests.switch.tester"])
+
+
+if __name__ == "__main__":
+    main()
