@@ -1052,7 +1052,10 @@ impl Tables {
 
     /// Table `id`'s `ofp_table_desc`.
     fn describe(&self, id: usize, t: &FlowTable) -> TableDesc {
-        let config = t.config.load(Ordering::Relaxed);
+        let mut config = t.config.load(Ordering::Relaxed);
+        if self.evicts(t) {
+            config |= table_config::EVICTION;
+        }
         TableDesc {
             table_id: id as u8,
             config,
