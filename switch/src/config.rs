@@ -620,6 +620,26 @@ options = { "dpdk-devargs" = "net_null2" }
             e.contains("bridge br0: controller target \"udp:1.2.3.4\""),
             "{e}"
         );
+        for (table, want) in [
+            (
+                "[bridge.flow_tables.254]\nflow_limit = 5",
+                "flow_tables key \"254\"",
+            ),
+            ("[bridge.flow_tables.x]", "flow_tables key \"x\""),
+            (
+                "[bridge.flow_tables.1]\nflow_limit = 0",
+                "flow_tables 1: flow_limit=0",
+            ),
+            (
+                "[bridge.flow_tables.1]\noverflow_policy = \"drop\"",
+                "flow_tables 1: overflow_policy \"drop\"",
+            ),
+            ("[bridge.flow_tables.1]\nsize = 3", "size"),
+        ] {
+            let e = parse_err(&format!("[[bridge]]\nname = \"br0\"\n{table}\n"));
+            assert!(e.contains(want), "{e}");
+            assert!(e.contains("br0") || want == "size", "{e}");
+        }
         let e = parse_err("[[bridge]]\nname = \"br0\"\nprotocols = [\"OpenFlow15\"]\n");
         assert!(
             e.contains("bridge br0: protocols entry \"OpenFlow15\""),

@@ -3,7 +3,7 @@
 //! full table by importance, vacancy events as table-status, and
 //! requestforward of group-mods to another connection.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use ferrovs_tests::{bridge_config, Daemon};
