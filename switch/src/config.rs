@@ -82,6 +82,60 @@ pub struct Bridge {
     /// `protocols`: `OpenFlow10`, ..., `OpenFlow14`.
     #[serde(default)]
     pub protocols: Vec<String>,
+    /// `flow_tables`: table id (0-253) to its `Flow_Table` row.
+    #[serde(default)]
+    pub flow_tables: BTreeMap<String, FlowTable>,
+}
+
+/// A `Flow_Table` row: limits of one OpenFlow table.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FlowTable {
+    /// Most flows the table holds.
+    #[serde(default)]
+    pub flow_limit: Option<u64>,
+    /// What an add to a full table does: `refuse` (the default, the
+    /// controller gets `OFPFMFC_TABLE_FULL`) or `evict` (the least
+    /// important flow makes room, as OpenFlow 1.4 eviction does).
+    #[serde(default)]
+    pub overflow_policy: Option<String>,
+}
+
+impl Bridge {
+    /// The configured table limits: (table id, flow limit, evict when full).
+    pub fn table_limits(&self) -> Result<Vec<(u8, usize, bool)>, ConfigError> {
+        let mut out = Vec::new();
+        for (id, t) in &self.flow_tables {
+            let table = id.parse::<u8>().ok().filter(|t| *t < 254).ok_or_else(|| {
+                ConfigError(format!(
+                    "bridge {}: flow_tables key \"{id}\" is not a table id (0..253)",
+                    self.name
+                ))
+            })?;
+            let limit = t
+                .flow_limit
+                .unwrap_or(crate::ofproto::table::DEFAULT_MAX_FLOWS as u64);
+            if limit == 0 || limit > (1 << 24) {
+                return err(format!(
+                    "bridge {}: flow_tables {id}: flow_limit={limit} is outside 1..16777216",
+                    self.name
+                ));
+            }
+            let evict = match t.overflow_policy.as_deref() {
+                None | Some("refuse") => false,
+                Some("evict") => true,
+                Some(other) => {
+                    return err(format!(
+                        "bridge {}: flow_tables {id}: overflow_policy \"{other}\" is not refuse \
+                         or evict",
+                        self.name
+                    ))
+                }
+            };
+            out.push((table, limit as usize, evict));
+        }
+        Ok(out)
+    }
 }
 
 fn default_datapath_type() -> String {
@@ -363,6 +417,7 @@ impl Config {
                 ));
             }
             crate::ofproto::protocols(&br.name, &br.protocols).map_err(ConfigError)?;
+            br.table_limits()?;
             crate::ofproto::datapath_id(
                 &br.name,
                 br.other_config.get("datapath-id").map(String::as_str),
@@ -565,6 +620,26 @@ options = { "dpdk-devargs" = "net_null2" }
             e.contains("bridge br0: controller target \"udp:1.2.3.4\""),
             "{e}"
         );
+        for (table, want) in [
+            (
+                "[bridge.flow_tables.254]\nflow_limit = 5",
+                "flow_tables key \"254\"",
+            ),
+            ("[bridge.flow_tables.x]", "flow_tables key \"x\""),
+            (
+                "[bridge.flow_tables.1]\nflow_limit = 0",
+                "flow_tables 1: flow_limit=0",
+            ),
+            (
+                "[bridge.flow_tables.1]\noverflow_policy = \"drop\"",
+                "flow_tables 1: overflow_policy \"drop\"",
+            ),
+            ("[bridge.flow_tables.1]\nsize = 3", "size"),
+        ] {
+            let e = parse_err(&format!("[[bridge]]\nname = \"br0\"\n{table}\n"));
+            assert!(e.contains(want), "{e}");
+            assert!(e.contains("br0") || want == "size", "{e}");
+        }
         let e = parse_err("[[bridge]]\nname = \"br0\"\nprotocols = [\"OpenFlow15\"]\n");
         assert!(
             e.contains("bridge br0: protocols entry \"OpenFlow15\""),

@@ -409,6 +409,10 @@ impl Switch {
             .map_err(ConfigError)?;
             let versions = ofproto::protocols(&b.name, &b.protocols).map_err(ConfigError)?;
             let mut of = Ofproto::new(&b.name, dpid, versions);
+            let tables = Arc::get_mut(&mut of.tables).expect("a new bridge's tables are its own");
+            for (id, limit, evict) in b.table_limits()? {
+                tables.set_limit(id, limit, evict).map_err(ConfigError)?;
+            }
             for &i in &info.ports {
                 of.add_port(Arc::clone(&ports[i]));
             }

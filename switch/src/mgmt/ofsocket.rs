@@ -231,6 +231,14 @@ where
                 Event::Message { header, message } => {
                     let Some(id) = session.id else { continue };
                     let replies = lock(&session.ofproto).handle(id, &header, &message);
+                    // What the request made the switch send this connection
+                    // (flow-removed, monitor updates) precedes its replies,
+                    // so a barrier reply follows everything before it.
+                    while let Ok(msg) = async_rx.try_recv() {
+                        if let Err(e) = conn.send(&msg) {
+                            tracing::warn!("cannot encode an asynchronous message: {e}");
+                        }
+                    }
                     for reply in replies {
                         if let Err(e) = conn.send_with_xid(header.xid, &reply) {
                             tracing::warn!("cannot encode a reply: {e}");

@@ -147,6 +147,8 @@ pub struct ConnState {
     pub pin_rate_drops: u64,
     /// Open bundles (OpenFlow 1.4), by id.
     pub bundles: std::collections::BTreeMap<u32, Bundle>,
+    /// Flow monitors (OpenFlow 1.4).
+    pub monitors: super::monitor::Monitors,
 }
 
 /// An open bundle: the messages it collects until commit or discard.
@@ -189,6 +191,7 @@ impl ConnState {
             pin_sent: 0,
             pin_rate_drops: 0,
             bundles: Default::default(),
+            monitors: Default::default(),
         }
     }
 
@@ -202,16 +205,17 @@ impl ConnState {
     /// Queues an asynchronous message if the connection wants it; a full
     /// queue drops it and counts the drop. Returns whether it was queued.
     pub fn deliver(&mut self, kind: AsyncKind, reason: u8, msg: &Message) -> bool {
-        if !self.wants(kind, reason) {
-            return false;
+        self.wants(kind, reason) && self.send(msg.clone())
+    }
+
+    /// Queues a message the connection asked for (flow monitor updates);
+    /// a full queue drops it and counts the drop.
+    pub fn send(&mut self, msg: Message) -> bool {
+        let queued = self.tx.try_send(msg).is_ok();
+        if !queued {
+            self.async_dropped += 1;
         }
-        match self.tx.try_send(msg.clone()) {
-            Ok(()) => true,
-            Err(_) => {
-                self.async_dropped += 1;
-                false
-            }
-        }
+        queued
     }
 
     /// Applies `OFPT_SET_ASYNC`: properties present replace their masks.

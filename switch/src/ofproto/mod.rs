@@ -20,6 +20,7 @@
 pub mod conn;
 pub mod group;
 pub mod meter;
+pub mod monitor;
 pub mod packet_in;
 pub mod port;
 pub mod table;
@@ -29,7 +30,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use openflow::action::Action;
-use openflow::bundle::{BundleAdd, BundleControl};
+use openflow::bundle::{BundleAdd, BundleControl, RequestForward};
 use openflow::config::{FeaturesReply, PortStatus, RoleMsg, RoleStatus, SwitchConfig};
 use openflow::error_msg::ErrorMsg;
 use openflow::multipart::{
@@ -251,6 +252,13 @@ impl Ofproto {
     /// Forgets a connection.
     pub fn disconnect(&mut self, id: ConnId) {
         self.conns.remove(&id);
+        self.update_monitoring();
+    }
+
+    /// Records flow changes only while some connection has a monitor.
+    fn update_monitoring(&self) {
+        self.tables
+            .set_monitoring(self.conns.values().any(|c| !c.monitors.is_empty()));
     }
 
     /// Sends an asynchronous message to every connection that wants it;
@@ -306,8 +314,9 @@ impl Ofproto {
         for r in removed {
             for c in self.conns.values_mut() {
                 let mut msg = r.msg.clone();
-                // METER_DELETE is DELETE before OpenFlow 1.4.
-                if msg.reason == table::removed::METER_DELETE && c.version < Version::V1_4 {
+                // METER_DELETE and EVICTION are DELETE before OpenFlow 1.4.
+                let new_in_1_4 = [table::removed::METER_DELETE, table::removed::EVICTION];
+                if new_in_1_4.contains(&msg.reason) && c.version < Version::V1_4 {
                     msg.reason = table::removed::DELETE;
                 }
                 let reason = msg.reason;
@@ -322,6 +331,7 @@ impl Ofproto {
         let removed = self.tables.expire(now);
         self.commit();
         self.send_removed(removed);
+        self.report_changes(None);
         self.poll_ports();
         // Removed rules are unlinked once no PMD can hold a version that
         // still sees them: every PMD has seen the current epoch.
@@ -360,8 +370,90 @@ impl Ofproto {
         changed.len()
     }
 
-    /// Answers one request of connection `id`.
+    /// Answers one request of connection `id`, then reports what it
+    /// changed to flow monitors and, through table-status, to controllers
+    /// that asked for vacancy events.
     pub fn handle(&mut self, id: ConnId, header: &Header, msg: &Message) -> Vec<Message> {
+        let replies = self.handle_request(id, header, msg);
+        self.report_changes(Some((id, header.xid)));
+        replies
+    }
+
+    /// Sends what the flow changes made since the last call give: flow
+    /// monitor updates (abbreviated for `origin`, the connection and xid
+    /// of the request that made them) and vacancy events.
+    fn report_changes(&mut self, origin: Option<(ConnId, u32)>) {
+        let events = self.tables.take_events();
+        if !events.is_empty() {
+            for (cid, c) in self.conns.iter_mut() {
+                if c.monitors.is_empty() {
+                    continue;
+                }
+                let own = origin.filter(|(o, _)| o == cid).map(|(_, xid)| xid);
+                let updates = c.monitors.updates(&events, own);
+                if !updates.is_empty() {
+                    for m in multipart_reply(MultipartReplyBody::FlowMonitor(updates), c.version) {
+                        c.send(m);
+                    }
+                }
+            }
+        }
+        for status in self.tables.vacancy_events() {
+            let reason = status.reason;
+            let msg = Message::TableStatus(status);
+            for c in self.conns.values_mut() {
+                if c.version >= Version::V1_4 {
+                    c.deliver(AsyncKind::TableStatus, reason, &msg);
+                }
+            }
+        }
+    }
+
+    /// Forwards a group-mod or meter-mod that connection `from` made to
+    /// every other OpenFlow 1.4 connection that asked for it
+    /// (`OFPT_REQUESTFORWARD`, reason `OFPRFR_GROUP_MOD` or `_METER_MOD`).
+    fn forward_request(&mut self, from: ConnId, header: &Header, msg: &Message) {
+        let reason = match msg {
+            Message::GroupMod(_) => REQUESTFORWARD_GROUP_MOD,
+            Message::MeterMod(_) => REQUESTFORWARD_METER_MOD,
+            _ => return,
+        };
+        let fwd = Message::RequestForward(RequestForward {
+            xid: header.xid,
+            request: Box::new(msg.clone()),
+        });
+        for (cid, c) in self.conns.iter_mut() {
+            if *cid != from && c.version >= Version::V1_4 {
+                c.deliver(AsyncKind::RequestForward, reason, &fwd);
+            }
+        }
+    }
+
+    /// Adds, modifies or deletes connection `id`'s flow monitors; the reply
+    /// carries the initial updates.
+    fn flow_monitor(
+        &mut self,
+        id: ConnId,
+        version: Version,
+        header: &Header,
+        msg: &Message,
+        reqs: &[openflow::multipart::FlowMonitorRequest],
+    ) -> Vec<Message> {
+        self.commit();
+        let Some(c) = self.conns.get_mut(&id) else {
+            return Vec::new();
+        };
+        match c.monitors.request(reqs, &self.tables) {
+            Ok(updates) => {
+                self.update_monitoring();
+                multipart_reply(MultipartReplyBody::FlowMonitor(updates), version)
+            }
+            Err(kind) => vec![error_for(kind, version, header, msg)],
+        }
+    }
+
+    /// Answers one request of connection `id`.
+    fn handle_request(&mut self, id: ConnId, header: &Header, msg: &Message) -> Vec<Message> {
         let Some(conn) = self.conns.get(&id) else {
             return Vec::new();
         };
@@ -416,6 +508,7 @@ impl Ofproto {
                         // Flows that used a deleted group go with it.
                         let removed = self.tables.remove_group_users(&deleted);
                         self.send_removed(removed);
+                        self.forward_request(id, header, msg);
                         Vec::new()
                     }
                     Err(kind) => vec![error_for(kind, version, header, msg)],
@@ -425,6 +518,7 @@ impl Ofproto {
                 Ok(deleted) => {
                     let removed = self.tables.remove_meter_users(&deleted);
                     self.send_removed(removed);
+                    self.forward_request(id, header, msg);
                     Vec::new()
                 }
                 Err(kind) => vec![error_for(kind, version, header, msg)],
@@ -449,6 +543,10 @@ impl Ofproto {
                 Ok(()) => Vec::new(),
                 Err(kind) => vec![error_for(kind, version, header, msg)],
             },
+            Message::MultipartRequest(MultipartRequest {
+                body: MultipartRequestBody::FlowMonitor(reqs),
+                ..
+            }) if version >= Version::V1_4 => self.flow_monitor(id, version, header, msg, reqs),
             Message::MultipartRequest(req) => {
                 // Statistics see every change made before the request.
                 self.commit();
@@ -520,7 +618,12 @@ impl Ofproto {
                     return fail(ErrorKind::BadBundleId);
                 };
                 match self.commit_bundle(&bundle) {
-                    Ok(()) => vec![reply(ct::COMMIT_REPLY)],
+                    Ok(()) => {
+                        for (h, m) in &bundle.msgs {
+                            self.forward_request(id, h, m);
+                        }
+                        vec![reply(ct::COMMIT_REPLY)]
+                    }
                     Err((i, kind)) => {
                         let (h, m) = &bundle.msgs[i];
                         vec![
@@ -835,12 +938,23 @@ impl Ofproto {
             }
             _ => return vec![error_for(ErrorKind::BadMultipart, version, header, msg)],
         };
-        MultipartReply { flags: 0, body }
-            .split(version, MAX_REPLY_LEN)
-            .into_iter()
-            .map(Message::MultipartReply)
-            .collect()
+        multipart_reply(body, version)
     }
+}
+
+/// `OFPRFR_GROUP_MOD`: a forwarded group-mod.
+const REQUESTFORWARD_GROUP_MOD: u8 = 0;
+/// `OFPRFR_METER_MOD`: a forwarded meter-mod.
+const REQUESTFORWARD_METER_MOD: u8 = 1;
+
+/// A multipart reply split into messages of at most [`MAX_REPLY_LEN`]
+/// bytes.
+fn multipart_reply(body: MultipartReplyBody, version: Version) -> Vec<Message> {
+    MultipartReply { flags: 0, body }
+        .split(version, MAX_REPLY_LEN)
+        .into_iter()
+        .map(Message::MultipartReply)
+        .collect()
 }
 
 /// Whether `msg` modifies the switch (refused from a slave).
@@ -1132,5 +1246,118 @@ mod tests {
         }
         of.disconnect(a);
         assert_eq!(of.send_async(AsyncKind::PortStatus, 0, &m), 1);
+    }
+
+    #[test]
+    fn openflow_14_events_reach_the_other_controllers() {
+        use openflow::group::{Bucket, GroupType};
+        use openflow::group_meter_mod::GroupMod;
+        use openflow::multipart::{FlowMonitorRequest, FlowUpdate};
+        let (mut of, a, mut rx_a) = with_conn(Version::V1_4);
+        let (tx, mut rx_b) = mpsc::channel(16);
+        let b = of.connect(Version::V1_4, tx, ConnKind::Controller { pin_limit: None });
+        let (tx, mut rx_c) = mpsc::channel(16);
+        let _c = of.connect(Version::V1_3, tx, ConnKind::Controller { pin_limit: None });
+
+        // A group-mod from a is forwarded to b (1.4), not to a nor to c (1.3).
+        let gm = Message::GroupMod(GroupMod {
+            command: 0,
+            group_type: GroupType::All,
+            group_id: 1,
+            buckets: vec![Bucket {
+                weight: 0,
+                watch_port: OFPP_ANY,
+                watch_group: openflow::group::OFPG_ANY,
+                actions: vec![Action::Output {
+                    port: 1,
+                    max_len: 0,
+                }],
+            }],
+        });
+        assert!(of.handle(a, &header(21), &gm).is_empty());
+        match rx_b.try_recv() {
+            Ok(Message::RequestForward(f)) => {
+                assert_eq!(f.xid, 21);
+                assert_eq!(*f.request, gm);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(rx_a.try_recv().is_err() && rx_c.try_recv().is_err());
+        // A refused one is not forwarded.
+        assert!(matches!(
+            of.handle(a, &header(22), &gm).as_slice(),
+            [Message::Error(_)]
+        ));
+        assert!(rx_b.try_recv().is_err());
+
+        // b monitors table 0; a's flow-mod reaches b in full, and a (also
+        // monitoring) abbreviated with its xid.
+        let mon = |id| {
+            Message::MultipartRequest(MultipartRequest {
+                flags: 0,
+                body: MultipartRequestBody::FlowMonitor(vec![FlowMonitorRequest {
+                    monitor_id: id,
+                    out_port: OFPP_ANY,
+                    out_group: openflow::group::OFPG_ANY,
+                    flags: monitor::monitor_flags::ADD | monitor::monitor_flags::INITIAL,
+                    table_id: 0,
+                    command: monitor::monitor_command::ADD,
+                    match_: Default::default(),
+                }]),
+            })
+        };
+        for conn in [a, b] {
+            match of.handle(conn, &header(23), &mon(5)).as_slice() {
+                [Message::MultipartReply(r)] => {
+                    assert_eq!(r.body, MultipartReplyBody::FlowMonitor(Vec::new()))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let fm = Message::FlowMod(openflow::flow_mod::FlowMod {
+            cookie: 0,
+            cookie_mask: 0,
+            table_id: 0,
+            command: table::command::ADD,
+            idle_timeout: 0,
+            hard_timeout: 0,
+            priority: 1,
+            buffer_id: u32::MAX,
+            out_port: OFPP_ANY,
+            out_group: openflow::group::OFPG_ANY,
+            flags: 0,
+            importance: 0,
+            match_: Default::default(),
+            instructions: Vec::new(),
+        });
+        assert!(of.handle(a, &header(24), &fm).is_empty());
+        let update = |rx: &mut mpsc::Receiver<Message>| match rx.try_recv() {
+            Ok(Message::MultipartReply(MultipartReply {
+                body: MultipartReplyBody::FlowMonitor(u),
+                ..
+            })) => u,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(update(&mut rx_a), vec![FlowUpdate::Abbrev { xid: 24 }]);
+        assert!(matches!(update(&mut rx_b).as_slice(), [FlowUpdate::Full(f)] if f.priority == 1));
+        assert!(rx_c.try_recv().is_err());
+        // Monitoring stops when the last monitor goes away.
+        of.disconnect(b);
+        let del = Message::MultipartRequest(MultipartRequest {
+            flags: 0,
+            body: MultipartRequestBody::FlowMonitor(vec![FlowMonitorRequest {
+                monitor_id: 5,
+                out_port: OFPP_ANY,
+                out_group: openflow::group::OFPG_ANY,
+                flags: 0,
+                table_id: 0,
+                command: monitor::monitor_command::DELETE,
+                match_: Default::default(),
+            }]),
+        });
+        assert_eq!(of.handle(a, &header(25), &del).len(), 1);
+        assert!(of.tables.take_events().is_empty());
+        assert!(of.handle(a, &header(26), &fm).is_empty());
+        assert!(of.tables.take_events().is_empty(), "no monitor, no events");
     }
 }

@@ -102,8 +102,52 @@ pub struct FlowTable {
     pub config: AtomicU32,
     /// 1.4 eviction property flags (`OFPTMPEF_*`).
     pub eviction_flags: AtomicU32,
-    /// 1.4 vacancy thresholds (down, up), in percent.
-    pub vacancy: Mutex<Option<(u8, u8)>>,
+    /// 1.4 vacancy thresholds and the last event sent.
+    pub vacancy: Mutex<Option<Vacancy>>,
+    /// Whether a full table evicts a flow to make room (Open vSwitch's
+    /// `overflow_policy=evict`), besides a table-mod setting
+    /// `OFPTC_EVICTION`.
+    pub evict_when_full: AtomicBool,
+}
+
+/// A table's vacancy-event configuration (OpenFlow 1.4 table-mod).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Vacancy {
+    /// Below this free percentage a VACANCY_DOWN event is sent.
+    pub down: u8,
+    /// Above this free percentage, after a VACANCY_DOWN, a VACANCY_UP is sent.
+    pub up: u8,
+    /// The last event sent (`OFPTR_VACANCY_DOWN` or `_UP`), 0 for none.
+    pub last: u8,
+}
+
+/// `OFPTR_VACANCY_DOWN`: a table's free space fell below `vacancy_down`.
+pub const OFPTR_VACANCY_DOWN: u8 = 3;
+/// `OFPTR_VACANCY_UP`: a table's free space rose above `vacancy_up`.
+pub const OFPTR_VACANCY_UP: u8 = 4;
+
+/// `OFPTMPEF_*` eviction flags (what the switch uses to choose a victim).
+pub mod eviction_flags {
+    /// Other factors (here: age, oldest first).
+    pub const OTHER: u32 = 1 << 0;
+    /// Flow importance, lowest first.
+    pub const IMPORTANCE: u32 = 1 << 1;
+    /// Remaining lifetime, shortest first.
+    pub const LIFETIME: u32 = 1 << 2;
+}
+
+/// `OFPFME_*` flow monitor events a flow change gives.
+pub use openflow::multipart::{OFPFME_ADDED, OFPFME_MODIFIED, OFPFME_REMOVED};
+
+/// A change to a flow, reported to flow monitors (OpenFlow 1.4).
+#[derive(Clone)]
+pub struct FlowEvent {
+    /// `OFPFME_ADDED`, `_MODIFIED` or `_REMOVED`.
+    pub event: u16,
+    /// `OFPRR_*` reason of a removal.
+    pub reason: u8,
+    /// The rule (the new one for additions and modifications).
+    pub rule: RuleHandle,
 }
 
 /// A flow removed from a table, for an `OFPT_FLOW_REMOVED` message.
@@ -129,8 +173,16 @@ pub struct Tables {
     dirty: AtomicBool,
     /// Origin of `Counters::last_hit_ns`.
     pub epoch: Instant,
-    /// Changes of the transaction in progress, for a rollback.
-    journal: Mutex<Option<Vec<Undo>>>,
+    /// Changes of the transaction in progress, for a rollback, and how
+    /// many flow events were queued when it began.
+    journal: Mutex<Option<(Vec<Undo>, usize)>>,
+    /// Whether flow changes are recorded as [`FlowEvent`]s (some
+    /// connection has a flow monitor).
+    monitoring: AtomicBool,
+    /// Flow changes not yet taken by [`Tables::take_events`].
+    events: Mutex<Vec<FlowEvent>>,
+    /// Whether some table sends vacancy events.
+    any_vacancy: AtomicBool,
 }
 
 /// One change of a transaction, as its undo.
@@ -151,6 +203,11 @@ fn err<T>(kind: ErrorKind) -> Result<T, ErrorKind> {
     Err(kind)
 }
 
+/// Locks `m`; a panic elsewhere while holding it does not poison the tables.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Whether `instructions` use meter `m`.
 fn uses_meter(instructions: &[Instruction], m: u32) -> bool {
     instructions
@@ -169,8 +226,8 @@ fn uses_group(instructions: &[Instruction], g: u32) -> bool {
 }
 
 /// Whether `instructions` contain an output to `port` (any port for
-/// `OFPP_ANY`).
-fn outputs_to(instructions: &[Instruction], port: u32, group: u32) -> bool {
+/// `OFPP_ANY`) and to `group` (any group for `OFPG_ANY`).
+pub(crate) fn outputs_to(instructions: &[Instruction], port: u32, group: u32) -> bool {
     let actions = instructions.iter().flat_map(|i| match i {
         Instruction::ApplyActions(a) | Instruction::WriteActions(a) => a.as_slice(),
         _ => &[],
@@ -205,6 +262,7 @@ impl Tables {
                 config: AtomicU32::new(0),
                 eviction_flags: AtomicU32::new(0),
                 vacancy: Mutex::new(None),
+                evict_when_full: AtomicBool::new(false),
             })
             .collect();
         Tables {
@@ -213,6 +271,49 @@ impl Tables {
             dirty: AtomicBool::new(false),
             epoch: Instant::now(),
             journal: Mutex::new(None),
+            monitoring: AtomicBool::new(false),
+            events: Mutex::new(Vec::new()),
+            any_vacancy: AtomicBool::new(false),
+        }
+    }
+
+    /// Sets table `id`'s flow limit and whether it evicts when full
+    /// (Open vSwitch's `Flow_Table` `flow_limit` and `overflow_policy`).
+    pub fn set_limit(&mut self, id: u8, max_flows: usize, evict: bool) -> Result<(), String> {
+        let t = self
+            .tables
+            .get_mut(usize::from(id))
+            .ok_or_else(|| format!("flow table {id} does not exist (0..{N_TABLES})"))?;
+        t.cls = Classifier::new(ClassifierConfig {
+            max_rules: max_flows,
+            ..ClassifierConfig::default()
+        })
+        .map_err(|e| format!("flow table {id}: flow_limit={max_flows}: {e}"))?;
+        t.max_flows = max_flows;
+        t.evict_when_full.store(evict, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Turns the recording of [`FlowEvent`]s on or off.
+    pub fn set_monitoring(&self, on: bool) {
+        self.monitoring.store(on, Ordering::Relaxed);
+        if !on {
+            lock(&self.events).clear();
+        }
+    }
+
+    /// The flow changes recorded since the last call.
+    pub fn take_events(&self) -> Vec<FlowEvent> {
+        std::mem::take(&mut *lock(&self.events))
+    }
+
+    fn record(&self, event: u16, reason: u8, rule: &RuleHandle) {
+        if self.monitoring.load(Ordering::Relaxed) {
+            lock(&self.events).push(FlowEvent {
+                event,
+                reason,
+                rule: rule.clone(),
+            });
         }
     }
 
@@ -241,23 +342,21 @@ impl Tables {
     /// Starts a transaction (an OpenFlow bundle commit): every change from
     /// now on is journaled until [`Tables::rollback`] or [`Tables::finish`].
     pub fn begin(&self) {
-        *self.journal.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
+        let queued = lock(&self.events).len();
+        *lock(&self.journal) = Some((Vec::new(), queued));
     }
 
     /// Ends a transaction, keeping its changes.
     pub fn finish(&self) {
-        *self.journal.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        *lock(&self.journal) = None;
     }
 
     /// Undoes every change of the transaction: they were all made at the
     /// unpublished next version, so no reader ever saw any of them.
     pub fn rollback(&self) {
-        let log = self
-            .journal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-            .unwrap_or_default();
+        let (log, queued) = lock(&self.journal).take().unwrap_or_default();
+        // Nothing of the transaction happened: no monitor hears of it.
+        lock(&self.events).truncate(queued);
         let next = self.next();
         for undo in log.into_iter().rev() {
             match undo {
@@ -276,12 +375,7 @@ impl Tables {
     }
 
     fn log(&self, undo: Undo) {
-        if let Some(log) = self
-            .journal
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_mut()
-        {
+        if let Some((log, _)) = lock(&self.journal).as_mut() {
             log.push(undo);
         }
     }
@@ -291,17 +385,27 @@ impl Tables {
             self.log(Undo::Removed(old.clone()));
         }
         self.log(Undo::Inserted(ins.rule.clone()));
+        let event = if ins.replaced.is_some() {
+            OFPFME_MODIFIED
+        } else {
+            OFPFME_ADDED
+        };
+        self.record(event, 0, &ins.rule);
     }
 
-    /// Removes `r` at `next`, journaled.
-    fn remove_logged(&self, r: &RuleHandle, next: Version) -> bool {
+    /// Removes `r` at `next` for `reason`, journaled; returns its
+    /// flow-removed message if it was removed and asked for one.
+    fn remove_logged(&self, r: &RuleHandle, next: Version, reason: u8) -> Option<RemovedFlow> {
         let removed = self.tables[usize::from(r.payload().table_id)]
             .cls
             .remove(r, next);
-        if removed {
-            self.log(Undo::Removed(r.clone()));
+        if !removed {
+            return None;
         }
-        removed
+        self.log(Undo::Removed(r.clone()));
+        self.record(OFPFME_REMOVED, reason, r);
+        self.mark_dirty();
+        (r.payload().flags & flags::SEND_FLOW_REM != 0).then(|| self.removed_flow(r, reason))
     }
 
     /// Unlinks the rules removed at or before `oldest_in_use`, the oldest
@@ -395,8 +499,10 @@ impl Tables {
         match fm.command {
             command::ADD => {
                 self.check_instructions(table_id, &fm.instructions, groups, meters)?;
-                self.add(fm, table_id, &key, &mask, priority, None)?;
-                Ok(Vec::new())
+                Ok(self
+                    .add(fm, table_id, &key, &mask, priority)?
+                    .into_iter()
+                    .collect())
             }
             command::MODIFY | command::MODIFY_STRICT => {
                 self.check_instructions(table_id, &fm.instructions, groups, meters)?;
@@ -419,7 +525,10 @@ impl Tables {
                 if targets.is_empty() {
                     // OpenFlow 1.0: a modify that matches nothing adds.
                     if of_version == OfVersion::V1_0 {
-                        self.add(fm, table_id, &key, &mask, priority, None)?;
+                        return Ok(self
+                            .add(fm, table_id, &key, &mask, priority)?
+                            .into_iter()
+                            .collect());
                     }
                     return Ok(Vec::new());
                 }
@@ -468,25 +577,21 @@ impl Tables {
                         });
                     }
                 }
-                let mut removed = Vec::new();
-                for r in victims {
-                    let p = r.payload();
-                    if !cookie_ok(p) || !outputs_to(&p.instructions, fm.out_port, fm.out_group) {
-                        continue;
-                    }
-                    if self.remove_logged(&r, next) {
-                        self.mark_dirty();
-                        if p.flags & flags::SEND_FLOW_REM != 0 {
-                            removed.push(self.removed_flow(&r, removed::DELETE));
-                        }
-                    }
-                }
-                Ok(removed)
+                Ok(victims
+                    .iter()
+                    .filter(|r| {
+                        let p = r.payload();
+                        cookie_ok(p) && outputs_to(&p.instructions, fm.out_port, fm.out_group)
+                    })
+                    .filter_map(|r| self.remove_logged(r, next, removed::DELETE))
+                    .collect())
             }
             _ => err(ErrorKind::BadFlowModCommand),
         }
     }
 
+    /// Adds a flow; in a full table that evicts, another flow makes room
+    /// (its flow-removed, reason EVICTION, is returned).
     fn add(
         &self,
         fm: &FlowMod,
@@ -494,8 +599,7 @@ impl Tables {
         key: &Flow,
         mask: &Flow,
         priority: u32,
-        counters: Option<Arc<Counters>>,
-    ) -> Result<(), ErrorKind> {
+    ) -> Result<Option<RemovedFlow>, ErrorKind> {
         let next = self.next();
         let t = &self.tables[usize::from(table_id)];
         if fm.flags & flags::CHECK_OVERLAP != 0
@@ -504,15 +608,20 @@ impl Tables {
             return err(ErrorKind::FlowOverlap);
         }
         let existing = t.cls.find_exact(key.words(), mask.words(), priority, next);
+        let mut evicted = None;
         if existing.is_none() && t.cls.len() >= t.max_flows {
-            return err(ErrorKind::TableFull);
+            let victim = self.evicts(t).then(|| self.victim(t, next)).flatten();
+            let Some(victim) = victim else {
+                return err(ErrorKind::TableFull);
+            };
+            evicted = self.remove_logged(&victim, next, removed::EVICTION);
         }
         // Identical match and priority: the new flow replaces the old one;
         // counters carry over unless RESET_COUNTS (OpenFlow 1.3, 6.4).
-        let counters = counters.unwrap_or_else(|| match &existing {
+        let counters = match &existing {
             Some(old) if fm.flags & flags::RESET_COUNTS == 0 => Arc::clone(&old.payload().counters),
             _ => Arc::new(Counters::default()),
-        });
+        };
         let rule = FlowRule {
             table_id,
             cookie: fm.cookie,
@@ -530,7 +639,65 @@ impl Tables {
             .map_err(insert_error)?;
         self.log_insert(&ins);
         self.mark_dirty();
-        Ok(())
+        Ok(evicted)
+    }
+
+    /// Whether table `t` evicts flows when full: `OFPTC_EVICTION` from a
+    /// table-mod or the configured overflow policy.
+    fn evicts(&self, t: &FlowTable) -> bool {
+        t.evict_when_full.load(Ordering::Relaxed)
+            || t.config.load(Ordering::Relaxed) & table_config::EVICTION != 0
+    }
+
+    /// The flow a full table gives up, by its eviction flags: lowest
+    /// importance first (`OFPTMPEF_IMPORTANCE`, or no flags at all), then
+    /// shortest remaining lifetime (`OFPTMPEF_LIFETIME`; flows without a
+    /// timeout last), then the oldest. Walks the table: eviction is for
+    /// tables kept small by their limit.
+    fn victim(&self, t: &FlowTable, next: Version) -> Option<RuleHandle> {
+        let ef = t.eviction_flags.load(Ordering::Relaxed);
+        let by_importance = ef & eviction_flags::IMPORTANCE != 0 || ef == 0;
+        let by_lifetime = ef & eviction_flags::LIFETIME != 0;
+        let now = Instant::now();
+        let rank = |r: &RuleHandle| {
+            let p = r.payload();
+            let importance = if by_importance { p.importance } else { 0 };
+            let lifetime = if by_lifetime {
+                self.remaining(p, now).unwrap_or(Duration::MAX)
+            } else {
+                Duration::ZERO
+            };
+            (importance, lifetime, p.created)
+        };
+        let mut best: Option<(RuleHandle, (u16, Duration, Instant))> = None;
+        t.cls.for_each_visible(next, |r| {
+            let k = rank(r);
+            if best.as_ref().is_none_or(|(_, b)| k < *b) {
+                best = Some((r.clone(), k));
+            }
+        });
+        best.map(|(r, _)| r)
+    }
+
+    /// Time until `p` expires at `now` (`None`: no timeout).
+    fn remaining(&self, p: &FlowRule, now: Instant) -> Option<Duration> {
+        let hard = (p.hard_timeout != 0)
+            .then(|| p.created + Duration::from_secs(u64::from(p.hard_timeout)));
+        let idle = (p.idle_timeout != 0)
+            .then(|| self.last_used(p) + Duration::from_secs(u64::from(p.idle_timeout)));
+        let end = match (hard, idle) {
+            (Some(h), Some(i)) => h.min(i),
+            (h, i) => h.or(i)?,
+        };
+        Some(end.saturating_duration_since(now))
+    }
+
+    /// When `p` last matched a packet (its creation if never).
+    fn last_used(&self, p: &FlowRule) -> Instant {
+        match p.counters.last_hit_ns.load(Ordering::Relaxed) {
+            0 => p.created,
+            ns => (self.epoch + Duration::from_nanos(ns)).max(p.created),
+        }
     }
 
     fn removed_flow(&self, r: &RuleHandle, reason: u8) -> RemovedFlow {
@@ -595,17 +762,10 @@ impl Tables {
                 }
             });
         }
-        let mut out = Vec::new();
-        for r in users {
-            let p = r.payload();
-            if self.remove_logged(&r, next) {
-                self.mark_dirty();
-                if p.flags & flags::SEND_FLOW_REM != 0 {
-                    out.push(self.removed_flow(&r, reason));
-                }
-            }
-        }
-        out
+        users
+            .iter()
+            .filter_map(|r| self.remove_logged(r, next, reason))
+            .collect()
     }
 
     /// Number of visible flows that forward to group `g`.
@@ -633,10 +793,7 @@ impl Tables {
                 let p = r.payload();
                 let hard = p.hard_timeout != 0
                     && now >= p.created + Duration::from_secs(u64::from(p.hard_timeout));
-                let last = match p.counters.last_hit_ns.load(Ordering::Relaxed) {
-                    0 => p.created,
-                    ns => (self.epoch + Duration::from_nanos(ns)).max(p.created),
-                };
+                let last = self.last_used(p);
                 let idle = p.idle_timeout != 0
                     && now >= last + Duration::from_secs(u64::from(p.idle_timeout));
                 if hard {
@@ -646,17 +803,10 @@ impl Tables {
                 }
             });
         }
-        let mut out = Vec::new();
-        for (r, reason) in expired {
-            let p = r.payload();
-            if self.remove_logged(&r, next) {
-                self.mark_dirty();
-                if p.flags & flags::SEND_FLOW_REM != 0 {
-                    out.push(self.removed_flow(&r, reason));
-                }
-            }
-        }
-        out
+        expired
+            .iter()
+            .filter_map(|(r, reason)| self.remove_logged(r, next, *reason))
+            .collect()
     }
 
     /// Flow statistics for a request, at the published version.
@@ -838,11 +988,57 @@ impl Tables {
             if let Some(f) = eviction {
                 t.eviction_flags.store(f, Ordering::Relaxed);
             }
-            if vacancy.is_some() {
-                *t.vacancy.lock().unwrap_or_else(|e| e.into_inner()) = vacancy;
+            if let Some((down, up)) = vacancy {
+                *lock(&t.vacancy) = Some(Vacancy { down, up, last: 0 });
             }
         }
+        let any = self.tables.iter().any(|t| {
+            t.config.load(Ordering::Relaxed) & table_config::VACANCY_EVENTS != 0
+                && lock(&t.vacancy).is_some()
+        });
+        self.any_vacancy.store(any, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Free space of table `t` in percent of its limit.
+    fn vacancy_now(t: &FlowTable) -> u8 {
+        let free = t.max_flows.saturating_sub(t.cls.len()) as u64;
+        (free * 100 / (t.max_flows as u64).max(1)) as u8
+    }
+
+    /// The vacancy events due (OpenFlow 1.4 table-status): for each table
+    /// with vacancy events enabled, VACANCY_DOWN when its free space fell
+    /// below `vacancy_down`, and VACANCY_UP when, after a VACANCY_DOWN, it
+    /// rose above `vacancy_up`. Each event is sent once per crossing.
+    pub fn vacancy_events(&self) -> Vec<openflow::config::TableStatus> {
+        if !self.any_vacancy.load(Ordering::Relaxed) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for (id, t) in self.tables.iter().enumerate() {
+            if t.config.load(Ordering::Relaxed) & table_config::VACANCY_EVENTS == 0 {
+                continue;
+            }
+            let now = Self::vacancy_now(t);
+            let reason = {
+                let mut v = lock(&t.vacancy);
+                let Some(v) = v.as_mut() else { continue };
+                let reason = if now < v.down && v.last != OFPTR_VACANCY_DOWN {
+                    OFPTR_VACANCY_DOWN
+                } else if now > v.up && v.last == OFPTR_VACANCY_DOWN {
+                    OFPTR_VACANCY_UP
+                } else {
+                    continue;
+                };
+                v.last = reason;
+                reason
+            };
+            out.push(openflow::config::TableStatus {
+                reason,
+                table: self.describe(id, t),
+            });
+        }
+        out
     }
 
     /// `OFPMP_TABLE_DESC` (1.4): each table's config and properties.
@@ -850,27 +1046,28 @@ impl Tables {
         self.tables
             .iter()
             .enumerate()
-            .map(|(id, t)| {
-                let config = t.config.load(Ordering::Relaxed);
-                let used = t.cls.len() as u64;
-                let free = (t.max_flows as u64).saturating_sub(used);
-                let vacancy_now = (free * 100 / (t.max_flows as u64).max(1)) as u8;
-                TableDesc {
-                    table_id: id as u8,
-                    config,
-                    eviction: (config & table_config::EVICTION != 0)
-                        .then(|| t.eviction_flags.load(Ordering::Relaxed)),
-                    vacancy: (*t.vacancy.lock().unwrap_or_else(|e| e.into_inner())).map(
-                        |(down, up)| TableVacancy {
-                            vacancy_down: down,
-                            vacancy_up: up,
-                            vacancy: vacancy_now,
-                        },
-                    ),
-                    experimenter: Vec::new(),
-                }
-            })
+            .map(|(id, t)| self.describe(id, t))
             .collect()
+    }
+
+    /// Table `id`'s `ofp_table_desc`.
+    fn describe(&self, id: usize, t: &FlowTable) -> TableDesc {
+        let mut config = t.config.load(Ordering::Relaxed);
+        if self.evicts(t) {
+            config |= table_config::EVICTION;
+        }
+        TableDesc {
+            table_id: id as u8,
+            config,
+            eviction: (config & table_config::EVICTION != 0)
+                .then(|| t.eviction_flags.load(Ordering::Relaxed)),
+            vacancy: lock(&t.vacancy).map(|v| TableVacancy {
+                vacancy_down: v.down,
+                vacancy_up: v.up,
+                vacancy: Self::vacancy_now(t),
+            }),
+            experimenter: Vec::new(),
+        }
     }
 }
 
@@ -1228,5 +1425,170 @@ mod tests {
         apply(&t, &fm(command::MODIFY, 0, 5, in_port(7), 2)).unwrap();
         t.commit();
         assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_full_table_evicts_the_least_important_flow() {
+        use openflow::config::{TableMod, TableProp};
+        let t = Tables::new(3);
+        for (port, importance) in [(1, 5), (2, 1), (3, 9)] {
+            let mut m = fm(command::ADD, 0, 10, in_port(port), 9);
+            m.importance = importance;
+            m.flags = if port == 2 { flags::SEND_FLOW_REM } else { 0 };
+            apply(&t, &m).unwrap();
+        }
+        t.commit();
+        // Without eviction a full table refuses.
+        assert_eq!(
+            apply(&t, &fm(command::ADD, 0, 10, in_port(4), 9)),
+            Err(ErrorKind::TableFull)
+        );
+        let tm = TableMod {
+            table_id: 0,
+            config: table_config::EVICTION,
+            properties: vec![TableProp::Eviction {
+                flags: eviction_flags::IMPORTANCE,
+            }],
+        };
+        t.table_mod(&tm, OfVersion::V1_4).unwrap();
+        let removed = apply(&t, &fm(command::ADD, 0, 10, in_port(4), 9)).unwrap();
+        assert_eq!(removed.len(), 1);
+        assert_eq!(removed[0].reason, removed::EVICTION);
+        assert_eq!(removed[0].msg.match_.fields, in_port(2));
+        t.commit();
+        let mut left: Vec<_> = t
+            .flow_stats(&all(), V)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.match_.fields)
+            .collect();
+        left.sort_by_key(|f| format!("{f:?}"));
+        assert_eq!(left, vec![in_port(1), in_port(3), in_port(4)]);
+        // The next victim has importance 0 (the flow just added), and a
+        // replacement of an existing flow evicts nothing.
+        assert!(apply(&t, &fm(command::ADD, 0, 10, in_port(3), 7))
+            .unwrap()
+            .is_empty());
+        t.commit();
+        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 3);
+    }
+
+    #[test]
+    fn configured_overflow_policy_evicts_by_lifetime_when_asked() {
+        let mut t = Tables::new(1000);
+        t.set_limit(1, 2, true).unwrap();
+        assert!(t.set_limit(254, 2, true).is_err());
+        let mut long = fm(command::ADD, 1, 10, in_port(1), 9);
+        long.hard_timeout = 300;
+        let mut short = fm(command::ADD, 1, 10, in_port(2), 9);
+        short.hard_timeout = 30;
+        apply(&t, &long).unwrap();
+        apply(&t, &short).unwrap();
+        t.tables[1]
+            .eviction_flags
+            .store(eviction_flags::LIFETIME, Ordering::Relaxed);
+        apply(&t, &fm(command::ADD, 1, 10, in_port(3), 9)).unwrap();
+        t.commit();
+        let left: Vec<_> = t
+            .flow_stats(&all(), V)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.match_.fields)
+            .collect();
+        assert!(
+            left.contains(&in_port(1)) && left.contains(&in_port(3)),
+            "{left:?}"
+        );
+        assert_eq!(left.len(), 2);
+    }
+
+    #[test]
+    fn vacancy_events_fire_once_per_crossing() {
+        use openflow::config::{TableMod, TableProp};
+        let mut t = Tables::new(1000);
+        t.set_limit(0, 10, false).unwrap();
+        let tm = TableMod {
+            table_id: 0,
+            config: table_config::VACANCY_EVENTS,
+            properties: vec![TableProp::Vacancy {
+                vacancy_down: 30,
+                vacancy_up: 60,
+                vacancy: 0,
+            }],
+        };
+        t.table_mod(&tm, OfVersion::V1_4).unwrap();
+        let reasons = |t: &Tables| -> Vec<(u8, u8)> {
+            t.vacancy_events()
+                .into_iter()
+                .map(|s| (s.reason, s.table.vacancy.map(|v| v.vacancy).unwrap_or(255)))
+                .collect()
+        };
+        for p in 1..=7 {
+            apply(&t, &fm(command::ADD, 0, 10, in_port(p), 9)).unwrap();
+            assert!(reasons(&t).is_empty(), "free {}0 %", 10 - p);
+        }
+        // 8 of 10 used: 20 % free, below 30 %.
+        apply(&t, &fm(command::ADD, 0, 10, in_port(8), 9)).unwrap();
+        assert_eq!(reasons(&t), vec![(OFPTR_VACANCY_DOWN, 20)]);
+        apply(&t, &fm(command::ADD, 0, 10, in_port(9), 9)).unwrap();
+        assert!(reasons(&t).is_empty(), "no second DOWN");
+        // Down to 4 flows: 60 % free is not above 60 %; 3 flows is.
+        for p in 5..=9 {
+            let mut d = fm(command::DELETE_STRICT, 0, 10, in_port(p), 9);
+            d.out_port = OFPP_ANY;
+            apply(&t, &d).unwrap();
+            if p < 9 {
+                assert!(reasons(&t).is_empty(), "after deleting {p}");
+            }
+        }
+        assert!(reasons(&t).is_empty(), "60 % free is not above 60 %");
+        apply(&t, &fm(command::DELETE_STRICT, 0, 10, in_port(4), 9)).unwrap();
+        assert_eq!(reasons(&t), vec![(OFPTR_VACANCY_UP, 70)]);
+        assert!(reasons(&t).is_empty());
+        // A table without VACANCY_EVENTS reports nothing.
+        t.table_mod(
+            &TableMod {
+                table_id: 0,
+                config: 0,
+                properties: Vec::new(),
+            },
+            OfVersion::V1_4,
+        )
+        .unwrap();
+        for p in 10..=16 {
+            apply(&t, &fm(command::ADD, 0, 10, in_port(p), 9)).unwrap();
+        }
+        assert!(reasons(&t).is_empty());
+    }
+
+    #[test]
+    fn flow_events_are_recorded_while_monitored_and_rolled_back() {
+        let t = Tables::new(10);
+        apply(&t, &fm(command::ADD, 0, 10, in_port(1), 2)).unwrap();
+        assert!(t.take_events().is_empty(), "not monitoring");
+        t.set_monitoring(true);
+        apply(&t, &fm(command::ADD, 0, 10, in_port(2), 2)).unwrap();
+        apply(&t, &fm(command::ADD, 0, 10, in_port(2), 3)).unwrap();
+        apply(&t, &fm(command::DELETE, 0, 0, in_port(1), 0)).unwrap();
+        let ev: Vec<(u16, u8)> = t
+            .take_events()
+            .iter()
+            .map(|e| (e.event, e.reason))
+            .collect();
+        assert_eq!(
+            ev,
+            vec![
+                (OFPFME_ADDED, 0),
+                (OFPFME_MODIFIED, 0),
+                (OFPFME_REMOVED, removed::DELETE)
+            ]
+        );
+        t.begin();
+        apply(&t, &fm(command::ADD, 0, 10, in_port(3), 2)).unwrap();
+        t.rollback();
+        assert!(
+            t.take_events().is_empty(),
+            "a rolled-back change is no event"
+        );
     }
 }
