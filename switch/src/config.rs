@@ -102,6 +102,50 @@ pub struct FlowTable {
 }
 
 impl Bridge {
+    /// `other_config:mac-table-size` and `mac-aging-time` (Open vSwitch's
+    /// defaults 8192 entries and 300 s).
+    pub fn mac_table(&self) -> Result<(usize, u32), ConfigError> {
+        let get = |key: &str, default: u64, max: u64| -> Result<u64, ConfigError> {
+            match self.other_config.get(key) {
+                None => Ok(default),
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=max).contains(n))
+                    .ok_or_else(|| {
+                        ConfigError(format!(
+                            "bridge {}: other_config:{key}=\"{v}\" is not an integer in 1..{max}",
+                            self.name
+                        ))
+                    }),
+            }
+        };
+        let size = get("mac-table-size", 8192, 1 << 20)?;
+        let aging = get("mac-aging-time", 300, 1_000_000)?;
+        Ok((size as usize, aging as u32))
+    }
+
+    /// With `fail_mode = "standalone"`: how long the bridge waits without
+    /// any controller before it forwards as a learning switch (three
+    /// inactivity-probe intervals of its controllers, 5 s each unless
+    /// configured). `None` for `secure`, the default.
+    pub fn fail_open_after(&self) -> Option<std::time::Duration> {
+        if self.fail_mode.as_deref() != Some("standalone") {
+            return None;
+        }
+        let probe_ms = self
+            .controller
+            .iter()
+            .map(|c| match c.to_row().inactivity_probe.unwrap_or(5000) {
+                0 => 5000,
+                ms => ms,
+            })
+            .max()
+            .unwrap_or(5000);
+        Some(std::time::Duration::from_millis(3 * probe_ms))
+    }
+
     /// The configured table limits: (table id, flow limit, evict when full).
     pub fn table_limits(&self) -> Result<Vec<(u8, usize, bool)>, ConfigError> {
         let mut out = Vec::new();
@@ -418,6 +462,15 @@ impl Config {
             }
             crate::ofproto::protocols(&br.name, &br.protocols).map_err(ConfigError)?;
             br.table_limits()?;
+            br.mac_table()?;
+            if let Some(m) = br.fail_mode.as_deref() {
+                if !matches!(m, "standalone" | "secure") {
+                    return err(format!(
+                        "bridge {}: fail_mode \"{m}\" is not standalone or secure",
+                        br.name
+                    ));
+                }
+            }
             crate::ofproto::datapath_id(
                 &br.name,
                 br.other_config.get("datapath-id").map(String::as_str),

@@ -2,6 +2,7 @@
 //! child process (EAL initialises once per process), talk to it with the
 //! real `ferrovs` CLI, read `/metrics`, inspect its threads.
 
+pub mod controller;
 pub mod pcap;
 
 use std::io::{Read, Write};

@@ -48,6 +48,12 @@ pub fn ipv4_checksum(header: &[u8]) -> u16 {
 
 /// Writes a pcap of `flows` frames of `frame_len` bytes, one per flow.
 pub fn write_udp_flows(path: &Path, flows: u32, frame_len: usize) -> io::Result<()> {
+    write_frames(path, (0..flows).map(|i| udp_frame(i, frame_len)))
+}
+
+/// Writes `frames` as a pcap file (Ethernet link type), one microsecond
+/// apart.
+pub fn write_frames(path: &Path, frames: impl IntoIterator<Item = Vec<u8>>) -> io::Result<()> {
     let mut out = io::BufWriter::new(std::fs::File::create(path)?);
     // Global header: magic, v2.4, GMT offset, accuracy, snaplen, Ethernet.
     out.write_all(&0xa1b2_c3d4u32.to_le_bytes())?;
@@ -57,8 +63,8 @@ pub fn write_udp_flows(path: &Path, flows: u32, frame_len: usize) -> io::Result<
     out.write_all(&0u32.to_le_bytes())?;
     out.write_all(&65535u32.to_le_bytes())?;
     out.write_all(&1u32.to_le_bytes())?;
-    for i in 0..flows {
-        let frame = udp_frame(i, frame_len);
+    for (i, frame) in frames.into_iter().enumerate() {
+        let i = i as u32;
         out.write_all(&(i / 1_000_000).to_le_bytes())?;
         out.write_all(&(i % 1_000_000).to_le_bytes())?;
         out.write_all(&(frame.len() as u32).to_le_bytes())?;

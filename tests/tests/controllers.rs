@@ -4,113 +4,14 @@
 //! role-status to the demoted master, echo keepalive, and reconnection
 //! after the controller drops the connection.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
+use ferrovs_tests::controller::Ctl;
 use ferrovs_tests::{bridge_config, traffic_pcap, Daemon};
 use openflow::config::RoleMsg;
-use openflow::connection::{Connection, ConnectionConfig, Event};
+use openflow::connection::Event;
 use openflow::{Message, Version};
-
-/// One controller end: a socket and a connection core.
-struct Ctl {
-    stream: TcpStream,
-    conn: Connection,
-    /// Bytes received since the last `take_rx_bytes`.
-    rx_bytes: usize,
-}
-
-impl Ctl {
-    fn accept(listener: &TcpListener, timeout: Duration) -> Ctl {
-        listener.set_nonblocking(true).unwrap();
-        let deadline = Instant::now() + timeout;
-        let stream = loop {
-            match listener.accept() {
-                Ok((s, _)) => break s,
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    assert!(Instant::now() < deadline, "the switch did not connect");
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                Err(e) => panic!("accept: {e}"),
-            }
-        };
-        stream.set_nonblocking(false).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(100)))
-            .unwrap();
-        let conn = Connection::new(
-            ConnectionConfig {
-                versions: vec![Version::V1_3, Version::V1_4],
-                probe_interval: None,
-                ..ConnectionConfig::default()
-            },
-            Instant::now(),
-        );
-        Ctl {
-            stream,
-            conn,
-            rx_bytes: 0,
-        }
-    }
-
-    fn flush(&mut self) {
-        while let Some(bytes) = self.conn.poll_transmit() {
-            self.stream.write_all(&bytes).unwrap();
-        }
-    }
-
-    /// The next event within `timeout`.
-    fn event(&mut self, timeout: Duration) -> Option<Event> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            self.flush();
-            if let Some(ev) = self.conn.poll_event() {
-                return Some(ev);
-            }
-            if Instant::now() > deadline {
-                return None;
-            }
-            let mut buf = [0u8; 65536];
-            match self.stream.read(&mut buf) {
-                Ok(0) => {
-                    return Some(Event::Disconnected(
-                        openflow::connection::DisconnectReason::Closed,
-                    ))
-                }
-                Ok(n) => {
-                    self.rx_bytes += n;
-                    self.conn.handle_input(&buf[..n], Instant::now());
-                }
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => panic!("read: {e}"),
-            }
-        }
-    }
-
-    fn connected(&mut self) -> Version {
-        match self.event(Duration::from_secs(10)) {
-            Some(Event::Connected { version }) => version,
-            other => panic!("expected the hello exchange, got {other:?}"),
-        }
-    }
-
-    /// Sends `msg` and returns the first message answering it.
-    fn request(&mut self, msg: &Message) -> Message {
-        let xid = self.conn.send(msg).unwrap();
-        loop {
-            match self.event(Duration::from_secs(10)) {
-                Some(Event::Message { header, message }) if header.xid == xid => return message,
-                Some(Event::Message { .. }) => continue,
-                other => panic!("no answer to {msg:?}: {other:?}"),
-            }
-        }
-    }
-}
 
 fn role(role: u32, generation_id: u64) -> Message {
     Message::RoleRequest(RoleMsg {

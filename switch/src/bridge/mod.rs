@@ -413,17 +413,24 @@ impl Switch {
             for (id, limit, evict) in b.table_limits()? {
                 tables.set_limit(id, limit, evict).map_err(ConfigError)?;
             }
+            of.set_fail_mode(b.fail_open_after(), !b.controller.is_empty());
             for &i in &info.ports {
                 of.add_port(Arc::clone(&ports[i]));
             }
             ofprotos.push(Arc::new(Mutex::new(of)));
         }
 
+        let mac_tables = config
+            .bridge
+            .iter()
+            .map(|b| b.mac_table())
+            .collect::<Result<Vec<_>, _>>()?;
         let mut of_pipelines: Vec<Option<Arc<OfPipeline>>> = Vec::new();
         let pipelines: Vec<Arc<dyn Pipeline>> = bridges
             .iter()
             .zip(&ofprotos)
-            .map(|(b, of)| -> Arc<dyn Pipeline> {
+            .zip(&mac_tables)
+            .map(|((b, of), &(mac_size, mac_aging))| -> Arc<dyn Pipeline> {
                 if b.cross_connect.is_empty() {
                     // An OpenFlow bridge: every packet through its tables.
                     let (tables, packet_ins, groups, meters) = {
@@ -437,15 +444,18 @@ impl Switch {
                     };
                     let bridge_ports: Vec<(u32, usize)> =
                         b.ports.iter().map(|&i| (ports[i].ofport, i)).collect();
-                    let p = Arc::new(OfPipeline::new(
-                        tables,
-                        packet_ins,
-                        groups,
-                        meters,
-                        &bridge_ports,
-                        ports.len(),
-                        pool.clone(),
-                    ));
+                    let p = Arc::new(
+                        OfPipeline::new(
+                            tables,
+                            packet_ins,
+                            groups,
+                            meters,
+                            &bridge_ports,
+                            ports.len(),
+                            pool.clone(),
+                        )
+                        .with_mac_table(mac_size, mac_aging),
+                    );
                     of_pipelines.push(Some(Arc::clone(&p)));
                     return p;
                 }
@@ -608,6 +618,28 @@ impl Switch {
                 tracing::warn!(interface = %nd.name, "stop: {e}");
             }
         }
+    }
+
+    /// `fdb/show BRIDGE`: the MAC addresses the bridge learned (NORMAL),
+    /// in Open vSwitch's format.
+    pub fn fdb_show(&self, bridge: &str) -> Result<String, String> {
+        let i = self
+            .bridges
+            .iter()
+            .position(|b| b.name == bridge)
+            .ok_or_else(|| format!("no such bridge: {bridge}"))?;
+        let p = self.of_pipelines[i]
+            .as_ref()
+            .ok_or_else(|| format!("bridge {bridge} is a cross-connect: it learns nothing"))?;
+        let mut out = String::from(" port  VLAN  MAC                Age\n");
+        for e in p.macs().entries(p.now_secs()) {
+            let m = e.mac;
+            out.push_str(&format!(
+                "{:>5}  {:>4}  {:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}  {:>3}\n",
+                e.port, e.vlan, m[0], m[1], m[2], m[3], m[4], m[5], e.age
+            ));
+        }
+        Ok(out)
     }
 
     /// `show`: bridges, ports, devargs, link, MTU, queues.

@@ -77,6 +77,8 @@ pub fn register(cmds: &Commands, switch: &Arc<Switch>, exit_tx: mpsc::UnboundedS
     );
     let sw = Arc::clone(switch);
     cmds.register("show", "", 0, 0, move |_| Ok(sw.show()));
+    let sw = Arc::clone(switch);
+    cmds.register("fdb/show", "bridge", 1, 1, move |a| sw.fdb_show(&a[0]));
     cmds.register("exit", "[--cleanup]", 0, 1, move |_| {
         // The receiver only disappears while the daemon is already exiting.
         let _ = exit_tx.send(());

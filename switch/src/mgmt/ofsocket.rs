@@ -235,9 +235,7 @@ where
                     // (flow-removed, monitor updates) precedes its replies,
                     // so a barrier reply follows everything before it.
                     while let Ok(msg) = async_rx.try_recv() {
-                        if let Err(e) = conn.send(&msg) {
-                            tracing::warn!("cannot encode an asynchronous message: {e}");
-                        }
+                        send_async(&mut conn, &msg);
                     }
                     for reply in replies {
                         if let Err(e) = conn.send_with_xid(header.xid, &reply) {
@@ -267,13 +265,18 @@ where
                 }
                 conn.handle_input(&buf[..n], Instant::now());
             }
-            Some(msg) = async_rx.recv() => {
-                if let Err(e) = conn.send(&msg) {
-                    tracing::warn!("cannot encode an asynchronous message: {e}");
-                }
-            }
+            Some(msg) = async_rx.recv() => send_async(&mut conn, &msg),
             _ = sleep_until(deadline) => conn.handle_timeout(Instant::now()),
         }
+    }
+}
+
+/// Sends a message the switch originates (packet-in, port-status,
+/// flow-removed, monitor updates...) with xid 0, as Open vSwitch does, so
+/// it never takes the xid of a controller's pending request.
+fn send_async(conn: &mut Connection, msg: &openflow::Message) {
+    if let Err(e) = conn.send_with_xid(0, msg) {
+        tracing::warn!("cannot encode an asynchronous message: {e}");
     }
 }
 

@@ -131,6 +131,8 @@ pub enum ConnKind {
 pub struct ConnState {
     /// Negotiated version.
     pub version: Version,
+    /// Whether it serves a controller (not a management client).
+    pub controller: bool,
     /// Current role.
     pub role: Role,
     /// Async-config masks, indexed by `OFPACPT_*` property type.
@@ -183,6 +185,7 @@ impl ConnState {
         };
         ConnState {
             version,
+            controller: matches!(kind, ConnKind::Controller { .. }),
             role: Role::Equal,
             masks,
             tx,

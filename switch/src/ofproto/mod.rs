@@ -125,6 +125,14 @@ pub struct Ofproto {
     pub pin_rate_drops: u64,
     /// The bridge's datapath, for packet-outs (None in tests without one).
     pub datapath: Option<Datapath>,
+    /// `fail_mode = "standalone"`: how long without any controller before
+    /// fail-open (`None`: secure).
+    pub fail_open_after: Option<std::time::Duration>,
+    /// Since when no controller is connected (`None`: one is).
+    no_controller_since: Option<Instant>,
+    /// Whether the bridge forwards as a learning switch for want of a
+    /// controller.
+    pub fail_open: bool,
     next_conn: ConnId,
 }
 
@@ -191,7 +199,86 @@ impl Ofproto {
             pin_sent: 0,
             pin_rate_drops: 0,
             datapath: None,
+            fail_open_after: None,
+            no_controller_since: Some(Instant::now()),
+            fail_open: false,
             next_conn: 1,
+        }
+    }
+
+    /// Sets the bridge's fail mode: `standalone_after` is `Some` for
+    /// standalone. A standalone bridge without any controller configured
+    /// gets Open vSwitch's default flow (table 0, priority 0, NORMAL);
+    /// with controllers it turns fail-open once none has been connected
+    /// for `standalone_after`, and back as soon as one connects.
+    pub fn set_fail_mode(
+        &mut self,
+        standalone_after: Option<std::time::Duration>,
+        has_controllers: bool,
+    ) {
+        self.fail_open_after = standalone_after.filter(|_| has_controllers);
+        if standalone_after.is_some() && !has_controllers {
+            let normal = openflow::flow_mod::FlowMod {
+                cookie: 0,
+                cookie_mask: 0,
+                table_id: 0,
+                command: table::command::ADD,
+                idle_timeout: 0,
+                hard_timeout: 0,
+                priority: 0,
+                buffer_id: u32::MAX,
+                out_port: OFPP_ANY,
+                out_group: table::OFPG_ANY,
+                flags: 0,
+                importance: 0,
+                match_: Default::default(),
+                instructions: vec![openflow::instruction::Instruction::ApplyActions(vec![
+                    Action::Output {
+                        port: openflow::port::OFPP_NORMAL,
+                        max_len: 0,
+                    },
+                ])],
+            };
+            // An empty table accepts it; nothing can refuse it.
+            if let Err(e) = self
+                .tables
+                .flow_mod(&normal, Version::V1_3, &self.groups, &self.meters)
+            {
+                tracing::error!(bridge = %self.name, ?e, "default NORMAL flow refused");
+            }
+            self.commit();
+        }
+    }
+
+    /// Enters or leaves fail-open as the controllers' presence says: a
+    /// connected controller ends it at once; `tick` (`timer`) starts it
+    /// once none has been connected for the standalone delay.
+    fn update_fail_open(&mut self, now: Instant, timer: bool) {
+        let Some(after) = self.fail_open_after else {
+            return;
+        };
+        let open = if self.conns.values().any(|c| c.controller) {
+            self.no_controller_since = None;
+            false
+        } else {
+            let since = *self.no_controller_since.get_or_insert(now);
+            self.fail_open || (timer && now.saturating_duration_since(since) >= after)
+        };
+        if open != self.fail_open {
+            self.fail_open = open;
+            if open {
+                tracing::warn!(
+                    bridge = %self.name,
+                    "no controller for {} ms: fail-open (standalone), forwarding as a \
+                     MAC-learning switch",
+                    after.as_millis()
+                );
+            } else {
+                tracing::info!(bridge = %self.name, "a controller connected: fail-open ends");
+            }
+            if let Some(dp) = &self.datapath {
+                dp.pipeline.set_fail_open(open);
+            }
         }
     }
 
@@ -206,6 +293,7 @@ impl Ofproto {
         let id = self.next_conn;
         self.next_conn += 1;
         self.conns.insert(id, ConnState::new(version, tx, kind));
+        self.update_fail_open(Instant::now(), false);
         id
     }
 
@@ -253,6 +341,7 @@ impl Ofproto {
     pub fn disconnect(&mut self, id: ConnId) {
         self.conns.remove(&id);
         self.update_monitoring();
+        self.update_fail_open(Instant::now(), false);
     }
 
     /// Records flow changes only while some connection has a monitor.
@@ -332,6 +421,7 @@ impl Ofproto {
         self.commit();
         self.send_removed(removed);
         self.report_changes(None);
+        self.update_fail_open(now, true);
         self.poll_ports();
         // Removed rules are unlinked once no PMD can hold a version that
         // still sees them: every PMD has seen the current epoch.
@@ -1359,5 +1449,60 @@ mod tests {
         assert!(of.tables.take_events().is_empty());
         assert!(of.handle(a, &header(26), &fm).is_empty());
         assert!(of.tables.take_events().is_empty(), "no monitor, no events");
+    }
+
+    #[test]
+    fn standalone_fails_open_without_controllers_and_recovers() {
+        use std::time::Duration;
+        let mut of = Ofproto::new("br0", 7, Version::ALL.to_vec());
+        of.set_fail_mode(Some(Duration::from_secs(3)), true);
+        let t0 = Instant::now();
+        of.tick(t0);
+        assert!(!of.fail_open);
+        of.tick(t0 + Duration::from_secs(4));
+        assert!(of.fail_open, "no controller for 3 s");
+        // A management client is no controller.
+        let (tx, _rx) = mpsc::channel(4);
+        let svc = of.connect(Version::V1_3, tx, ConnKind::Service);
+        assert!(of.fail_open);
+        let (tx, _rx2) = mpsc::channel(4);
+        let c = of.connect(Version::V1_3, tx, ConnKind::Controller { pin_limit: None });
+        assert!(!of.fail_open, "a controller returned");
+        of.disconnect(c);
+        of.disconnect(svc);
+        assert!(!of.fail_open, "not before another 3 s");
+        of.tick(Instant::now() + Duration::from_secs(4));
+        assert!(of.fail_open);
+
+        // Secure never fails open; standalone without controllers has the
+        // default NORMAL flow instead.
+        let mut secure = Ofproto::new("br1", 8, Version::ALL.to_vec());
+        secure.set_fail_mode(None, true);
+        secure.tick(Instant::now() + Duration::from_secs(60));
+        assert!(!secure.fail_open);
+        let mut alone = Ofproto::new("br2", 9, Version::ALL.to_vec());
+        alone.set_fail_mode(Some(Duration::from_secs(15)), false);
+        alone.tick(Instant::now() + Duration::from_secs(60));
+        assert!(!alone.fail_open);
+        let req = openflow::multipart::FlowStatsRequest {
+            table_id: 0xff,
+            out_port: OFPP_ANY,
+            out_group: openflow::group::OFPG_ANY,
+            cookie: 0,
+            cookie_mask: 0,
+            match_: Default::default(),
+        };
+        let flows = alone.tables.flow_stats(&req, Version::V1_3).unwrap();
+        assert_eq!(flows.len(), 1);
+        assert_eq!(flows[0].priority, 0);
+        assert_eq!(
+            flows[0].instructions,
+            vec![openflow::instruction::Instruction::ApplyActions(vec![
+                Action::Output {
+                    port: openflow::port::OFPP_NORMAL,
+                    max_len: 0
+                }
+            ])]
+        );
     }
 }

@@ -17,14 +17,17 @@
 //!
 //! An output to CONTROLLER becomes a packet-in event (the packet as it is
 //! at that point, cut to `max_len`); so does a table miss without a
-//! table-miss rule, for OpenFlow 1.0–1.2 controllers. Not yet translated
-//! (counted as drops with a reason): LOCAL and NORMAL; groups and meters
-//! are refused when the flow is added.
+//! table-miss rule, for OpenFlow 1.0–1.2 controllers. NORMAL learns the
+//! source address and forwards by the bridge's [`mac::MacTable`]; a bridge
+//! in fail-open mode (fail_mode standalone without a controller) skips the
+//! tables and forwards every packet by NORMAL. Not yet translated (counted
+//! as a drop with its reason): LOCAL.
 //!
 //! Thread safety: an `Xlate` borrows the shared [`Tables`] read-only; PMDs
 //! run it concurrently without locks (classifier lookups are lock-free,
 //! counters are atomics).
 
+pub mod mac;
 pub mod pipeline;
 
 use std::sync::atomic::Ordering;
@@ -33,7 +36,8 @@ use openflow::action::Action;
 use openflow::group::{GroupType, OFPG_ANY};
 use openflow::instruction::Instruction;
 use openflow::port::{
-    OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX, OFPP_TABLE,
+    OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_MAX, OFPP_NORMAL,
+    OFPP_TABLE,
 };
 
 use crate::classifier::Version;
@@ -54,8 +58,6 @@ pub enum DropReason {
     TtlExpired,
     /// Output to LOCAL (no local port yet).
     Local,
-    /// Output to NORMAL (not supported).
-    Normal,
     /// A copy for one more output could not be made (no buffer).
     CopyFailed,
     /// A meter's drop band.
@@ -66,12 +68,11 @@ pub enum DropReason {
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 8] = [
+    pub const ALL: [DropReason; 7] = [
         DropReason::TableMiss,
         DropReason::NoOutput,
         DropReason::TtlExpired,
         DropReason::Local,
-        DropReason::Normal,
         DropReason::CopyFailed,
         DropReason::Meter,
         DropReason::PortConfig,
@@ -84,7 +85,6 @@ impl DropReason {
             DropReason::NoOutput => "no_output",
             DropReason::TtlExpired => "ttl_expired",
             DropReason::Local => "local",
-            DropReason::Normal => "normal",
             DropReason::CopyFailed => "copy_failed",
             DropReason::Meter => "meter",
             DropReason::PortConfig => "port_config",
@@ -212,6 +212,12 @@ pub struct Xlate<'a> {
     pub live: &'a dyn Fn(u32) -> bool,
     /// An OpenFlow port's `OFPPC_*` config (FLOOD skips NO_FLOOD ports).
     pub port_config: &'a dyn Fn(u32) -> u32,
+    /// The bridge's MAC learning table (NORMAL).
+    pub macs: &'a mac::MacTable,
+    /// Seconds since the tables' epoch (MAC learning ages).
+    pub now_secs: u32,
+    /// Fail-open: every packet goes by NORMAL, not through the tables.
+    pub fail_open: bool,
 }
 
 /// Output deferred until the packet is known not to change any more.
@@ -276,6 +282,13 @@ impl Xlate<'_> {
             table_id: 0,
             cookie: 0,
         };
+        if self.fail_open {
+            let outcome = match self.output(OFPP_NORMAL, in_port, &flow, &pkt, &mut pending, emit) {
+                Step::Continue => None,
+                Step::Stop(reason) => Some(reason),
+            };
+            return pending.finish(pkt, outcome, emit);
+        }
         let mut action_set: Vec<Action> = Vec::new();
         let mut table_id = 0usize;
         let mut outcome: Option<DropReason> = None;
@@ -674,7 +687,7 @@ impl Xlate<'_> {
                 pending.consumed = true;
                 return Step::Continue;
             }
-            return self.output(port, in_port, pkt, pending, emit);
+            return self.output(port, in_port, flow, pkt, pending, emit);
         }
         match a {
             // Queues and experimenter actions do not edit the packet here
@@ -728,10 +741,30 @@ impl Xlate<'_> {
         }
     }
 
+    /// NORMAL: learns the packet's source address on `in_port` (a port of
+    /// the bridge), then returns the port its destination was learned on,
+    /// or `None` to flood (unknown, broadcast or multicast destination).
+    fn normal(&self, in_port: u32, flow: &Flow) -> Option<u32> {
+        // The VLAN id without OFPVID_PRESENT; 0 untagged.
+        let vlan = (Field::VlanVid.get(flow) & 0xfff) as u16;
+        let src = Field::EthSrc.get(flow) as u64;
+        let dst = Field::EthDst.get(flow) as u64;
+        if !mac::is_multicast(src) && self.ports.contains(&in_port) {
+            self.macs.learn(vlan, src, in_port, self.now_secs);
+        }
+        if mac::is_multicast(dst) {
+            return None;
+        }
+        self.macs
+            .lookup(vlan, dst, self.now_secs)
+            .filter(|p| self.ports.contains(p))
+    }
+
     fn output<P: PacketBuf, E: Emit<P>>(
         &self,
         port: u32,
         in_port: u32,
+        flow: &Flow,
         pkt: &P,
         pending: &mut Pending,
         emit: &mut E,
@@ -743,19 +776,25 @@ impl Xlate<'_> {
             pending.port = Some(p);
             true
         };
+        let flood = |all: bool, pending: &mut Pending, emit: &mut E| -> bool {
+            let mut ok = true;
+            for &p in self.ports.iter().filter(|&&p| {
+                p != in_port
+                    && (all || (self.port_config)(p) & openflow::port::ofppc::NO_FLOOD == 0)
+            }) {
+                ok &= send(p, pending, emit);
+            }
+            ok
+        };
         let ok = match port {
             OFPP_IN_PORT => send(in_port, pending, emit),
-            OFPP_ALL | OFPP_FLOOD => {
-                let mut ok = true;
-                let flood = port == OFPP_FLOOD;
-                for &p in self.ports.iter().filter(|&&p| {
-                    p != in_port
-                        && !(flood && (self.port_config)(p) & openflow::port::ofppc::NO_FLOOD != 0)
-                }) {
-                    ok &= send(p, pending, emit);
-                }
-                ok
-            }
+            OFPP_ALL | OFPP_FLOOD => flood(port == OFPP_ALL, pending, emit),
+            OFPP_NORMAL => match self.normal(in_port, flow) {
+                // Learned on the port it came from: it has arrived.
+                Some(p) if p == in_port => true,
+                Some(p) => send(p, pending, emit),
+                None => flood(false, pending, emit),
+            },
             OFPP_LOCAL => {
                 pending.unsupported = Some(DropReason::Local);
                 true
@@ -768,11 +807,9 @@ impl Xlate<'_> {
                     send(p, pending, emit)
                 }
             }
-            // NORMAL, TABLE and anything else.
-            _ => {
-                pending.unsupported = Some(DropReason::Normal);
-                true
-            }
+            // TABLE outside a packet-out, and reserved ports that name no
+            // destination: nothing is sent.
+            _ => true,
         };
         if ok {
             Step::Continue
@@ -887,6 +924,9 @@ mod tests {
             meters: &Meters::default(),
             live: &|_| true,
             port_config: &|_| 0,
+            macs: &mac::MacTable::default(),
+            now_secs: 0,
+            fail_open: false,
         }
         .run(in_port, pkt, &mut rec);
         rec
@@ -1082,6 +1122,9 @@ mod tests {
             meters: &Meters::default(),
             live: &|_| true,
             port_config: &|_| 0,
+            macs: &mac::MacTable::default(),
+            now_secs: 0,
+            fail_open: false,
         };
         // Output to 2, then through the tables (in_port 1 -> port 3).
         let mut rec = Recorder::default();
@@ -1142,6 +1185,9 @@ mod tests {
             meters: &Meters::default(),
             live,
             port_config: &|_| 0,
+            macs: &mac::MacTable::default(),
+            now_secs: 0,
+            fail_open: false,
         }
         .run(1, pkt, &mut rec);
         rec
@@ -1313,5 +1359,90 @@ mod tests {
             let rec = run(&t, 1, full[..n].to_vec());
             assert_eq!(rec.out.len() + rec.dropped.len(), 1, "length {n}");
         }
+    }
+
+    /// A frame from `src` to `dst` (last octets of 02:00:00:00:00:xx;
+    /// 0xff: broadcast).
+    fn frame(src: u8, dst: u8) -> Vec<u8> {
+        let mut f = udp(1, 64);
+        f[..6].copy_from_slice(&if dst == 0xff {
+            [0xff; 6]
+        } else {
+            [2, 0, 0, 0, 0, dst]
+        });
+        f[6..12].copy_from_slice(&[2, 0, 0, 0, 0, src]);
+        f
+    }
+
+    fn run_normal(
+        t: &Tables,
+        macs: &mac::MacTable,
+        fail_open: bool,
+        in_port: u32,
+        pkt: Vec<u8>,
+    ) -> Vec<u32> {
+        let mut rec = Recorder::default();
+        Xlate {
+            tables: t,
+            version: t.version(),
+            ports: &[1, 2, 3],
+            now_ns: 1,
+            miss_send_len: 128,
+            groups: &Groups::default(),
+            meters: &Meters::default(),
+            live: &|_| true,
+            port_config: &|p| {
+                if p == 3 {
+                    openflow::port::ofppc::NO_FLOOD
+                } else {
+                    0
+                }
+            },
+            macs,
+            now_secs: 10,
+            fail_open,
+        }
+        .run(in_port, pkt, &mut rec);
+        let mut ports: Vec<u32> = rec.out.iter().map(|o| o.0).collect();
+        ports.sort();
+        ports
+    }
+
+    #[test]
+    fn normal_learns_and_floods_the_unknown() {
+        let t = Tables::new(100);
+        add(
+            &t,
+            0,
+            0,
+            vec![],
+            vec![Instruction::ApplyActions(vec![out(OFPP_NORMAL)])],
+        );
+        t.commit();
+        let macs = mac::MacTable::default();
+        // Unknown destination: flooded (port 3 is NO_FLOOD).
+        assert_eq!(run_normal(&t, &macs, false, 1, frame(0xa, 0xb)), vec![2]);
+        // The reply goes to where 0a was learned, and teaches 0b.
+        assert_eq!(run_normal(&t, &macs, false, 2, frame(0xb, 0xa)), vec![1]);
+        assert_eq!(run_normal(&t, &macs, false, 1, frame(0xa, 0xb)), vec![2]);
+        // Learned on port 3 (NO_FLOOD does not stop unicast).
+        run_normal(&t, &macs, false, 3, frame(0xc, 0xff));
+        assert_eq!(run_normal(&t, &macs, false, 1, frame(0xa, 0xc)), vec![3]);
+        // Broadcast floods; a destination on the input port goes nowhere.
+        assert_eq!(run_normal(&t, &macs, false, 2, frame(0xb, 0xff)), vec![1]);
+        assert!(run_normal(&t, &macs, false, 1, frame(0xd, 0xa)).is_empty());
+        assert_eq!(macs.entries(10).len(), 4);
+    }
+
+    #[test]
+    fn fail_open_skips_the_tables() {
+        let t = Tables::new(100);
+        // A rule that would drop everything.
+        add(&t, 0, 100, vec![], vec![]);
+        t.commit();
+        let macs = mac::MacTable::default();
+        assert!(run_normal(&t, &macs, false, 1, frame(0xa, 0xb)).is_empty());
+        assert_eq!(run_normal(&t, &macs, true, 1, frame(0xa, 0xb)), vec![2]);
+        assert_eq!(run_normal(&t, &macs, true, 2, frame(0xb, 0xa)), vec![1]);
     }
 }

@@ -23,6 +23,7 @@ use crate::ofproto::group::Groups;
 use crate::ofproto::meter::Meters;
 use crate::ofproto::packet_in::{PacketInEvent, PacketInQueue};
 use crate::ofproto::table::Tables;
+use crate::xlate::mac::MacTable;
 
 /// The OpenFlow pipeline of one bridge.
 pub struct OfPipeline {
@@ -44,6 +45,11 @@ pub struct OfPipeline {
     /// port-mods.
     config: Vec<AtomicU32>,
     drops: [AtomicU64; DropReason::ALL.len()],
+    /// MAC learning for NORMAL.
+    macs: MacTable,
+    /// Fail-open: every packet by NORMAL (fail_mode standalone without a
+    /// controller).
+    fail_open: AtomicBool,
 }
 
 impl OfPipeline {
@@ -79,7 +85,32 @@ impl OfPipeline {
             groups,
             meters,
             drops: Default::default(),
+            macs: MacTable::default(),
+            fail_open: AtomicBool::new(false),
         }
+    }
+
+    /// The pipeline with a MAC learning table of `size` entries aging
+    /// after `aging_secs` (`other_config:mac-table-size`,
+    /// `mac-aging-time`).
+    pub fn with_mac_table(mut self, size: usize, aging_secs: u32) -> Self {
+        self.macs = MacTable::new(size, aging_secs);
+        self
+    }
+
+    /// The MAC learning table.
+    pub fn macs(&self) -> &MacTable {
+        &self.macs
+    }
+
+    /// Seconds on the MAC learning table's clock.
+    pub fn now_secs(&self) -> u32 {
+        self.tables.epoch.elapsed().as_secs() as u32
+    }
+
+    /// Enters or leaves fail-open mode; returns whether it changed.
+    pub fn set_fail_open(&self, on: bool) -> bool {
+        self.fail_open.swap(on, Ordering::Relaxed) != on
     }
 
     /// Packets dropped, per reason.
@@ -101,16 +132,20 @@ impl OfPipeline {
     /// Runs `f` with a translator over the current version of the tables,
     /// groups, meters and port states.
     fn with_xlate<R>(&self, f: impl FnOnce(&Xlate<'_>) -> R) -> R {
+        let now = self.tables.epoch.elapsed();
         f(&Xlate {
             tables: &self.tables,
             version: self.tables.version(),
             ports: &self.ports,
-            now_ns: self.tables.epoch.elapsed().as_nanos() as u64,
+            now_ns: now.as_nanos() as u64,
             miss_send_len: self.packet_ins.miss_send_len.load(Ordering::Relaxed),
             groups: &self.groups,
             meters: &self.meters,
             live: &|p| self.is_live(p),
             port_config: &|p| self.config_of(p),
+            macs: &self.macs,
+            now_secs: now.as_secs() as u32,
+            fail_open: self.fail_open.load(Ordering::Relaxed),
         })
     }
 
