@@ -481,7 +481,16 @@ impl Config {
                     .map_err(|e| ConfigError(format!("bridge {}: {e}", br.name)))?;
             }
             for p in &br.port {
-                if !names.insert(p.name.clone()) {
+                // The bridge's own internal (LOCAL) port shares its name.
+                let local = p.name == br.name;
+                if local && p.if_type.as_deref() != Some("internal") {
+                    return err(format!(
+                        "port {}: a port named after its bridge is the bridge's LOCAL port and \
+                         must have type = \"internal\"",
+                        p.name
+                    ));
+                }
+                if !local && !names.insert(p.name.clone()) {
                     return err(format!("port {} is defined twice", p.name));
                 }
                 for iface in p.interfaces() {
@@ -673,6 +682,16 @@ options = { "dpdk-devargs" = "net_null2" }
             e.contains("bridge br0: controller target \"udp:1.2.3.4\""),
             "{e}"
         );
+        let e = parse_err(
+            "[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"br0\"\n\
+             options = { \"dpdk-devargs\" = \"net_null0\" }\n",
+        );
+        assert!(e.contains("port br0: a port named after its bridge"), "{e}");
+        Config::parse(
+            "[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"br0\"\ntype = \"internal\"\n",
+            "t.toml",
+        )
+        .unwrap();
         for (table, want) in [
             (
                 "[bridge.flow_tables.254]\nflow_limit = 5",

@@ -317,9 +317,18 @@ pub fn pmd_core() -> u32 {
 /// `bridge_extra` is TOML for the bridge table (controllers, protocols,
 /// other_config), `ports` are (name, ofport, dpdk-devargs).
 pub fn bridge_config(bridge_extra: &str, ports: &[(&str, u32, &str)]) -> String {
+    named_bridge_config("br0", bridge_extra, ports)
+}
+
+/// [`bridge_config`] for a bridge named `bridge`.
+pub fn named_bridge_config(
+    bridge: &str,
+    bridge_extra: &str,
+    ports: &[(&str, u32, &str)],
+) -> String {
     let mut c = format!(
         "[open_vswitch.other_config]\ndpdk-extra = \"--no-pci\"\npmd-cpu-mask = \"{:#x}\"\n\n\
-         [[bridge]]\nname = \"br0\"\n{bridge_extra}\n",
+         [[bridge]]\nname = \"{bridge}\"\n{bridge_extra}\n",
         1u64 << pmd_core()
     );
     for (name, ofport, devargs) in ports {

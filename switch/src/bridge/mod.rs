@@ -291,32 +291,46 @@ impl Switch {
                     ));
                 }
                 for iface in p.interfaces() {
-                    if iface.kind() != "dpdk" {
+                    let internal = iface.kind() == "internal";
+                    if iface.kind() != "dpdk" && !internal {
                         info.port_errors.push((
                             iface.name.clone(),
                             format!(
                                 "interface {}: type {} is not supported by this datapath yet \
-                                 (use type dpdk with options:dpdk-devargs)",
+                                 (use type dpdk with options:dpdk-devargs, or internal)",
                                 iface.name,
                                 iface.kind()
                             ),
                         ));
                         continue;
                     }
-                    let ofport = iface.ofport_request.unwrap_or_else(|| {
-                        while used_ofports.contains(&next_ofport) {
-                            next_ofport += 1;
-                        }
-                        used_ofports.insert(next_ofport);
-                        next_ofport
-                    });
+                    // The internal port named after its bridge is the
+                    // bridge's LOCAL port, as in Open vSwitch.
+                    let local = internal && iface.name == br.name;
+                    let ofport = if local {
+                        openflow::port::OFPP_LOCAL
+                    } else {
+                        iface.ofport_request.unwrap_or_else(|| {
+                            while used_ofports.contains(&next_ofport) {
+                                next_ofport += 1;
+                            }
+                            used_ofports.insert(next_ofport);
+                            next_ofport
+                        })
+                    };
+                    // An internal port is a kernel tap device (DPDK net_tap).
+                    let devargs = if internal {
+                        format!("net_tap_{},iface={}", iface.name, iface.name)
+                    } else {
+                        iface.devargs().unwrap_or_default().to_owned()
+                    };
                     requests.push((
                         bridges.len(),
                         iface.clone(),
                         NetdevRequest {
                             name: iface.name.clone(),
                             bridge: br.name.clone(),
-                            devargs: iface.devargs().unwrap_or_default().to_owned(),
+                            devargs,
                             n_rxq: iface.u16_option("n_rxq", 1)?,
                             n_rxd: iface.u16_option("n_rxq_desc", 2048)?,
                             n_txd: iface.u16_option("n_txq_desc", 2048)?,

@@ -20,8 +20,9 @@
 //! table-miss rule, for OpenFlow 1.0–1.2 controllers. NORMAL learns the
 //! source address and forwards by the bridge's [`mac::MacTable`]; a bridge
 //! in fail-open mode (fail_mode standalone without a controller) skips the
-//! tables and forwards every packet by NORMAL. Not yet translated (counted
-//! as a drop with its reason): LOCAL.
+//! tables and forwards every packet by NORMAL. LOCAL is the bridge's
+//! internal port (a kernel tap); on a bridge without one, an output to
+//! LOCAL is a drop counted with its reason.
 //!
 //! Thread safety: an `Xlate` borrows the shared [`Tables`] read-only; PMDs
 //! run it concurrently without locks (classifier lookups are lock-free,
@@ -56,7 +57,7 @@ pub enum DropReason {
     NoOutput,
     /// A TTL decrement reached 0 (packet-in with INVALID_TTL to come).
     TtlExpired,
-    /// Output to LOCAL (no local port yet).
+    /// Output to LOCAL on a bridge without an internal port.
     Local,
     /// A copy for one more output could not be made (no buffer).
     CopyFailed,
@@ -795,6 +796,11 @@ impl Xlate<'_> {
                 Some(p) => send(p, pending, emit),
                 None => flood(false, pending, emit),
             },
+            // The bridge's internal port, when it has one.
+            OFPP_LOCAL if self.ports.contains(&OFPP_LOCAL) && in_port != OFPP_LOCAL => {
+                send(OFPP_LOCAL, pending, emit)
+            }
+            OFPP_LOCAL if in_port == OFPP_LOCAL => true,
             OFPP_LOCAL => {
                 pending.unsupported = Some(DropReason::Local);
                 true
