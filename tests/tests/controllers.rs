@@ -161,11 +161,19 @@ fn packet_ins_reach_the_controller_within_its_rate_limit() {
              controller_burst_limit = 25 }}]",
             listener.local_addr().unwrap()
         ),
-        &[(
-            "src",
-            1,
-            &format!("net_pcap0,rx_pcap={},infinite_rx=1", pcap.display()),
-        )],
+        &[
+            (
+                "src",
+                1,
+                &format!("net_pcap0,rx_pcap={},infinite_rx=1", pcap.display()),
+            ),
+            (
+                "est",
+                2,
+                &format!("net_pcap1,rx_pcap={},infinite_rx=1", pcap.display()),
+            ),
+            ("sink", 3, "net_null0,no-rx=1"),
+        ],
     );
     let d = Daemon::start(&config, &["--no-huge"]).unwrap();
     let mut c = Ctl::accept(&listener, Duration::from_secs(10));
@@ -177,6 +185,23 @@ fn packet_ins_reach_the_controller_within_its_rate_limit() {
             panic!("unexpected {message:?} before the table-miss rule");
         }
     }
+    // Established traffic: port 2 to port 3.
+    d.ofctl_ok(&["add-flow", "br0", "priority=10,in_port=2,actions=output:3"]);
+    let sink_rate = |span: Duration| {
+        let tx = || {
+            let text = d.ofctl_ok(&["dump-ports", "br0", "3"]);
+            text.split("tx pkts=")
+                .nth(1)
+                .and_then(|s| s.split(',').next())
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap()
+        };
+        let before = tx();
+        std::thread::sleep(span);
+        tx() - before
+    };
+    let quiet = sink_rate(Duration::from_millis(500));
+    assert!(quiet > 0, "no established forwarding");
     // Table-miss rule: everything to the controller, whole packets.
     let fm = openflow::flow_mod::FlowMod {
         cookie: 0x42,
@@ -222,6 +247,12 @@ fn packet_ins_reach_the_controller_within_its_rate_limit() {
     }
     // 100/s with a burst of 25, over 2 s: about 225, never the line rate.
     assert!((150..=260).contains(&pins), "{pins} packet-ins in 2 s");
+    // The flood of misses does not starve established forwarding.
+    let flooded = sink_rate(Duration::from_millis(500));
+    assert!(
+        flooded * 2 > quiet,
+        "established traffic fell from {quiet} to {flooded} packets per 500 ms"
+    );
     // The rate limit's drops are counted, and /metrics shows them.
     let m = d.metrics();
     let sent = ferrovs_tests::metric_value(&m, "ferrovs_packet_ins_sent_total", &[]).unwrap();

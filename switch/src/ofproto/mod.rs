@@ -302,6 +302,7 @@ impl Ofproto {
     pub fn drain_packet_ins(&mut self) -> usize {
         let mut n = 0;
         let now = Instant::now();
+        self.packet_ins.begin_drain();
         while let Some(ev) = self.packet_ins.pop() {
             n += 1;
             for c in self.conns.values_mut() {

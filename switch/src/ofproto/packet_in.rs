@@ -10,7 +10,7 @@
 //! bucket (`controller_rate_limit`, `controller_burst_limit`) whose drops
 //! are counted too.
 
-use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::time::Instant;
 
 use crossbeam::queue::ArrayQueue;
@@ -69,6 +69,9 @@ pub struct PacketInQueue {
     pub queued: AtomicU64,
     /// The switch config's `miss_send_len` (bytes of a missed packet).
     pub miss_send_len: AtomicU16,
+    /// Whether the control thread was woken and has not started draining
+    /// yet (one wake-up per drain, not per packet).
+    woken: AtomicBool,
 }
 
 impl Default for PacketInQueue {
@@ -86,17 +89,33 @@ impl PacketInQueue {
             queue_drops: AtomicU64::new(0),
             queued: AtomicU64::new(0),
             miss_send_len: AtomicU16::new(128),
+            woken: AtomicBool::new(false),
         }
     }
 
     /// Queues an event (PMD side); a full queue drops it, counted.
     pub fn push(&self, ev: PacketInEvent) {
-        if self.queue.push(ev).is_ok() {
-            self.queued.fetch_add(1, Ordering::Relaxed);
-            self.notify.notify_one();
-        } else {
+        self.push_with(|| ev)
+    }
+
+    /// Queues the event `ev` builds; a full queue drops it, counted,
+    /// without building it. The control thread is woken once per drain:
+    /// a flood of packet-ins costs no system call per packet.
+    pub fn push_with(&self, ev: impl FnOnce() -> PacketInEvent) {
+        if self.queue.is_full() || self.queue.push(ev()).is_err() {
             self.queue_drops.fetch_add(1, Ordering::Relaxed);
+            return;
         }
+        self.queued.fetch_add(1, Ordering::Relaxed);
+        if !self.woken.swap(true, Ordering::SeqCst) {
+            self.notify.notify_one();
+        }
+    }
+
+    /// Starts a drain (control side): events pushed from now on wake the
+    /// control thread again, so none waits past the drain that follows.
+    pub fn begin_drain(&self) {
+        self.woken.store(false, Ordering::SeqCst);
     }
 
     /// Takes the next event (control side).

@@ -102,8 +102,9 @@ pub trait Emit<P> {
     fn emit(&mut self, port: u32, pkt: P);
     /// Drops the packet.
     fn drop_packet(&mut self, pkt: P, reason: DropReason);
-    /// Sends a packet-in to the controllers.
-    fn to_controller(&mut self, ev: PacketInEvent);
+    /// Sends a packet-in to the controllers; `ev` builds it (copying the
+    /// packet's bytes) only if it will be queued.
+    fn to_controller(&mut self, in_port: u32, ev: impl FnOnce() -> PacketInEvent);
     /// A copy of `pkt` (for a packet-out that goes through the tables and
     /// on through further actions).
     fn copy_packet(&mut self, pkt: &P) -> Option<P>;
@@ -315,17 +316,19 @@ impl Xlate<'_> {
                 // 1.0–1.2 controllers get the packet (the queue offers it;
                 // the connections decide).
                 action_set.clear();
-                emit.to_controller(self.packet_in(
-                    &pkt,
-                    &flow,
-                    PinCtx {
-                        reason: reason::NO_MATCH,
-                        table_id: table_id as u8,
-                        cookie: u64::MAX,
-                    },
-                    self.miss_send_len,
-                    true,
-                ));
+                emit.to_controller(in_port, || {
+                    self.packet_in(
+                        &pkt,
+                        &flow,
+                        PinCtx {
+                            reason: reason::NO_MATCH,
+                            table_id: table_id as u8,
+                            cookie: u64::MAX,
+                        },
+                        self.miss_send_len,
+                        true,
+                    )
+                });
                 outcome = Some(DropReason::TableMiss);
                 break;
             };
@@ -684,7 +687,7 @@ impl Xlate<'_> {
                     Action::Output { max_len, .. } => *max_len,
                     _ => u16::MAX,
                 };
-                emit.to_controller(self.packet_in(pkt, flow, ctx, max_len, false));
+                emit.to_controller(in_port, || self.packet_in(pkt, flow, ctx, max_len, false));
                 pending.consumed = true;
                 return Step::Continue;
             }
@@ -853,8 +856,8 @@ mod tests {
         fn drop_packet(&mut self, _pkt: Vec<u8>, reason: DropReason) {
             self.dropped.push(reason);
         }
-        fn to_controller(&mut self, ev: PacketInEvent) {
-            self.pins.push(ev);
+        fn to_controller(&mut self, _in_port: u32, ev: impl FnOnce() -> PacketInEvent) {
+            self.pins.push(ev());
         }
         fn copy_packet(&mut self, pkt: &Vec<u8>) -> Option<Vec<u8>> {
             Some(pkt.clone())

@@ -210,9 +210,9 @@ impl Emit<Mbuf> for DpEmit<'_, '_> {
         self.out.drop_packet(pkt);
     }
 
-    fn to_controller(&mut self, ev: PacketInEvent) {
-        if self.pipeline.config_of(ev.in_port) & ofppc::NO_PACKET_IN == 0 {
-            self.pipeline.packet_ins.push(ev);
+    fn to_controller(&mut self, in_port: u32, ev: impl FnOnce() -> PacketInEvent) {
+        if self.pipeline.config_of(in_port) & ofppc::NO_PACKET_IN == 0 {
+            self.pipeline.packet_ins.push_with(ev);
         }
     }
 
