@@ -39,27 +39,25 @@ pub const OFPVID_NONE: u16 = 0x0000;
 
 /// A fixed-width value carried in an OXM payload (big-endian on the wire).
 trait OxmScalar: Sized + Copy {
-    /// Reads the value from exactly `width` bytes.
-    fn read(bytes: &[u8]) -> Self;
-    /// Writes the value as `width` big-endian bytes (high bytes beyond the
+    /// Reads the value from its `W` wire bytes.
+    fn read<const W: usize>(bytes: &[u8; W]) -> Self;
+    /// Appends the value as `W` big-endian bytes (high bytes beyond the
     /// width are dropped).
-    fn write(&self, width: usize, out: &mut Vec<u8>);
+    fn write<const W: usize>(&self, out: &mut Vec<u8>);
 }
 
 macro_rules! int_scalar {
     ($($t:ty),*) => {$(
         impl OxmScalar for $t {
-            fn read(bytes: &[u8]) -> Self {
-                let mut v: u64 = 0;
-                for b in bytes {
-                    v = (v << 8) | u64::from(*b);
-                }
-                // Truncation is intended: `bytes` is at most the width of `$t`.
-                v as $t
+            #[inline(always)]
+            fn read<const W: usize>(bytes: &[u8; W]) -> Self {
+                let mut be = [0u8; size_of::<$t>()];
+                be[size_of::<$t>() - W..].copy_from_slice(bytes);
+                <$t>::from_be_bytes(be)
             }
-            fn write(&self, width: usize, out: &mut Vec<u8>) {
-                let be = self.to_be_bytes();
-                out.extend_from_slice(&be[be.len() - width..]);
+            #[inline(always)]
+            fn write<const W: usize>(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_be_bytes()[size_of::<$t>() - W..]);
             }
         }
     )*};
@@ -67,34 +65,57 @@ macro_rules! int_scalar {
 int_scalar!(u8, u16, u32, u64);
 
 impl OxmScalar for [u8; 6] {
-    fn read(bytes: &[u8]) -> Self {
+    #[inline(always)]
+    fn read<const W: usize>(bytes: &[u8; W]) -> Self {
         let mut v = [0u8; 6];
         v.copy_from_slice(bytes);
         v
     }
-    fn write(&self, _width: usize, out: &mut Vec<u8>) {
+    #[inline(always)]
+    fn write<const W: usize>(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(self);
     }
 }
 
 impl OxmScalar for Ipv4Addr {
-    fn read(bytes: &[u8]) -> Self {
-        Ipv4Addr::new(bytes[0], bytes[1], bytes[2], bytes[3])
+    #[inline(always)]
+    fn read<const W: usize>(bytes: &[u8; W]) -> Self {
+        Ipv4Addr::from(u32::read(bytes))
     }
-    fn write(&self, _width: usize, out: &mut Vec<u8>) {
+    #[inline(always)]
+    fn write<const W: usize>(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.octets());
     }
 }
 
 impl OxmScalar for Ipv6Addr {
-    fn read(bytes: &[u8]) -> Self {
+    #[inline(always)]
+    fn read<const W: usize>(bytes: &[u8; W]) -> Self {
         let mut v = [0u8; 16];
         v.copy_from_slice(bytes);
         Ipv6Addr::from(v)
     }
-    fn write(&self, _width: usize, out: &mut Vec<u8>) {
+    #[inline(always)]
+    fn write<const W: usize>(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&self.octets());
     }
+}
+
+/// The header word of a basic field.
+const fn basic_header(field: u8, hasmask: bool, length: u8) -> u32 {
+    ((OFPXMC_OPENFLOW_BASIC as u32) << 16)
+        | ((field as u32 & 0x7f) << 9)
+        | ((hasmask as u32) << 8)
+        | length as u32
+}
+
+/// What the decoder checks of a basic field before building it: its value's
+/// wire width (0: a field this crate does not know) and whether it may
+/// carry a mask.
+#[derive(Clone, Copy)]
+struct BasicSpec {
+    width: u8,
+    maskable: bool,
 }
 
 /// Bits of `value` set where `mask` is clear (nonzero means the value is
@@ -200,12 +221,12 @@ macro_rules! oxm_fields {
             fn put_payload(&self, out: &mut Vec<u8>) {
                 match self {
                     $( OxmField::$mv { value, mask } => {
-                        value.write($mw, out);
+                        value.write::<$mw>(out);
                         if let Some(m) = mask {
-                            m.write($mw, out);
+                            m.write::<$mw>(out);
                         }
                     } )*
-                    $( OxmField::$pv(value) => value.write($pw, out), )*
+                    $( OxmField::$pv(value) => value.write::<$pw>(out), )*
                     OxmField::Other { experimenter, payload, .. } => {
                         if let Some(e) = experimenter {
                             wire::put_u32(out, *e);
@@ -216,29 +237,62 @@ macro_rules! oxm_fields {
             }
 
             /// Builds a basic field from its payload; `Ok(None)` for a field
-            /// number this crate does not know.
+            /// number this crate does not know. Lengths and masks are checked
+            /// against [`BASIC_FIELDS`] first; each field's arm only reads.
+            #[inline(always)]
             fn basic(field: u8, hasmask: bool, payload: &[u8]) -> Result<Option<OxmField>, DecodeError> {
-                match field {
+                let spec = BASIC_FIELDS[usize::from(field & 0x7f)];
+                if spec.width == 0 {
+                    return Ok(None);
+                }
+                if hasmask && !spec.maskable {
+                    return Err(DecodeError::new(ErrorKind::BadMask, "oxm mask on an unmaskable field"));
+                }
+                if payload.len() != usize::from(spec.width) << u8::from(hasmask) {
+                    return Err(DecodeError::new(ErrorKind::BadMatchLen, "oxm length"));
+                }
+                let len_err = || DecodeError::new(ErrorKind::BadMatchLen, "oxm length");
+                Ok(Some(match field {
                     $( $mid => {
-                        let want = if hasmask { 2 * $mw } else { $mw };
-                        if payload.len() != want {
-                            return Err(DecodeError::new(ErrorKind::BadMatchLen, "oxm length"));
-                        }
-                        let value = <$mty as OxmScalar>::read(&payload[..$mw]);
-                        let mask = hasmask.then(|| <$mty as OxmScalar>::read(&payload[$mw..]));
-                        Ok(Some(OxmField::$mv { value, mask }))
+                        let (value, mask) = payload.split_first_chunk::<$mw>().ok_or_else(len_err)?;
+                        let mask = match mask.first_chunk::<$mw>() {
+                            Some(m) if hasmask => Some(<$mty as OxmScalar>::read(m)),
+                            _ => None,
+                        };
+                        OxmField::$mv { value: <$mty as OxmScalar>::read(value), mask }
                     } )*
                     $( $pid => {
-                        if hasmask {
-                            return Err(DecodeError::new(ErrorKind::BadMask, "oxm mask on an unmaskable field"));
-                        }
-                        if payload.len() != $pw {
-                            return Err(DecodeError::new(ErrorKind::BadMatchLen, "oxm length"));
-                        }
-                        Ok(Some(OxmField::$pv(<$pty as OxmScalar>::read(payload))))
+                        let value = payload.first_chunk::<$pw>().ok_or_else(len_err)?;
+                        OxmField::$pv(<$pty as OxmScalar>::read(value))
                     } )*
-                    _ => Ok(None),
+                    _ => return Ok(None),
+                }))
+            }
+
+            /// Appends this entry, header and payload, when it is a typed
+            /// field; `false` (nothing written) for [`OxmField::Other`].
+            #[inline]
+            fn encode_typed(&self, out: &mut Vec<u8>) -> bool {
+                match self {
+                    $( OxmField::$mv { value, mask: None } => {
+                        out.reserve(4 + $mw);
+                        wire::put_u32(out, const { basic_header($mid, false, $mw) });
+                        value.write::<$mw>(out);
+                    }
+                    OxmField::$mv { value, mask: Some(mask) } => {
+                        out.reserve(4 + 2 * $mw);
+                        wire::put_u32(out, const { basic_header($mid, true, 2 * $mw) });
+                        value.write::<$mw>(out);
+                        mask.write::<$mw>(out);
+                    } )*
+                    $( OxmField::$pv(value) => {
+                        out.reserve(4 + $pw);
+                        wire::put_u32(out, const { basic_header($pid, false, $pw) });
+                        value.write::<$pw>(out);
+                    } )*
+                    OxmField::Other { .. } => return false,
                 }
+                true
             }
 
             /// True when a masked field's value has 1 bits where its mask
@@ -250,6 +304,15 @@ macro_rules! oxm_fields {
                 }
             }
         }
+
+        /// Width and maskability of every basic field number (index), for
+        /// [`OxmField::basic`].
+        const BASIC_FIELDS: [BasicSpec; 128] = {
+            let mut t = [BasicSpec { width: 0, maskable: false }; 128];
+            $( t[$mid] = BasicSpec { width: $mw, maskable: true }; )*
+            $( t[$pid] = BasicSpec { width: $pw, maskable: false }; )*
+            t
+        };
     };
 }
 
@@ -413,40 +476,60 @@ impl OxmId {
 impl OxmField {
     /// Decodes one OXM TLV at the start of `input`; returns it and the rest.
     pub fn decode(input: &[u8]) -> Result<(OxmField, &[u8]), DecodeError> {
-        let len_err = DecodeError::new(ErrorKind::BadMatchLen, "oxm length");
-        let (rest, header) = wire::u32(input, "oxm header").map_err(|_| len_err)?;
-        let id = OxmId::from_header(header);
-        let (rest, payload) = wire::sub(rest, usize::from(id.length), 0, len_err)?;
-        let field = match id.class {
-            OFPXMC_OPENFLOW_BASIC => OxmField::basic(id.field, id.hasmask, payload)?,
-            _ => None,
-        };
-        let field = match field {
-            Some(f) => f,
-            None if id.class == OFPXMC_EXPERIMENTER => {
-                let (payload, exp) = wire::u32(payload, "oxm experimenter").map_err(|_| len_err)?;
-                OxmField::Other {
-                    class: id.class,
-                    field: id.field,
-                    hasmask: id.hasmask,
-                    experimenter: Some(exp),
-                    payload: payload.to_vec(),
-                }
+        OxmField::decode_one(input)
+    }
+
+    /// [`OxmField::decode`], inlined into the list decoder.
+    #[inline(always)]
+    fn decode_one(input: &[u8]) -> Result<(OxmField, &[u8]), DecodeError> {
+        let len_err = || DecodeError::new(ErrorKind::BadMatchLen, "oxm length");
+        let (header, rest) = input.split_first_chunk::<4>().ok_or_else(len_err)?;
+        let id = OxmId::from_header(u32::from_be_bytes(*header));
+        let (payload, rest) = rest
+            .split_at_checked(usize::from(id.length))
+            .ok_or_else(len_err)?;
+        if id.class == OFPXMC_OPENFLOW_BASIC {
+            if let Some(field) = OxmField::basic(id.field, id.hasmask, payload)? {
+                return Ok((field, rest));
             }
-            None => OxmField::Other {
-                class: id.class,
-                field: id.field,
-                hasmask: id.hasmask,
-                experimenter: None,
-                payload: payload.to_vec(),
-            },
+        }
+        Ok((OxmField::other(id, payload)?, rest))
+    }
+
+    /// An entry kept as bytes (a class other than OPENFLOW_BASIC, or a basic
+    /// field this crate does not know).
+    #[cold]
+    fn other(id: OxmId, payload: &[u8]) -> Result<OxmField, DecodeError> {
+        let (experimenter, payload) = if id.class == OFPXMC_EXPERIMENTER {
+            let (exp, payload) = payload
+                .split_first_chunk::<4>()
+                .ok_or(DecodeError::new(ErrorKind::BadMatchLen, "oxm length"))?;
+            (Some(u32::from_be_bytes(*exp)), payload)
+        } else {
+            (None, payload)
         };
-        Ok((field, rest))
+        Ok(OxmField::Other {
+            class: id.class,
+            field: id.field,
+            hasmask: id.hasmask,
+            experimenter,
+            payload: payload.to_vec(),
+        })
     }
 
     /// Appends this entry (header and payload). Fails only for an
     /// [`OxmField::Other`] whose payload does not fit the 8-bit length.
+    #[inline]
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), &'static str> {
+        if self.encode_typed(out) {
+            return Ok(());
+        }
+        self.encode_other(out)
+    }
+
+    /// [`OxmField::encode`] of an [`OxmField::Other`].
+    #[cold]
+    fn encode_other(&self, out: &mut Vec<u8>) -> Result<(), &'static str> {
         if let OxmField::Other {
             payload,
             experimenter,
@@ -472,7 +555,7 @@ impl OxmField {
         let mut fields = Vec::with_capacity(wire::count_tlvs(bytes, 3, 1, 4, 4));
         let mut rest = bytes;
         while !rest.is_empty() {
-            let (f, r) = OxmField::decode(rest)?;
+            let (f, r) = OxmField::decode_one(rest)?;
             fields.push(f);
             rest = r;
         }
