@@ -49,10 +49,9 @@ impl Header {
 
     /// Appends the 8 header bytes to `out`.
     pub fn emit(&self, out: &mut Vec<u8>) {
-        out.push(self.version);
-        out.push(self.msg_type);
-        out.extend_from_slice(&self.length.to_be_bytes());
-        out.extend_from_slice(&self.xid.to_be_bytes());
+        let [l0, l1] = self.length.to_be_bytes();
+        let [x0, x1, x2, x3] = self.xid.to_be_bytes();
+        out.extend_from_slice(&[self.version, self.msg_type, l0, l1, x0, x1, x2, x3]);
     }
 }
 

@@ -179,7 +179,14 @@ pub(crate) fn put_u64(out: &mut Vec<u8>, v: u64) {
 /// Appends `n` zero bytes of padding.
 #[inline]
 pub(crate) fn put_zeros(out: &mut Vec<u8>, n: usize) {
-    out.resize(out.len() + n, 0);
+    if n <= 8 {
+        // Padding: one 8-byte store, cut to length (no memset call).
+        let len = out.len();
+        out.extend_from_slice(&[0; 8]);
+        out.truncate(len + n);
+    } else {
+        out.resize(out.len() + n, 0);
+    }
 }
 
 /// Writes `out.len() - start` as a big-endian u16 at `start + len_offset`.
