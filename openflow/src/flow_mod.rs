@@ -136,38 +136,34 @@ impl FlowMod {
                 instructions,
             });
         }
-        let (r, cookie) = wire::u64(body, ctx)?;
-        let (r, cookie_mask) = wire::u64(r, ctx)?;
-        let (r, table_id) = wire::u8(r, ctx)?;
-        let (r, command) = wire::u8(r, ctx)?;
-        let (r, idle_timeout) = wire::u16(r, ctx)?;
-        let (r, hard_timeout) = wire::u16(r, ctx)?;
-        let (r, priority) = wire::u16(r, ctx)?;
-        let (r, buffer_id) = wire::u32(r, ctx)?;
-        let (r, out_port) = wire::u32(r, ctx)?;
-        let (r, out_group) = wire::u32(r, ctx)?;
-        let (r, flags) = wire::u16(r, ctx)?;
-        let (r, importance) = wire::u16(r, ctx)?;
-        let importance = if version >= Version::V1_4 {
-            importance
-        } else {
-            0
-        };
+        // The fixed part is read at once: one length check, no per-field
+        // error paths.
+        let (fixed, r) = body
+            .split_first_chunk::<40>()
+            .ok_or(DecodeError::bad_len(ctx))?;
+        let be16 = |o: usize| u16::from_be_bytes([fixed[o], fixed[o + 1]]);
+        let be32 =
+            |o: usize| u32::from_be_bytes([fixed[o], fixed[o + 1], fixed[o + 2], fixed[o + 3]]);
+        let be64 = |o: usize| (u64::from(be32(o)) << 32) | u64::from(be32(o + 4));
         let (match_, r) = Match::decode(version, r)?;
         let instructions = Instruction::decode_list(version, r)?;
         Ok(FlowMod {
-            cookie,
-            cookie_mask,
-            table_id,
-            command,
-            idle_timeout,
-            hard_timeout,
-            priority,
-            buffer_id,
-            out_port,
-            out_group,
-            flags,
-            importance,
+            cookie: be64(0),
+            cookie_mask: be64(8),
+            table_id: fixed[16],
+            command: fixed[17],
+            idle_timeout: be16(18),
+            hard_timeout: be16(20),
+            priority: be16(22),
+            buffer_id: be32(24),
+            out_port: be32(28),
+            out_group: be32(32),
+            flags: be16(36),
+            importance: if version >= Version::V1_4 {
+                be16(38)
+            } else {
+                0
+            },
             match_,
             instructions,
         })
