@@ -79,24 +79,52 @@ fn patch(d: &mut [u8], at: usize, new: &[u8], csums: [Csum; 2]) {
     old[..n].copy_from_slice(&d[at..at + n]);
     d[at..at + n].copy_from_slice(new);
     for c in csums {
-        match c {
-            Csum::None => {}
-            Csum::Inet(o) => {
-                let v = checksum::update(be16(d, o), &old[..n], new);
+        adjust(d, c, &old[..n], new);
+    }
+}
+
+/// Updates checksum `c` for covered bytes `old` that became `new` (even
+/// length, 16-bit aligned in the checksummed data).
+fn adjust(d: &mut [u8], c: Csum, old: &[u8], new: &[u8]) {
+    match c {
+        Csum::None => {}
+        Csum::Inet(o) => {
+            let v = checksum::update(be16(d, o), old, new);
+            d[o..o + 2].copy_from_slice(&v.to_be_bytes());
+        }
+        Csum::Udp(o) => {
+            let cs = be16(d, o);
+            if cs != 0 {
+                let v = match checksum::update(cs, old, new) {
+                    0 => 0xffff,
+                    v => v,
+                };
                 d[o..o + 2].copy_from_slice(&v.to_be_bytes());
-            }
-            Csum::Udp(o) => {
-                let cs = be16(d, o);
-                if cs != 0 {
-                    let v = match checksum::update(cs, &old[..n], new) {
-                        0 => 0xffff,
-                        v => v,
-                    };
-                    d[o..o + 2].copy_from_slice(&v.to_be_bytes());
-                }
             }
         }
     }
+}
+
+/// Offset of the byte holding the IPv6 upper-layer protocol: the next
+/// header field of the last extension header before `l4`, or of the fixed
+/// header.
+fn ipv6_proto_at(d: &[u8], l3: usize, l4: usize) -> usize {
+    let mut at = l3 + 6;
+    let mut off = l3 + 40;
+    let mut nh = d[at];
+    while off < l4 && off + 2 <= d.len() {
+        at = off;
+        let len = match nh {
+            // Fragment header: fixed 8 bytes.
+            44 => 8,
+            // Authentication header: length in 4-byte units, minus 2.
+            51 => (usize::from(d[off + 1]) + 2) * 4,
+            _ => (usize::from(d[off + 1]) + 1) * 8,
+        };
+        nh = d[off];
+        off += len;
+    }
+    at
 }
 
 fn need(o: Option<u16>, what: &'static str) -> Result<usize, EditError> {
@@ -130,6 +158,15 @@ fn l4_csum(flow: &Flow, l4: usize) -> Csum {
 fn sctp_fix(d: &mut [u8], l4: usize, end: usize) {
     let c = checksum::sctp(&d[l4..end]);
     d[l4 + 8..l4 + 12].copy_from_slice(&c);
+}
+
+/// After a pop: the old frame's Ethernet padding (bytes past the end of
+/// the IP datagram) is not part of the new frame.
+fn drop_padding<P: PacketBuf + ?Sized>(pkt: &mut P, layout: &Layout) {
+    let end = usize::from(layout.ip_end);
+    if end > 0 && pkt.len() > end {
+        pkt.trim(pkt.len() - end);
+    }
 }
 
 /// Parses the packet again after a structural change, keeping the
@@ -300,6 +337,47 @@ pub fn set_field<P: PacketBuf + ?Sized>(
             };
             d[at..at + 4].copy_from_slice(&lse.to_be_bytes());
         }
+        EthType => {
+            if layout.eth_type == 0 {
+                return Err(EditError::NotApplicable("Ethernet header"));
+            }
+            let at = usize::from(layout.eth_type);
+            d[at..at + 2].copy_from_slice(&v16.to_be_bytes());
+            // What follows is read by the new type from now on.
+            refresh(pkt, layout, flow);
+            return Ok(());
+        }
+        IpProto => {
+            let l3 = need(layout.l3, "IP header")?;
+            let (old, new) = (flow.ip_proto(), v16 as u8);
+            // The L4 checksum stays where the old protocol had it; its
+            // pseudo-header holds the protocol as the low byte of a word.
+            let l4c = pseudo_csum(flow, layout);
+            match layout.l3_kind {
+                L3Kind::Ipv4 => patch(
+                    d,
+                    l3 + 8,
+                    &[d[l3 + 8], new],
+                    [Csum::Inet(l3 + 10), Csum::None],
+                ),
+                L3Kind::Ipv6 => {
+                    let l4 = layout.l4.map_or(usize::from(layout.ip_end), usize::from);
+                    d[ipv6_proto_at(d, l3, l4)] = new;
+                }
+                _ => return Err(EditError::NotApplicable("IP header")),
+            }
+            adjust(d, l4c, &[0, old], &[0, new]);
+            refresh(pkt, layout, flow);
+            return Ok(());
+        }
+        MplsBos => {
+            let at = need(layout.mpls, "MPLS label")?;
+            let lse = (be32(d, at) & !0x100) | ((v32 & 1) << 8);
+            d[at..at + 4].copy_from_slice(&lse.to_be_bytes());
+            // The stack's end moved: parse what follows again.
+            refresh(pkt, layout, flow);
+            return Ok(());
+        }
         PbbIsid | PbbUca => {
             if layout.l3_kind != L3Kind::Pbb {
                 return Err(EditError::NotApplicable("PBB I-TAG"));
@@ -313,7 +391,7 @@ pub fn set_field<P: PacketBuf + ?Sized>(
             };
             d[at..at + 4].copy_from_slice(&tci.to_be_bytes());
         }
-        InPhyPort | EthType | IpProto | MplsBos | Ipv6Exthdr => {
+        InPhyPort | Ipv6Exthdr => {
             return Err(EditError::NotSettable(field));
         }
     }
@@ -482,6 +560,7 @@ pub fn pop_vlan<P: PacketBuf + ?Sized>(
         return Err(EditError::NotApplicable("VLAN tag"));
     }
     refresh(pkt, layout, flow);
+    drop_padding(pkt, layout);
     Ok(())
 }
 
@@ -534,6 +613,7 @@ pub fn pop_mpls<P: PacketBuf + ?Sized>(
     }
     pkt.data_mut()[et..et + 2].copy_from_slice(&ethertype.to_be_bytes());
     refresh(pkt, layout, flow);
+    drop_padding(pkt, layout);
     Ok(())
 }
 
@@ -589,6 +669,7 @@ pub fn pop_pbb<P: PacketBuf + ?Sized>(
         return Err(EditError::NotApplicable("PBB customer frame"));
     }
     refresh(pkt, layout, flow);
+    drop_padding(pkt, layout);
     Ok(())
 }
 

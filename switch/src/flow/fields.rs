@@ -96,7 +96,7 @@ fields! {
     /// `eth_src`.
     EthSrc = 4, Bits(slot::ETH_SRC), 48, maskable: true, settable: true;
     /// `eth_type`.
-    EthType = 5, Bits(slot::ETH_TYPE), 16, maskable: false, settable: false;
+    EthType = 5, Bits(slot::ETH_TYPE), 16, maskable: false, settable: true;
     /// `vlan_vid` (with `OFPVID_PRESENT`).
     VlanVid = 6, Bits(slot::VLAN_VID), 13, maskable: true, settable: true;
     /// `vlan_pcp`.
@@ -106,7 +106,7 @@ fields! {
     /// `ip_ecn`.
     IpEcn = 9, Bits(slot::IP_ECN), 2, maskable: false, settable: true;
     /// `ip_proto`.
-    IpProto = 10, Bits(slot::IP_PROTO), 8, maskable: false, settable: false;
+    IpProto = 10, Bits(slot::IP_PROTO), 8, maskable: false, settable: true;
     /// `ipv4_src`.
     Ipv4Src = 11, Bits(slot::IPV4_SRC), 32, maskable: true, settable: true;
     /// `ipv4_dst`.
@@ -158,7 +158,7 @@ fields! {
     /// `mpls_tc`.
     MplsTc = 35, Bits(slot::MPLS_TC), 3, maskable: false, settable: true;
     /// `mpls_bos`.
-    MplsBos = 36, Bits(slot::MPLS_BOS), 1, maskable: false, settable: false;
+    MplsBos = 36, Bits(slot::MPLS_BOS), 1, maskable: false, settable: true;
     /// `pbb_isid`.
     PbbIsid = 37, Bits(slot::PBB_ISID), 24, maskable: true, settable: true;
     /// `tunnel_id`.

@@ -13,6 +13,9 @@ pub trait PacketBuf {
     /// Removes `n` bytes from the front; false (and nothing removed) when
     /// the packet is shorter.
     fn adj(&mut self, n: usize) -> bool;
+    /// Removes `n` bytes from the end; false (and nothing removed) when
+    /// the packet is shorter.
+    fn trim(&mut self, n: usize) -> bool;
     /// Length in bytes.
     fn len(&self) -> usize;
     /// True when the packet has no bytes.
@@ -43,6 +46,14 @@ impl PacketBuf for Vec<u8> {
         true
     }
 
+    fn trim(&mut self, n: usize) -> bool {
+        let Some(keep) = Vec::len(self).checked_sub(n) else {
+            return false;
+        };
+        self.truncate(keep);
+        true
+    }
+
     fn len(&self) -> usize {
         Vec::len(self)
     }
@@ -63,6 +74,10 @@ impl PacketBuf for dpdk::Mbuf {
 
     fn adj(&mut self, n: usize) -> bool {
         u16::try_from(n).is_ok_and(|n| dpdk::Mbuf::adj(self, n))
+    }
+
+    fn trim(&mut self, n: usize) -> bool {
+        u16::try_from(n).is_ok_and(|n| dpdk::Mbuf::trim(self, n))
     }
 
     fn len(&self) -> usize {

@@ -7,6 +7,7 @@ use openflow::flow_match::Match;
 use openflow::oxm::OxmField;
 use proptest::prelude::*;
 
+use super::checksum;
 use super::edit::*;
 use super::extract::*;
 use super::fields::*;
@@ -550,8 +551,8 @@ fn read_only_and_missing_headers() {
     let mut p = tcp4(&[]);
     let (mut l, mut f) = apply(&p);
     assert_eq!(
-        set_field(&mut p, &mut l, &mut f, Field::EthType, 0x86dd),
-        Err(EditError::NotSettable(Field::EthType))
+        set_field(&mut p, &mut l, &mut f, Field::InPhyPort, 3),
+        Err(EditError::NotSettable(Field::InPhyPort))
     );
     assert!(matches!(
         set_field(&mut p, &mut l, &mut f, Field::UdpSrc, 1),
@@ -908,10 +909,61 @@ fn openflow_actions() {
     assert_eq!(f.ip_ttl(), 63);
     assert_eq!(p.len(), orig.len());
     check_checksums(&p).unwrap();
-    assert!(matches!(
-        apply_action(&mut p, &mut l, &mut f, &A::SetField(OxmField::IpProto(17))),
-        Err(EditError::NotSettable(Field::IpProto))
-    ));
+    apply_action(&mut p, &mut l, &mut f, &A::SetField(OxmField::IpProto(17))).unwrap();
+    assert_eq!(f.ip_proto(), 17);
+}
+
+/// The TCP checksum of the segment at `l4` of an IPv4 packet at `l3`, as
+/// if the pseudo-header carried protocol `proto`.
+fn tcp_csum_with_proto(p: &[u8], l3: usize, l4: usize, proto: u8) -> u16 {
+    let end = l3 + usize::from(u16::from_be_bytes([p[l3 + 2], p[l3 + 3]]));
+    let mut seg = p[l4..end].to_vec();
+    seg[16] = 0;
+    seg[17] = 0;
+    let mut pseudo = p[l3 + 12..l3 + 20].to_vec();
+    pseudo.extend_from_slice(&[0, proto]);
+    pseudo.extend_from_slice(&((end - l4) as u16).to_be_bytes());
+    let acc = checksum::sum(checksum::sum(0, &pseudo), &seg);
+    checksum::finish(acc)
+}
+
+#[test]
+fn type_fields_are_settable() {
+    // ip_proto: the IPv4 header checksum and the TCP checksum's
+    // pseudo-header follow (the segment stays where it is).
+    let mut p = tcp4(&[]);
+    let (mut l, mut f) = apply(&p);
+    set_field(&mut p, &mut l, &mut f, Field::IpProto, 17).unwrap();
+    assert_eq!(p[14 + 9], 17);
+    assert_eq!(checksum::checksum(&p[14..34]), 0, "IPv4 header checksum");
+    let stored = u16::from_be_bytes([p[34 + 16], p[34 + 17]]);
+    assert_eq!(stored, tcp_csum_with_proto(&p, 14, 34, 17));
+    assert_eq!((f.ip_proto(), l.l4), (17, Some(34)));
+    // eth_type: the frame is read by its new type.
+    let mut p = tcp4(&[(0x8100, 5)]);
+    let (mut l, mut f) = apply(&p);
+    set_field(&mut p, &mut l, &mut f, Field::EthType, 0x8848).unwrap();
+    assert_eq!(&p[16..18], &[0x88, 0x48]);
+    assert_eq!(f.eth_type(), 0x8848);
+    assert_eq!(l.mpls, Some(18));
+    // mpls_bos: cleared on the only entry.
+    let inner = tcp4(&[]);
+    let mut p = finish(eth(&[], 0x8847, &mpls(&[(100, 3, 64)], &inner[14..])));
+    let (mut l, mut f) = apply(&p);
+    assert_eq!(f.get(slot::MPLS_BOS), 1);
+    set_field(&mut p, &mut l, &mut f, Field::MplsBos, 0).unwrap();
+    assert_eq!(p[14 + 2] & 1, 0);
+    assert_eq!(f.get(slot::MPLS_BOS), 0);
+    // IPv6 behind extension headers: the last next-header changes.
+    let l4 = tcp(1, 2, 0x02, &[], b"");
+    let mut rest = ext(60, 1);
+    rest[0] = 6;
+    rest.extend_from_slice(&l4);
+    let mut p = finish(eth(&[], 0x86dd, &ipv6(1, 2, 60, 64, 0, 0, &rest)));
+    let (mut l, mut f) = apply(&p);
+    set_field(&mut p, &mut l, &mut f, Field::IpProto, 17).unwrap();
+    assert_eq!((p[14 + 6], p[14 + 40]), (60, 17));
+    assert_eq!(f.ip_proto(), 17);
 }
 
 #[test]

@@ -1454,4 +1454,83 @@ mod tests {
         assert_eq!(run_normal(&t, &macs, true, 1, frame(0xa, 0xb)), vec![2]);
         assert_eq!(run_normal(&t, &macs, true, 2, frame(0xb, 0xa)), vec![1]);
     }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Frames os-ken's switch test tool sends (MPLS over IPv6, ARP, IPv4
+    /// and ICMP), through `eth_type=0x8847,actions=dec_mpls_ttl,output:2`.
+    #[test]
+    fn dec_mpls_ttl_on_any_mpls_payload() {
+        let t = Tables::new(100);
+        add(
+            &t,
+            0,
+            1,
+            vec![OxmField::EthType(0x8847)],
+            vec![Instruction::ApplyActions(vec![Action::DecMplsTtl, out(2)])],
+        );
+        t.commit();
+        for frame in [
+            "ffffffffffff00000000000088470000014060000000001406ff00100000000000000000000000000010002000000000000000000000000000200001000100000000000000005000000\
+             0af830000",
+            "ffffffffffff0000000000008847000001400001080006040001ffffffffffff00000000ffffffffffff000000000000000000000000000000000000",
+            "ffffffffffff0000000000008847000001404500002800000000ff06a7cd0a0000010a000002000100010000000000000000500000009be000000000",
+        ] {
+            let pkt = hex(&frame.replace(' ', ""));
+            let rec = run(&t, 1, pkt.clone());
+            assert_eq!(rec.out.len(), 1, "{frame}: {:?}", rec.dropped);
+            let (port, got, _) = &rec.out[0];
+            assert_eq!(*port, 2);
+            assert_eq!(got[17], 63, "MPLS TTL");
+            assert_eq!(&got[..17], &pkt[..17]);
+            assert_eq!(&got[18..], &pkt[18..]);
+        }
+    }
+
+    /// os-ken's MPLS-over-ICMP frame (padded to 60 bytes) through
+    /// `pop_mpls:0x0800` and a second table matching the ICMP type.
+    #[test]
+    fn pop_mpls_then_match_the_payload() {
+        let t = Tables::new(100);
+        add(
+            &t,
+            0,
+            1,
+            vec![],
+            vec![
+                Instruction::ApplyActions(vec![Action::PopMpls(0x0800)]),
+                Instruction::GotoTable(1),
+            ],
+        );
+        add(
+            &t,
+            1,
+            1,
+            vec![
+                OxmField::EthType(0x0800),
+                OxmField::IpProto(1),
+                OxmField::Icmpv4Type(8),
+            ],
+            vec![Instruction::ApplyActions(vec![out(2)])],
+        );
+        t.commit();
+        let pkt = hex(
+            "ffffffffffff0000000000008847000001ff4500001c00000000ff01a7de0a0000010a000002\
+             0800f7ff000000000000000000000000000000000000",
+        );
+        let rec = run(&t, 1, pkt.clone());
+        assert_eq!(rec.out.len(), 1, "{:?}", rec.dropped);
+        let got = &rec.out[0].1;
+        // The label goes, and so does the old frame's padding after the
+        // 28-byte datagram.
+        let mut want = pkt[..12].to_vec();
+        want.extend_from_slice(&[0x08, 0x00]);
+        want.extend_from_slice(&pkt[18..18 + 28]);
+        assert_eq!(got, &want);
+    }
 }
