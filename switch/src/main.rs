@@ -180,7 +180,13 @@ fn run(args: Args) -> Result<(), String> {
                 // of the rate (at least 25).
                 let rate = row.controller_rate_limit.unwrap_or(1000).max(1);
                 let burst = row.controller_burst_limit.unwrap_or((rate / 4).max(25));
-                let pin_limit = Some((rate, burst));
+                let kind = ConnKind::Controller {
+                    pin_limit: Some((rate, burst)),
+                    target: Some(row.target.as_str().into()),
+                };
+                of.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .add_controller_target(&row.target);
                 let of = Arc::clone(of);
                 let task = match target {
                     ofsocket::Target::PTcp(addr) => {
@@ -190,7 +196,7 @@ fn run(args: Args) -> Result<(), String> {
                                 bridge.name, row.target
                             )
                         })?;
-                        tokio::spawn(ofsocket::serve_tcp(listener, of, probe, pin_limit))
+                        tokio::spawn(ofsocket::serve_tcp(listener, of, probe, kind))
                     }
                     ofsocket::Target::PUnix(path) => {
                         let _ = std::fs::remove_file(&path);
@@ -200,19 +206,11 @@ fn run(args: Args) -> Result<(), String> {
                                 bridge.name, row.target
                             )
                         })?;
-                        tokio::spawn(ofsocket::serve_unix(
-                            listener,
-                            of,
-                            ConnKind::Controller { pin_limit },
-                        ))
+                        tokio::spawn(ofsocket::serve_unix(listener, of, kind))
                     }
-                    active => tokio::spawn(ofsocket::run_active(
-                        active,
-                        of,
-                        probe,
-                        max_backoff,
-                        pin_limit,
-                    )),
+                    active => {
+                        tokio::spawn(ofsocket::run_active(active, of, probe, max_backoff, kind))
+                    }
                 };
                 mgmt_tasks.push(task);
             }

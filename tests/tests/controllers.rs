@@ -71,6 +71,20 @@ fn controllers_elect_a_master_keep_alive_and_reconnect() {
         }) => assert_eq!((s.role, s.reason, s.generation_id), (3, 0, 6)),
         other => panic!("expected role-status, got {other:?}"),
     }
+    // /metrics shows each configured controller with its role.
+    let m = d.metrics();
+    for (addr, role) in [
+        (la.local_addr().unwrap(), "slave"),
+        (lb.local_addr().unwrap(), "master"),
+    ] {
+        let target = format!("target=\"tcp:{addr}\"");
+        let role = format!("role=\"{role}\"");
+        assert_eq!(
+            ferrovs_tests::metric_value(&m, "ferrovs_controller_connected", &[&target, &role]),
+            Some(1.0),
+            "{m}"
+        );
+    }
     // A stale generation id is refused.
     match a.request(&role(2, 4)) {
         Message::Error(e) => assert_eq!((e.err_type, e.code), (11, 0), "OFPRRFC_STALE"),
@@ -260,4 +274,15 @@ fn packet_ins_reach_the_controller_within_its_rate_limit() {
         ferrovs_tests::metric_value(&m, "ferrovs_packet_ins_rate_limited_total", &[]).unwrap();
     assert!(sent >= pins as f64, "{m}");
     assert!(limited > 0.0, "{m}");
+    // The same per controller target.
+    let target = format!("target=\"tcp:{}\"", listener.local_addr().unwrap());
+    let per_target = |name: &str| ferrovs_tests::metric_value(&m, name, &[&target]).unwrap();
+    assert!(
+        per_target("ferrovs_controller_packet_ins_sent_total") >= pins as f64,
+        "{m}"
+    );
+    assert!(
+        per_target("ferrovs_controller_packet_ins_rate_limited_total") > 0.0,
+        "{m}"
+    );
 }

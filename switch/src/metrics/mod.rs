@@ -15,6 +15,7 @@ use prometheus::proto::{Counter, Gauge, LabelPair, Metric, MetricFamily, MetricT
 use prometheus::{Encoder, Registry, TextEncoder};
 
 use crate::bridge::Switch;
+use crate::ofproto::conn::Role;
 
 /// Reads the switch's counters on every scrape.
 pub struct SwitchCollector {
@@ -243,6 +244,26 @@ fn openflow_families(sw: &Switch) -> Vec<Family> {
         "Packet-ins the controllers' rate limits dropped.",
         COUNTER,
     );
+    let mut ctl_connected = Family::new(
+        "ferrovs_controller_connected",
+        "1 while a connection of the configured controller target is up (label role).",
+        GAUGE,
+    );
+    let mut ctl_pin_sent = Family::new(
+        "ferrovs_controller_packet_ins_sent_total",
+        "Packet-ins sent to the controller target, over all its connections.",
+        COUNTER,
+    );
+    let mut ctl_pin_limited = Family::new(
+        "ferrovs_controller_packet_ins_rate_limited_total",
+        "Packet-ins the controller target's rate limit dropped.",
+        COUNTER,
+    );
+    let mut ctl_async_dropped = Family::new(
+        "ferrovs_controller_async_dropped_total",
+        "Asynchronous messages dropped because the controller's queue was full.",
+        COUNTER,
+    );
     for (i, of) in sw.ofprotos.iter().enumerate() {
         let of = of.lock().unwrap_or_else(|e| e.into_inner());
         let bridge = of.name.as_str();
@@ -272,6 +293,22 @@ fn openflow_families(sw: &Switch) -> Vec<Family> {
             of.packet_ins.queue_drops.load(Relaxed) as f64,
         );
         conns.add(&[("bridge", bridge)], of.conns.len() as f64);
+        for c in of.controllers() {
+            let role = match c.role {
+                Some(Role::Master) => "master",
+                Some(Role::Slave) => "slave",
+                Some(Role::Equal) => "equal",
+                None => "none",
+            };
+            let labels = [("bridge", bridge), ("target", c.target.as_str())];
+            ctl_connected.add(
+                &[labels[0], labels[1], ("role", role)],
+                f64::from(u8::from(c.connected)),
+            );
+            ctl_pin_sent.add(&labels, c.counters.pin_sent as f64);
+            ctl_pin_limited.add(&labels, c.counters.pin_rate_drops as f64);
+            ctl_async_dropped.add(&labels, c.counters.async_dropped as f64);
+        }
         pin_sent.add(&[("bridge", bridge)], of.pin_sent as f64);
         pin_limited.add(&[("bridge", bridge)], of.pin_rate_drops as f64);
     }
@@ -285,6 +322,10 @@ fn openflow_families(sw: &Switch) -> Vec<Family> {
         conns,
         pin_sent,
         pin_limited,
+        ctl_connected,
+        ctl_pin_sent,
+        ctl_pin_limited,
+        ctl_async_dropped,
     ]
 }
 

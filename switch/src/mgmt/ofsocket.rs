@@ -42,6 +42,7 @@ pub async fn serve_unix(listener: UnixListener, ofproto: Arc<Mutex<Ofproto>>, ki
         match listener.accept().await {
             Ok((stream, _)) => {
                 let ofproto = Arc::clone(&ofproto);
+                let kind = kind.clone();
                 tokio::spawn(async move {
                     if let Err(e) = serve_connection(stream, ofproto, None, kind).await {
                         tracing::debug!("OpenFlow unix connection: {e}");
@@ -61,18 +62,16 @@ pub async fn serve_tcp(
     listener: TcpListener,
     ofproto: Arc<Mutex<Ofproto>>,
     probe: Option<Duration>,
-    pin_limit: Option<(u64, u64)>,
+    kind: ConnKind,
 ) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 let ofproto = Arc::clone(&ofproto);
+                let kind = kind.clone();
                 tokio::spawn(async move {
-                    if let Err(e) =
-                        serve_connection(stream, ofproto, probe, ConnKind::Controller { pin_limit })
-                            .await
-                    {
+                    if let Err(e) = serve_connection(stream, ofproto, probe, kind).await {
                         tracing::debug!(%peer, "OpenFlow tcp connection: {e}");
                     }
                 });
@@ -148,7 +147,7 @@ pub async fn run_active(
     ofproto: Arc<Mutex<Ofproto>>,
     probe: Option<Duration>,
     max_backoff: Duration,
-    pin_limit: Option<(u64, u64)>,
+    kind: ConnKind,
 ) {
     let first = Duration::from_secs(1).min(max_backoff);
     let mut backoff = first;
@@ -159,26 +158,14 @@ pub async fn run_active(
                 Ok(s) => {
                     let _ = s.set_nodelay(true);
                     tracing::info!(%addr, "connected to controller");
-                    serve_connection(
-                        s,
-                        Arc::clone(&ofproto),
-                        probe,
-                        ConnKind::Controller { pin_limit },
-                    )
-                    .await
+                    serve_connection(s, Arc::clone(&ofproto), probe, kind.clone()).await
                 }
                 Err(e) => Err(e),
             },
             Target::Unix(path) => match tokio::net::UnixStream::connect(path).await {
                 Ok(s) => {
                     tracing::info!(path = %path.display(), "connected to controller");
-                    serve_connection(
-                        s,
-                        Arc::clone(&ofproto),
-                        probe,
-                        ConnKind::Controller { pin_limit },
-                    )
-                    .await
+                    serve_connection(s, Arc::clone(&ofproto), probe, kind.clone()).await
                 }
                 Err(e) => Err(e),
             },
@@ -225,7 +212,8 @@ where
             match event {
                 Event::Connected { version } => {
                     if let Some(tx) = async_tx.take() {
-                        session.id = Some(lock(&session.ofproto).connect(version, tx, kind));
+                        session.id =
+                            Some(lock(&session.ofproto).connect(version, tx, kind.clone()));
                     }
                 }
                 Event::Message { header, message } => {

@@ -112,13 +112,15 @@ pub fn default_masks(version: Version) -> [u32; N_MASKS] {
 }
 
 /// What kind of peer a connection serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConnKind {
     /// A controller (configured target or listener): receives packet-ins,
     /// at most `pin_limit` (packets/s, burst).
     Controller {
         /// Packet-in rate limit.
         pin_limit: Option<(u64, u64)>,
+        /// The configured target (`tcp:...`, `ptcp:...`) it came from.
+        target: Option<std::sync::Arc<str>>,
     },
     /// A management client (`ovs-ofctl` on `<bridge>.mgmt`): as in Open
     /// vSwitch's service connections, no packet-ins unless it asks for them
@@ -133,6 +135,8 @@ pub struct ConnState {
     pub version: Version,
     /// Whether it serves a controller (not a management client).
     pub controller: bool,
+    /// The controller target it came from.
+    pub target: Option<std::sync::Arc<str>>,
     /// Current role.
     pub role: Role,
     /// Async-config masks, indexed by `OFPACPT_*` property type.
@@ -175,7 +179,7 @@ impl ConnState {
     pub fn new(version: Version, tx: mpsc::Sender<Message>, kind: ConnKind) -> Self {
         let mut masks = default_masks(version);
         let pin_limit = match kind {
-            ConnKind::Controller { pin_limit } => pin_limit
+            ConnKind::Controller { pin_limit, .. } => pin_limit
                 .map(|(rate, burst)| TokenBucket::new(rate, burst, std::time::Instant::now())),
             ConnKind::Service => {
                 masks[2 * AsyncKind::PacketIn as usize] = 0;
@@ -186,6 +190,10 @@ impl ConnState {
         ConnState {
             version,
             controller: matches!(kind, ConnKind::Controller { .. }),
+            target: match kind {
+                ConnKind::Controller { target, .. } => target,
+                ConnKind::Service => None,
+            },
             role: Role::Equal,
             masks,
             tx,
@@ -268,7 +276,14 @@ mod tests {
     fn conn(version: Version) -> (ConnState, mpsc::Receiver<Message>) {
         let (tx, rx) = mpsc::channel(2);
         (
-            ConnState::new(version, tx, ConnKind::Controller { pin_limit: None }),
+            ConnState::new(
+                version,
+                tx,
+                ConnKind::Controller {
+                    pin_limit: None,
+                    target: None,
+                },
+            ),
             rx,
         )
     }

@@ -54,6 +54,38 @@ use crate::dpif::tx::ControlTx;
 use crate::netdev::Netdev;
 use crate::xlate::pipeline::OfPipeline;
 
+/// Counters of a controller target, over its connections.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ControllerCounters {
+    /// Packet-ins sent.
+    pub pin_sent: u64,
+    /// Packet-ins its rate limit dropped.
+    pub pin_rate_drops: u64,
+    /// Asynchronous messages dropped because its queue was full.
+    pub async_dropped: u64,
+}
+
+impl ControllerCounters {
+    fn add(&mut self, c: &ConnState) {
+        self.pin_sent += c.pin_sent;
+        self.pin_rate_drops += c.pin_rate_drops;
+        self.async_dropped += c.async_dropped;
+    }
+}
+
+/// The state of one configured controller target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControllerStatus {
+    /// `tcp:...`, `ptcp:...` as configured.
+    pub target: String,
+    /// Whether a connection of this target is up.
+    pub connected: bool,
+    /// Its role when connected.
+    pub role: Option<Role>,
+    /// Counters over all its connections.
+    pub counters: ControllerCounters,
+}
+
 /// Largest OpenFlow message the switch sends.
 pub const MAX_REPLY_LEN: usize = 65535;
 
@@ -133,6 +165,9 @@ pub struct Ofproto {
     /// Whether the bridge forwards as a learning switch for want of a
     /// controller.
     pub fail_open: bool,
+    /// Configured controller targets and the counters of their closed
+    /// connections (the open ones add theirs: see [`Ofproto::controllers`]).
+    targets: BTreeMap<Arc<str>, ControllerCounters>,
     next_conn: ConnId,
 }
 
@@ -202,6 +237,7 @@ impl Ofproto {
             fail_open_after: None,
             no_controller_since: Some(Instant::now()),
             fail_open: false,
+            targets: BTreeMap::new(),
             next_conn: 1,
         }
     }
@@ -338,9 +374,42 @@ impl Ofproto {
         n
     }
 
+    /// Registers a configured controller target (for its statistics).
+    pub fn add_controller_target(&mut self, target: &str) {
+        self.targets.entry(target.into()).or_default();
+    }
+
+    /// Each configured controller target: whether a connection of it is
+    /// up, its role, and its counters over every connection it had.
+    pub fn controllers(&self) -> Vec<ControllerStatus> {
+        self.targets
+            .iter()
+            .map(|(target, closed)| {
+                let mut s = ControllerStatus {
+                    target: target.to_string(),
+                    connected: false,
+                    role: None,
+                    counters: *closed,
+                };
+                for c in self.conns.values() {
+                    if c.target.as_deref() == Some(&**target) {
+                        s.connected = true;
+                        s.role = Some(c.role);
+                        s.counters.add(c);
+                    }
+                }
+                s
+            })
+            .collect()
+    }
+
     /// Forgets a connection.
     pub fn disconnect(&mut self, id: ConnId) {
-        self.conns.remove(&id);
+        if let Some(c) = self.conns.remove(&id) {
+            if let Some(t) = c.target.as_ref().and_then(|t| self.targets.get_mut(t)) {
+                t.add(&c);
+            }
+        }
         self.update_monitoring();
         self.update_fail_open(Instant::now(), false);
     }
@@ -1108,7 +1177,14 @@ mod tests {
     fn with_conn(version: Version) -> (Ofproto, ConnId, mpsc::Receiver<Message>) {
         let mut of = Ofproto::new("br0", 7, Version::ALL.to_vec());
         let (tx, rx) = mpsc::channel(16);
-        let id = of.connect(version, tx, ConnKind::Controller { pin_limit: None });
+        let id = of.connect(
+            version,
+            tx,
+            ConnKind::Controller {
+                pin_limit: None,
+                target: None,
+            },
+        );
         (of, id, rx)
     }
 
@@ -1208,7 +1284,14 @@ mod tests {
     fn master_election_with_generations() {
         let (mut of, a, mut rx_a) = with_conn(Version::V1_4);
         let (tx, _rx_b) = mpsc::channel(16);
-        let b = of.connect(Version::V1_3, tx, ConnKind::Controller { pin_limit: None });
+        let b = of.connect(
+            Version::V1_3,
+            tx,
+            ConnKind::Controller {
+                pin_limit: None,
+                target: None,
+            },
+        );
         assert_eq!(role(&mut of, a, 2, 10), reply(2, 10));
         // b becomes master with a newer generation: a is demoted and, as a
         // 1.4 connection, told so.
@@ -1321,7 +1404,14 @@ mod tests {
     fn async_config_and_delivery_follow_roles() {
         let (mut of, a, mut rx_a) = with_conn(Version::V1_3);
         let (tx, mut rx_b) = mpsc::channel(16);
-        let b = of.connect(Version::V1_3, tx, ConnKind::Controller { pin_limit: None });
+        let b = of.connect(
+            Version::V1_3,
+            tx,
+            ConnKind::Controller {
+                pin_limit: None,
+                target: None,
+            },
+        );
         assert_eq!(role(&mut of, b, 3, 1), reply(3, 1));
         let m = Message::BarrierReply;
         assert_eq!(of.send_async(AsyncKind::PacketIn, 0, &m), 1);
@@ -1346,9 +1436,23 @@ mod tests {
         use openflow::multipart::{FlowMonitorRequest, FlowUpdate};
         let (mut of, a, mut rx_a) = with_conn(Version::V1_4);
         let (tx, mut rx_b) = mpsc::channel(16);
-        let b = of.connect(Version::V1_4, tx, ConnKind::Controller { pin_limit: None });
+        let b = of.connect(
+            Version::V1_4,
+            tx,
+            ConnKind::Controller {
+                pin_limit: None,
+                target: None,
+            },
+        );
         let (tx, mut rx_c) = mpsc::channel(16);
-        let _c = of.connect(Version::V1_3, tx, ConnKind::Controller { pin_limit: None });
+        let _c = of.connect(
+            Version::V1_3,
+            tx,
+            ConnKind::Controller {
+                pin_limit: None,
+                target: None,
+            },
+        );
 
         // A group-mod from a is forwarded to b (1.4), not to a nor to c (1.3).
         let gm = Message::GroupMod(GroupMod {
@@ -1467,7 +1571,14 @@ mod tests {
         let svc = of.connect(Version::V1_3, tx, ConnKind::Service);
         assert!(of.fail_open);
         let (tx, _rx2) = mpsc::channel(4);
-        let c = of.connect(Version::V1_3, tx, ConnKind::Controller { pin_limit: None });
+        let c = of.connect(
+            Version::V1_3,
+            tx,
+            ConnKind::Controller {
+                pin_limit: None,
+                target: None,
+            },
+        );
         assert!(!of.fail_open, "a controller returned");
         of.disconnect(c);
         of.disconnect(svc);
