@@ -665,6 +665,16 @@ fn run_concurrent(
             assert!(c.remove(&h, v));
         }
         published.store(v, Ordering::Release);
+        // Let the readers reach this version (bounded), so that what the
+        // schedule removed is reclaimed whatever the machine's load.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while reader_versions
+            .iter()
+            .any(|s| s.load(Ordering::Acquire) < v)
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::yield_now();
+        }
         let oldest = reader_versions
             .iter()
             .map(|s| s.load(Ordering::Acquire))

@@ -1174,17 +1174,18 @@ mod tests {
         }
     }
 
+    /// A controller connection's kind without rate limit or target.
+    fn controller() -> ConnKind {
+        ConnKind::Controller {
+            pin_limit: None,
+            target: None,
+        }
+    }
+
     fn with_conn(version: Version) -> (Ofproto, ConnId, mpsc::Receiver<Message>) {
         let mut of = Ofproto::new("br0", 7, Version::ALL.to_vec());
         let (tx, rx) = mpsc::channel(16);
-        let id = of.connect(
-            version,
-            tx,
-            ConnKind::Controller {
-                pin_limit: None,
-                target: None,
-            },
-        );
+        let id = of.connect(version, tx, controller());
         (of, id, rx)
     }
 
@@ -1284,14 +1285,7 @@ mod tests {
     fn master_election_with_generations() {
         let (mut of, a, mut rx_a) = with_conn(Version::V1_4);
         let (tx, _rx_b) = mpsc::channel(16);
-        let b = of.connect(
-            Version::V1_3,
-            tx,
-            ConnKind::Controller {
-                pin_limit: None,
-                target: None,
-            },
-        );
+        let b = of.connect(Version::V1_3, tx, controller());
         assert_eq!(role(&mut of, a, 2, 10), reply(2, 10));
         // b becomes master with a newer generation: a is demoted and, as a
         // 1.4 connection, told so.
@@ -1404,14 +1398,7 @@ mod tests {
     fn async_config_and_delivery_follow_roles() {
         let (mut of, a, mut rx_a) = with_conn(Version::V1_3);
         let (tx, mut rx_b) = mpsc::channel(16);
-        let b = of.connect(
-            Version::V1_3,
-            tx,
-            ConnKind::Controller {
-                pin_limit: None,
-                target: None,
-            },
-        );
+        let b = of.connect(Version::V1_3, tx, controller());
         assert_eq!(role(&mut of, b, 3, 1), reply(3, 1));
         let m = Message::BarrierReply;
         assert_eq!(of.send_async(AsyncKind::PacketIn, 0, &m), 1);
@@ -1436,23 +1423,9 @@ mod tests {
         use openflow::multipart::{FlowMonitorRequest, FlowUpdate};
         let (mut of, a, mut rx_a) = with_conn(Version::V1_4);
         let (tx, mut rx_b) = mpsc::channel(16);
-        let b = of.connect(
-            Version::V1_4,
-            tx,
-            ConnKind::Controller {
-                pin_limit: None,
-                target: None,
-            },
-        );
+        let b = of.connect(Version::V1_4, tx, controller());
         let (tx, mut rx_c) = mpsc::channel(16);
-        let _c = of.connect(
-            Version::V1_3,
-            tx,
-            ConnKind::Controller {
-                pin_limit: None,
-                target: None,
-            },
-        );
+        let _c = of.connect(Version::V1_3, tx, controller());
 
         // A group-mod from a is forwarded to b (1.4), not to a nor to c (1.3).
         let gm = Message::GroupMod(GroupMod {
@@ -1571,14 +1544,7 @@ mod tests {
         let svc = of.connect(Version::V1_3, tx, ConnKind::Service);
         assert!(of.fail_open);
         let (tx, _rx2) = mpsc::channel(4);
-        let c = of.connect(
-            Version::V1_3,
-            tx,
-            ConnKind::Controller {
-                pin_limit: None,
-                target: None,
-            },
-        );
+        let c = of.connect(Version::V1_3, tx, controller());
         assert!(!of.fail_open, "a controller returned");
         of.disconnect(c);
         of.disconnect(svc);

@@ -921,22 +921,42 @@ mod tests {
         Action::Output { port, max_len: 0 }
     }
 
-    fn run(t: &Tables, in_port: u32, pkt: Vec<u8>) -> Recorder {
-        let mut rec = Recorder::default();
+    /// A translator for tests: ports 1-3, `miss_send_len` 128, no meters.
+    fn xlate<'a>(
+        t: &'a Tables,
+        groups: &'a Groups,
+        macs: &'a mac::MacTable,
+        live: &'a dyn Fn(u32) -> bool,
+        port_config: &'a dyn Fn(u32) -> u32,
+        fail_open: bool,
+    ) -> Xlate<'a> {
+        static NO_METERS: std::sync::LazyLock<Meters> = std::sync::LazyLock::new(Meters::default);
         Xlate {
             tables: t,
             version: t.version(),
             ports: &[1, 2, 3],
             now_ns: 1,
             miss_send_len: 128,
-            groups: &Groups::default(),
-            meters: &Meters::default(),
-            live: &|_| true,
-            port_config: &|_| 0,
-            macs: &mac::MacTable::default(),
-            now_secs: 0,
-            fail_open: false,
+            groups,
+            meters: &NO_METERS,
+            live,
+            port_config,
+            macs,
+            now_secs: 10,
+            fail_open,
         }
+    }
+
+    fn run(t: &Tables, in_port: u32, pkt: Vec<u8>) -> Recorder {
+        let mut rec = Recorder::default();
+        xlate(
+            t,
+            &Groups::default(),
+            &mac::MacTable::default(),
+            &|_| true,
+            &|_| 0,
+            false,
+        )
         .run(in_port, pkt, &mut rec);
         rec
     }
@@ -1121,20 +1141,8 @@ mod tests {
             vec![Instruction::ApplyActions(vec![out(3)])],
         );
         t.commit();
-        let x = Xlate {
-            tables: &t,
-            version: t.version(),
-            ports: &[1, 2, 3],
-            now_ns: 1,
-            miss_send_len: 128,
-            groups: &Groups::default(),
-            meters: &Meters::default(),
-            live: &|_| true,
-            port_config: &|_| 0,
-            macs: &mac::MacTable::default(),
-            now_secs: 0,
-            fail_open: false,
-        };
+        let (groups, macs) = (Groups::default(), mac::MacTable::default());
+        let x = xlate(&t, &groups, &macs, &|_| true, &|_| 0, false);
         // Output to 2, then through the tables (in_port 1 -> port 3).
         let mut rec = Recorder::default();
         x.run_actions(1, &[out(2), out(OFPP_TABLE)], udp(1, 64), &mut rec);
@@ -1184,21 +1192,7 @@ mod tests {
 
     fn run_g(t: &Tables, groups: &Groups, live: &dyn Fn(u32) -> bool, pkt: Vec<u8>) -> Recorder {
         let mut rec = Recorder::default();
-        Xlate {
-            tables: t,
-            version: t.version(),
-            ports: &[1, 2, 3],
-            now_ns: 1,
-            miss_send_len: 128,
-            groups,
-            meters: &Meters::default(),
-            live,
-            port_config: &|_| 0,
-            macs: &mac::MacTable::default(),
-            now_secs: 0,
-            fail_open: false,
-        }
-        .run(1, pkt, &mut rec);
+        xlate(t, groups, &mac::MacTable::default(), live, &|_| 0, false).run(1, pkt, &mut rec);
         rec
     }
 
@@ -1391,26 +1385,20 @@ mod tests {
         pkt: Vec<u8>,
     ) -> Vec<u32> {
         let mut rec = Recorder::default();
-        Xlate {
-            tables: t,
-            version: t.version(),
-            ports: &[1, 2, 3],
-            now_ns: 1,
-            miss_send_len: 128,
-            groups: &Groups::default(),
-            meters: &Meters::default(),
-            live: &|_| true,
-            port_config: &|p| {
+        xlate(
+            t,
+            &Groups::default(),
+            macs,
+            &|_| true,
+            &|p| {
                 if p == 3 {
                     openflow::port::ofppc::NO_FLOOD
                 } else {
                     0
                 }
             },
-            macs,
-            now_secs: 10,
             fail_open,
-        }
+        )
         .run(in_port, pkt, &mut rec);
         let mut ports: Vec<u32> = rec.out.iter().map(|o| o.0).collect();
         ports.sort();
