@@ -171,6 +171,17 @@ const TYPES_10: [MsgType; 22] = {
     ]
 };
 
+/// The OpenFlow 1.0 wire type of each kind, indexed by its 1.1+ number.
+const WIRE_10: [Option<u8>; 35] = {
+    let mut wire = [None; 35];
+    let mut i = 0;
+    while i < TYPES_10.len() {
+        wire[TYPES_10[i] as usize] = Some(i as u8);
+        i += 1;
+    }
+    wire
+};
+
 impl MsgType {
     /// The kind of wire type `msg_type` in `version`, if that version has it.
     pub fn from_wire(version: Version, msg_type: u8) -> Option<MsgType> {
@@ -183,10 +194,11 @@ impl MsgType {
 
     /// The wire type number of this kind in `version`, if it exists there.
     pub fn wire(self, version: Version) -> Option<u8> {
+        // The variants are declared in 1.1+ wire order (checked by a test).
+        let p = self as usize;
         if version == Version::V1_0 {
-            return TYPES_10.iter().position(|t| *t == self).map(|p| p as u8);
+            return WIRE_10[p];
         }
-        let p = TYPES_11.iter().position(|(t, _, _)| *t == self)?;
         let (_, first, last) = TYPES_11[p];
         (version >= first && version <= last).then_some(p as u8)
     }
@@ -517,7 +529,7 @@ impl Message {
         let kind = self.msg_type();
         let msg_type = kind
             .wire(version)
-            .ok_or(EncodeError::unsupported(version, kind.name(Version::V1_4)))?;
+            .ok_or_else(|| EncodeError::unsupported(version, kind.name(Version::V1_4)))?;
         let start = out.len();
         Header {
             version: version.wire(),
@@ -659,6 +671,11 @@ mod tests {
             }
         }
         assert_eq!(MsgType::GroupMod.wire(Version::V1_0), None);
+        // `wire` indexes TYPES_11 by variant: the declaration order is the
+        // 1.1+ wire order.
+        for (i, (t, _, _)) in TYPES_11.iter().enumerate() {
+            assert_eq!(*t as usize, i, "{t:?}");
+        }
     }
 
     #[test]
