@@ -201,18 +201,21 @@ impl FlowMod {
             put_u16(out, self.flags);
             return Action::encode_list(actions, version, out);
         }
-        put_u64(out, self.cookie);
-        put_u64(out, self.cookie_mask);
-        out.push(self.table_id);
-        out.push(self.command);
-        put_u16(out, self.idle_timeout);
-        put_u16(out, self.hard_timeout);
-        put_u16(out, self.priority);
-        put_u32(out, self.buffer_id);
-        put_u32(out, self.out_port);
-        put_u32(out, self.out_group);
-        put_u16(out, self.flags);
-        put_u16(out, self.importance);
+        // The fixed part, built on the stack and appended at once.
+        let mut fixed = [0u8; 40];
+        fixed[0..8].copy_from_slice(&self.cookie.to_be_bytes());
+        fixed[8..16].copy_from_slice(&self.cookie_mask.to_be_bytes());
+        fixed[16] = self.table_id;
+        fixed[17] = self.command;
+        fixed[18..20].copy_from_slice(&self.idle_timeout.to_be_bytes());
+        fixed[20..22].copy_from_slice(&self.hard_timeout.to_be_bytes());
+        fixed[22..24].copy_from_slice(&self.priority.to_be_bytes());
+        fixed[24..28].copy_from_slice(&self.buffer_id.to_be_bytes());
+        fixed[28..32].copy_from_slice(&self.out_port.to_be_bytes());
+        fixed[32..36].copy_from_slice(&self.out_group.to_be_bytes());
+        fixed[36..38].copy_from_slice(&self.flags.to_be_bytes());
+        fixed[38..40].copy_from_slice(&self.importance.to_be_bytes());
+        out.extend_from_slice(&fixed);
         self.match_.encode(version, out)?;
         Instruction::encode_list(&self.instructions, version, out)
     }
