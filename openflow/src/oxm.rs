@@ -41,9 +41,9 @@ pub const OFPVID_NONE: u16 = 0x0000;
 trait OxmScalar: Sized + Copy {
     /// Reads the value from its `W` wire bytes.
     fn read<const W: usize>(bytes: &[u8; W]) -> Self;
-    /// Appends the value as `W` big-endian bytes (high bytes beyond the
-    /// width are dropped).
-    fn write<const W: usize>(&self, out: &mut Vec<u8>);
+    /// The value as `W` big-endian bytes (high bytes beyond the width are
+    /// dropped).
+    fn to_wire<const W: usize>(&self) -> [u8; W];
 }
 
 macro_rules! int_scalar {
@@ -56,8 +56,10 @@ macro_rules! int_scalar {
                 <$t>::from_be_bytes(be)
             }
             #[inline(always)]
-            fn write<const W: usize>(&self, out: &mut Vec<u8>) {
-                out.extend_from_slice(&self.to_be_bytes()[size_of::<$t>() - W..]);
+            fn to_wire<const W: usize>(&self) -> [u8; W] {
+                let mut wire = [0u8; W];
+                wire.copy_from_slice(&self.to_be_bytes()[size_of::<$t>() - W..]);
+                wire
             }
         }
     )*};
@@ -72,8 +74,10 @@ impl OxmScalar for [u8; 6] {
         v
     }
     #[inline(always)]
-    fn write<const W: usize>(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(self);
+    fn to_wire<const W: usize>(&self) -> [u8; W] {
+        let mut wire = [0u8; W];
+        wire.copy_from_slice(self);
+        wire
     }
 }
 
@@ -83,8 +87,8 @@ impl OxmScalar for Ipv4Addr {
         Ipv4Addr::from(u32::read(bytes))
     }
     #[inline(always)]
-    fn write<const W: usize>(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.octets());
+    fn to_wire<const W: usize>(&self) -> [u8; W] {
+        u32::from(*self).to_wire()
     }
 }
 
@@ -96,8 +100,10 @@ impl OxmScalar for Ipv6Addr {
         Ipv6Addr::from(v)
     }
     #[inline(always)]
-    fn write<const W: usize>(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.octets());
+    fn to_wire<const W: usize>(&self) -> [u8; W] {
+        let mut wire = [0u8; W];
+        wire.copy_from_slice(&self.octets());
+        wire
     }
 }
 
@@ -221,12 +227,12 @@ macro_rules! oxm_fields {
             fn put_payload(&self, out: &mut Vec<u8>) {
                 match self {
                     $( OxmField::$mv { value, mask } => {
-                        value.write::<$mw>(out);
+                        out.extend_from_slice(&value.to_wire::<$mw>());
                         if let Some(m) = mask {
-                            m.write::<$mw>(out);
+                            out.extend_from_slice(&m.to_wire::<$mw>());
                         }
                     } )*
-                    $( OxmField::$pv(value) => value.write::<$pw>(out), )*
+                    $( OxmField::$pv(value) => out.extend_from_slice(&value.to_wire::<$pw>()), )*
                     OxmField::Other { experimenter, payload, .. } => {
                         if let Some(e) = experimenter {
                             wire::put_u32(out, *e);
@@ -274,21 +280,25 @@ macro_rules! oxm_fields {
             #[inline]
             fn encode_typed(&self, out: &mut Vec<u8>) -> bool {
                 match self {
+                    // Each entry is built on the stack and appended at once.
                     $( OxmField::$mv { value, mask: None } => {
-                        out.reserve(4 + $mw);
-                        wire::put_u32(out, const { basic_header($mid, false, $mw) });
-                        value.write::<$mw>(out);
+                        let mut entry = [0u8; 4 + $mw];
+                        entry[..4].copy_from_slice(&const { basic_header($mid, false, $mw) }.to_be_bytes());
+                        entry[4..].copy_from_slice(&value.to_wire::<$mw>());
+                        out.extend_from_slice(&entry);
                     }
                     OxmField::$mv { value, mask: Some(mask) } => {
-                        out.reserve(4 + 2 * $mw);
-                        wire::put_u32(out, const { basic_header($mid, true, 2 * $mw) });
-                        value.write::<$mw>(out);
-                        mask.write::<$mw>(out);
+                        let mut entry = [0u8; 4 + 2 * $mw];
+                        entry[..4].copy_from_slice(&const { basic_header($mid, true, 2 * $mw) }.to_be_bytes());
+                        entry[4..4 + $mw].copy_from_slice(&value.to_wire::<$mw>());
+                        entry[4 + $mw..].copy_from_slice(&mask.to_wire::<$mw>());
+                        out.extend_from_slice(&entry);
                     } )*
                     $( OxmField::$pv(value) => {
-                        out.reserve(4 + $pw);
-                        wire::put_u32(out, const { basic_header($pid, false, $pw) });
-                        value.write::<$pw>(out);
+                        let mut entry = [0u8; 4 + $pw];
+                        entry[..4].copy_from_slice(&const { basic_header($pid, false, $pw) }.to_be_bytes());
+                        entry[4..].copy_from_slice(&value.to_wire::<$pw>());
+                        out.extend_from_slice(&entry);
                     } )*
                     OxmField::Other { .. } => return false,
                 }
@@ -484,22 +494,24 @@ impl OxmField {
     fn decode_one(input: &[u8]) -> Result<(OxmField, &[u8]), DecodeError> {
         let len_err = || DecodeError::new(ErrorKind::BadMatchLen, "oxm length");
         let (header, rest) = input.split_first_chunk::<4>().ok_or_else(len_err)?;
-        let id = OxmId::from_header(u32::from_be_bytes(*header));
+        let header = u32::from_be_bytes(*header);
         let (payload, rest) = rest
-            .split_at_checked(usize::from(id.length))
+            .split_at_checked((header & 0xff) as usize)
             .ok_or_else(len_err)?;
-        if id.class == OFPXMC_OPENFLOW_BASIC {
-            if let Some(field) = OxmField::basic(id.field, id.hasmask, payload)? {
-                return Ok((field, rest));
+        if header >> 16 == u32::from(OFPXMC_OPENFLOW_BASIC) {
+            let field = ((header >> 9) & 0x7f) as u8;
+            if let Some(f) = OxmField::basic(field, header & 0x100 != 0, payload)? {
+                return Ok((f, rest));
             }
         }
-        Ok((OxmField::other(id, payload)?, rest))
+        Ok((OxmField::other(header, payload)?, rest))
     }
 
     /// An entry kept as bytes (a class other than OPENFLOW_BASIC, or a basic
-    /// field this crate does not know).
+    /// field this crate does not know), from its header word and payload.
     #[cold]
-    fn other(id: OxmId, payload: &[u8]) -> Result<OxmField, DecodeError> {
+    fn other(header: u32, payload: &[u8]) -> Result<OxmField, DecodeError> {
+        let id = OxmId::from_header(header);
         let (experimenter, payload) = if id.class == OFPXMC_EXPERIMENTER {
             let (exp, payload) = payload
                 .split_first_chunk::<4>()
