@@ -830,6 +830,11 @@ proptest! {
     ) {
         let mut p = templates()[which].clone();
         let (mut l, mut f) = apply(&p);
+        // Setting a type field (Ethernet type, IP protocol, bottom of
+        // stack) makes the bytes after it read as other headers, whose
+        // checksums were never computed: from then on only the key is
+        // checked.
+        let mut reinterpreted = false;
         for act in &acts {
             let before = p.clone();
             let flow_before = f;
@@ -838,11 +843,16 @@ proptest! {
                 prop_assert_eq!(&p, &before, "failed {:?} changed the packet", act);
                 prop_assert_eq!(f, flow_before);
             }
+            reinterpreted |= r.is_ok()
+                && matches!(act, Act::Set(Field::EthType | Field::IpProto | Field::MplsBos, _));
             let e = extract(&p, f.in_port());
             let mut ef = e.flow;
             ef.copy_pipeline_fields(&f);
             prop_assert_eq!(ef, f, "after {:?}", act);
             prop_assert_eq!(e.layout, l);
+            if reinterpreted {
+                continue;
+            }
             if let Err(msg) = check_checksums(&p) {
                 return Err(TestCaseError::fail(format!("after {act:?}: {msg}")));
             }
