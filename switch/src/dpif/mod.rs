@@ -7,6 +7,8 @@
 //! exception is a tx queue shared by several threads, locked once per burst.
 
 pub mod cross_connect;
+pub mod dpcls;
+pub mod emc;
 pub mod pmd;
 pub mod rxq_sched;
 pub mod stats;

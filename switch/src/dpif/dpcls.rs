@@ -1,0 +1,387 @@
+//! The megaflow classifier of one PMD (Open vSwitch's `dpcls`).
+//!
+//! A megaflow is a masked key (the fields the OpenFlow pipeline consulted
+//! for a packet) with the datapath actions that pipeline chose. Megaflows
+//! with the same mask share a subtable, a hash table keyed by the masked
+//! fields; a lookup probes the subtables in order of their recent hits
+//! (re-sorted every [`RESORT_EVERY`] lookups), so the common masks are
+//! tried first. Sizes are bounded: at most `max_flows` megaflows and
+//! `max_subtables` masks. An insert beyond either bound is refused (the
+//! packet takes the slow path and the refusal is counted), so a traffic
+//! pattern that would explode the tuple space cannot slow down established
+//! flows by growing the list of subtables every lookup walks.
+//!
+//! Entries live in a slab; a [`MegaflowRef`] carries the slot's generation,
+//! so a reference held by the exact-match cache after the megaflow was
+//! removed is recognised as stale.
+//!
+//! Single-threaded: each PMD owns its classifier; nothing here locks.
+
+use hashbrown::HashTable;
+
+use crate::flow::Flow;
+
+/// Lookups between two re-sorts of the subtables by hits.
+pub const RESORT_EVERY: u64 = 1 << 16;
+
+/// A reference to a megaflow that stays recognisable after its slot is
+/// reused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MegaflowRef {
+    /// Slab index.
+    pub idx: u32,
+    /// Generation of the slot when the reference was taken (0: none).
+    pub gen: u32,
+}
+
+/// One megaflow.
+#[derive(Debug, Clone)]
+pub struct Megaflow<A> {
+    /// The key, already masked.
+    pub key: Flow,
+    /// The mask.
+    pub mask: Flow,
+    /// What to do with matching packets.
+    pub actions: A,
+    /// The pipeline version the actions were translated at.
+    pub version: u64,
+    /// Packets that hit it.
+    pub packets: u64,
+    /// Bytes of those packets.
+    pub bytes: u64,
+    /// When it was last hit (caller's clock, e.g. seconds).
+    pub used: u64,
+}
+
+struct Slot<A> {
+    gen: u32,
+    flow: Option<Megaflow<A>>,
+}
+
+struct Subtable {
+    mask: Flow,
+    /// Slab indices, hashed by the masked key.
+    table: HashTable<u32>,
+    /// Hits since the last re-sort.
+    hits: u64,
+}
+
+/// Why an insert was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InsertError {
+    /// `max_flows` megaflows exist.
+    Full,
+    /// The mask would be a new subtable beyond `max_subtables`.
+    TooManySubtables,
+}
+
+/// The megaflow classifier of one PMD.
+pub struct Dpcls<A> {
+    subtables: Vec<Subtable>,
+    slab: Vec<Slot<A>>,
+    free: Vec<u32>,
+    live: usize,
+    max_flows: usize,
+    max_subtables: usize,
+    lookups: u64,
+}
+
+impl<A> Dpcls<A> {
+    /// An empty classifier of at most `max_flows` megaflows under at most
+    /// `max_subtables` masks.
+    pub fn new(max_flows: usize, max_subtables: usize) -> Self {
+        Dpcls {
+            subtables: Vec::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
+            live: 0,
+            max_flows: max_flows.max(1),
+            max_subtables: max_subtables.max(1),
+            lookups: 0,
+        }
+    }
+
+    /// Number of megaflows.
+    pub fn len(&self) -> usize {
+        self.live
+    }
+
+    /// True when there is no megaflow.
+    pub fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
+    /// Number of subtables (distinct masks).
+    pub fn subtables(&self) -> usize {
+        self.subtables.len()
+    }
+
+    /// The megaflow `r` refers to, unless it was removed since.
+    pub fn get(&self, r: MegaflowRef) -> Option<&Megaflow<A>> {
+        let s = self.slab.get(r.idx as usize)?;
+        if s.gen != r.gen {
+            return None;
+        }
+        s.flow.as_ref()
+    }
+
+    /// [`Dpcls::get`], writable.
+    pub fn get_mut(&mut self, r: MegaflowRef) -> Option<&mut Megaflow<A>> {
+        let s = self.slab.get_mut(r.idx as usize)?;
+        if s.gen != r.gen {
+            return None;
+        }
+        s.flow.as_mut()
+    }
+
+    fn flow_at(&self, idx: u32) -> &Megaflow<A> {
+        self.slab[idx as usize]
+            .flow
+            .as_ref()
+            .expect("subtables index live slots only")
+    }
+
+    fn reference(&self, idx: u32) -> MegaflowRef {
+        MegaflowRef {
+            idx,
+            gen: self.slab[idx as usize].gen,
+        }
+    }
+
+    /// The megaflow matching `flow` and the number of subtables probed.
+    /// Masks of one classifier never overlap in what they select for one
+    /// packet (each packet's megaflow is installed under the mask its own
+    /// translation produced), so the first match is the only one.
+    pub fn lookup(&mut self, flow: &Flow) -> (Option<MegaflowRef>, u32) {
+        self.lookups += 1;
+        if self.lookups.is_multiple_of(RESORT_EVERY) {
+            self.resort();
+        }
+        let mut probed = 0;
+        for st_i in 0..self.subtables.len() {
+            probed += 1;
+            let st = &self.subtables[st_i];
+            let h = flow.hash_masked(&st.mask, 0);
+            let found = st.table.find(h, |&i| {
+                let m = self.flow_at(i);
+                flow.eq_masked(&m.key, &m.mask)
+            });
+            if let Some(&i) = found {
+                self.subtables[st_i].hits += 1;
+                return (Some(self.reference(i)), probed);
+            }
+        }
+        (None, probed)
+    }
+
+    /// Installs a megaflow for `key` under `mask`; a megaflow with the
+    /// same masked key is replaced.
+    pub fn insert(
+        &mut self,
+        key: &Flow,
+        mask: &Flow,
+        actions: A,
+        version: u64,
+        now: u64,
+    ) -> Result<MegaflowRef, InsertError> {
+        let key = key.and(mask);
+        let st_i = match self.subtables.iter().position(|s| s.mask == *mask) {
+            Some(i) => i,
+            None if self.subtables.len() >= self.max_subtables => {
+                return Err(InsertError::TooManySubtables)
+            }
+            None => {
+                self.subtables.push(Subtable {
+                    mask: *mask,
+                    table: HashTable::new(),
+                    hits: 0,
+                });
+                self.subtables.len() - 1
+            }
+        };
+        let h = key.hash_masked(mask, 0);
+        let existing = self.subtables[st_i]
+            .table
+            .find(h, |&i| self.flow_at(i).key == key)
+            .copied();
+        let megaflow = Megaflow {
+            key,
+            mask: *mask,
+            actions,
+            version,
+            packets: 0,
+            bytes: 0,
+            used: now,
+        };
+        if let Some(i) = existing {
+            // Same masked key: the new translation replaces the old one
+            // (a new generation, so cached references to the old one miss).
+            let slot = &mut self.slab[i as usize];
+            slot.gen = slot.gen.wrapping_add(1).max(1);
+            slot.flow = Some(megaflow);
+            return Ok(self.reference(i));
+        }
+        if self.live >= self.max_flows {
+            if self.subtables[st_i].table.is_empty() {
+                self.subtables.remove(st_i);
+            }
+            return Err(InsertError::Full);
+        }
+        let idx = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                self.slab.push(Slot { gen: 0, flow: None });
+                (self.slab.len() - 1) as u32
+            }
+        };
+        let slot = &mut self.slab[idx as usize];
+        slot.gen = slot.gen.wrapping_add(1).max(1);
+        slot.flow = Some(megaflow);
+        self.live += 1;
+        let slab = &self.slab;
+        self.subtables[st_i].table.insert_unique(h, idx, |&i| {
+            let m = slab[i as usize].flow.as_ref().expect("live slot");
+            m.key.hash_masked(&m.mask, 0)
+        });
+        Ok(self.reference(idx))
+    }
+
+    /// Removes the megaflow `r` refers to; false if it was already gone.
+    pub fn remove(&mut self, r: MegaflowRef) -> bool {
+        let Some(m) = self.get(r) else {
+            return false;
+        };
+        let (key, mask) = (m.key, m.mask);
+        let Some(st_i) = self.subtables.iter().position(|s| s.mask == mask) else {
+            return false;
+        };
+        let h = key.hash_masked(&mask, 0);
+        if let Ok(entry) = self.subtables[st_i].table.find_entry(h, |&i| i == r.idx) {
+            entry.remove();
+        }
+        if self.subtables[st_i].table.is_empty() {
+            self.subtables.remove(st_i);
+        }
+        let slot = &mut self.slab[r.idx as usize];
+        slot.flow = None;
+        slot.gen = slot.gen.wrapping_add(1).max(1);
+        self.free.push(r.idx);
+        self.live -= 1;
+        true
+    }
+
+    /// Removes the megaflows `keep` rejects (e.g. unused for a while);
+    /// returns how many went.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Megaflow<A>) -> bool) -> usize {
+        let gone: Vec<MegaflowRef> = (0..self.slab.len() as u32)
+            .filter(|&i| {
+                self.slab[i as usize]
+                    .flow
+                    .as_ref()
+                    .is_some_and(|m| !keep(m))
+            })
+            .map(|i| self.reference(i))
+            .collect();
+        gone.iter().filter(|r| self.remove(**r)).count()
+    }
+
+    /// Puts the subtables with the most hits first and restarts counting.
+    pub fn resort(&mut self) {
+        self.subtables.sort_by_key(|s| std::cmp::Reverse(s.hits));
+        for s in &mut self.subtables {
+            s.hits = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::Field;
+
+    fn flow(in_port: u32, eth_type: u16, tp_dst: u16) -> Flow {
+        let mut f = Flow::ZERO;
+        Field::InPort.set(&mut f, u128::from(in_port));
+        Field::EthType.set(&mut f, u128::from(eth_type));
+        Field::TcpDst.set(&mut f, u128::from(tp_dst));
+        f
+    }
+
+    fn mask(fields: &[Field]) -> Flow {
+        let mut m = Flow::ZERO;
+        for f in fields {
+            f.set(&mut m, f.all_ones());
+        }
+        m
+    }
+
+    #[test]
+    fn masked_lookup_insert_replace_remove() {
+        let mut c: Dpcls<&str> = Dpcls::new(100, 10);
+        let by_port = mask(&[Field::InPort]);
+        let by_dst = mask(&[Field::InPort, Field::EthType, Field::TcpDst]);
+        let a = c.insert(&flow(1, 0x800, 80), &by_port, "a", 1, 0).unwrap();
+        let b = c.insert(&flow(2, 0x800, 80), &by_dst, "b", 1, 0).unwrap();
+        assert_eq!((c.len(), c.subtables()), (2, 2));
+        // Port 1, any tp_dst: a. Port 2 with 80: b; with 81: nothing.
+        assert_eq!(c.lookup(&flow(1, 0x806, 9)).0, Some(a));
+        assert_eq!(c.lookup(&flow(2, 0x800, 80)).0, Some(b));
+        let (miss, probed) = c.lookup(&flow(2, 0x800, 81));
+        assert_eq!((miss, probed), (None, 2));
+        assert_eq!(c.get(a).unwrap().actions, "a");
+        // Same masked key: replaced, the old reference is stale.
+        let a2 = c.insert(&flow(1, 0, 0), &by_port, "a2", 2, 0).unwrap();
+        assert_eq!(a2.idx, a.idx);
+        assert!(c.get(a).is_none());
+        assert_eq!(c.get(a2).unwrap().actions, "a2");
+        assert_eq!(c.len(), 2);
+        // Removing the last flow of a mask removes its subtable.
+        assert!(c.remove(b));
+        assert!(!c.remove(b));
+        assert_eq!((c.len(), c.subtables()), (1, 1));
+        assert_eq!(c.lookup(&flow(2, 0x800, 80)).0, None);
+        // A freed slot is reused under a new generation.
+        let d = c.insert(&flow(3, 0, 0), &by_port, "d", 2, 0).unwrap();
+        assert_eq!(d.idx, b.idx);
+        assert_ne!(d.gen, b.gen);
+        assert!(c.get(b).is_none());
+    }
+
+    #[test]
+    fn bounds_refuse_and_keep_established_flows() {
+        let mut c: Dpcls<u32> = Dpcls::new(3, 2);
+        let m1 = mask(&[Field::InPort]);
+        let m2 = mask(&[Field::InPort, Field::TcpDst]);
+        let m3 = mask(&[Field::EthType]);
+        c.insert(&flow(1, 0, 0), &m1, 1, 1, 0).unwrap();
+        c.insert(&flow(2, 0, 5), &m2, 2, 1, 0).unwrap();
+        assert_eq!(
+            c.insert(&flow(0, 0x800, 0), &m3, 3, 1, 0),
+            Err(InsertError::TooManySubtables)
+        );
+        c.insert(&flow(3, 0, 0), &m1, 3, 1, 0).unwrap();
+        assert_eq!(
+            c.insert(&flow(4, 0, 0), &m1, 4, 1, 0),
+            Err(InsertError::Full)
+        );
+        assert_eq!(c.subtables(), 2);
+        assert!(c.lookup(&flow(1, 0, 0)).0.is_some());
+        assert!(c.lookup(&flow(2, 0, 5)).0.is_some());
+    }
+
+    #[test]
+    fn hot_subtables_come_first_and_idle_flows_go() {
+        let mut c: Dpcls<u32> = Dpcls::new(100, 10);
+        let cold = mask(&[Field::InPort, Field::TcpDst]);
+        let hot = mask(&[Field::InPort]);
+        c.insert(&flow(1, 0, 1), &cold, 1, 1, 0).unwrap();
+        c.insert(&flow(2, 0, 0), &hot, 2, 1, 10).unwrap();
+        for _ in 0..5 {
+            assert_eq!(c.lookup(&flow(2, 0, 0)).1, 2, "cold subtable first");
+        }
+        c.resort();
+        assert_eq!(c.lookup(&flow(2, 0, 0)).1, 1, "hot subtable first");
+        assert_eq!(c.retain(|m| m.used >= 5), 1);
+        assert_eq!((c.len(), c.subtables()), (1, 1));
+    }
+}
