@@ -204,6 +204,7 @@ impl Match {
     /// (1.0: the 40-byte `ofp_match`; 1.1: the 88-byte standard match; 1.2+:
     /// `ofp_match` type/length + OXMs + padding to 8), returns it and the
     /// rest of the input after it (padding consumed).
+    #[inline]
     pub fn decode(version: Version, input: &[u8]) -> Result<(Match, &[u8]), DecodeError> {
         match version {
             Version::V1_0 => decode_v10(input),
@@ -225,8 +226,8 @@ impl Match {
             Version::V1_1 => encode_v11(&self.fields, out),
             _ => {
                 let start = out.len();
-                wire::put_u16(out, OFPMT_OXM);
-                wire::put_u16(out, 0);
+                // Type and length (patched below).
+                wire::put_u32(out, u32::from(OFPMT_OXM) << 16);
                 for f in &self.fields {
                     if let Err(what) = f.encode(out) {
                         out.truncate(start);

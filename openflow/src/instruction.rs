@@ -174,9 +174,9 @@ impl Instruction {
                 } else {
                     OFPIT_APPLY_ACTIONS
                 };
-                wire::put_u16(out, itype);
-                wire::put_u16(out, 0);
-                wire::put_zeros(out, 4);
+                // Type, length (patched below), 4 bytes of padding.
+                let [t0, t1] = itype.to_be_bytes();
+                out.extend_from_slice(&[t0, t1, 0, 0, 0, 0, 0, 0]);
                 if let Err(e) = Action::encode_list(actions, version, out) {
                     out.truncate(start);
                     return Err(e);
