@@ -27,6 +27,7 @@ def main():
     ap.add_argument("--status", default="complete")
     ap.add_argument("--duration", type=int,
                     help="traffic duration of the throughput tests, if overridden")
+    ap.add_argument("--steady-rate", action="store_true")
     ap.add_argument("--expect-all-ok", action="store_true")
     ap.add_argument("--min-ok", type=float)
     args = ap.parse_args()
@@ -68,6 +69,8 @@ def main():
     extra = " not_run=%d" % total["not_run"] if total["not_run"] else ""
     if args.duration:
         extra += " throughput_duration=%ds" % args.duration
+    if args.steady_rate:
+        extra += " steady_rate"
     print("TOTAL %s target=%s ok=%d error=%d%s files=%d elapsed=%ds%s" % (
         args.version, args.target, total["ok"], total["error"], extra,
         len(selected), args.elapsed,
