@@ -432,6 +432,7 @@ impl Action {
     }
 
     /// Appends this action for `version`.
+    #[inline(always)]
     pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let start = out.len();
         let r = if version == Version::V1_0 {
@@ -521,6 +522,7 @@ impl Action {
         Ok(())
     }
 
+    #[inline(always)]
     fn encode_v11_plus(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let v11 = version == Version::V1_1;
         match self {

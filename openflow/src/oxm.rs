@@ -277,7 +277,7 @@ macro_rules! oxm_fields {
 
             /// Appends this entry, header and payload, when it is a typed
             /// field; `false` (nothing written) for [`OxmField::Other`].
-            #[inline]
+            #[inline(always)]
             fn encode_typed(&self, out: &mut Vec<u8>) -> bool {
                 match self {
                     // Each entry is built on the stack and appended at once.
@@ -531,7 +531,7 @@ impl OxmField {
 
     /// Appends this entry (header and payload). Fails only for an
     /// [`OxmField::Other`] whose payload does not fit the 8-bit length.
-    #[inline]
+    #[inline(always)]
     pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), &'static str> {
         if self.encode_typed(out) {
             return Ok(());
