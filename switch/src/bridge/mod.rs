@@ -439,6 +439,10 @@ impl Switch {
             .iter()
             .map(|b| b.mac_table())
             .collect::<Result<Vec<_>, _>>()?;
+        let emc_inv_prob = config
+            .other("emc-insert-inv-prob")
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .unwrap_or(crate::dpif::emc::DEFAULT_INSERT_INV_PROB);
         let mut of_pipelines: Vec<Option<Arc<OfPipeline>>> = Vec::new();
         let pipelines: Vec<Arc<dyn Pipeline>> = bridges
             .iter()
@@ -470,6 +474,7 @@ impl Switch {
                         )
                         .with_mac_table(mac_size, mac_aging),
                     );
+                    p.set_emc_insert_inv_prob(emc_inv_prob);
                     of_pipelines.push(Some(Arc::clone(&p)));
                     return p;
                 }
@@ -601,6 +606,7 @@ impl Switch {
                 max_sleep_us,
                 seen: sync.register(),
                 sync: Arc::clone(&sync),
+                cache: Default::default(),
             })
             .map_err(|e| ConfigError(format!("cannot start the PMD thread of core {core}: {e}")))?;
             pmds.push(PmdInfo {
@@ -793,6 +799,18 @@ impl Switch {
             };
             let _ = writeln!(s, "pmd thread numa_id 0 core_id {}:", p.pmd.core);
             let _ = writeln!(s, "  packets received: {}", c.rx_packets);
+            let _ = writeln!(s, "  emc hits: {}", c.emc_hits);
+            let _ = writeln!(s, "  smc hits: 0");
+            let _ = writeln!(s, "  megaflow hits: {}", c.megaflow_hits);
+            let _ = writeln!(
+                s,
+                "  avg. subtable lookups per megaflow hit: {:.2}",
+                c.avg_subtable_lookups()
+            );
+            let _ = writeln!(s, "  miss with success upcall: {}", c.upcall_ok);
+            let _ = writeln!(s, "  miss with failed upcall: {}", c.upcall_failed);
+            let _ = writeln!(s, "  lost upcalls: {}", c.upcall_lost);
+            let _ = writeln!(s, "  megaflows: {}", p.pmd.stats.totals().megaflows);
             let _ = writeln!(s, "  packets sent: {}", c.tx_packets);
             let _ = writeln!(s, "  tx dropped: {}", c.tx_dropped);
             let _ = writeln!(s, "  pipeline drops: {}", c.pipeline_drops);

@@ -34,7 +34,13 @@ impl CrossConnect {
 
 impl Pipeline for CrossConnect {
     #[inline]
-    fn process(&self, in_port: usize, batch: &mut MbufBatch, out: &mut Output<'_>) {
+    fn process(
+        &self,
+        in_port: usize,
+        batch: &mut MbufBatch,
+        out: &mut Output<'_>,
+        _cache: &mut super::cache::PmdCache,
+    ) {
         match self.output_of(in_port) {
             Some(port) => out.send_batch(port, batch),
             None => out.drop_batch(batch),

@@ -6,6 +6,7 @@
 //! per-packet path takes a lock, allocates or makes a system call; the one
 //! exception is a tx queue shared by several threads, locked once per burst.
 
+pub mod cache;
 pub mod cross_connect;
 pub mod dpcls;
 pub mod emc;
@@ -24,9 +25,16 @@ use self::tx::TxBuffer;
 /// implements it; [`cross_connect::CrossConnect`] is the fixed test mode.
 pub trait Pipeline: Send + Sync {
     /// Decides the fate of every packet of `batch`, received on datapath
-    /// port `in_port`, sending packets through `out`. Packets left in
-    /// `batch` afterwards are dropped and counted as pipeline drops.
-    fn process(&self, in_port: usize, batch: &mut MbufBatch, out: &mut Output<'_>);
+    /// port `in_port`, sending packets through `out`; `cache` is the
+    /// calling PMD's own. Packets left in `batch` afterwards are dropped
+    /// and counted as pipeline drops.
+    fn process(
+        &self,
+        in_port: usize,
+        batch: &mut MbufBatch,
+        out: &mut Output<'_>,
+        cache: &mut cache::PmdCache,
+    );
 }
 
 /// A PMD's output side, lent to the pipeline for one batch.
@@ -75,6 +83,11 @@ impl<'a> Output<'a> {
     pub fn drop_batch(&mut self, batch: &mut MbufBatch) {
         bump(&self.stats.pipeline_drops, batch.len() as u64);
         batch.clear();
+    }
+
+    /// The PMD's counters.
+    pub fn stats(&self) -> &PmdStats {
+        self.stats
     }
 
     /// Flushes every pending tx buffer.

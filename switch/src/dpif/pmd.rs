@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use dpdk::{MbufBatch, RxQueue};
 
+use super::cache::PmdCache;
 use super::stats::{bump, cycles, PmdStats};
 use super::sync::{DatapathSync, PmdSeen};
 use super::tx::TxBuffer;
@@ -50,6 +51,8 @@ pub struct PmdPlan {
     pub sync: Arc<DatapathSync>,
     /// This PMD's slot in `sync`.
     pub seen: Arc<PmdSeen>,
+    /// Its flow caches.
+    pub cache: PmdCache,
 }
 
 /// A running PMD thread, as the control side sees it.
@@ -164,7 +167,8 @@ fn poll_loop(plan: &mut PmdPlan, stats: &PmdStats, quit: &AtomicBool) {
             received += n;
             bump(&stats.rx_packets, n as u64);
             let mut out = Output::new(&mut plan.tx, stats);
-            rxq.pipeline.process(rxq.port, &mut batch, &mut out);
+            rxq.pipeline
+                .process(rxq.port, &mut batch, &mut out, &mut plan.cache);
             if !batch.is_empty() {
                 out.drop_batch(&mut batch);
             }

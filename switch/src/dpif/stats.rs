@@ -10,51 +10,77 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-/// The counters of one PMD thread.
-#[derive(Debug, Default)]
-pub struct PmdStats {
-    /// Packets received from rx queues.
-    pub rx_packets: AtomicU64,
-    /// Packets handed to tx queues (sent or dropped by the device).
-    pub tx_packets: AtomicU64,
-    /// Output batches flushed to tx queues.
-    pub tx_batches: AtomicU64,
-    /// Packets the device did not take (freed, counted).
-    pub tx_dropped: AtomicU64,
-    /// Packets dropped because the pipeline gave no output for them.
-    pub pipeline_drops: AtomicU64,
-    /// TSC cycles spent in iterations that received packets.
-    pub busy_cycles: AtomicU64,
-    /// TSC cycles spent in iterations that received nothing.
-    pub idle_cycles: AtomicU64,
-    /// Poll-loop iterations.
-    pub iterations: AtomicU64,
-    /// Microseconds slept by load-based sleep (`pmd-maxsleep`).
-    pub sleep_us: AtomicU64,
-    baseline: Mutex<Option<PmdCounters>>,
+/// Defines [`PmdStats`] (atomic counters, written by their PMD only) and
+/// [`PmdCounters`] (a plain copy) with the same fields, once.
+macro_rules! pmd_counters {
+    ($($(#[doc = $doc:literal])* $name:ident,)*) => {
+        /// The counters of one PMD thread.
+        #[derive(Debug, Default)]
+        pub struct PmdStats {
+            $($(#[doc = $doc])* pub $name: AtomicU64,)*
+            baseline: Mutex<Option<PmdCounters>>,
+        }
+
+        /// A plain copy of the counters, for arithmetic and display.
+        #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+        pub struct PmdCounters {
+            $($(#[doc = $doc])* pub $name: u64,)*
+        }
+
+        impl PmdStats {
+            /// The counters since the PMD started.
+            pub fn totals(&self) -> PmdCounters {
+                PmdCounters {
+                    $($name: self.$name.load(Ordering::Relaxed),)*
+                }
+            }
+        }
+
+        impl PmdCounters {
+            fn minus(&self, b: &PmdCounters) -> PmdCounters {
+                PmdCounters {
+                    $($name: self.$name.wrapping_sub(b.$name),)*
+                }
+            }
+        }
+    };
 }
 
-/// A plain copy of the counters, for arithmetic and display.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct PmdCounters {
-    /// See [`PmdStats::rx_packets`].
-    pub rx_packets: u64,
-    /// See [`PmdStats::tx_packets`].
-    pub tx_packets: u64,
-    /// See [`PmdStats::tx_batches`].
-    pub tx_batches: u64,
-    /// See [`PmdStats::tx_dropped`].
-    pub tx_dropped: u64,
-    /// See [`PmdStats::pipeline_drops`].
-    pub pipeline_drops: u64,
-    /// See [`PmdStats::busy_cycles`].
-    pub busy_cycles: u64,
-    /// See [`PmdStats::idle_cycles`].
-    pub idle_cycles: u64,
-    /// See [`PmdStats::iterations`].
-    pub iterations: u64,
-    /// See [`PmdStats::sleep_us`].
-    pub sleep_us: u64,
+pmd_counters! {
+    /// Packets received from rx queues.
+    rx_packets,
+    /// Packets handed to tx queues (sent or dropped by the device).
+    tx_packets,
+    /// Output batches flushed to tx queues.
+    tx_batches,
+    /// Packets the device did not take (freed, counted).
+    tx_dropped,
+    /// Packets dropped because the pipeline gave no output for them.
+    pipeline_drops,
+    /// TSC cycles spent in iterations that received packets.
+    busy_cycles,
+    /// TSC cycles spent in iterations that received nothing.
+    idle_cycles,
+    /// Poll-loop iterations.
+    iterations,
+    /// Microseconds slept by load-based sleep (`pmd-maxsleep`).
+    sleep_us,
+    /// Packets whose megaflow the exact-match cache found.
+    emc_hits,
+    /// Packets whose megaflow the megaflow classifier found.
+    megaflow_hits,
+    /// Subtables probed for those megaflow hits.
+    megaflow_subtable_lookups,
+    /// Misses translated by the full pipeline and installed as megaflows.
+    upcall_ok,
+    /// Misses translated by the full pipeline but not installed (not
+    /// cacheable, or the megaflow classifier was full).
+    upcall_failed,
+    /// Misses dropped because the PMD's upcall budget for the batch was
+    /// spent.
+    upcall_lost,
+    /// Megaflows this PMD holds now (a gauge).
+    megaflows,
 }
 
 /// Adds `n` to a counter that only the calling thread writes.
@@ -67,22 +93,6 @@ pub fn bump(counter: &AtomicU64, n: u64) {
 }
 
 impl PmdStats {
-    /// The counters since the PMD started.
-    pub fn totals(&self) -> PmdCounters {
-        let l = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        PmdCounters {
-            rx_packets: l(&self.rx_packets),
-            tx_packets: l(&self.tx_packets),
-            tx_batches: l(&self.tx_batches),
-            tx_dropped: l(&self.tx_dropped),
-            pipeline_drops: l(&self.pipeline_drops),
-            busy_cycles: l(&self.busy_cycles),
-            idle_cycles: l(&self.idle_cycles),
-            iterations: l(&self.iterations),
-            sleep_us: l(&self.sleep_us),
-        }
-    }
-
     /// The counters since the last [`PmdStats::clear`] (what
     /// `pmd-stats-show` prints).
     pub fn since_clear(&self) -> PmdCounters {
@@ -100,18 +110,9 @@ impl PmdStats {
 }
 
 impl PmdCounters {
-    fn minus(&self, b: &PmdCounters) -> PmdCounters {
-        PmdCounters {
-            rx_packets: self.rx_packets.wrapping_sub(b.rx_packets),
-            tx_packets: self.tx_packets.wrapping_sub(b.tx_packets),
-            tx_batches: self.tx_batches.wrapping_sub(b.tx_batches),
-            tx_dropped: self.tx_dropped.wrapping_sub(b.tx_dropped),
-            pipeline_drops: self.pipeline_drops.wrapping_sub(b.pipeline_drops),
-            busy_cycles: self.busy_cycles.wrapping_sub(b.busy_cycles),
-            idle_cycles: self.idle_cycles.wrapping_sub(b.idle_cycles),
-            iterations: self.iterations.wrapping_sub(b.iterations),
-            sleep_us: self.sleep_us.wrapping_sub(b.sleep_us),
-        }
+    /// Average subtables probed per megaflow hit.
+    pub fn avg_subtable_lookups(&self) -> f64 {
+        ratio(self.megaflow_subtable_lookups, self.megaflow_hits)
     }
 
     /// Average packets per output batch.

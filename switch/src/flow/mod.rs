@@ -37,7 +37,7 @@ pub mod key;
 pub mod packet;
 
 #[cfg(test)]
-mod testpkt;
+pub(crate) mod testpkt;
 #[cfg(test)]
 mod tests;
 

@@ -165,8 +165,37 @@ impl Collector for SwitchCollector {
                 "Cycles of iterations that received nothing.",
             ),
             ("ferrovs_pmd_iterations_total", "Poll loop iterations."),
+            (
+                "ferrovs_pmd_emc_hits_total",
+                "Packets whose megaflow the exact-match cache found.",
+            ),
+            (
+                "ferrovs_pmd_megaflow_hits_total",
+                "Packets whose megaflow the megaflow classifier found.",
+            ),
+            (
+                "ferrovs_pmd_megaflow_subtable_lookups_total",
+                "Subtables probed for megaflow hits.",
+            ),
+            (
+                "ferrovs_pmd_upcalls_total",
+                "Misses translated and installed as megaflows.",
+            ),
+            (
+                "ferrovs_pmd_failed_upcalls_total",
+                "Misses translated but not installed (not cacheable, or no room).",
+            ),
+            (
+                "ferrovs_pmd_lost_upcalls_total",
+                "Misses dropped because the batch's upcall budget was spent.",
+            ),
         ]
         .map(|(n, h)| Family::new(n, h, COUNTER));
+        let mut megaflows = Family::new(
+            "ferrovs_pmd_megaflows",
+            "Megaflows the PMD thread holds.",
+            MetricType::GAUGE,
+        );
         for p in &sw.pmds {
             let core = p.pmd.core.to_string();
             let labels = [("core", core.as_str())];
@@ -180,16 +209,24 @@ impl Collector for SwitchCollector {
                 c.busy_cycles,
                 c.idle_cycles,
                 c.iterations,
+                c.emc_hits,
+                c.megaflow_hits,
+                c.megaflow_subtable_lookups,
+                c.upcall_ok,
+                c.upcall_failed,
+                c.upcall_lost,
             ];
             for (fam, v) in pmd_fams.iter_mut().zip(values) {
                 fam.add(&labels, v as f64);
             }
+            megaflows.add(&labels, c.megaflows as f64);
         }
         let of_fams = openflow_families(sw);
         port_fams
             .into_iter()
             .chain([link, xstat])
             .chain(pmd_fams)
+            .chain([megaflows])
             .chain(of_fams)
             .map(|f| f.mf)
             .filter(|mf| !mf.get_metric().is_empty())

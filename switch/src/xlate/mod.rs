@@ -30,6 +30,7 @@
 
 pub mod mac;
 pub mod pipeline;
+pub mod record;
 
 use std::sync::atomic::Ordering;
 
@@ -65,11 +66,13 @@ pub enum DropReason {
     Meter,
     /// The port's config (PORT_DOWN, NO_RECV, NO_FWD) refuses it.
     PortConfig,
+    /// A cache miss beyond the batch's upcall budget.
+    UpcallBudget,
 }
 
 impl DropReason {
     /// Every reason, in counter order.
-    pub const ALL: [DropReason; 7] = [
+    pub const ALL: [DropReason; 8] = [
         DropReason::TableMiss,
         DropReason::NoOutput,
         DropReason::TtlExpired,
@@ -77,6 +80,7 @@ impl DropReason {
         DropReason::CopyFailed,
         DropReason::Meter,
         DropReason::PortConfig,
+        DropReason::UpcallBudget,
     ];
 
     /// Counter name.
@@ -89,6 +93,7 @@ impl DropReason {
             DropReason::CopyFailed => "copy_failed",
             DropReason::Meter => "meter",
             DropReason::PortConfig => "port_config",
+            DropReason::UpcallBudget => "upcall_budget",
         }
     }
 }
@@ -220,6 +225,15 @@ pub struct Xlate<'a> {
     pub now_secs: u32,
     /// Fail-open: every packet goes by NORMAL, not through the tables.
     pub fail_open: bool,
+    /// Records what the translation consults, for the megaflow cache.
+    pub rec: Option<&'a std::cell::RefCell<record::Recording>>,
+    /// Replays a recorded translation: the rules its lookups found, in
+    /// order, instead of looking them up (the caller checked that the
+    /// packet agrees with the recorded one on every consulted bit, at the
+    /// same table version).
+    pub script: Option<&'a [Option<crate::ofproto::table::RuleHandle>]>,
+    /// The next lookup's position in `script`.
+    pub cursor: std::cell::Cell<usize>,
 }
 
 /// Output deferred until the packet is known not to change any more.
@@ -269,10 +283,20 @@ enum Step {
 
 impl Xlate<'_> {
     /// Runs `pkt`, received on OpenFlow port `in_port`, through the tables.
-    pub fn run<P: PacketBuf, E: Emit<P>>(&self, in_port: u32, mut pkt: P, emit: &mut E) {
+    pub fn run<P: PacketBuf, E: Emit<P>>(&self, in_port: u32, pkt: P, emit: &mut E) {
         let ex = extract(pkt.data(), in_port);
-        let mut flow = ex.flow;
-        let mut layout = ex.layout;
+        self.run_extracted(in_port, pkt, ex.flow, ex.layout, emit);
+    }
+
+    /// [`Xlate::run`] for a packet already parsed into `flow` and `layout`.
+    pub fn run_extracted<P: PacketBuf, E: Emit<P>>(
+        &self,
+        in_port: u32,
+        mut pkt: P,
+        mut flow: Flow,
+        mut layout: crate::flow::Layout,
+        emit: &mut E,
+    ) {
         let len = pkt.len() as u64;
         let mut pending = Pending {
             port: None,
@@ -297,8 +321,19 @@ impl Xlate<'_> {
         loop {
             let table = &self.tables.tables[table_id];
             table.lookups.fetch_add(1, Ordering::Relaxed);
-            let mut wc = [0u64; FLOW_WORDS];
-            let Some(rule) = table.cls.lookup(flow.words(), self.version, &mut wc) else {
+            let live;
+            let found = match self.scripted() {
+                Some(step) => step,
+                None => {
+                    let mut wc = [0u64; FLOW_WORDS];
+                    live = table.cls.lookup(flow.words(), self.version, &mut wc);
+                    if let Some(r) = self.rec {
+                        r.borrow_mut().lookup(&wc, live.as_ref());
+                    }
+                    live.as_ref()
+                }
+            };
+            let Some(rule) = found else {
                 // An OpenFlow 1.1/1.2 table-mod may have set this table's
                 // miss behaviour: continue with the next table, or drop.
                 let miss = table.config.load(Ordering::Relaxed) & table_config::MISS_MASK;
@@ -586,7 +621,9 @@ impl Xlate<'_> {
         if total == 0 {
             return None;
         }
-        let mut pick = flow.hash_masked(&select_mask(), 0) % total;
+        let mask = select_mask();
+        self.consult(&mask);
+        let mut pick = flow.hash_masked(&mask, 0) % total;
         for (i, w) in live {
             if pick < w {
                 return Some(i);
@@ -703,6 +740,9 @@ impl Xlate<'_> {
                 if pending.port.is_some() && !pending.flush(pkt, emit) {
                     return Step::Stop(DropReason::CopyFailed);
                 }
+                if let Some(r) = self.rec {
+                    r.borrow_mut().edit(a);
+                }
                 match apply_action(pkt, layout, flow, a) {
                     Ok(Applied::Edited) | Ok(Applied::NotAnEdit) => Step::Continue,
                     Err(EditError::TtlExpired) => Step::Stop(DropReason::TtlExpired),
@@ -745,10 +785,33 @@ impl Xlate<'_> {
         }
     }
 
+    /// The next scripted lookup result (`None`: not replaying, or the
+    /// script is used up and the tables decide).
+    fn scripted(&self) -> Option<Option<&crate::ofproto::table::RuleHandle>> {
+        let script = self.script?;
+        let i = self.cursor.get();
+        self.cursor.set(i + 1);
+        script.get(i).map(Option::as_ref)
+    }
+
+    /// Records that the translation consulted `bits` of the flow.
+    fn consult(&self, bits: &Flow) {
+        if let Some(r) = self.rec {
+            r.borrow_mut().consult(bits.words());
+        }
+    }
+
     /// NORMAL: learns the packet's source address on `in_port` (a port of
     /// the bridge), then returns the port its destination was learned on,
     /// or `None` to flood (unknown, broadcast or multicast destination).
     fn normal(&self, in_port: u32, flow: &Flow) -> Option<u32> {
+        if self.rec.is_some() {
+            let mut m = Flow::ZERO;
+            for f in [Field::EthSrc, Field::EthDst, Field::VlanVid] {
+                f.set_mask_all(&mut m);
+            }
+            self.consult(&m);
+        }
         // The VLAN id without OFPVID_PRESENT; 0 untagged.
         let vlan = (Field::VlanVid.get(flow) & 0xfff) as u16;
         let src = Field::EthSrc.get(flow) as u64;
@@ -830,6 +893,8 @@ impl Xlate<'_> {
 
 #[cfg(test)]
 mod tests {
+    mod differential;
+
     use super::*;
     use crate::ofproto::table::{command, OFPG_ANY};
     use openflow::flow_match::Match;
@@ -944,6 +1009,9 @@ mod tests {
             macs,
             now_secs: 10,
             fail_open,
+            rec: None,
+            script: None,
+            cursor: Default::default(),
         }
     }
 

@@ -17,6 +17,8 @@ use dpdk::{Mbuf, MbufBatch, Mempool};
 use super::{DropReason, Emit, Xlate};
 use openflow::port::ofppc;
 
+use crate::dpif::cache::{CacheCounts, PmdCache};
+use crate::dpif::emc::DEFAULT_INSERT_INV_PROB;
 use crate::dpif::tx::ControlTx;
 use crate::dpif::{Output, Pipeline};
 use crate::ofproto::group::Groups;
@@ -50,6 +52,8 @@ pub struct OfPipeline {
     /// Fail-open: every packet by NORMAL (fail_mode standalone without a
     /// controller).
     fail_open: AtomicBool,
+    /// `other_config:emc-insert-inv-prob`, read by the PMDs every batch.
+    emc_insert_inv_prob: AtomicU32,
 }
 
 impl OfPipeline {
@@ -87,7 +91,14 @@ impl OfPipeline {
             drops: Default::default(),
             macs: MacTable::default(),
             fail_open: AtomicBool::new(false),
+            emc_insert_inv_prob: AtomicU32::new(DEFAULT_INSERT_INV_PROB),
         }
+    }
+
+    /// Sets `emc-insert-inv-prob` (0: no exact-match cache; 1: every
+    /// flow; N: one new flow in N); the PMDs apply it at their next batch.
+    pub fn set_emc_insert_inv_prob(&self, inv_prob: u32) {
+        self.emc_insert_inv_prob.store(inv_prob, Ordering::Relaxed);
     }
 
     /// The pipeline with a MAC learning table of `size` entries aging
@@ -146,6 +157,9 @@ impl OfPipeline {
             macs: &self.macs,
             now_secs: now.as_secs() as u32,
             fail_open: self.fail_open.load(Ordering::Relaxed),
+            rec: None,
+            script: None,
+            cursor: Default::default(),
         })
     }
 
@@ -284,21 +298,44 @@ impl OfPipeline {
 }
 
 impl Pipeline for OfPipeline {
-    fn process(&self, in_port: usize, batch: &mut MbufBatch, out: &mut Output<'_>) {
+    /// Every packet: its flow key, then the exact-match cache, then the
+    /// megaflows, and on a miss (or a megaflow of an older table version)
+    /// a full translation that records what it consulted and becomes a
+    /// megaflow. A hit replays the recorded rules through the same
+    /// translator, so edits, groups, meters, packet-ins and counters are
+    /// those of the full pipeline.
+    fn process(
+        &self,
+        in_port: usize,
+        batch: &mut MbufBatch,
+        out: &mut Output<'_>,
+        cache: &mut PmdCache,
+    ) {
         let in_ofport = self.ofport_of.get(in_port).copied().unwrap_or(0);
         if self.config_of(in_ofport) & (ofppc::PORT_DOWN | ofppc::NO_RECV) != 0 {
             self.count_drops(DropReason::PortConfig, batch.len() as u64);
             out.drop_batch(batch);
             return;
         }
-        self.with_xlate(|xlate| {
+        let all = cache;
+        let cache = all.bridge(self as *const OfPipeline as usize);
+        cache
+            .emc
+            .set_insert_inv_prob(self.emc_insert_inv_prob.load(Ordering::Relaxed));
+        self.with_xlate(|base| {
+            cache.sweep(u64::from(base.now_secs));
             let mut emit = DpEmit {
                 pipeline: self,
                 out,
             };
+            let mut counts = CacheCounts::default();
             for m in batch.drain() {
-                xlate.run(in_ofport, m, &mut emit);
+                cache.forward(base, in_ofport, m, &mut emit, &mut counts);
             }
+            counts.add_to(emit.out.stats());
         });
+        out.stats()
+            .megaflows
+            .store(all.megaflows() as u64, Ordering::Relaxed);
     }
 }

@@ -1,0 +1,232 @@
+//! The flow caches a PMD keeps for each OpenFlow bridge it serves: an
+//! exact-match cache in front of a megaflow classifier, both holding
+//! recorded translations ([`CachedXlate`]).
+//!
+//! A megaflow is valid for the table version it was translated at (and
+//! the bridge's fail-open state then); a hit on an older one is treated as
+//! a miss, the stale megaflow is removed and the packet translated again,
+//! so no packet follows rules older than the version its PMD has seen (the
+//! barrier waits for that). Megaflows unused for [`MAX_IDLE_SECS`] go.
+
+use std::cell::RefCell;
+
+use super::dpcls::{Dpcls, Megaflow};
+use super::emc::{emc_hash, Emc};
+use super::stats::{bump, PmdStats};
+use crate::flow::{extract, PacketBuf};
+use crate::xlate::record::{Recording, Script};
+use crate::xlate::{DropReason, Emit, Xlate};
+
+/// Megaflows per bridge per PMD.
+pub const MAX_MEGAFLOWS: usize = 65536;
+/// Distinct megaflow masks per bridge per PMD: a traffic pattern that
+/// would need more takes the slow path instead of slowing every lookup.
+pub const MAX_SUBTABLES: usize = 128;
+/// Seconds a megaflow may stay unused.
+pub const MAX_IDLE_SECS: u64 = 10;
+/// Upcalls (full translations) per received batch; further misses of the
+/// batch are dropped and counted, so a flood of new flows cannot starve
+/// the established ones.
+pub const UPCALL_BUDGET: usize = 16;
+
+/// A translation recorded for replay.
+#[derive(Debug, Clone)]
+pub struct CachedXlate {
+    /// The rules its lookups found.
+    pub script: Script,
+    /// Whether the bridge was fail-open.
+    pub fail_open: bool,
+}
+
+/// The caches of one bridge on one PMD.
+pub struct FlowCache {
+    /// Exact-match cache.
+    pub emc: Emc,
+    /// Megaflows.
+    pub dpcls: Dpcls<CachedXlate>,
+    /// When idle megaflows were last swept (seconds).
+    pub last_sweep: u64,
+}
+
+impl Default for FlowCache {
+    fn default() -> Self {
+        FlowCache {
+            emc: Emc::default(),
+            dpcls: Dpcls::new(MAX_MEGAFLOWS, MAX_SUBTABLES),
+            last_sweep: 0,
+        }
+    }
+}
+
+impl FlowCache {
+    /// Removes megaflows unused for [`MAX_IDLE_SECS`] at `now` (at most
+    /// once a second).
+    pub fn sweep(&mut self, now: u64) {
+        if now == self.last_sweep {
+            return;
+        }
+        self.last_sweep = now;
+        self.dpcls
+            .retain(|m| now.saturating_sub(m.used) < MAX_IDLE_SECS);
+    }
+}
+
+/// What the caches did with a batch, added to the PMD's counters once.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CacheCounts {
+    /// Exact-match cache hits.
+    pub emc_hits: u64,
+    /// Megaflow classifier hits.
+    pub megaflow_hits: u64,
+    /// Subtables probed for those hits.
+    pub subtable_lookups: u64,
+    /// Misses installed as megaflows.
+    pub upcall_ok: u64,
+    /// Misses translated but not installed.
+    pub upcall_failed: u64,
+    /// Misses beyond the upcall budget (dropped).
+    pub upcall_lost: u64,
+}
+
+impl CacheCounts {
+    /// Adds the counts to a PMD's counters.
+    pub fn add_to(&self, s: &PmdStats) {
+        bump(&s.emc_hits, self.emc_hits);
+        bump(&s.megaflow_hits, self.megaflow_hits);
+        bump(&s.megaflow_subtable_lookups, self.subtable_lookups);
+        bump(&s.upcall_ok, self.upcall_ok);
+        bump(&s.upcall_failed, self.upcall_failed);
+        bump(&s.upcall_lost, self.upcall_lost);
+    }
+
+    /// Upcalls of the batch so far.
+    fn upcalls(&self) -> u64 {
+        self.upcall_ok + self.upcall_failed
+    }
+}
+
+impl FlowCache {
+    /// Forwards one packet received on OpenFlow port `in_port`: its flow
+    /// key, the exact-match cache, then the megaflows; on a miss (or a
+    /// megaflow translated at another table version or fail-open state)
+    /// a full translation by `base` that records what it consulted and
+    /// becomes a megaflow. A hit replays the recorded rules through the
+    /// same translator, so edits, groups, meters, packet-ins and rule
+    /// counters are those of the full pipeline. `counts` gathers what
+    /// happened; misses beyond [`UPCALL_BUDGET`] in one batch are dropped.
+    pub fn forward<P: PacketBuf, E: Emit<P>>(
+        &mut self,
+        base: &Xlate<'_>,
+        in_port: u32,
+        pkt: P,
+        emit: &mut E,
+        counts: &mut CacheCounts,
+    ) {
+        let now = u64::from(base.now_secs);
+        let ex = extract(pkt.data(), in_port);
+        let hash = emc_hash(&ex.flow);
+        let valid = |mf: &Megaflow<CachedXlate>| {
+            mf.version == base.version && mf.actions.fail_open == base.fail_open
+        };
+        let mut hit = self
+            .emc
+            .lookup(&ex.flow, hash)
+            .filter(|r| self.dpcls.get(*r).is_some_and(valid));
+        if hit.is_some() {
+            counts.emc_hits += 1;
+        } else {
+            let (found, probed) = self.dpcls.lookup(&ex.flow);
+            match found {
+                Some(r) if self.dpcls.get(r).is_some_and(valid) => {
+                    counts.megaflow_hits += 1;
+                    counts.subtable_lookups += u64::from(probed);
+                    let dpcls = &self.dpcls;
+                    self.emc
+                        .insert(&ex.flow, hash, r, |x| dpcls.get(x).is_some());
+                    hit = Some(r);
+                }
+                // Translated at an older version: translate again.
+                Some(stale) => {
+                    self.dpcls.remove(stale);
+                }
+                None => {}
+            }
+        }
+        if let Some(r) = hit {
+            let mf = self.dpcls.get_mut(r).expect("a hit is live");
+            mf.packets += 1;
+            mf.bytes += pkt.len() as u64;
+            mf.used = now;
+            let replay = Xlate {
+                script: Some(&mf.actions.script),
+                cursor: Default::default(),
+                ..*base
+            };
+            replay.run_extracted(in_port, pkt, ex.flow, ex.layout, emit);
+            return;
+        }
+        if counts.upcalls() >= UPCALL_BUDGET as u64 {
+            counts.upcall_lost += 1;
+            emit.drop_packet(pkt, DropReason::UpcallBudget);
+            return;
+        }
+        let rec = RefCell::new(Recording::new());
+        let upcall = Xlate {
+            rec: Some(&rec),
+            cursor: Default::default(),
+            ..*base
+        };
+        upcall.run_extracted(in_port, pkt, ex.flow, ex.layout, emit);
+        let rec = rec.into_inner();
+        let installed = rec.cacheable
+            && self
+                .dpcls
+                .insert(
+                    &ex.flow,
+                    &rec.mask,
+                    CachedXlate {
+                        script: rec.script,
+                        fail_open: base.fail_open,
+                    },
+                    base.version,
+                    now,
+                )
+                .inspect(|r| {
+                    let dpcls = &self.dpcls;
+                    self.emc
+                        .insert(&ex.flow, hash, *r, |x| dpcls.get(x).is_some());
+                })
+                .is_ok();
+        if installed {
+            counts.upcall_ok += 1;
+        } else {
+            counts.upcall_failed += 1;
+        }
+    }
+}
+
+/// Every bridge's caches on one PMD, by pipeline identity.
+#[derive(Default)]
+pub struct PmdCache {
+    bridges: Vec<(usize, FlowCache)>,
+}
+
+impl PmdCache {
+    /// The caches for the pipeline identified by `key` (created on first
+    /// use).
+    pub fn bridge(&mut self, key: usize) -> &mut FlowCache {
+        let i = match self.bridges.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                self.bridges.push((key, FlowCache::default()));
+                self.bridges.len() - 1
+            }
+        };
+        &mut self.bridges[i].1
+    }
+
+    /// Megaflows over every bridge.
+    pub fn megaflows(&self) -> usize {
+        self.bridges.iter().map(|(_, c)| c.dpcls.len()).sum()
+    }
+}

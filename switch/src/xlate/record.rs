@@ -1,0 +1,139 @@
+//! What a translation depends on, so that its decisions can be cached.
+//!
+//! The only decisions the megaflow cache replays are the rules each table
+//! lookup found: everything else (header edits, group buckets, meters,
+//! NORMAL's learning table, packet-ins) the translator computes again for
+//! every packet from the packet and the current state. A translation run
+//! with a [`Recording`] collects those rules in order, plus the mask of
+//! every packet field a decision consulted: the lookups' wildcards, the
+//! fields a select group hashes, the fields NORMAL reads, and the input
+//! port. Any packet that agrees with the translated one on the masked bits
+//! finds the same rules at the same table version, so it can replay the
+//! recorded [`Script`] instead of looking them up.
+//!
+//! One thing breaks that: a lookup (or a hash, or NORMAL) after an edit
+//! that moves values between fields or changes how the packet parses
+//! (push/pop, copy TTL, setting a type field). The consulted bits then no
+//! longer sit where they were in the original packet, and the translation
+//! is marked not cacheable: such packets always take the full pipeline.
+
+use openflow::action::Action;
+use openflow::oxm::OxmField;
+
+use crate::flow::{Flow, FLOW_WORDS};
+use crate::ofproto::table::RuleHandle;
+
+/// The rules a translation found, one entry per table lookup in order
+/// (`None`: a miss).
+pub type Script = Vec<Option<RuleHandle>>;
+
+/// What a translation consulted.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    /// Bits of the packet's flow that decided the translation.
+    pub mask: Flow,
+    /// The rules found, in lookup order.
+    pub script: Script,
+    /// False once the translation consulted a field an earlier edit moved
+    /// or reinterpreted.
+    pub cacheable: bool,
+    /// An edit has moved values between fields or changed the parse.
+    remapped: bool,
+}
+
+impl Recording {
+    /// A recording for a packet received on a port (the input port always
+    /// decides: IN_PORT, FLOOD and NORMAL depend on it).
+    pub fn new() -> Self {
+        let mut mask = Flow::ZERO;
+        crate::flow::Field::InPort.set_mask_all(&mut mask);
+        Recording {
+            mask,
+            script: Vec::new(),
+            cacheable: true,
+            remapped: false,
+        }
+    }
+
+    /// Adds the bits a decision consulted.
+    pub fn consult(&mut self, bits: &[u64; FLOW_WORDS]) {
+        if self.remapped {
+            self.cacheable = false;
+            return;
+        }
+        for (m, b) in self.mask.words_mut().iter_mut().zip(bits) {
+            *m |= b;
+        }
+    }
+
+    /// Adds a lookup's wildcards and its result.
+    pub fn lookup(&mut self, wc: &[u64; FLOW_WORDS], rule: Option<&RuleHandle>) {
+        self.consult(wc);
+        self.script.push(rule.cloned());
+    }
+
+    /// Notes an edit applied to the packet.
+    pub fn edit(&mut self, a: &Action) {
+        if moves_fields(a) {
+            self.remapped = true;
+        }
+    }
+}
+
+impl Default for Recording {
+    fn default() -> Self {
+        Recording::new()
+    }
+}
+
+/// Whether an edit moves values between fields or changes how the packet
+/// parses (as opposed to writing a constant or stepping one field).
+fn moves_fields(a: &Action) -> bool {
+    match a {
+        Action::SetField(f) => matches!(
+            f,
+            OxmField::EthType(_) | OxmField::IpProto(_) | OxmField::MplsBos(_)
+        ),
+        Action::SetNwTtl(_)
+        | Action::DecNwTtl
+        | Action::SetMplsTtl(_)
+        | Action::DecMplsTtl
+        | Action::SetTpSrc(_)
+        | Action::SetTpDst(_)
+        | Action::SetQueue(_)
+        | Action::Output { .. }
+        | Action::Enqueue { .. }
+        | Action::Group(_) => false,
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remapping_edits_make_later_consults_uncacheable() {
+        let mut r = Recording::new();
+        let mut bits = [0u64; FLOW_WORDS];
+        bits[3] = 0xff;
+        r.consult(&bits);
+        assert!(r.cacheable);
+        assert_eq!(r.mask.words()[3], 0xff);
+        assert_ne!(r.mask.words()[0], 0, "in_port always decides");
+        r.edit(&Action::SetField(OxmField::Ipv4Src {
+            value: std::net::Ipv4Addr::new(1, 2, 3, 4),
+            mask: None,
+        }));
+        r.edit(&Action::DecNwTtl);
+        r.consult(&bits);
+        assert!(
+            r.cacheable,
+            "constant writes and TTL steps keep the mapping"
+        );
+        r.edit(&Action::PopMpls(0x0800));
+        assert!(r.cacheable, "an edit alone changes nothing");
+        r.consult(&bits);
+        assert!(!r.cacheable);
+    }
+}

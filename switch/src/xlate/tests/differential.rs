@@ -1,0 +1,476 @@
+//! The megaflow cache against the full pipeline: random multi-table rule
+//! sets (set-field, push/pop VLAN and MPLS, TTL, select and all groups,
+//! NORMAL, CONTROLLER, goto) and random packets (TCP, UDP, IPv6, ARP,
+//! VLAN, QinQ, MPLS, fragments, IP protocol 0, truncated headers), with
+//! random flow-mods between packets. Every packet gives the same outputs
+//! (ports, bytes), drops and packet-ins through the cache as through the
+//! full translation, and the rule counters agree at the end.
+
+use super::*;
+use crate::dpif::cache::{CacheCounts, FlowCache};
+use crate::flow::testpkt::{eth, ipv4, ipv6, mpls, tcp, udp as udp_l4};
+use openflow::group::{Bucket, GroupType};
+use openflow::group_meter_mod::GroupMod;
+use openflow::multipart::FlowStatsRequest;
+use proptest::prelude::*;
+
+#[derive(Debug, Clone)]
+struct RuleSpec {
+    table: u8,
+    priority: u16,
+    fields: Vec<OxmField>,
+    actions: Vec<Action>,
+    goto: bool,
+}
+
+fn arb_match() -> impl Strategy<Value = Vec<OxmField>> {
+    let in_port = prop::option::of((1u32..=3).prop_map(OxmField::InPort));
+    let l3 = prop_oneof![
+        Just(vec![]),
+        Just(vec![OxmField::EthType(0x0806)]),
+        (0u8..4).prop_map(|d| vec![
+            OxmField::EthType(0x0800),
+            OxmField::Ipv4Dst {
+                value: std::net::Ipv4Addr::new(10, 0, 0, d),
+                mask: None
+            }
+        ]),
+        (0u8..4).prop_map(|d| vec![
+            OxmField::EthType(0x0800),
+            OxmField::Ipv4Dst {
+                value: std::net::Ipv4Addr::new(10, 0, d, 0),
+                mask: Some(std::net::Ipv4Addr::new(255, 255, 255, 0))
+            }
+        ]),
+        (prop::sample::select(vec![6u8, 17]), 1u16..4).prop_map(|(proto, port)| vec![
+            OxmField::EthType(0x0800),
+            OxmField::IpProto(proto),
+            if proto == 6 {
+                OxmField::TcpDst(port)
+            } else {
+                OxmField::UdpDst(port)
+            }
+        ]),
+        Just(vec![OxmField::EthType(0x86dd), OxmField::IpProto(6)]),
+        Just(vec![OxmField::EthType(0x8847)]),
+        (0u16..3).prop_map(|v| vec![OxmField::VlanVid {
+            value: 0x1000 | v,
+            mask: None
+        }]),
+    ];
+    (in_port, l3).prop_map(|(p, mut l3)| {
+        l3.extend(p);
+        l3
+    })
+}
+
+fn arb_action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        4 => prop::sample::select(vec![1u32, 2, 3, OFPP_IN_PORT, OFPP_FLOOD, OFPP_ALL])
+            .prop_map(|port| Action::Output { port, max_len: 0 }),
+        1 => Just(Action::Output { port: OFPP_NORMAL, max_len: 0 }),
+        1 => Just(Action::Output { port: OFPP_CONTROLLER, max_len: 32 }),
+        1 => (0u8..4).prop_map(|d| Action::SetField(OxmField::Ipv4Dst {
+            value: std::net::Ipv4Addr::new(10, 0, 0, d),
+            mask: None
+        })),
+        1 => (1u16..4).prop_map(|p| Action::SetField(OxmField::TcpDst(p))),
+        1 => Just(Action::SetField(OxmField::EthDst { value: [2, 0, 0, 0, 0, 9], mask: None })),
+        1 => (0u16..3).prop_map(|v| Action::SetField(OxmField::VlanVid {
+            value: 0x1000 | v,
+            mask: None
+        })),
+        1 => Just(Action::PushVlan(0x8100)),
+        1 => Just(Action::PopVlan),
+        1 => Just(Action::PushMpls(0x8847)),
+        1 => Just(Action::PopMpls(0x0800)),
+        1 => Just(Action::DecNwTtl),
+        1 => prop::sample::select(vec![1u32, 2]).prop_map(Action::Group),
+    ]
+}
+
+fn arb_rule() -> impl Strategy<Value = RuleSpec> {
+    (
+        0u8..3,
+        0u16..4,
+        arb_match(),
+        proptest::collection::vec(arb_action(), 0..4),
+        any::<bool>(),
+    )
+        .prop_map(|(table, priority, fields, actions, goto)| RuleSpec {
+            table,
+            priority,
+            fields,
+            actions,
+            goto,
+        })
+}
+
+fn arb_packet() -> impl Strategy<Value = Vec<u8>> {
+    let tcp4 = |d: u8, dport: u16, ttl: u8| {
+        ipv4(
+            [10, 0, 0, 1],
+            [10, 0, 0, d],
+            6,
+            ttl,
+            0,
+            &[],
+            0,
+            &tcp(1000, dport, 0x10, &[], b"data"),
+        )
+    };
+    let udp4 = |d: u8, dport: u16| {
+        ipv4(
+            [10, 0, 1, 1],
+            [10, 0, d, 0],
+            17,
+            64,
+            0,
+            &[],
+            0,
+            &udp_l4(1000, dport, b"xyz"),
+        )
+    };
+    prop_oneof![
+        (0u8..4, 1u16..4, 0u8..3).prop_map(move |(d, p, t)| eth(&[], 0x0800, &tcp4(d, p, t))),
+        (0u8..4, 1u16..4).prop_map(move |(d, p)| eth(&[], 0x0800, &udp4(d, p))),
+        (0u16..3, 0u8..4, 1u16..4).prop_map(move |(v, d, p)| eth(
+            &[(0x8100, v)],
+            0x0800,
+            &tcp4(d, p, 64)
+        )),
+        (0u16..3, 0u8..4).prop_map(move |(v, d)| eth(
+            &[(0x88a8, 7), (0x8100, v)],
+            0x0800,
+            &tcp4(d, 2, 64)
+        )),
+        (0u8..4).prop_map(move |d| eth(&[], 0x8847, &mpls(&[(16, 0, 64)], &tcp4(d, 1, 64)))),
+        Just(eth(
+            &[],
+            0x86dd,
+            &ipv6(1, 2, 6, 64, 0, 0, &tcp(1, 2, 0x02, &[], b""))
+        )),
+        Just(eth(
+            &[],
+            0x0806,
+            &[
+                0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 1, 10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 10, 0, 0,
+                2
+            ]
+        )),
+        // A later fragment, IP protocol 0, truncated headers.
+        (0u8..4).prop_map(|d| eth(
+            &[],
+            0x0800,
+            &ipv4(
+                [10, 0, 0, 1],
+                [10, 0, 0, d],
+                17,
+                64,
+                0,
+                &[],
+                0x0010,
+                b"frag-data"
+            )
+        )),
+        Just(eth(
+            &[],
+            0x0800,
+            &ipv4([10, 0, 0, 1], [10, 0, 0, 2], 0, 64, 0, &[], 0, b"")
+        )),
+        (0u8..4, 15usize..40).prop_map(move |(d, cut)| {
+            let mut p = eth(&[], 0x0800, &tcp4(d, 1, 64));
+            p.truncate(cut);
+            p
+        }),
+    ]
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Packet(u32, Vec<u8>),
+    /// Add a rule (index into the rule pool) or delete everything of a
+    /// table at one priority.
+    Add(RuleSpec),
+    Delete(u8, u16),
+}
+
+fn arb_step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        8 => (1u32..=3, arb_packet()).prop_map(|(p, pkt)| Step::Packet(p, pkt)),
+        1 => arb_rule().prop_map(Step::Add),
+        1 => (0u8..3, 0u16..4).prop_map(|(t, p)| Step::Delete(t, p)),
+    ]
+}
+
+fn flow_mod(spec: &RuleSpec) -> FlowMod {
+    let mut ins = vec![Instruction::ApplyActions(spec.actions.clone())];
+    if spec.goto && spec.table < 2 {
+        ins.push(Instruction::GotoTable(spec.table + 1));
+    }
+    FlowMod {
+        cookie: 0,
+        cookie_mask: 0,
+        table_id: spec.table,
+        command: command::ADD,
+        idle_timeout: 0,
+        hard_timeout: 0,
+        priority: spec.priority,
+        buffer_id: u32::MAX,
+        out_port: OFPP_ANY,
+        out_group: OFPG_ANY,
+        flags: 0,
+        importance: 0,
+        match_: Match::new(spec.fields.clone()),
+        instructions: ins,
+    }
+}
+
+fn groups() -> Groups {
+    let g = Groups::default();
+    let bucket = |actions: Vec<Action>| Bucket {
+        weight: 1,
+        watch_port: OFPP_ANY,
+        watch_group: OFPG_ANY,
+        actions,
+    };
+    let out = |port| Action::Output { port, max_len: 0 };
+    for (id, group_type, buckets) in [
+        (
+            1,
+            GroupType::Select,
+            vec![bucket(vec![out(2)]), bucket(vec![out(3)])],
+        ),
+        (
+            2,
+            GroupType::All,
+            vec![
+                bucket(vec![out(1)]),
+                bucket(vec![Action::SetField(OxmField::TcpDst(9)), out(3)]),
+            ],
+        ),
+    ] {
+        g.group_mod(&GroupMod {
+            command: 0,
+            group_type,
+            group_id: id,
+            buckets,
+        })
+        .unwrap();
+    }
+    g
+}
+
+/// What one packet did: outputs (port, bytes), drops, packet-ins
+/// (reason, bytes).
+type Outcome = (Vec<(u32, Vec<u8>)>, Vec<DropReason>, Vec<(u8, Vec<u8>)>);
+
+/// What one packet did, comparable across the two paths.
+fn outcome(r: &Recorder) -> Outcome {
+    (
+        r.out.iter().map(|(p, b, _)| (*p, b.clone())).collect(),
+        r.dropped.clone(),
+        r.pins.iter().map(|e| (e.reason, e.data.clone())).collect(),
+    )
+}
+
+fn packet_counts(t: &Tables) -> Vec<(u8, u16, u64)> {
+    let req = FlowStatsRequest {
+        table_id: 0xff,
+        out_port: OFPP_ANY,
+        out_group: OFPG_ANY,
+        cookie: 0,
+        cookie_mask: 0,
+        match_: Match::default(),
+    };
+    let mut v: Vec<(u8, u16, u64)> = t
+        .flow_stats(&req, openflow::Version::V1_3)
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.table_id, f.priority, f.packet_count))
+        .collect();
+    v.sort();
+    v
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("FERROVS_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
+    ))]
+
+    #[test]
+    fn cached_forwarding_equals_the_full_pipeline(
+        rules in proptest::collection::vec(arb_rule(), 1..12),
+        steps in proptest::collection::vec(arb_step(), 1..60),
+    ) {
+        let (slow_t, fast_t) = (Tables::new(1000), Tables::new(1000));
+        let g = groups();
+        let (slow_macs, fast_macs) = (mac::MacTable::default(), mac::MacTable::default());
+        let meters = Meters::default();
+        let apply = |fm: &FlowMod| {
+            let a = slow_t.flow_mod(fm, openflow::Version::V1_3, &g, &meters);
+            let b = fast_t.flow_mod(fm, openflow::Version::V1_3, &g, &meters);
+            assert_eq!(a.is_ok(), b.is_ok());
+            slow_t.commit();
+            fast_t.commit();
+        };
+        for r in &rules {
+            apply(&flow_mod(r));
+        }
+        let mut cache = FlowCache::default();
+        cache.emc.set_insert_inv_prob(1);
+        for step in steps {
+            match step {
+                Step::Packet(in_port, pkt) => {
+                    let mut slow = Recorder::default();
+                    xlate(&slow_t, &g, &slow_macs, &|_| true, &|_| 0, false)
+                        .run(in_port, pkt.clone(), &mut slow);
+                    let mut fast = Recorder::default();
+                    let base = xlate(&fast_t, &g, &fast_macs, &|_| true, &|_| 0, false);
+                    // A fresh budget per packet: every miss is translated.
+                    let mut counts = CacheCounts::default();
+                    cache.forward(&base, in_port, pkt.clone(), &mut fast, &mut counts);
+                    prop_assert_eq!(
+                        outcome(&slow), outcome(&fast),
+                        "packet {:02x?} on port {}", pkt, in_port
+                    );
+                }
+                Step::Add(r) => apply(&flow_mod(&r)),
+                Step::Delete(table, priority) => {
+                    let mut fm = flow_mod(&RuleSpec {
+                        table,
+                        priority,
+                        fields: vec![],
+                        actions: vec![],
+                        goto: false,
+                    });
+                    fm.command = command::DELETE;
+                    apply(&fm);
+                }
+            }
+        }
+        prop_assert_eq!(packet_counts(&slow_t), packet_counts(&fast_t));
+    }
+}
+
+/// The cache is used: repeated packets of one flow hit it, and a flow-mod
+/// (a new table version) sends the next packet through the pipeline again.
+#[test]
+fn repeated_packets_hit_and_a_new_version_revalidates() {
+    let t = Tables::new(100);
+    add(
+        &t,
+        0,
+        1,
+        vec![OxmField::InPort(1)],
+        vec![Instruction::ApplyActions(vec![out(2)])],
+    );
+    t.commit();
+    let (g, macs) = (Groups::default(), mac::MacTable::default());
+    let mut cache = FlowCache::default();
+    cache.emc.set_insert_inv_prob(1);
+    let mut counts = CacheCounts::default();
+    let pkt = || {
+        eth(
+            &[],
+            0x0800,
+            &ipv4(
+                [10, 0, 0, 1],
+                [10, 0, 0, 2],
+                17,
+                64,
+                0,
+                &[],
+                0,
+                &udp_l4(1, 2, b""),
+            ),
+        )
+    };
+    for _ in 0..3 {
+        let mut rec = Recorder::default();
+        cache.forward(
+            &xlate(&t, &g, &macs, &|_| true, &|_| 0, false),
+            1,
+            pkt(),
+            &mut rec,
+            &mut counts,
+        );
+        assert_eq!(rec.out.len(), 1);
+    }
+    assert_eq!((counts.upcall_ok, counts.emc_hits), (1, 2));
+    assert_eq!(cache.dpcls.len(), 1);
+    // Port 1 -> 3 now: the megaflow of the old version is not used.
+    let mut fm = FlowMod {
+        cookie: 0,
+        cookie_mask: 0,
+        table_id: 0,
+        command: command::MODIFY,
+        idle_timeout: 0,
+        hard_timeout: 0,
+        priority: 1,
+        buffer_id: u32::MAX,
+        out_port: OFPP_ANY,
+        out_group: OFPG_ANY,
+        flags: 0,
+        importance: 0,
+        match_: Match::new(vec![OxmField::InPort(1)]),
+        instructions: vec![Instruction::ApplyActions(vec![out(3)])],
+    };
+    t.flow_mod(&fm, openflow::Version::V1_3, &g, &Meters::default())
+        .unwrap();
+    t.commit();
+    let mut rec = Recorder::default();
+    cache.forward(
+        &xlate(&t, &g, &macs, &|_| true, &|_| 0, false),
+        1,
+        pkt(),
+        &mut rec,
+        &mut counts,
+    );
+    assert_eq!(rec.out[0].0, 3);
+    assert_eq!(counts.upcall_ok, 2);
+    // A translation after a pop that reads the popped packet is not cached.
+    fm.command = command::ADD;
+    fm.match_ = Match::new(vec![OxmField::InPort(2)]);
+    fm.instructions = vec![
+        Instruction::ApplyActions(vec![Action::PopVlan]),
+        Instruction::GotoTable(1),
+    ];
+    t.flow_mod(&fm, openflow::Version::V1_3, &g, &Meters::default())
+        .unwrap();
+    add(
+        &t,
+        1,
+        1,
+        vec![OxmField::VlanVid {
+            value: 0x1005,
+            mask: None,
+        }],
+        vec![Instruction::ApplyActions(vec![out(1)])],
+    );
+    t.commit();
+    let tagged = eth(
+        &[(0x8100, 7), (0x8100, 5)],
+        0x0800,
+        &ipv4(
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+            17,
+            64,
+            0,
+            &[],
+            0,
+            &udp_l4(1, 2, b""),
+        ),
+    );
+    let mut rec = Recorder::default();
+    cache.forward(
+        &xlate(&t, &g, &macs, &|_| true, &|_| 0, false),
+        2,
+        tagged,
+        &mut rec,
+        &mut counts,
+    );
+    assert_eq!(rec.out.len(), 1, "{:?}", rec.dropped);
+    assert_eq!(counts.upcall_failed, 1);
+}
