@@ -435,11 +435,13 @@ impl Config {
                 }
             }
         }
-        if let Some(v) = oc.get("pmd-rxq-isolate") {
-            if !matches!(v.as_str(), "true" | "false") {
-                return err(format!(
-                    "Open_vSwitch other_config:pmd-rxq-isolate=\"{v}\" must be true or false"
-                ));
+        for key in ["pmd-rxq-isolate", "flow-cache-check"] {
+            if let Some(v) = oc.get(key) {
+                if !matches!(v.as_str(), "true" | "false") {
+                    return err(format!(
+                        "Open_vSwitch other_config:{key}=\"{v}\" must be true or false"
+                    ));
+                }
             }
         }
         if let Some(mem) = oc.get("dpdk-socket-mem") {

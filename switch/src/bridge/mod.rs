@@ -475,6 +475,7 @@ impl Switch {
                         .with_mac_table(mac_size, mac_aging),
                     );
                     p.set_emc_insert_inv_prob(emc_inv_prob);
+                    p.set_cache_check(config.other("flow-cache-check") == Some("true"));
                     of_pipelines.push(Some(Arc::clone(&p)));
                     return p;
                 }
@@ -685,6 +686,13 @@ impl Switch {
                     .map(|(r, n)| format!("{}={n}", r.name()))
                     .collect();
                 let _ = writeln!(s, "    OpenFlow pipeline drops: {}", drops.join(" "));
+                if p.cache_check() {
+                    let _ = writeln!(
+                        s,
+                        "    flow cache check: on, {} mismatches",
+                        p.check_failures.load(std::sync::atomic::Ordering::Relaxed)
+                    );
+                }
             }
             for (a, z) in &b.cross_connect {
                 let _ = writeln!(s, "    cross_connect: {a} -> {z}");

@@ -234,6 +234,9 @@ pub struct Xlate<'a> {
     pub script: Option<&'a [Option<crate::ofproto::table::RuleHandle>]>,
     /// The next lookup's position in `script`.
     pub cursor: std::cell::Cell<usize>,
+    /// Debug mode: every scripted lookup is also made in the tables, and
+    /// a different result is counted here (and logged).
+    pub check: Option<&'a std::sync::atomic::AtomicU64>,
 }
 
 /// Output deferred until the packet is known not to change any more.
@@ -323,7 +326,26 @@ impl Xlate<'_> {
             table.lookups.fetch_add(1, Ordering::Relaxed);
             let live;
             let found = match self.scripted() {
-                Some(step) => step,
+                Some(step) => {
+                    if let Some(failures) = self.check {
+                        let mut wc = [0u64; FLOW_WORDS];
+                        let now = table.cls.lookup(flow.words(), self.version, &mut wc);
+                        let same = match (&now, step) {
+                            (Some(a), Some(b)) => crate::classifier::RuleRef::ptr_eq(a, b),
+                            (None, None) => true,
+                            _ => false,
+                        };
+                        // The first mismatch is logged; all are counted.
+                        if !same && failures.fetch_add(1, Ordering::Relaxed) == 0 {
+                            tracing::error!(
+                                table = table_id,
+                                ?flow,
+                                "flow cache check: a cached translation differs from the tables"
+                            );
+                        }
+                    }
+                    step
+                }
                 None => {
                     let mut wc = [0u64; FLOW_WORDS];
                     live = table.cls.lookup(flow.words(), self.version, &mut wc);
@@ -1012,6 +1034,7 @@ mod tests {
             rec: None,
             script: None,
             cursor: Default::default(),
+            check: None,
         }
     }
 

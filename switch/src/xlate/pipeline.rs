@@ -54,6 +54,10 @@ pub struct OfPipeline {
     fail_open: AtomicBool,
     /// `other_config:emc-insert-inv-prob`, read by the PMDs every batch.
     emc_insert_inv_prob: AtomicU32,
+    /// Debug mode: check every cache hit against the tables.
+    check_cache: AtomicBool,
+    /// Cache hits whose replay differed from the tables (debug mode).
+    pub check_failures: AtomicU64,
 }
 
 impl OfPipeline {
@@ -92,7 +96,21 @@ impl OfPipeline {
             macs: MacTable::default(),
             fail_open: AtomicBool::new(false),
             emc_insert_inv_prob: AtomicU32::new(DEFAULT_INSERT_INV_PROB),
+            check_cache: AtomicBool::new(false),
+            check_failures: AtomicU64::new(0),
         }
+    }
+
+    /// Turns the cache check on or off: every lookup a cache hit replays
+    /// is made in the tables as well, and a difference is counted in
+    /// `check_failures` (`other_config:flow-cache-check=true`).
+    pub fn set_cache_check(&self, on: bool) {
+        self.check_cache.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether the cache check is on.
+    pub fn cache_check(&self) -> bool {
+        self.check_cache.load(Ordering::Relaxed)
     }
 
     /// Sets `emc-insert-inv-prob` (0: no exact-match cache; 1: every
@@ -160,6 +178,10 @@ impl OfPipeline {
             rec: None,
             script: None,
             cursor: Default::default(),
+            check: self
+                .check_cache
+                .load(Ordering::Relaxed)
+                .then_some(&self.check_failures),
         })
     }
 

@@ -319,6 +319,8 @@ proptest! {
         }
         let mut cache = FlowCache::default();
         cache.emc.set_insert_inv_prob(1);
+        // The debug check replays with every lookup made in the tables too.
+        let mismatches = std::sync::atomic::AtomicU64::new(0);
         for step in steps {
             match step {
                 Step::Packet(in_port, pkt) => {
@@ -326,7 +328,10 @@ proptest! {
                     xlate(&slow_t, &g, &slow_macs, &|_| true, &|_| 0, false)
                         .run(in_port, pkt.clone(), &mut slow);
                     let mut fast = Recorder::default();
-                    let base = xlate(&fast_t, &g, &fast_macs, &|_| true, &|_| 0, false);
+                    let base = Xlate {
+                        check: Some(&mismatches),
+                        ..xlate(&fast_t, &g, &fast_macs, &|_| true, &|_| 0, false)
+                    };
                     // A fresh budget per packet: every miss is translated.
                     let mut counts = CacheCounts::default();
                     cache.forward(&base, in_port, pkt.clone(), &mut fast, &mut counts);
@@ -350,6 +355,7 @@ proptest! {
             }
         }
         prop_assert_eq!(packet_counts(&slow_t), packet_counts(&fast_t));
+        prop_assert_eq!(mismatches.load(std::sync::atomic::Ordering::Relaxed), 0);
     }
 }
 
@@ -473,4 +479,59 @@ fn repeated_packets_hit_and_a_new_version_revalidates() {
     );
     assert_eq!(rec.out.len(), 1, "{:?}", rec.dropped);
     assert_eq!(counts.upcall_failed, 1);
+}
+
+/// The debug check notices a cached translation the tables disagree with.
+#[test]
+fn the_cache_check_counts_a_wrong_megaflow() {
+    let t = Tables::new(100);
+    add(
+        &t,
+        0,
+        1,
+        vec![OxmField::InPort(1)],
+        vec![Instruction::ApplyActions(vec![out(2)])],
+    );
+    t.commit();
+    let (g, macs) = (Groups::default(), mac::MacTable::default());
+    let mut cache = FlowCache::default();
+    let pkt = eth(
+        &[],
+        0x0800,
+        &ipv4(
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+            17,
+            64,
+            0,
+            &[],
+            0,
+            &udp_l4(1, 2, b""),
+        ),
+    );
+    let flow = crate::flow::extract(&pkt, 1).flow;
+    let mut mask = Flow::ZERO;
+    Field::InPort.set_mask_all(&mut mask);
+    // A megaflow claiming that table 0 misses.
+    cache
+        .dpcls
+        .insert(
+            &flow,
+            &mask,
+            crate::dpif::cache::CachedXlate {
+                script: vec![None],
+                fail_open: false,
+            },
+            t.version(),
+            0,
+        )
+        .unwrap();
+    let failures = std::sync::atomic::AtomicU64::new(0);
+    let base = Xlate {
+        check: Some(&failures),
+        ..xlate(&t, &g, &macs, &|_| true, &|_| 0, false)
+    };
+    let mut rec = Recorder::default();
+    cache.forward(&base, 1, pkt, &mut rec, &mut CacheCounts::default());
+    assert_eq!(failures.load(std::sync::atomic::Ordering::Relaxed), 1);
 }
