@@ -405,7 +405,10 @@ impl Action {
 
     /// Decodes an action list: exactly the slice given.
     pub fn decode_list(version: Version, bytes: &[u8]) -> Result<Vec<Action>, DecodeError> {
-        let mut actions = Vec::with_capacity(wire::count_tlvs(bytes, 2, 2, 0, 8));
+        // Every action is at least 8 bytes: an upper bound on the count
+        // without walking the list twice (typical actions are 8 or 16 bytes,
+        // so at most about twice the room needed, as Vec growth would leave).
+        let mut actions = Vec::with_capacity(bytes.len() / 8);
         let mut rest = bytes;
         while !rest.is_empty() {
             let (a, r) = Action::decode(version, rest)?;
