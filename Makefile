@@ -1,7 +1,8 @@
 # ferrovs: two set-up commands for a fresh Debian 12 machine, as root.
 #   make demo   build and run a bridge of DPDK vdev ports, live PMD stats and /metrics
 #   make test   every test (unit, end-to-end, conformance subset, fuzz smoke run)
-#   make bench  cross-connect throughput beside dpdk-testpmd (quiet machine)
+#   make bench  OpenFlow workloads W1-W5: ferrovs against Open vSwitch with DPDK
+#               and the testpmd ceiling (quiet machine); make bench W=W2 for one
 
 .PHONY: demo test bench clean
 
@@ -12,8 +13,8 @@ test:
 	bash scripts/test.sh
 
 bench:
-	cargo build --release -p switch -p ferrovs-cli -p ferrovs-tests --bins
-	python3 bench/crossconnect.py
+	bash -c 'source scripts/setup.sh && cargo build --release -p switch -p ferrovs-cli -p ferrovs-tests --bins'
+	python3 bench/openflow.py $(if $(W),--workloads $(W)) $(BENCH_ARGS)
 
 clean:
 	cargo clean
