@@ -850,7 +850,7 @@ def run_steady(kind, a, wl, rundir, tsc, perf=False):
         t0 = time.monotonic()
         perf_out = None
         if perf:
-            perf_out = perf_profile(a, rundir, min(a.seconds, a.perf))
+            perf_out = perf_profile(a, rundir, min(a.seconds, a.perf), sw.p.pid)
             time.sleep(max(0.0, a.seconds - (time.monotonic() - t0)))
         else:
             time.sleep(a.seconds)
@@ -992,18 +992,23 @@ def verify_once(kind, a, wl, rundir, rate):
     return {"sent": sent, "rx": rx, "tx": tx, "cache": cache_counters(st)}
 
 
-def perf_profile(a, rundir, seconds):
-    """perf record on the PMD core; top symbols."""
+def perf_profile(a, rundir, seconds, pid):
+    """perf record of the switch's threads on the PMD core; top symbols."""
     if not shutil.which("perf"):
         return None
     data = os.path.join(rundir, "perf.data")
-    r = sh(["perf", "record", "-C", str(a.core), "-o", data, "--", "sleep", str(seconds)],
-           check=False)
+    r = sh(["perf", "record", "-C", str(a.core), "-p", str(pid), "-o", data, "--", "sleep",
+            str(seconds)], check=False)
     if r.returncode != 0:
         return f"perf record failed: {r.stderr.strip()[-300:]}"
-    rep = sh(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort",
-              "comm,dso,symbol", "--percent-limit", "1"], check=False).stdout
-    return "\n".join(l for l in rep.splitlines() if l and not l.startswith("#"))[:4000]
+    out = []
+    for sort, n in (("dso", 6), ("dso,symbol", 16)):
+        rep = sh(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", sort,
+                  "--percent-limit", "1"], check=False).stdout
+        lines = [" ".join(l.split()).removesuffix(" - -") for l in rep.splitlines()
+                 if l.strip() and not l.startswith("#")]
+        out += [f"      {l}" for l in lines[:n]] + ["      --"]
+    return "\n".join(out[:-1])
 
 
 # ---------------------------------------------------------------- report
@@ -1089,6 +1094,142 @@ fig.savefig(sys.argv[2], dpi=110)
     return path
 
 
+def summary(results):
+    """Markdown tables of a run, for bench/RESULTS.md."""
+    out = ["| workload | ferrovs | cyc/pkt | Open vSwitch | cyc/pkt | ratio | testpmd io | "
+           "cyc/pkt | ferrovs / ceiling | forwarding check |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for w in results["order"]:
+        r = results["workloads"][w]
+        unit = "M flows/s" if r["kind"] == "setup" else "Mpps"
+        chk = r["check"]["verdict"] if r["check"] else "not run"
+        out.append(f"| {w} | {r['ferrovs']:.3f} {unit} | {r['ferrovs_cpp']:.0f} | "
+                   f"{r['ovs']:.3f} {unit} | {r['ovs_cpp']:.0f} | {r['ratio']:.2f} | "
+                   f"{r['ceiling']:.2f} Mpps | {r['ceiling_cpp']:.1f} | "
+                   f"{r['ferrovs'] / r['ceiling']:.3f} | {chk} |")
+    out += ["", "| workload | round | testpmd Mpps | ferrovs | OVS | ferrovs caches | "
+            "OVS caches |", "|---|---|---|---|---|---|---|"]
+    for w in results["order"]:
+        rounds = results["workloads"][w]["rounds"]
+        for i, tp in enumerate(rounds["ceiling"]):
+            f = rounds["ferrovs"][i] if i < len(rounds["ferrovs"]) else None
+            o = rounds["ovs"][i] if i < len(rounds["ovs"]) else None
+
+            def cell(x):
+                return f"{x['mpps']:.3f} ({x['cpp']:.0f} cyc)" if x else "-"
+            out.append(f"| {w} | {i + 1} | {tp['mpps']:.2f} | {cell(f)} | {cell(o)} | "
+                       f"{fmt_cache(f['cache']) if f else '-'} | "
+                       f"{(fmt_cache(o['cache']) + ('; ' + o['info'] if o['info'] else '')) if o else '-'} |")
+    return "\n".join(out)
+
+
+def run_workload(a, w, run_dir, switches, results):
+    """All rounds and the forwarding check of one workload."""
+    wl = generate(w, os.path.join(a.work_dir, "gen"))
+    log(f"\n=== {w}: {wl.desc} ({wl.n_packets} packets, rules {wl.flows_file})")
+    res = {"ferrovs": [], "ovs": [], "ceiling": []}
+    for rnd in range(a.rounds):
+        load, others = machine_state()
+        rd = os.path.join(run_dir, f"{w}-r{rnd + 1}")
+        tp = run_testpmd(a, wl, os.path.join(rd, "testpmd"))
+        res["ceiling"].append(tp)
+        tsc = tp["tsc_hz"]
+        order = ["ferrovs", "ovs"] if rnd % 2 == 0 else ["ovs", "ferrovs"]
+        order = [k for k in order if k in switches]
+        line = [f"round {rnd + 1} (load {load:.2f}{', busy' if others else ''}): "
+                f"testpmd {tp['mpps']:.2f} Mpps {tp['cpp']:.1f} cyc/pkt"]
+        for kind in order:
+            rdir = os.path.join(rd, kind)
+            if wl.kind == "setup":
+                r = run_setup(kind, a, wl, rdir, tsc)
+            else:
+                r = run_steady(kind, a, wl, rdir, tsc,
+                               perf=(rnd == 0 and a.perf > 0))
+            res[kind].append(r)
+            if wl.kind == "setup" and r["upcall_counter"]:
+                line.append(f"{kind} {r['mpps'] * 1e6:,.0f} megaflows/s "
+                            f"({r['setups']} successful upcalls in {r['packets']} "
+                            f"packets, {r['cpp']:.0f} cyc each; all upcalls "
+                            f"{r['handled_mps'] * 1e6:,.0f}/s"
+                            f"{'' if r['complete'] else ', INCOMPLETE'})")
+            elif wl.kind == "setup":
+                line.append(f"{kind} {r['mpps'] * 1e6:,.0f} flows/s ({r['packets']} "
+                            f"packets through the tables, no upcall counters, "
+                            f"{r['cpp']:.0f} cyc each"
+                            f"{'' if r['complete'] else ', INCOMPLETE'})")
+            else:
+                line.append(f"{kind} {r['mpps']:.2f} Mpps {r['cpp']:.1f} cyc/pkt "
+                            f"(wall {r['wall_mpps']:.2f})")
+        log(" | ".join(line))
+        for kind in order:
+            r = res[kind][-1]
+            if "warmup_s" in r:
+                log(f"    {kind:8} warm-up {r['warmup_s']:.0f} s"
+                    + ("" if r["converged"] else
+                       " (upcalls never settled: the window is not steady state)"))
+            log(f"    {kind:8} rules loaded in {r['rules_load_s']:.2f} s; "
+                f"caches: {fmt_cache(r['cache'])}"
+                + (f"; {r['info']}" if r["info"] else ""))
+            if r.get("perf"):
+                log(f"    {kind} perf (core {a.core}):\n" + r["perf"])
+    # Forwarding check: per-port tx shares of the windows, then the veth check.
+    check = None
+    if not a.no_verify:
+        check = {}
+        for kind in switches:
+            check[kind] = run_verify(kind, a, wl, os.path.join(run_dir, f"{w}-verify",
+                                                              kind))
+        exp = {p: v * a.verify_passes for p, v in wl.expected.items()}
+        for k in ("ferrovs", "ovs"):
+            check.setdefault(k, {"sent": 0, "rx": -1, "tx": {p: -1 for p in exp},
+                                 "cache": {}})
+        sent = max(check[k]["sent"] for k in switches)
+        ok_in = all(check[k]["rx"] == sent for k in switches)
+        diff = {p: check["ferrovs"]["tx"][p] - check["ovs"]["tx"][p] for p in exp}
+        check["expected"] = exp
+        check["diff"] = diff
+        check["input_complete"] = ok_in
+        log(f"forwarding check ({sent} packets injected, {a.verify_passes} passes): "
+            f"rx ferrovs {check['ferrovs']['rx']}, ovs {check['ovs']['rx']}")
+        for p in sorted(exp):
+            log(f"    port {p}: ferrovs tx {check['ferrovs']['tx'][p]}, ovs tx "
+                f"{check['ovs']['tx'][p]}, model {exp[p]}")
+        nd = sum(abs(v) for v in diff.values())
+        check["differences"] = nd
+        verdict = ("one switch only: no comparison" if len(switches) < 2 else
+                   "zero forwarding differences" if nd == 0 and ok_in else
+                   f"{nd} packets forwarded differently" if ok_in else
+                   "inconclusive: input lost on the veth")
+        model_ok = {k: all(check[k]["tx"][p] == exp[p] for p in exp) for k in
+                    ("ferrovs", "ovs")}
+        for k in switches:
+            log(f"    {k} caches in the check: {fmt_cache(check[k]['cache'])}")
+        log(f"    {verdict}; matches the model: ferrovs {model_ok['ferrovs']}, "
+            f"ovs {model_ok['ovs']}")
+        check["verdict"], check["model_ok"] = verdict, model_ok
+    nan = float("nan")
+    fm = statistics.median(r["mpps"] for r in res["ferrovs"]) if res["ferrovs"] else nan
+    om = statistics.median(r["mpps"] for r in res["ovs"]) if res["ovs"] else nan
+    cm = statistics.median(r["mpps"] for r in res["ceiling"])
+    fc = statistics.median(r["cpp"] for r in res["ferrovs"]) if res["ferrovs"] else nan
+    oc = statistics.median(r["cpp"] for r in res["ovs"]) if res["ovs"] else nan
+    cc = statistics.median(r["cpp"] for r in res["ceiling"])
+    unit = "M new flows/s" if wl.kind == "setup" else "Mpps"
+    log(f"{w} medians: ferrovs {fm:.3f} {unit} {fc:.1f} cyc/{'flow' if wl.kind == 'setup' else 'pkt'}"
+        f" | ovs {om:.3f} {unit} {oc:.1f} | testpmd io {cm:.2f} Mpps {cc:.1f} cyc/pkt"
+        f" | ferrovs/ceiling {fm / cm:.3f}")
+    log(f"RESULT {w} ferrovs_mpps={fm:.3f} ovs_mpps={om:.3f} ratio={fm / om:.3f} "
+        f"ceiling_mpps={cm:.3f}")
+    results["order"].append(w)
+    results["workloads"][w] = {
+        "kind": wl.kind, "desc": wl.desc, "short": wl.desc.split(";")[-1].strip(),
+        "ferrovs": fm, "ovs": om, "ceiling": cm, "ratio": fm / om,
+        "ferrovs_cpp": fc, "ovs_cpp": oc, "ceiling_cpp": cc,
+        "rounds": res, "check": check}
+    json.dump(results, open(os.path.join(run_dir, "results.json"), "w"), indent=1,
+              default=str)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -1118,8 +1259,8 @@ def main():
                     help="load the rules in one OpenFlow 1.4 bundle (ovs-ofctl --bundle)")
     ap.add_argument("--setup-timeout", type=float, default=120, help="W4 first-pass limit (s)")
     ap.add_argument("--perf", type=float, default=0,
-                    help="perf record on the PMD core for this many seconds during "
-                         "ferrovs's first-round window of each workload")
+                    help="perf record on the PMD core for this many seconds during each "
+                         "switch's first-round window of each workload")
     ap.add_argument("--no-setup", action="store_true", help="no apt-get/hugepage set-up")
     ap.add_argument("--wait-quiet", type=float, default=0,
                     help="wait up to this many seconds for load < --max-load and no other "
@@ -1197,115 +1338,20 @@ def main():
     try:
         netns_setup()
         for w in workloads:
-            wl = generate(w, os.path.join(a.work_dir, "gen"))
-            log(f"\n=== {w}: {wl.desc} ({wl.n_packets} packets, rules {wl.flows_file})")
-            res = {"ferrovs": [], "ovs": [], "ceiling": []}
-            for rnd in range(a.rounds):
-                load, others = machine_state()
-                rd = os.path.join(run_dir, f"{w}-r{rnd + 1}")
-                tp = run_testpmd(a, wl, os.path.join(rd, "testpmd"))
-                res["ceiling"].append(tp)
-                tsc = tp["tsc_hz"]
-                order = ["ferrovs", "ovs"] if rnd % 2 == 0 else ["ovs", "ferrovs"]
-                order = [k for k in order if k in switches]
-                line = [f"round {rnd + 1} (load {load:.2f}{', busy' if others else ''}): "
-                        f"testpmd {tp['mpps']:.2f} Mpps {tp['cpp']:.1f} cyc/pkt"]
-                for kind in order:
-                    rdir = os.path.join(rd, kind)
-                    if wl.kind == "setup":
-                        r = run_setup(kind, a, wl, rdir, tsc)
-                    else:
-                        r = run_steady(kind, a, wl, rdir, tsc,
-                                       perf=(kind == "ferrovs" and rnd == 0 and a.perf > 0))
-                    res[kind].append(r)
-                    if wl.kind == "setup" and r["upcall_counter"]:
-                        line.append(f"{kind} {r['mpps'] * 1e6:,.0f} megaflows/s "
-                                    f"({r['setups']} successful upcalls in {r['packets']} "
-                                    f"packets, {r['cpp']:.0f} cyc each; all upcalls "
-                                    f"{r['handled_mps'] * 1e6:,.0f}/s"
-                                    f"{'' if r['complete'] else ', INCOMPLETE'})")
-                    elif wl.kind == "setup":
-                        line.append(f"{kind} {r['mpps'] * 1e6:,.0f} flows/s ({r['packets']} "
-                                    f"packets through the tables, no upcall counters, "
-                                    f"{r['cpp']:.0f} cyc each"
-                                    f"{'' if r['complete'] else ', INCOMPLETE'})")
-                    else:
-                        line.append(f"{kind} {r['mpps']:.2f} Mpps {r['cpp']:.1f} cyc/pkt "
-                                    f"(wall {r['wall_mpps']:.2f})")
-                log(" | ".join(line))
-                for kind in order:
-                    r = res[kind][-1]
-                    if "warmup_s" in r:
-                        log(f"    {kind:8} warm-up {r['warmup_s']:.0f} s"
-                            + ("" if r["converged"] else
-                               " (upcalls never settled: the window is not steady state)"))
-                    log(f"    {kind:8} rules loaded in {r['rules_load_s']:.2f} s; "
-                        f"caches: {fmt_cache(r['cache'])}"
-                        + (f"; {r['info']}" if r["info"] else ""))
-                    if r.get("perf"):
-                        log(f"    {kind} perf (core {a.core}):\n" + r["perf"])
-            # Forwarding check: per-port tx shares of the windows, then the veth check.
-            check = None
-            if not a.no_verify:
-                check = {}
-                for kind in switches:
-                    check[kind] = run_verify(kind, a, wl, os.path.join(run_dir, f"{w}-verify",
-                                                                      kind))
-                exp = {p: v * a.verify_passes for p, v in wl.expected.items()}
-                for k in ("ferrovs", "ovs"):
-                    check.setdefault(k, {"sent": 0, "rx": -1, "tx": {p: -1 for p in exp},
-                                         "cache": {}})
-                sent = max(check[k]["sent"] for k in switches)
-                ok_in = all(check[k]["rx"] == sent for k in switches)
-                diff = {p: check["ferrovs"]["tx"][p] - check["ovs"]["tx"][p] for p in exp}
-                check["expected"] = exp
-                check["diff"] = diff
-                check["input_complete"] = ok_in
-                log(f"forwarding check ({sent} packets injected, {a.verify_passes} passes): "
-                    f"rx ferrovs {check['ferrovs']['rx']}, ovs {check['ovs']['rx']}")
-                for p in sorted(exp):
-                    log(f"    port {p}: ferrovs tx {check['ferrovs']['tx'][p]}, ovs tx "
-                        f"{check['ovs']['tx'][p]}, model {exp[p]}")
-                nd = sum(abs(v) for v in diff.values())
-                check["differences"] = nd
-                verdict = ("one switch only: no comparison" if len(switches) < 2 else
-                           "zero forwarding differences" if nd == 0 and ok_in else
-                           f"{nd} packets forwarded differently" if ok_in else
-                           "inconclusive: input lost on the veth")
-                model_ok = {k: all(check[k]["tx"][p] == exp[p] for p in exp) for k in
-                            ("ferrovs", "ovs")}
-                for k in switches:
-                    log(f"    {k} caches in the check: {fmt_cache(check[k]['cache'])}")
-                log(f"    {verdict}; matches the model: ferrovs {model_ok['ferrovs']}, "
-                    f"ovs {model_ok['ovs']}")
-                check["verdict"], check["model_ok"] = verdict, model_ok
-            nan = float("nan")
-            fm = statistics.median(r["mpps"] for r in res["ferrovs"]) if res["ferrovs"] else nan
-            om = statistics.median(r["mpps"] for r in res["ovs"]) if res["ovs"] else nan
-            cm = statistics.median(r["mpps"] for r in res["ceiling"])
-            fc = statistics.median(r["cpp"] for r in res["ferrovs"]) if res["ferrovs"] else nan
-            oc = statistics.median(r["cpp"] for r in res["ovs"]) if res["ovs"] else nan
-            cc = statistics.median(r["cpp"] for r in res["ceiling"])
-            unit = "M new flows/s" if wl.kind == "setup" else "Mpps"
-            log(f"{w} medians: ferrovs {fm:.3f} {unit} {fc:.1f} cyc/{'flow' if wl.kind == 'setup' else 'pkt'}"
-                f" | ovs {om:.3f} {unit} {oc:.1f} | testpmd io {cm:.2f} Mpps {cc:.1f} cyc/pkt"
-                f" | ferrovs/ceiling {fm / cm:.3f}")
-            log(f"RESULT {w} ferrovs_mpps={fm:.3f} ovs_mpps={om:.3f} ratio={fm / om:.3f} "
-                f"ceiling_mpps={cm:.3f}")
-            results["order"].append(w)
-            results["workloads"][w] = {
-                "kind": wl.kind, "desc": wl.desc, "short": wl.desc.split(";")[-1].strip(),
-                "ferrovs": fm, "ovs": om, "ceiling": cm, "ratio": fm / om,
-                "ferrovs_cpp": fc, "ovs_cpp": oc, "ceiling_cpp": cc,
-                "rounds": res, "check": check}
-            json.dump(results, open(os.path.join(run_dir, "results.json"), "w"), indent=1,
-                      default=str)
+            try:
+                run_workload(a, w, run_dir, switches, results)
+            except Exception as e:  # one workload's failure does not lose the others
+                kill_all()
+                log(f"ERROR {w}: {e}")
+                log(f"RESULT {w} error")
         results["ovs_other_config"] = Ovs(a, "/nonexistent", a.core).other_config()
         results["ovs_other_config"]["dpdk-extra"] = "--file-prefix=ovsbench-<pid> --no-pci"
     finally:
         kill_all()
         netns_delete()
     json.dump(results, open(os.path.join(run_dir, "results.json"), "w"), indent=1, default=str)
+    if results["order"]:
+        log("\n" + summary(results))
     log(f"\nOpen vSwitch other_config: {results['ovs_other_config']}")
     log(f"results: {os.path.join(run_dir, 'results.json')}")
     if not a.no_plot and results["order"]:
