@@ -7,7 +7,7 @@
 use crate::action::Action;
 use crate::error::DecodeError;
 use crate::flow_match::Match;
-use crate::instruction::Instruction;
+use crate::instruction::{Instruction, InstructionList};
 use crate::message::need;
 use crate::port::{port_from_v10, port_to_v10};
 use crate::wire::{self, put_u16, put_u32, put_u64, put_zeros};
@@ -88,7 +88,7 @@ pub struct FlowMod {
     /// The match.
     pub match_: Match,
     /// Instructions.
-    pub instructions: Vec<Instruction>,
+    pub instructions: InstructionList,
 }
 
 pub use crate::group::OFPG_ANY;
@@ -114,11 +114,10 @@ impl FlowMod {
             let (r, out_port) = wire::u16(r, ctx)?;
             let (r, flags) = wire::u16(r, ctx)?;
             let actions = Action::decode_list(version, r)?;
-            let instructions = if actions.is_empty() {
-                Vec::new()
-            } else {
-                vec![Instruction::ApplyActions(actions)]
-            };
+            let mut instructions = InstructionList::new();
+            if !actions.is_empty() {
+                instructions.push(Instruction::ApplyActions(actions));
+            }
             return Ok(FlowMod {
                 cookie,
                 cookie_mask: 0,
@@ -366,7 +365,8 @@ mod tests {
             instructions: vec![Instruction::ApplyActions(vec![Action::Output {
                 port: 1,
                 max_len: 0,
-            }])],
+            }])]
+            .into(),
         }
     }
 
@@ -385,7 +385,7 @@ mod tests {
         assert_eq!(back, Message::FlowMod(fm.clone()));
 
         let no_actions = FlowMod {
-            instructions: Vec::new(),
+            instructions: Default::default(),
             ..fm.clone()
         };
         let bytes = Message::FlowMod(no_actions.clone())
@@ -395,7 +395,7 @@ mod tests {
         assert_eq!(decode(&bytes).unwrap().1, Message::FlowMod(no_actions));
 
         let goto = FlowMod {
-            instructions: vec![Instruction::GotoTable(1)],
+            instructions: vec![Instruction::GotoTable(1)].into(),
             ..fm.clone()
         };
         assert!(Message::FlowMod(goto).encode(Version::V1_0, 1).is_err());

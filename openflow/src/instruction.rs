@@ -4,6 +4,7 @@
 
 use crate::action::Action;
 use crate::error::{DecodeError, EncodeError, ErrorKind};
+use crate::list::InlineList;
 use crate::wire;
 use crate::Version;
 
@@ -14,6 +15,10 @@ const OFPIT_APPLY_ACTIONS: u16 = 4;
 const OFPIT_CLEAR_ACTIONS: u16 = 5;
 const OFPIT_METER: u16 = 6;
 const OFPIT_EXPERIMENTER: u16 = 0xffff;
+
+/// The instructions of a flow entry: most have one (apply-actions or
+/// goto-table), kept inline; more go to the heap.
+pub type InstructionList = InlineList<Instruction, 1>;
 
 /// One instruction of a flow entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -122,8 +127,8 @@ impl Instruction {
     }
 
     /// Decodes an instruction list: exactly the slice given.
-    pub fn decode_list(version: Version, bytes: &[u8]) -> Result<Vec<Instruction>, DecodeError> {
-        let mut list = Vec::with_capacity(wire::count_tlvs(bytes, 2, 2, 0, 4));
+    pub fn decode_list(version: Version, bytes: &[u8]) -> Result<InstructionList, DecodeError> {
+        let mut list = InstructionList::new();
         let mut rest = bytes;
         while !rest.is_empty() {
             let (i, r) = Instruction::decode(version, rest)?;
@@ -302,8 +307,8 @@ pub mod strategies {
     }
 
     /// A list of instructions for `version` (1.1+).
-    pub fn arb_instructions(version: Version) -> impl Strategy<Value = Vec<Instruction>> {
-        proptest::collection::vec(arb_instruction(version), 0..5)
+    pub fn arb_instructions(version: Version) -> impl Strategy<Value = InstructionList> {
+        proptest::collection::vec(arb_instruction(version), 0..5).prop_map(InstructionList::from)
     }
 }
 

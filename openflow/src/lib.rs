@@ -24,6 +24,7 @@ pub mod group_meter_mod;
 pub mod header;
 pub mod hello;
 pub mod instruction;
+pub mod list;
 pub mod message;
 #[cfg(any(test, feature = "arbitrary"))]
 pub mod message_strategies;

@@ -15,7 +15,7 @@ use crate::group::strategies::{arb_buckets, arb_group_type};
 use crate::group_meter_mod::{GroupMod, MeterMod};
 use crate::hello::{Hello, HelloElement, OFPHET_VERSIONBITMAP};
 use crate::instruction::strategies::arb_instructions;
-use crate::instruction::Instruction;
+use crate::instruction::{Instruction, InstructionList};
 use crate::message::{Experimenter, Message};
 use crate::meter::strategies::arb_meter_bands;
 use crate::multipart::{
@@ -179,10 +179,10 @@ fn arb_flow_mod(version: Version) -> BoxedStrategy<FlowMod> {
     let v10 = version == Version::V1_0;
     let instructions = if v10 {
         prop_oneof![
-            Just(Vec::new()),
+            Just(InstructionList::new()),
             arb_actions(version)
                 .prop_filter("non-empty", |a| !a.is_empty())
-                .prop_map(|a| vec![Instruction::ApplyActions(a)]),
+                .prop_map(|a| InstructionList::from([Instruction::ApplyActions(a)])),
         ]
         .boxed()
     } else {

@@ -236,7 +236,8 @@ fn packet_ins_reach_the_controller_within_its_rate_limit() {
                 port: 0xffff_fffd,
                 max_len: 0xffff,
             },
-        ])],
+        ])]
+        .into(),
     };
     assert!(matches!(
         {

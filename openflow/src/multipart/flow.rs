@@ -9,7 +9,7 @@ use super::common::{be16, finish_len16, port_in, put_port, split_entry};
 use crate::action::Action;
 use crate::error::{DecodeError, EncodeError, ErrorKind};
 use crate::flow_match::Match;
-use crate::instruction::Instruction;
+use crate::instruction::{Instruction, InstructionList};
 use crate::wire::{self, put_u16, put_u32, put_u64, put_zeros};
 use crate::Version;
 
@@ -17,13 +17,13 @@ use crate::Version;
 const OFPG_ANY: u32 = 0xffff_ffff;
 
 /// Decodes the action list of a 1.0 entry into the instruction model.
-fn decode_v10_actions(bytes: &[u8]) -> Result<Vec<Instruction>, DecodeError> {
+fn decode_v10_actions(bytes: &[u8]) -> Result<InstructionList, DecodeError> {
     let actions = Action::decode_list(Version::V1_0, bytes)?;
-    Ok(if actions.is_empty() {
-        Vec::new()
-    } else {
-        vec![Instruction::ApplyActions(actions)]
-    })
+    let mut list = InstructionList::new();
+    if !actions.is_empty() {
+        list.push(Instruction::ApplyActions(actions));
+    }
+    Ok(list)
 }
 
 /// Encodes the instruction model as a 1.0 action list.
@@ -141,7 +141,7 @@ pub struct FlowStats {
     /// The flow's match.
     pub match_: Match,
     /// The flow's instructions (1.0: one apply-actions, or none).
-    pub instructions: Vec<Instruction>,
+    pub instructions: InstructionList,
 }
 
 impl FlowStats {
@@ -338,7 +338,7 @@ pub struct FlowUpdateFull {
     /// The flow's match.
     pub match_: Match,
     /// The flow's instructions (empty unless `OFPFMF_INSTRUCTIONS` was asked).
-    pub instructions: Vec<Instruction>,
+    pub instructions: InstructionList,
 }
 
 /// One flow monitor update event (`struct ofp_flow_update_header` and its
@@ -477,14 +477,14 @@ pub(super) mod strategies {
 
     /// Instructions `version` can carry in a flow entry (1.0: one
     /// non-empty apply-actions or none).
-    pub fn arb_flow_instructions(version: Version) -> BoxedStrategy<Vec<Instruction>> {
+    pub fn arb_flow_instructions(version: Version) -> BoxedStrategy<InstructionList> {
         if version == Version::V1_0 {
             arb_actions(version)
                 .prop_map(|a| {
                     if a.is_empty() {
-                        Vec::new()
+                        InstructionList::new()
                     } else {
-                        vec![Instruction::ApplyActions(a)]
+                        InstructionList::from([Instruction::ApplyActions(a)])
                     }
                 })
                 .boxed()
@@ -629,7 +629,7 @@ mod tests {
             packet_count: 10,
             byte_count: 11,
             match_: Match::new(vec![OxmField::InPort(1)]),
-            instructions: vec![Instruction::ApplyActions(vec![output(2)])],
+            instructions: vec![Instruction::ApplyActions(vec![output(2)])].into(),
         }
     }
 
@@ -650,7 +650,7 @@ mod tests {
         assert_eq!(back, f);
         // Write-actions cannot be expressed in 1.0.
         let bad = FlowStats {
-            instructions: vec![Instruction::WriteActions(vec![output(2)])],
+            instructions: vec![Instruction::WriteActions(vec![output(2)])].into(),
             ..f
         };
         assert!(bad.encode(Version::V1_0, &mut Vec::new()).is_err());

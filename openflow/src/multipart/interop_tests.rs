@@ -496,7 +496,7 @@ fn ovs_ofctl_reassembles_split_replies() {
                 packet_count: 0,
                 byte_count: 0,
                 match_: crate::flow_match::Match::default(),
-                instructions: Vec::new(),
+                instructions: Default::default(),
             })
             .collect();
         MultipartReply {

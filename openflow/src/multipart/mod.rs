@@ -1004,7 +1004,7 @@ mod tests {
                 packet_count: 0,
                 byte_count: 0,
                 match_: crate::flow_match::Match::default(),
-                instructions: Vec::new(),
+                instructions: Default::default(),
             })
             .collect();
         let parts = MultipartReply {

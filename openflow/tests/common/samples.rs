@@ -58,7 +58,8 @@ fn flow_mod() -> FlowMod {
         instructions: vec![Instruction::ApplyActions(vec![Action::Output {
             port: 2,
             max_len: 0,
-        }])],
+        }])]
+        .into(),
     }
 }
 

@@ -273,7 +273,8 @@ impl Ofproto {
                         port: openflow::port::OFPP_NORMAL,
                         max_len: 0,
                     },
-                ])],
+                ])]
+                .into(),
             };
             // An empty table accepts it; nothing can refuse it.
             if let Err(e) = self
@@ -1496,7 +1497,7 @@ mod tests {
             flags: 0,
             importance: 0,
             match_: Default::default(),
-            instructions: Vec::new(),
+            instructions: Default::default(),
         });
         assert!(of.handle(a, &header(24), &fm).is_empty());
         let update = |rx: &mut mpsc::Receiver<Message>| match rx.try_recv() {

@@ -106,9 +106,9 @@ impl Monitor {
             cookie: p.cookie,
             match_: flow_to_match(&Flow::from_words(*r.key()), &Flow::from_words(*r.mask())),
             instructions: if self.req.flags & monitor_flags::INSTRUCTIONS != 0 {
-                p.instructions.clone()
+                p.instructions.as_slice().into()
             } else {
-                Vec::new()
+                Default::default()
             },
         })
     }
@@ -258,7 +258,8 @@ mod tests {
             instructions: vec![Instruction::ApplyActions(vec![Action::Output {
                 port: out,
                 max_len: 0,
-            }])],
+            }])]
+            .into(),
         }
     }
 

@@ -550,7 +550,7 @@ impl Tables {
                         hard_timeout: old.hard_timeout,
                         flags: old.flags,
                         importance: old.importance,
-                        instructions: fm.instructions.clone(),
+                        instructions: fm.instructions.to_vec(),
                         created: old.created,
                         counters,
                     };
@@ -629,7 +629,7 @@ impl Tables {
             hard_timeout: fm.hard_timeout,
             flags: fm.flags,
             importance: fm.importance,
-            instructions: fm.instructions.clone(),
+            instructions: fm.instructions.to_vec(),
             created: Instant::now(),
             counters,
         };
@@ -840,7 +840,7 @@ impl Tables {
                 packet_count: p.counters.packets.load(Ordering::Relaxed),
                 byte_count: p.counters.bytes.load(Ordering::Relaxed),
                 match_: flow_to_match(&Flow::from_words(*r.key()), &Flow::from_words(*r.mask())),
-                instructions: p.instructions.clone(),
+                instructions: p.instructions.as_slice().into(),
             });
         }
         // Stable output: table, then priority (highest first).
@@ -1216,7 +1216,8 @@ mod tests {
             instructions: vec![Instruction::ApplyActions(vec![Action::Output {
                 port: out,
                 max_len: 0,
-            }])],
+            }])]
+            .into(),
         }
     }
 
@@ -1294,7 +1295,7 @@ mod tests {
             Err(ErrorKind::TableFull)
         );
         let mut goto_back = fm(command::ADD, 3, 1, vec![], 2);
-        goto_back.instructions = vec![Instruction::GotoTable(2)];
+        goto_back.instructions = vec![Instruction::GotoTable(2)].into();
         assert_eq!(apply(&t, &goto_back), Err(ErrorKind::BadInstructionTableId));
         assert_eq!(
             apply(&t, &fm(command::ADD, OFPTT_ALL, 1, vec![], 2)),

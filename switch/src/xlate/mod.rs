@@ -995,7 +995,7 @@ mod tests {
                 flags: 0,
                 importance: 0,
                 match_: Match::new(fields),
-                instructions: ins,
+                instructions: ins.into(),
             },
             openflow::Version::V1_3,
             groups,

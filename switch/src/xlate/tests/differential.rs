@@ -222,7 +222,7 @@ fn flow_mod(spec: &RuleSpec) -> FlowMod {
         flags: 0,
         importance: 0,
         match_: Match::new(spec.fields.clone()),
-        instructions: ins,
+        instructions: ins.into(),
     }
 }
 
@@ -420,7 +420,7 @@ fn repeated_packets_hit_and_a_new_version_revalidates() {
         flags: 0,
         importance: 0,
         match_: Match::new(vec![OxmField::InPort(1)]),
-        instructions: vec![Instruction::ApplyActions(vec![out(3)])],
+        instructions: vec![Instruction::ApplyActions(vec![out(3)])].into(),
     };
     t.flow_mod(&fm, openflow::Version::V1_3, &g, &Meters::default())
         .unwrap();
@@ -441,7 +441,8 @@ fn repeated_packets_hit_and_a_new_version_revalidates() {
     fm.instructions = vec![
         Instruction::ApplyActions(vec![Action::PopVlan]),
         Instruction::GotoTable(1),
-    ];
+    ]
+    .into();
     t.flow_mod(&fm, openflow::Version::V1_3, &g, &Meters::default())
         .unwrap();
     add(
