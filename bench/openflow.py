@@ -53,7 +53,7 @@ OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
 NETNS = "ferrovs-bench"
 VETH_INJECT, VETH_SWITCH = "fvb-inj", "fvb-sw"
 APT_PACKAGES = ["openvswitch-switch-dpdk", "openvswitch-common", "dpdk-dev", "dpdk",
-                "iproute2", "procps", "python3-venv"]
+                "iproute2", "procps", "ethtool", "python3-venv"]
 # Cache counters both switches may print in pmd-stats-show (Open vSwitch's names).
 CACHE_KEYS = ["simple match hits", "emc hits", "smc hits", "megaflow hits", "avg. subtable lookups per megaflow hit",
               "miss with success upcall", "miss with failed upcall", "lost upcalls",
@@ -129,16 +129,18 @@ def wait_hugepages(pages, what):
 
 
 def foreign_dpdk():
-    """DPDK processes on this machine that this harness did not start."""
+    """Switches, DPDK tools and PMD threads this harness did not start."""
     mine = {p.pid for p in STARTED}
-    out = sh(["ps", "-eo", "pid=,comm="], check=False).stdout
+    out = sh(["ps", "-eLo", "pid=,comm="], check=False).stdout
     res = []
     for line in out.splitlines():
         pid, _, comm = line.strip().partition(" ")
         comm = comm.strip()
-        if int(pid) not in mine and (comm.startswith("ovs-vswitchd") or
-                                     comm in ("ferrovs-switchd", "dpdk-testpmd")):
-            res.append(f"{pid} {comm}")
+        if int(pid) in mine or comm == "ferrovs":  # the CLI
+            continue
+        if comm.startswith(("ovs-vswitchd", "ferrovs", "dpdk-", "pmd")):
+            if not any(r.startswith(pid + " ") for r in res):
+                res.append(f"{pid} {comm}")
     return res
 
 
@@ -625,7 +627,8 @@ class Ferrovs:
         return None  # no datapath flow count exposed (no caches yet)
 
     def cache_info(self):
-        return ""
+        return (f"n_rxq_desc {self.rxd} on every port so that the packet pool holds the pcap"
+                if self.rxd != 2048 else "")
 
     def stop(self):
         if self.p.poll() is None:
