@@ -98,6 +98,33 @@ fn port_to_10(port: u32, version: Version) -> Result<u16, EncodeError> {
 }
 
 impl FlowMod {
+    /// A flow-mod `command` for table `table_id` at `priority`, with no
+    /// cookie, timeouts, flags, buffer or out_port/out_group filter.
+    pub fn new(
+        command: u8,
+        table_id: u8,
+        priority: u16,
+        match_: Match,
+        instructions: impl Into<InstructionList>,
+    ) -> FlowMod {
+        FlowMod {
+            cookie: 0,
+            cookie_mask: 0,
+            table_id,
+            command,
+            idle_timeout: 0,
+            hard_timeout: 0,
+            priority,
+            buffer_id: u32::MAX,
+            out_port: crate::port::OFPP_ANY,
+            out_group: OFPG_ANY,
+            flags: 0,
+            importance: 0,
+            match_,
+            instructions: instructions.into(),
+        }
+    }
+
     /// Decodes the body after the header.
     pub fn decode(version: Version, body: &[u8]) -> Result<FlowMod, DecodeError> {
         let ctx = "flow mod";

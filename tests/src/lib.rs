@@ -161,6 +161,37 @@ impl Daemon {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// `tx pkts` of OpenFlow port `port` (a number or `LOCAL`) of bridge
+    /// `bridge`, from `ovs-ofctl dump-ports`.
+    pub fn tx_packets(&self, bridge: &str, port: &str) -> u64 {
+        let text = self.ofctl_ok(&["dump-ports", bridge, port]);
+        text.split("tx pkts=")
+            .nth(1)
+            .and_then(|s| s.split(',').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no tx pkts in {text}"))
+    }
+
+    /// The flow lines `ovs-ofctl <args>` (a dump-flows) prints, without
+    /// their durations, sorted.
+    pub fn flow_lines(&self, args: &[&str]) -> Vec<String> {
+        let text = self.ofctl_ok(args);
+        let mut lines: Vec<String> = text
+            .lines()
+            .filter(|l| l.starts_with(' '))
+            .map(|l| {
+                l.split(", ")
+                    .filter(|part| !part.trim_start().starts_with("duration="))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+                    .trim()
+                    .to_owned()
+            })
+            .collect();
+        lines.sort();
+        lines
+    }
+
     /// Runs the `ferrovs` CLI against this daemon.
     pub fn cli(&self, args: &[&str]) -> Output {
         Command::new(bin_path("ferrovs"))

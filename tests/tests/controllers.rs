@@ -219,25 +219,18 @@ fn packet_ins_reach_the_controller_within_its_rate_limit() {
     // Table-miss rule: everything to the controller, whole packets.
     let fm = openflow::flow_mod::FlowMod {
         cookie: 0x42,
-        cookie_mask: 0,
-        table_id: 0,
-        command: 0,
-        idle_timeout: 0,
-        hard_timeout: 0,
-        priority: 0,
-        buffer_id: u32::MAX,
-        out_port: u32::MAX,
-        out_group: u32::MAX,
-        flags: 0,
-        importance: 0,
-        match_: openflow::flow_match::Match::default(),
-        instructions: vec![openflow::instruction::Instruction::ApplyActions(vec![
-            openflow::action::Action::Output {
-                port: 0xffff_fffd,
-                max_len: 0xffff,
-            },
-        ])]
-        .into(),
+        ..openflow::flow_mod::FlowMod::new(
+            0,
+            0,
+            0,
+            openflow::flow_match::Match::default(),
+            vec![openflow::instruction::Instruction::ApplyActions(vec![
+                openflow::action::Action::Output {
+                    port: 0xffff_fffd,
+                    max_len: 0xffff,
+                },
+            ])],
+        )
     };
     assert!(matches!(
         {

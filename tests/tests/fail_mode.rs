@@ -12,14 +12,9 @@ use ferrovs_tests::controller::Ctl;
 use ferrovs_tests::pcap::{udp_frame, write_frames};
 use ferrovs_tests::{bridge_config, Daemon};
 
-/// `tx pkts` of OpenFlow port `port`.
+/// `tx pkts` of OpenFlow port `port` of br0.
 fn tx_packets(d: &Daemon, port: u32) -> u64 {
-    let text = d.ofctl_ok(&["dump-ports", "br0", &port.to_string()]);
-    text.split("tx pkts=")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no tx pkts in {text}"))
+    d.tx_packets("br0", &port.to_string())
 }
 
 /// How many packets each port sends during `span`.

@@ -36,13 +36,9 @@ fn stat(d: &Daemon, name: &str) -> u64 {
     field_value(&text, name).unwrap_or_else(|| panic!("no {name} in {text}"))
 }
 
+/// `tx pkts` of OpenFlow port `port` of br0.
 fn tx_packets(d: &Daemon, port: u32) -> u64 {
-    let text = d.ofctl_ok(&["dump-ports", "br0", &port.to_string()]);
-    text.split("tx pkts=")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no tx pkts in {text}"))
+    d.tx_packets("br0", &port.to_string())
 }
 
 #[test]

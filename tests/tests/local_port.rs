@@ -24,15 +24,6 @@ fn kernel_counter(dev: &str, name: &str) -> u64 {
         .unwrap_or(0)
 }
 
-fn tx_packets(d: &Daemon, bridge: &str, port: &str) -> u64 {
-    let text = d.ofctl_ok(&["dump-ports", bridge, port]);
-    text.split("tx pkts=")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no tx pkts in {text}"))
-}
-
 #[test]
 fn local_port_carries_traffic_to_and_from_the_kernel() {
     let bridge = format!("flb{}", std::process::id() % 100_000);
@@ -72,18 +63,18 @@ fn local_port_carries_traffic_to_and_from_the_kernel() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(tx_packets(&d, &bridge, "LOCAL") >= 100);
+    assert!(d.tx_packets(&bridge, "LOCAL") >= 100);
 
     // From the kernel: its ARP requests for 10.77.0.2 leave on port 2.
     d.ofctl_ok(&["del-flows", &bridge]);
     d.ofctl_ok(&["add-flow", &bridge, "in_port=LOCAL,actions=output:2"]);
-    let before = tx_packets(&d, &bridge, "2");
+    let before = d.tx_packets(&bridge, "2");
     // A datagram to a neighbour not yet resolved: the kernel broadcasts ARP
     // requests through the tap.
     let udp = std::net::UdpSocket::bind("10.77.0.1:0").unwrap();
     udp.send_to(b"x", "10.77.0.2:9").unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
-    while tx_packets(&d, &bridge, "2") == before {
+    while d.tx_packets(&bridge, "2") == before {
         assert!(
             Instant::now() < deadline,
             "nothing from the kernel reached port 2"

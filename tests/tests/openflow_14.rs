@@ -59,21 +59,7 @@ fn output((mut child, path): (Child, std::path::PathBuf)) -> String {
 
 /// The flow lines of dump-flows in OpenFlow 1.4 (importance shown).
 fn flow_lines(d: &Daemon) -> Vec<String> {
-    let text = of14(d, &["dump-flows", "br0"]);
-    let mut lines: Vec<String> = text
-        .lines()
-        .filter(|l| l.starts_with(' '))
-        .map(|l| {
-            l.split(", ")
-                .filter(|p| !p.trim_start().starts_with("duration="))
-                .collect::<Vec<_>>()
-                .join(", ")
-                .trim()
-                .to_owned()
-        })
-        .collect();
-    lines.sort();
-    lines
+    d.flow_lines(&["-O", "OpenFlow14", "dump-flows", "br0"])
 }
 
 #[test]

@@ -42,25 +42,11 @@ fn with_version<'a>(version: &'a str, args: &[&'a str]) -> Vec<&'a str> {
         .collect()
 }
 
-/// The flow lines of dump-flows, without durations, sorted.
+/// The flow lines of dump-flows in `version`, without durations, sorted.
 fn flows(d: &Daemon, version: &str, extra: &[&str]) -> Vec<String> {
-    let mut args = vec!["dump-flows", "br0"];
+    let mut args = vec!["-O", version, "dump-flows", "br0"];
     args.extend_from_slice(extra);
-    let text = ok(d, version, &args);
-    let mut lines: Vec<String> = text
-        .lines()
-        .filter(|l| l.starts_with(' '))
-        .map(|l| {
-            l.split(", ")
-                .filter(|part| !part.trim_start().starts_with("duration="))
-                .collect::<Vec<_>>()
-                .join(", ")
-                .trim()
-                .to_owned()
-        })
-        .collect();
-    lines.sort();
-    lines
+    d.flow_lines(&args)
 }
 
 #[test]

@@ -7,14 +7,9 @@ use std::time::Duration;
 
 use ferrovs_tests::{bridge_config, metric_value, traffic_pcap, Daemon};
 
-/// `tx pkts` of OpenFlow port `port`.
+/// `tx pkts` of OpenFlow port `port` of br0.
 fn tx_packets(d: &Daemon, port: u32) -> u64 {
-    let text = d.ofctl_ok(&["dump-ports", "br0", &port.to_string()]);
-    text.split("tx pkts=")
-        .nth(1)
-        .and_then(|s| s.split(',').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no tx pkts in {text}"))
+    d.tx_packets("br0", &port.to_string())
 }
 
 fn n_packets(d: &Daemon) -> u64 {

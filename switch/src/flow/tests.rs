@@ -831,20 +831,29 @@ proptest! {
         let mut p = templates()[which].clone();
         let (mut l, mut f) = apply(&p);
         // Setting a type field (Ethernet type, IP protocol, bottom of
-        // stack) makes the bytes after it read as other headers, whose
-        // checksums were never computed: from then on only the key is
-        // checked.
+        // stack), or popping MPLS to a type that is not the payload's,
+        // makes the bytes after it read as other headers, whose checksums
+        // were never computed: from then on only the key is checked.
         let mut reinterpreted = false;
         for act in &acts {
             let before = p.clone();
             let flow_before = f;
+            // The templates carry IPv4 under their MPLS labels.
+            let bottom = f.get(slot::MPLS_BOS) == 1;
             let r = run(&mut p, &mut l, &mut f, act);
             if r.is_err() {
                 prop_assert_eq!(&p, &before, "failed {:?} changed the packet", act);
                 prop_assert_eq!(f, flow_before);
             }
             reinterpreted |= r.is_ok()
-                && matches!(act, Act::Set(Field::EthType | Field::IpProto | Field::MplsBos, _));
+                && match act {
+                    Act::Set(field, _) => {
+                        matches!(field, Field::EthType | Field::IpProto | Field::MplsBos)
+                    }
+                    // A pop whose Ethernet type is not what follows.
+                    Act::PopMpls(t) => (bottom && *t != 0x0800) || (!bottom && *t != 0x8847 && *t != 0x8848),
+                    _ => false,
+                };
             let e = extract(&p, f.in_port());
             let mut ef = e.flow;
             ef.copy_pipeline_fields(&f);

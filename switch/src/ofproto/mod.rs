@@ -254,28 +254,18 @@ impl Ofproto {
     ) {
         self.fail_open_after = standalone_after.filter(|_| has_controllers);
         if standalone_after.is_some() && !has_controllers {
-            let normal = openflow::flow_mod::FlowMod {
-                cookie: 0,
-                cookie_mask: 0,
-                table_id: 0,
-                command: table::command::ADD,
-                idle_timeout: 0,
-                hard_timeout: 0,
-                priority: 0,
-                buffer_id: u32::MAX,
-                out_port: OFPP_ANY,
-                out_group: table::OFPG_ANY,
-                flags: 0,
-                importance: 0,
-                match_: Default::default(),
-                instructions: vec![openflow::instruction::Instruction::ApplyActions(vec![
+            let normal = openflow::flow_mod::FlowMod::new(
+                table::command::ADD,
+                0,
+                0,
+                Default::default(),
+                vec![openflow::instruction::Instruction::ApplyActions(vec![
                     Action::Output {
                         port: openflow::port::OFPP_NORMAL,
                         max_len: 0,
                     },
-                ])]
-                .into(),
-            };
+                ])],
+            );
             // An empty table accepts it; nothing can refuse it.
             if let Err(e) = self
                 .tables
@@ -1483,22 +1473,13 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
-        let fm = Message::FlowMod(openflow::flow_mod::FlowMod {
-            cookie: 0,
-            cookie_mask: 0,
-            table_id: 0,
-            command: table::command::ADD,
-            idle_timeout: 0,
-            hard_timeout: 0,
-            priority: 1,
-            buffer_id: u32::MAX,
-            out_port: OFPP_ANY,
-            out_group: openflow::group::OFPG_ANY,
-            flags: 0,
-            importance: 0,
-            match_: Default::default(),
-            instructions: Default::default(),
-        });
+        let fm = Message::FlowMod(openflow::flow_mod::FlowMod::new(
+            table::command::ADD,
+            0,
+            1,
+            Default::default(),
+            Vec::new(),
+        ));
         assert!(of.handle(a, &header(24), &fm).is_empty());
         let update = |rx: &mut mpsc::Receiver<Message>| match rx.try_recv() {
             Ok(Message::MultipartReply(MultipartReply {

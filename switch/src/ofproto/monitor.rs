@@ -241,26 +241,16 @@ mod tests {
     use openflow::Version;
 
     fn flow(command: u8, table_id: u8, in_port: u32, out: u32) -> FlowMod {
-        FlowMod {
-            cookie: 0,
-            cookie_mask: 0,
-            table_id,
+        FlowMod::new(
             command,
-            idle_timeout: 0,
-            hard_timeout: 0,
-            priority: 10,
-            buffer_id: u32::MAX,
-            out_port: OFPP_ANY,
-            out_group: OFPG_ANY,
-            flags: 0,
-            importance: 0,
-            match_: Match::new(vec![OxmField::InPort(in_port)]),
-            instructions: vec![Instruction::ApplyActions(vec![Action::Output {
+            table_id,
+            10,
+            Match::new(vec![OxmField::InPort(in_port)]),
+            vec![Instruction::ApplyActions(vec![Action::Output {
                 port: out,
                 max_len: 0,
-            }])]
-            .into(),
-        }
+            }])],
+        )
     }
 
     fn apply(t: &Tables, m: &FlowMod) {

@@ -1199,26 +1199,16 @@ mod tests {
     }
 
     fn fm(command: u8, table_id: u8, priority: u16, fields: Vec<OxmField>, out: u32) -> FlowMod {
-        FlowMod {
-            cookie: 0,
-            cookie_mask: 0,
-            table_id,
+        FlowMod::new(
             command,
-            idle_timeout: 0,
-            hard_timeout: 0,
+            table_id,
             priority,
-            buffer_id: u32::MAX,
-            out_port: OFPP_ANY,
-            out_group: OFPG_ANY,
-            flags: 0,
-            importance: 0,
-            match_: Match::new(fields),
-            instructions: vec![Instruction::ApplyActions(vec![Action::Output {
+            Match::new(fields),
+            vec![Instruction::ApplyActions(vec![Action::Output {
                 port: out,
                 max_len: 0,
-            }])]
-            .into(),
-        }
+            }])],
+        )
     }
 
     fn in_port(p: u32) -> Vec<OxmField> {

@@ -981,22 +981,7 @@ mod tests {
         ins: Vec<Instruction>,
     ) {
         t.flow_mod(
-            &FlowMod {
-                cookie: 0,
-                cookie_mask: 0,
-                table_id,
-                command: command::ADD,
-                idle_timeout: 0,
-                hard_timeout: 0,
-                priority,
-                buffer_id: u32::MAX,
-                out_port: OFPP_ANY,
-                out_group: OFPG_ANY,
-                flags: 0,
-                importance: 0,
-                match_: Match::new(fields),
-                instructions: ins.into(),
-            },
+            &FlowMod::new(command::ADD, table_id, priority, Match::new(fields), ins),
             openflow::Version::V1_3,
             groups,
             &Meters::default(),

@@ -208,22 +208,13 @@ fn flow_mod(spec: &RuleSpec) -> FlowMod {
     if spec.goto && spec.table < 2 {
         ins.push(Instruction::GotoTable(spec.table + 1));
     }
-    FlowMod {
-        cookie: 0,
-        cookie_mask: 0,
-        table_id: spec.table,
-        command: command::ADD,
-        idle_timeout: 0,
-        hard_timeout: 0,
-        priority: spec.priority,
-        buffer_id: u32::MAX,
-        out_port: OFPP_ANY,
-        out_group: OFPG_ANY,
-        flags: 0,
-        importance: 0,
-        match_: Match::new(spec.fields.clone()),
-        instructions: ins.into(),
-    }
+    FlowMod::new(
+        command::ADD,
+        spec.table,
+        spec.priority,
+        Match::new(spec.fields.clone()),
+        ins,
+    )
 }
 
 fn groups() -> Groups {
@@ -406,22 +397,13 @@ fn repeated_packets_hit_and_a_new_version_revalidates() {
     assert_eq!((counts.upcall_ok, counts.emc_hits), (1, 2));
     assert_eq!(cache.dpcls.len(), 1);
     // Port 1 -> 3 now: the megaflow of the old version is not used.
-    let mut fm = FlowMod {
-        cookie: 0,
-        cookie_mask: 0,
-        table_id: 0,
-        command: command::MODIFY,
-        idle_timeout: 0,
-        hard_timeout: 0,
-        priority: 1,
-        buffer_id: u32::MAX,
-        out_port: OFPP_ANY,
-        out_group: OFPG_ANY,
-        flags: 0,
-        importance: 0,
-        match_: Match::new(vec![OxmField::InPort(1)]),
-        instructions: vec![Instruction::ApplyActions(vec![out(3)])].into(),
-    };
+    let mut fm = FlowMod::new(
+        command::MODIFY,
+        0,
+        1,
+        Match::new(vec![OxmField::InPort(1)]),
+        vec![Instruction::ApplyActions(vec![out(3)])],
+    );
     t.flow_mod(&fm, openflow::Version::V1_3, &g, &Meters::default())
         .unwrap();
     t.commit();
