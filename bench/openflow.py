@@ -61,6 +61,7 @@ CACHE_KEYS = ["simple match hits", "emc hits", "smc hits", "megaflow hits", "avg
 WORKLOADS = ["W1", "W2", "W3", "W4", "W5"]
 
 STARTED = []  # Popen objects of every process this harness started
+STOPPING = False  # set by SIGINT/SIGTERM
 NO_HUGE = False  # --no-huge: plumbing tests only, figures are not comparable
 
 
@@ -142,6 +143,39 @@ def foreign_dpdk():
             if not any(r.startswith(pid + " ") for r in res):
                 res.append(f"{pid} {comm}")
     return res
+
+
+def busy_jiffies():
+    """CPU time of the whole machine (all cores), in clock ticks."""
+    f = open("/proc/stat").readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, f[:8])
+    return user + nice + system + irq + softirq + steal
+
+
+def proc_jiffies(pid, children=False):
+    try:
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        # utime + stime (+ cutime + cstime: the harness's ovs-ofctl, ovs-appctl, ...)
+        return sum(int(x) for x in f[11:15 if children else 13])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class ForeignCpu:
+    """CPU used by everything but `pid` and this harness over a window, in cores."""
+
+    def __init__(self, pid):
+        self.pid, self.t = pid, time.monotonic()
+        self.busy, self.own = busy_jiffies(), self.mine()
+
+    def mine(self):
+        return proc_jiffies(self.pid) + proc_jiffies(os.getpid(), children=True)
+
+    def cores(self):
+        hz = os.sysconf("SC_CLK_TCK")
+        busy = busy_jiffies() - self.busy
+        own = self.mine() - self.own
+        return max(0.0, (busy - own) / hz / max(1e-3, time.monotonic() - self.t))
 
 
 def machine_state():
@@ -631,9 +665,11 @@ class Ferrovs:
                 if self.rxd != 2048 else "")
 
     def stop(self):
-        if self.p.poll() is None:
-            self.cli("exit", check=False)
-        stop(self.p)
+        p = getattr(self, "p", None)
+        if p is not None:
+            if p.poll() is None:
+                self.cli("exit", check=False)
+            stop(p)
         remove_hugepage_files(self.prefix)
 
 
@@ -736,13 +772,16 @@ class Ovs:
         return f"megaflows {mf[0]} (flow limit {mf[1]})" if mf else ""
 
     def stop(self):
-        if self.p.poll() is None:
-            self.appctl("exit", check=False)
-        stop(self.p)
-        if self.pdb.poll() is None:
-            sh(["ovs-appctl", "-t", os.path.join(self.rundir, "ovsdb-server.ctl"), "exit"],
-               check=False)
-        stop(self.pdb)
+        p, pdb = getattr(self, "p", None), getattr(self, "pdb", None)
+        if p is not None:
+            if p.poll() is None:
+                self.appctl("exit", check=False)
+            stop(p)
+        if pdb is not None:
+            if pdb.poll() is None:
+                sh(["ovs-appctl", "-t", os.path.join(self.rundir, "ovsdb-server.ctl"), "exit"],
+                   check=False)
+            stop(pdb)
         remove_hugepage_files(self.prefix)
 
 
@@ -769,7 +808,10 @@ def run_testpmd(a, wl, rundir):
     logpath = os.path.join(rundir, "testpmd.log")
     p = start(cmd, open(logpath, "w"), netns=False)
     # Cycles are only counted while packets move; start-up does not count.
-    time.sleep(a.seconds + a.warmup)
+    time.sleep(a.warmup)
+    fc = ForeignCpu(p.pid)
+    time.sleep(a.seconds)
+    foreign = fc.cores()
     p.send_signal(signal.SIGINT)
     try:
         p.wait(timeout=60)
@@ -784,7 +826,7 @@ def run_testpmd(a, wl, rundir):
     cpp, cycles, packets, mhz = float(m[1]), int(m[2]), int(m[3]), int(m[4])
     tsc = mhz * 1e6
     return {"mpps": packets / (cycles / tsc) / 1e6, "cpp": cpp, "tsc_hz": tsc,
-            "packets": packets}
+            "packets": packets, "foreign_cpu": foreign}
 
 
 def switch_pages(sw, wl):
@@ -851,6 +893,7 @@ def run_steady(kind, a, wl, rundir, tsc, perf=False):
         ports0 = parse_dump_ports(ofctl(sw.mgmt, "dump-ports").stdout)
         sw.stats_clear()
         t0 = time.monotonic()
+        fc = ForeignCpu(sw.p.pid)
         perf_out = None
         if perf:
             perf_out = perf_profile(a, rundir, min(a.seconds, a.perf), sw.p.pid)
@@ -859,6 +902,7 @@ def run_steady(kind, a, wl, rundir, tsc, perf=False):
             time.sleep(a.seconds)
         st = parse_pmd_stats(sw.stats_show(), a.core)
         t1 = time.monotonic()
+        foreign = fc.cores()
         ports1 = parse_dump_ports(ofctl(sw.mgmt, "dump-ports").stdout)
         info = sw.cache_info()
     finally:
@@ -874,7 +918,8 @@ def run_steady(kind, a, wl, rundir, tsc, perf=False):
             "wall_mpps": drx / (t1 - t0) / 1e6, "packets": int(packets),
             "busy_pct": 100.0 * busy / max(1.0, busy + st.get("idle cycles", 0)),
             "cache": cache_counters(st), "info": info, "tx": dtx, "rules_load_s": load_s,
-            "perf": perf_out, "warmup_s": warm_s, "converged": converged}
+            "perf": perf_out, "warmup_s": warm_s, "converged": converged,
+            "foreign_cpu": foreign}
 
 
 def run_setup(kind, a, wl, rundir, tsc):
@@ -896,6 +941,7 @@ def run_setup(kind, a, wl, rundir, tsc):
         base = parse_pmd_stats(sw.stats_show(), a.core)
         sw.attach_source()
         t0 = time.monotonic()
+        fc = ForeignCpu(sw.p.pid)
         samples = 0
         while True:
             st = parse_pmd_stats(sw.stats_show(), a.core)
@@ -906,6 +952,7 @@ def run_setup(kind, a, wl, rundir, tsc):
                 break
             time.sleep(0.005)
         elapsed = time.monotonic() - t0
+        foreign = fc.cores()
         mf = sw.megaflows()
     finally:
         sw.stop()
@@ -922,7 +969,8 @@ def run_setup(kind, a, wl, rundir, tsc):
             "wall_s": elapsed, "samples": samples, "megaflows": mf,
             "complete": packets >= wl.n_packets,
             "cache": {k: d.get(k) for k in CACHE_KEYS if k in d}, "rules_load_s": load_s,
-            "tx": {}, "info": f"megaflows {mf[0]} (flow limit {mf[1]})" if mf else ""}
+            "tx": {}, "info": f"megaflows {mf[0]} (flow limit {mf[1]})" if mf else "",
+            "foreign_cpu": foreign}
 
 
 def inject(pcap, iface, rate, passes):
@@ -1131,16 +1179,18 @@ def run_workload(a, w, run_dir, switches, results):
     wl = generate(w, os.path.join(a.work_dir, "gen"))
     log(f"\n=== {w}: {wl.desc} ({wl.n_packets} packets, rules {wl.flows_file})")
     res = {"ferrovs": [], "ovs": [], "ceiling": []}
-    for rnd in range(a.rounds):
+    rnd, redone = 0, 0
+    while rnd < a.rounds:
+        wait_quiet(a.wait_quiet, a.max_load if rnd == 0 and redone == 0 else a.max_load + 1.0)
         load, others = machine_state()
-        rd = os.path.join(run_dir, f"{w}-r{rnd + 1}")
+        rd = os.path.join(run_dir, f"{w}-r{rnd + 1}" + (f"-redo{redone}" if redone else ""))
         tp = run_testpmd(a, wl, os.path.join(rd, "testpmd"))
-        res["ceiling"].append(tp)
         tsc = tp["tsc_hz"]
         order = ["ferrovs", "ovs"] if rnd % 2 == 0 else ["ovs", "ferrovs"]
         order = [k for k in order if k in switches]
         line = [f"round {rnd + 1} (load {load:.2f}{', busy' if others else ''}): "
                 f"testpmd {tp['mpps']:.2f} Mpps {tp['cpp']:.1f} cyc/pkt"]
+        got = {}
         for kind in order:
             rdir = os.path.join(rd, kind)
             if wl.kind == "setup":
@@ -1148,7 +1198,7 @@ def run_workload(a, w, run_dir, switches, results):
             else:
                 r = run_steady(kind, a, wl, rdir, tsc,
                                perf=(rnd == 0 and a.perf > 0))
-            res[kind].append(r)
+            got[kind] = r
             if wl.kind == "setup" and r["upcall_counter"]:
                 line.append(f"{kind} {r['mpps'] * 1e6:,.0f} megaflows/s "
                             f"({r['setups']} successful upcalls in {r['packets']} "
@@ -1163,6 +1213,22 @@ def run_workload(a, w, run_dir, switches, results):
             else:
                 line.append(f"{kind} {r['mpps']:.2f} Mpps {r['cpp']:.1f} cyc/pkt "
                             f"(wall {r['wall_mpps']:.2f})")
+        foreign = max([tp["foreign_cpu"]] + [r["foreign_cpu"] for r in got.values()])
+        _, others_end = machine_state()
+        disturbed = bool(others or others_end) or foreign > a.max_foreign_cpu
+        line.append(f"other work {foreign:.2f} cores")
+        if disturbed and a.wait_quiet > 0 and redone < 3:
+            log(" | ".join(line))
+            log(f"    round {rnd + 1} disturbed ({', '.join(others_end) or 'other work'}): "
+                "run again once the machine is quiet")
+            redone += 1
+            continue
+        if disturbed:
+            line.append("DISTURBED")
+        res["ceiling"].append(tp)
+        for kind, r in got.items():
+            res[kind].append(r)
+        rnd, redone = rnd + 1, 0
         log(" | ".join(line))
         for kind in order:
             r = res[kind][-1]
@@ -1175,9 +1241,10 @@ def run_workload(a, w, run_dir, switches, results):
                 + (f"; {r['info']}" if r["info"] else ""))
             if r.get("perf"):
                 log(f"    {kind} perf (core {a.core}):\n" + r["perf"])
-    # Forwarding check: per-port tx shares of the windows, then the veth check.
+    # Forwarding check: the same packets through a veth into each switch.
     check = None
     if not a.no_verify:
+        wait_quiet(a.wait_quiet, a.max_load + 1.0)
         check = {}
         for kind in switches:
             check[kind] = run_verify(kind, a, wl, os.path.join(run_dir, f"{w}-verify",
@@ -1269,6 +1336,9 @@ def main():
                     help="wait up to this many seconds for load < --max-load and no other "
                          "DPDK process before starting")
     ap.add_argument("--max-load", type=float, default=1.3)
+    ap.add_argument("--max-foreign-cpu", type=float, default=0.3,
+                    help="a round during which other processes used more than this many "
+                         "cores counts as disturbed (redone with --wait-quiet)")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--switches", default="ferrovs,ovs",
                     help="switches to run (default both; one alone gives no ratio)")
@@ -1318,6 +1388,8 @@ def main():
     os.makedirs(run_dir, exist_ok=True)
 
     def on_signal(sig, _frame):
+        global STOPPING
+        STOPPING = True
         kill_all()
         netns_delete()
         sys.exit(128 + sig)
@@ -1344,6 +1416,8 @@ def main():
             try:
                 run_workload(a, w, run_dir, switches, results)
             except Exception as e:  # one workload's failure does not lose the others
+                if STOPPING:
+                    raise SystemExit(1) from e
                 kill_all()
                 log(f"ERROR {w}: {e}")
                 log(f"RESULT {w} error")
