@@ -61,6 +61,7 @@ CACHE_KEYS = ["simple match hits", "emc hits", "smc hits", "megaflow hits", "avg
 WORKLOADS = ["W1", "W2", "W3", "W4", "W5"]
 
 STARTED = []  # Popen objects of every process this harness started
+STOPPING = False  # set by SIGINT/SIGTERM
 NO_HUGE = False  # --no-huge: plumbing tests only, figures are not comparable
 
 
@@ -142,6 +143,39 @@ def foreign_dpdk():
             if not any(r.startswith(pid + " ") for r in res):
                 res.append(f"{pid} {comm}")
     return res
+
+
+def busy_jiffies():
+    """CPU time of the whole machine (all cores), in clock ticks."""
+    f = open("/proc/stat").readline().split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, f[:8])
+    return user + nice + system + irq + softirq + steal
+
+
+def proc_jiffies(pid, children=False):
+    try:
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        # utime + stime (+ cutime + cstime: the harness's ovs-ofctl, ovs-appctl, ...)
+        return sum(int(x) for x in f[11:15 if children else 13])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+class ForeignCpu:
+    """CPU used by everything but `pid` and this harness over a window, in cores."""
+
+    def __init__(self, pid):
+        self.pid, self.t = pid, time.monotonic()
+        self.busy, self.own = busy_jiffies(), self.mine()
+
+    def mine(self):
+        return proc_jiffies(self.pid) + proc_jiffies(os.getpid(), children=True)
+
+    def cores(self):
+        hz = os.sysconf("SC_CLK_TCK")
+        busy = busy_jiffies() - self.busy
+        own = self.mine() - self.own
+        return max(0.0, (busy - own) / hz / max(1e-3, time.monotonic() - self.t))
 
 
 def machine_state():
@@ -614,8 +648,20 @@ class Ferrovs:
                  self.cli("list-commands", check=False).returncode == 0,
                  "ferrovs-switchd", self.p, self.logpath)
 
+    held = False
+
+    def hold_source(self):
+        """Source port PORT_DOWN: the PMD drops its bursts before any cache."""
+        ofctl(self.mgmt, "mod-port", "1", "down")
+        self.held = True
+        return True
+
     def attach_source(self):
-        pass  # the source port is in the configuration from the start
+        # The source port is in the configuration from the start; a held one
+        # comes up again.
+        if self.held:
+            ofctl(self.mgmt, "mod-port", "1", "up")
+            self.held = False
 
     def stats_show(self):
         return self.cli("pmd-stats-show").stdout
@@ -624,16 +670,23 @@ class Ferrovs:
         self.cli("pmd-stats-clear")
 
     def megaflows(self):
-        return None  # no datapath flow count exposed (no caches yet)
+        st = parse_pmd_stats(self.stats_show(), self.core)
+        return (int(st["megaflows"]), None) if "megaflows" in st else None
 
     def cache_info(self):
-        return (f"n_rxq_desc {self.rxd} on every port so that the packet pool holds the pcap"
-                if self.rxd != 2048 else "")
+        mf = self.megaflows()
+        info = [f"megaflows {mf[0]}"] if mf else []
+        if self.rxd != 2048:
+            info.append(f"n_rxq_desc {self.rxd} on every port so that the packet pool holds "
+                        "the pcap")
+        return "; ".join(info)
 
     def stop(self):
-        if self.p.poll() is None:
-            self.cli("exit", check=False)
-        stop(self.p)
+        p = getattr(self, "p", None)
+        if p is not None:
+            if p.poll() is None:
+                self.cli("exit", check=False)
+            stop(p)
         remove_hugepage_files(self.prefix)
 
 
@@ -711,6 +764,9 @@ class Ovs:
         self.source_devargs = source_devargs
         wait_for(lambda: os.path.exists(self.mgmt), "ovs br0.mgmt", self.p, self.logpath)
 
+    def hold_source(self):
+        return False  # the source port is only added by attach_source
+
     def attach_source(self):
         """The source port joins after the rules: no packet meets an empty table."""
         self.vsctl("add-port", "br0", "p1", "--", "set", "Interface", "p1", "type=dpdk",
@@ -736,13 +792,16 @@ class Ovs:
         return f"megaflows {mf[0]} (flow limit {mf[1]})" if mf else ""
 
     def stop(self):
-        if self.p.poll() is None:
-            self.appctl("exit", check=False)
-        stop(self.p)
-        if self.pdb.poll() is None:
-            sh(["ovs-appctl", "-t", os.path.join(self.rundir, "ovsdb-server.ctl"), "exit"],
-               check=False)
-        stop(self.pdb)
+        p, pdb = getattr(self, "p", None), getattr(self, "pdb", None)
+        if p is not None:
+            if p.poll() is None:
+                self.appctl("exit", check=False)
+            stop(p)
+        if pdb is not None:
+            if pdb.poll() is None:
+                sh(["ovs-appctl", "-t", os.path.join(self.rundir, "ovsdb-server.ctl"), "exit"],
+                   check=False)
+            stop(pdb)
         remove_hugepage_files(self.prefix)
 
 
@@ -769,7 +828,10 @@ def run_testpmd(a, wl, rundir):
     logpath = os.path.join(rundir, "testpmd.log")
     p = start(cmd, open(logpath, "w"), netns=False)
     # Cycles are only counted while packets move; start-up does not count.
-    time.sleep(a.seconds + a.warmup)
+    time.sleep(a.warmup)
+    fc = ForeignCpu(p.pid)
+    time.sleep(a.seconds)
+    foreign = fc.cores()
     p.send_signal(signal.SIGINT)
     try:
         p.wait(timeout=60)
@@ -784,7 +846,7 @@ def run_testpmd(a, wl, rundir):
     cpp, cycles, packets, mhz = float(m[1]), int(m[2]), int(m[3]), int(m[4])
     tsc = mhz * 1e6
     return {"mpps": packets / (cycles / tsc) / 1e6, "cpp": cpp, "tsc_hz": tsc,
-            "packets": packets}
+            "packets": packets, "foreign_cpu": foreign}
 
 
 def switch_pages(sw, wl):
@@ -851,6 +913,7 @@ def run_steady(kind, a, wl, rundir, tsc, perf=False):
         ports0 = parse_dump_ports(ofctl(sw.mgmt, "dump-ports").stdout)
         sw.stats_clear()
         t0 = time.monotonic()
+        fc = ForeignCpu(sw.p.pid)
         perf_out = None
         if perf:
             perf_out = perf_profile(a, rundir, min(a.seconds, a.perf), sw.p.pid)
@@ -859,6 +922,7 @@ def run_steady(kind, a, wl, rundir, tsc, perf=False):
             time.sleep(a.seconds)
         st = parse_pmd_stats(sw.stats_show(), a.core)
         t1 = time.monotonic()
+        foreign = fc.cores()
         ports1 = parse_dump_ports(ofctl(sw.mgmt, "dump-ports").stdout)
         info = sw.cache_info()
     finally:
@@ -874,7 +938,8 @@ def run_steady(kind, a, wl, rundir, tsc, perf=False):
             "wall_mpps": drx / (t1 - t0) / 1e6, "packets": int(packets),
             "busy_pct": 100.0 * busy / max(1.0, busy + st.get("idle cycles", 0)),
             "cache": cache_counters(st), "info": info, "tx": dtx, "rules_load_s": load_s,
-            "perf": perf_out, "warmup_s": warm_s, "converged": converged}
+            "perf": perf_out, "warmup_s": warm_s, "converged": converged,
+            "foreign_cpu": foreign}
 
 
 def run_setup(kind, a, wl, rundir, tsc):
@@ -882,36 +947,51 @@ def run_setup(kind, a, wl, rundir, tsc):
 
     Open vSwitch: the source port is added once the rules are loaded, so the
     pass starts at packet one. ferrovs (ports fixed at start-up): the source
-    runs from start-up, packets meet an empty table until add-flows has had
-    its barrier reply, and the pass is the next n_packets packets; any n
-    consecutive packets of the looping pcap hold each 5-tuple once.
+    port is set PORT_DOWN (ovs-ofctl mod-port) as soon as the daemon is up,
+    which drops whole bursts before any cache or table; the rules are
+    loaded; the port is set up again and the pass is the next n_packets
+    packets it forwards (any n consecutive packets of the looping pcap hold
+    each 5-tuple once). The cycles spent dropping between the baseline and
+    the port coming up are subtracted at the drop cost measured while the
+    port was down.
     """
     sw = make_switch(kind, a, rundir)
     wait_hugepages(switch_pages(sw, wl), kind)
     src = f"net_pcap0,rx_pcap={wl.pcap},infinite_rx=1"
+    drop_cost = 0.0
     try:
         sw.start(wl, src)
+        if sw.hold_source():
+            time.sleep(0.5)
+            s1 = parse_pmd_stats(sw.stats_show(), a.core)
+            time.sleep(1)
+            s2 = parse_pmd_stats(sw.stats_show(), a.core)
+            dp = s2.get("packets received", 0) - s1.get("packets received", 0)
+            drop_cost = (s2.get("processing cycles", 0) - s1.get("processing cycles", 0)) / max(1, dp)
         load_s = load_rules(sw, wl, a.bundle)
-        sw.stats_clear()
         base = parse_pmd_stats(sw.stats_show(), a.core)
         sw.attach_source()
         t0 = time.monotonic()
+        fc = ForeignCpu(sw.p.pid)
         samples = 0
         while True:
             st = parse_pmd_stats(sw.stats_show(), a.core)
             samples += 1
-            if st.get("packets received", 0) - base.get("packets received", 0) >= wl.n_packets:
-                break
-            if time.monotonic() - t0 > a.setup_timeout:
+            done = (st.get("packets received", 0) - base.get("packets received", 0)
+                    - (st.get("pipeline drops", 0) - base.get("pipeline drops", 0)))
+            if done >= wl.n_packets or time.monotonic() - t0 > a.setup_timeout:
                 break
             time.sleep(0.005)
         elapsed = time.monotonic() - t0
+        foreign = fc.cores()
         mf = sw.megaflows()
     finally:
         sw.stop()
     d = {k: st.get(k, 0) - base.get(k, 0) for k in st}
-    packets, busy = d.get("packets received", 0), d.get("processing cycles", 0)
-    if not packets or not busy:
+    drops = d.get("pipeline drops", 0)  # W4's rules drop nothing: the port-down drops
+    packets = d.get("packets received", 0) - drops
+    busy = d.get("processing cycles", 0) - drop_cost * drops
+    if packets <= 0 or busy <= 0:
         raise RuntimeError(f"{kind} W4: no packets counted: {st}")
     has_upcalls = "miss with success upcall" in st
     setups = d["miss with success upcall"] if has_upcalls else packets
@@ -920,9 +1000,12 @@ def run_setup(kind, a, wl, rundir, tsc):
             "handled_mps": handled / (busy / tsc) / 1e6,
             "packets": int(packets), "setups": int(setups), "upcall_counter": has_upcalls,
             "wall_s": elapsed, "samples": samples, "megaflows": mf,
-            "complete": packets >= wl.n_packets,
+            "complete": packets >= wl.n_packets, "held_drops": int(drops),
+            "drop_cost": drop_cost,
             "cache": {k: d.get(k) for k in CACHE_KEYS if k in d}, "rules_load_s": load_s,
-            "tx": {}, "info": f"megaflows {mf[0]} (flow limit {mf[1]})" if mf else ""}
+            "tx": {}, "info": (f"megaflows {mf[0]}" + (f" (flow limit {mf[1]})" if mf[1] else "")
+                               if mf else ""),
+            "foreign_cpu": foreign}
 
 
 def inject(pcap, iface, rate, passes):
@@ -1131,16 +1214,18 @@ def run_workload(a, w, run_dir, switches, results):
     wl = generate(w, os.path.join(a.work_dir, "gen"))
     log(f"\n=== {w}: {wl.desc} ({wl.n_packets} packets, rules {wl.flows_file})")
     res = {"ferrovs": [], "ovs": [], "ceiling": []}
-    for rnd in range(a.rounds):
+    rnd, redone = 0, 0
+    while rnd < a.rounds:
+        wait_quiet(a.wait_quiet, a.max_load if rnd == 0 and redone == 0 else a.max_load + 1.0)
         load, others = machine_state()
-        rd = os.path.join(run_dir, f"{w}-r{rnd + 1}")
+        rd = os.path.join(run_dir, f"{w}-r{rnd + 1}" + (f"-redo{redone}" if redone else ""))
         tp = run_testpmd(a, wl, os.path.join(rd, "testpmd"))
-        res["ceiling"].append(tp)
         tsc = tp["tsc_hz"]
         order = ["ferrovs", "ovs"] if rnd % 2 == 0 else ["ovs", "ferrovs"]
         order = [k for k in order if k in switches]
         line = [f"round {rnd + 1} (load {load:.2f}{', busy' if others else ''}): "
                 f"testpmd {tp['mpps']:.2f} Mpps {tp['cpp']:.1f} cyc/pkt"]
+        got = {}
         for kind in order:
             rdir = os.path.join(rd, kind)
             if wl.kind == "setup":
@@ -1148,7 +1233,7 @@ def run_workload(a, w, run_dir, switches, results):
             else:
                 r = run_steady(kind, a, wl, rdir, tsc,
                                perf=(rnd == 0 and a.perf > 0))
-            res[kind].append(r)
+            got[kind] = r
             if wl.kind == "setup" and r["upcall_counter"]:
                 line.append(f"{kind} {r['mpps'] * 1e6:,.0f} megaflows/s "
                             f"({r['setups']} successful upcalls in {r['packets']} "
@@ -1163,6 +1248,22 @@ def run_workload(a, w, run_dir, switches, results):
             else:
                 line.append(f"{kind} {r['mpps']:.2f} Mpps {r['cpp']:.1f} cyc/pkt "
                             f"(wall {r['wall_mpps']:.2f})")
+        foreign = max([tp["foreign_cpu"]] + [r["foreign_cpu"] for r in got.values()])
+        _, others_end = machine_state()
+        disturbed = bool(others or others_end) or foreign > a.max_foreign_cpu
+        line.append(f"other work {foreign:.2f} cores")
+        if disturbed and a.wait_quiet > 0 and redone < 3:
+            log(" | ".join(line))
+            log(f"    round {rnd + 1} disturbed ({', '.join(others_end) or 'other work'}): "
+                "run again once the machine is quiet")
+            redone += 1
+            continue
+        if disturbed:
+            line.append("DISTURBED")
+        res["ceiling"].append(tp)
+        for kind, r in got.items():
+            res[kind].append(r)
+        rnd, redone = rnd + 1, 0
         log(" | ".join(line))
         for kind in order:
             r = res[kind][-1]
@@ -1175,9 +1276,10 @@ def run_workload(a, w, run_dir, switches, results):
                 + (f"; {r['info']}" if r["info"] else ""))
             if r.get("perf"):
                 log(f"    {kind} perf (core {a.core}):\n" + r["perf"])
-    # Forwarding check: per-port tx shares of the windows, then the veth check.
+    # Forwarding check: the same packets through a veth into each switch.
     check = None
     if not a.no_verify:
+        wait_quiet(a.wait_quiet, a.max_load + 1.0)
         check = {}
         for kind in switches:
             check[kind] = run_verify(kind, a, wl, os.path.join(run_dir, f"{w}-verify",
@@ -1269,6 +1371,9 @@ def main():
                     help="wait up to this many seconds for load < --max-load and no other "
                          "DPDK process before starting")
     ap.add_argument("--max-load", type=float, default=1.3)
+    ap.add_argument("--max-foreign-cpu", type=float, default=0.3,
+                    help="a round during which other processes used more than this many "
+                         "cores counts as disturbed (redone with --wait-quiet)")
     ap.add_argument("--no-plot", action="store_true")
     ap.add_argument("--switches", default="ferrovs,ovs",
                     help="switches to run (default both; one alone gives no ratio)")
@@ -1318,9 +1423,16 @@ def main():
     os.makedirs(run_dir, exist_ok=True)
 
     def on_signal(sig, _frame):
-        kill_all()
-        netns_delete()
-        sys.exit(128 + sig)
+        global STOPPING
+        STOPPING = True
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            kill_all()
+            netns_delete()
+        finally:
+            log(f"stopped by signal {sig}")
+            os._exit(128 + sig)
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
@@ -1344,6 +1456,8 @@ def main():
             try:
                 run_workload(a, w, run_dir, switches, results)
             except Exception as e:  # one workload's failure does not lose the others
+                if STOPPING:
+                    raise SystemExit(1) from e
                 kill_all()
                 log(f"ERROR {w}: {e}")
                 log(f"RESULT {w} error")
