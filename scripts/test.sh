@@ -35,6 +35,21 @@ fi
 echo "test: cargo nextest run --workspace"
 cargo nextest run --workspace --no-fail-fast
 
+# The flow caches against the full pipeline, with more random cases than
+# the unit-test default.
+echo "test: flow cache differential test, ${FERROVS_DIFF_CASES:=3000} cases"
+FERROVS_DIFF_CASES=$FERROVS_DIFF_CASES cargo nextest run -p switch --lib \
+  cached_forwarding_equals_the_full_pipeline
+
+# The os-ken switch test tool, one file of each category per OpenFlow
+# version (conformance/osken/subsets/ci.txt), against the debug daemon just
+# built; the full runs are `conformance/osken/run of13|of14`.
+for v in of13 of14; do
+  echo "test: os-ken switch test tool, $v CI subset"
+  bash conformance/osken/run "$v" --subset ci --duration 10 --steady-rate \
+    --bin-dir "${CARGO_TARGET_DIR:-target}/debug" --min-ok "${OSKEN_CI_MIN_OK:-100}"
+done
+
 if [ -x fuzz/run.sh ]; then
   echo "test: fuzzing, ${FUZZ_SECONDS:-60} s per target"
   bash fuzz/run.sh "${FUZZ_SECONDS:-60}"

@@ -431,15 +431,25 @@ fn ipv4_masked(value: u32, mask: Option<Ipv4Addr>) -> Ipv4Addr {
 }
 
 /// Transport fields of a 1.0/1.1 match as OXM fields, given the IP protocol.
-fn transport_fields(proto: u8, tp_src: Option<u16>, tp_dst: Option<u16>, out: &mut Vec<OxmField>) {
+fn transport_fields(
+    ipv6: bool,
+    proto: u8,
+    tp_src: Option<u16>,
+    tp_dst: Option<u16>,
+    out: &mut Vec<OxmField>,
+) {
     type Ctor = fn(u16) -> OxmField;
-    let (src, dst): (Ctor, Ctor) = match proto {
-        IPPROTO_TCP => (OxmField::TcpSrc, OxmField::TcpDst),
-        IPPROTO_UDP => (OxmField::UdpSrc, OxmField::UdpDst),
-        IPPROTO_SCTP => (OxmField::SctpSrc, OxmField::SctpDst),
-        IPPROTO_ICMP => (
+    let (src, dst): (Ctor, Ctor) = match (proto, ipv6) {
+        (IPPROTO_TCP, _) => (OxmField::TcpSrc, OxmField::TcpDst),
+        (IPPROTO_UDP, _) => (OxmField::UdpSrc, OxmField::UdpDst),
+        (IPPROTO_SCTP, _) => (OxmField::SctpSrc, OxmField::SctpDst),
+        (IPPROTO_ICMP, false) => (
             |v| OxmField::Icmpv4Type(v as u8),
             |v| OxmField::Icmpv4Code(v as u8),
+        ),
+        (IPPROTO_ICMPV6, true) => (
+            |v| OxmField::Icmpv6Type(v as u8),
+            |v| OxmField::Icmpv6Code(v as u8),
         ),
         _ => return,
     };
@@ -537,7 +547,21 @@ fn decode_v10(input: &[u8]) -> Result<(Match, &[u8]), DecodeError> {
             if let Some(p) = nw_proto {
                 let tp_src = exact(ofpfw10::TP_SRC).then(|| be16(36));
                 let tp_dst = exact(ofpfw10::TP_DST).then(|| be16(38));
-                transport_fields(p, tp_src, tp_dst, &mut fields);
+                transport_fields(false, p, tp_src, tp_dst, &mut fields);
+            }
+        }
+        // As Open vSwitch reads a 1.0 match on IPv6: nw_tos is the traffic
+        // class, nw_proto the next header, tp_* the ports (or ICMPv6 type
+        // and code); the addresses do not fit.
+        Some(ETH_TYPE_IPV6) => {
+            if exact(ofpfw10::NW_TOS) {
+                fields.push(OxmField::IpDscp(raw[24] >> 2));
+            }
+            if let Some(p) = nw_proto {
+                fields.push(OxmField::IpProto(p));
+                let tp_src = exact(ofpfw10::TP_SRC).then(|| be16(36));
+                let tp_dst = exact(ofpfw10::TP_DST).then(|| be16(38));
+                transport_fields(true, p, tp_src, tp_dst, &mut fields);
             }
         }
         Some(ETH_TYPE_ARP) => {
@@ -671,11 +695,11 @@ fn encode_v10(fields: &[OxmField], out: &mut Vec<u8>) -> Result<(), EncodeError>
                 wc &= !ofpfw10::TP_DST;
                 put16(&mut raw, 38, *p);
             }
-            Icmpv4Type(t) => {
+            Icmpv4Type(t) | Icmpv6Type(t) => {
                 wc &= !ofpfw10::TP_SRC;
                 put16(&mut raw, 36, u16::from(*t));
             }
-            Icmpv4Code(c) => {
+            Icmpv4Code(c) | Icmpv6Code(c) => {
                 wc &= !ofpfw10::TP_DST;
                 put16(&mut raw, 38, u16::from(*c));
             }
@@ -780,7 +804,7 @@ fn decode_v11(input: &[u8]) -> Result<(Match, &[u8]), DecodeError> {
             if let Some(p) = nw_proto {
                 let tp_src = exact(ofpfw11::TP_SRC).then(|| be16(60));
                 let tp_dst = exact(ofpfw11::TP_DST).then(|| be16(62));
-                transport_fields(p, tp_src, tp_dst, &mut fields);
+                transport_fields(false, p, tp_src, tp_dst, &mut fields);
             }
         }
         Some(ETH_TYPE_ARP) => {
@@ -1040,6 +1064,7 @@ pub mod strategies {
                             }
                             if let Some(p) = proto {
                                 transport_fields(
+                                    false,
                                     p,
                                     tp_src.map(u16::from),
                                     tp_dst.map(u16::from),
@@ -1255,6 +1280,27 @@ pub(crate) mod tests {
         let (d, _) = Match::decode(Version::V1_0, &bytes).unwrap();
         assert_eq!(d, m);
         d.validate().unwrap();
+    }
+
+    #[test]
+    fn v10_ipv6_keeps_traffic_class_next_header_and_ports() {
+        for (proto, l4) in [
+            (6u8, vec![OxmField::TcpSrc(1), OxmField::TcpDst(80)]),
+            (58, vec![OxmField::Icmpv6Type(128), OxmField::Icmpv6Code(0)]),
+        ] {
+            let mut fields = vec![
+                OxmField::EthType(0x86dd),
+                OxmField::IpDscp(8),
+                OxmField::IpProto(proto),
+            ];
+            fields.extend(l4);
+            let m = Match::new(fields);
+            let bytes = enc(&m, Version::V1_0);
+            assert_eq!((bytes[24], bytes[25]), (32, proto));
+            let (d, _) = Match::decode(Version::V1_0, &bytes).unwrap();
+            assert_eq!(d, m);
+            d.validate().unwrap();
+        }
     }
 
     #[test]
