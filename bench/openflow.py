@@ -161,21 +161,43 @@ def proc_jiffies(pid, children=False):
         return 0
 
 
+def all_jiffies():
+    """pid -> (command, CPU ticks of all its threads) for every process."""
+    res = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                raw = open(f"/proc/{d}/stat").read()
+            except OSError:
+                continue
+            comm = raw[raw.index("(") + 1:raw.rindex(")")]
+            f = raw.rsplit(")", 1)[1].split()
+            res[int(d)] = (comm, int(f[11]) + int(f[12]))
+    return res
+
+
 class ForeignCpu:
-    """CPU used by everything but `pid` and this harness over a window, in cores."""
+    """CPU used by everything but `pid` and this harness over a window, in
+    cores, and the processes that used most of it."""
 
     def __init__(self, pid):
         self.pid, self.t = pid, time.monotonic()
-        self.busy, self.own = busy_jiffies(), self.mine()
+        self.busy, self.own, self.procs = busy_jiffies(), self.mine(), all_jiffies()
 
     def mine(self):
         return proc_jiffies(self.pid) + proc_jiffies(os.getpid(), children=True)
 
     def cores(self):
         hz = os.sysconf("SC_CLK_TCK")
+        dt = max(1e-3, time.monotonic() - self.t)
         busy = busy_jiffies() - self.busy
         own = self.mine() - self.own
-        return max(0.0, (busy - own) / hz / max(1e-3, time.monotonic() - self.t))
+        now = all_jiffies()
+        skip = {self.pid, os.getpid()}
+        deltas = sorted(((j - self.procs.get(pid, (c, 0))[1], c) for pid, (c, j) in now.items()
+                         if pid not in skip), reverse=True)
+        self.top = ", ".join(f"{c} {d / hz / dt:.2f}" for d, c in deltas[:3] if d > 0)
+        return max(0.0, (busy - own) / hz / dt)
 
 
 def machine_state():
@@ -832,6 +854,7 @@ def run_testpmd(a, wl, rundir):
     fc = ForeignCpu(p.pid)
     time.sleep(a.seconds)
     foreign = fc.cores()
+    foreign_top = fc.top
     p.send_signal(signal.SIGINT)
     try:
         p.wait(timeout=60)
@@ -846,7 +869,7 @@ def run_testpmd(a, wl, rundir):
     cpp, cycles, packets, mhz = float(m[1]), int(m[2]), int(m[3]), int(m[4])
     tsc = mhz * 1e6
     return {"mpps": packets / (cycles / tsc) / 1e6, "cpp": cpp, "tsc_hz": tsc,
-            "packets": packets, "foreign_cpu": foreign}
+            "packets": packets, "foreign_cpu": foreign, "foreign_top": foreign_top}
 
 
 def switch_pages(sw, wl):
@@ -939,7 +962,7 @@ def run_steady(kind, a, wl, rundir, tsc, perf=False):
             "busy_pct": 100.0 * busy / max(1.0, busy + st.get("idle cycles", 0)),
             "cache": cache_counters(st), "info": info, "tx": dtx, "rules_load_s": load_s,
             "perf": perf_out, "warmup_s": warm_s, "converged": converged,
-            "foreign_cpu": foreign}
+            "foreign_cpu": foreign, "foreign_top": fc.top}
 
 
 def run_setup(kind, a, wl, rundir, tsc):
@@ -1005,7 +1028,7 @@ def run_setup(kind, a, wl, rundir, tsc):
             "cache": {k: d.get(k) for k in CACHE_KEYS if k in d}, "rules_load_s": load_s,
             "tx": {}, "info": (f"megaflows {mf[0]}" + (f" (flow limit {mf[1]})" if mf[1] else "")
                                if mf else ""),
-            "foreign_cpu": foreign}
+            "foreign_cpu": foreign, "foreign_top": fc.top}
 
 
 def inject(pcap, iface, rate, passes):
@@ -1248,10 +1271,11 @@ def run_workload(a, w, run_dir, switches, results):
             else:
                 line.append(f"{kind} {r['mpps']:.2f} Mpps {r['cpp']:.1f} cyc/pkt "
                             f"(wall {r['wall_mpps']:.2f})")
-        foreign = max([tp["foreign_cpu"]] + [r["foreign_cpu"] for r in got.values()])
+        worst = max([tp] + list(got.values()), key=lambda r: r["foreign_cpu"])
+        foreign = worst["foreign_cpu"]
         _, others_end = machine_state()
         disturbed = bool(others or others_end) or foreign > a.max_foreign_cpu
-        line.append(f"other work {foreign:.2f} cores")
+        line.append(f"other work {foreign:.2f} cores ({worst.get('foreign_top') or '-'})")
         if disturbed and a.wait_quiet > 0 and redone < 3:
             log(" | ".join(line))
             log(f"    round {rnd + 1} disturbed ({', '.join(others_end) or 'other work'}): "
