@@ -160,12 +160,23 @@ fn sctp_fix(d: &mut [u8], l4: usize, end: usize) {
     d[l4 + 8..l4 + 12].copy_from_slice(&c);
 }
 
-/// After a pop: the old frame's Ethernet padding (bytes past the end of
-/// the IP datagram) is not part of the new frame.
+/// Smallest Ethernet frame without its FCS.
+const ETH_MIN_FRAME: usize = 60;
+
+/// After a pop that leaves an IP datagram: the old frame's Ethernet
+/// padding (bytes past the end of the datagram) is not part of the new
+/// frame, which is padded with zeros to the Ethernet minimum as a NIC
+/// would (bytes past the datagram do not change how it parses).
 fn drop_padding<P: PacketBuf + ?Sized>(pkt: &mut P, layout: &Layout) {
     let end = usize::from(layout.ip_end);
-    if end > 0 && pkt.len() > end {
+    if end == 0 {
+        return;
+    }
+    if pkt.len() > end {
         pkt.trim(pkt.len() - end);
+    }
+    if pkt.len() < ETH_MIN_FRAME {
+        pkt.append_zeros(ETH_MIN_FRAME - pkt.len());
     }
 }
 

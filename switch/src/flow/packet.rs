@@ -16,6 +16,8 @@ pub trait PacketBuf {
     /// Removes `n` bytes from the end; false (and nothing removed) when
     /// the packet is shorter.
     fn trim(&mut self, n: usize) -> bool;
+    /// Appends `n` zero bytes; false (and nothing added) without room.
+    fn append_zeros(&mut self, n: usize) -> bool;
     /// Length in bytes.
     fn len(&self) -> usize;
     /// True when the packet has no bytes.
@@ -54,6 +56,11 @@ impl PacketBuf for Vec<u8> {
         true
     }
 
+    fn append_zeros(&mut self, n: usize) -> bool {
+        self.resize(Vec::len(self) + n, 0);
+        true
+    }
+
     fn len(&self) -> usize {
         Vec::len(self)
     }
@@ -78,6 +85,16 @@ impl PacketBuf for dpdk::Mbuf {
 
     fn trim(&mut self, n: usize) -> bool {
         u16::try_from(n).is_ok_and(|n| dpdk::Mbuf::trim(self, n))
+    }
+
+    fn append_zeros(&mut self, n: usize) -> bool {
+        match u16::try_from(n).ok().and_then(|n| dpdk::Mbuf::append(self, n)) {
+            Some(tail) => {
+                tail.fill(0);
+                true
+            }
+            None => false,
+        }
     }
 
     fn len(&self) -> usize {

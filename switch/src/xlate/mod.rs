@@ -1591,10 +1591,11 @@ mod tests {
         assert_eq!(rec.out.len(), 1, "{:?}", rec.dropped);
         let got = &rec.out[0].1;
         // The label goes, and so does the old frame's padding after the
-        // 28-byte datagram.
+        // 28-byte datagram; the frame is padded with zeros to 60 bytes.
         let mut want = pkt[..12].to_vec();
         want.extend_from_slice(&[0x08, 0x00]);
         want.extend_from_slice(&pkt[18..18 + 28]);
+        want.resize(60, 0);
         assert_eq!(got, &want);
     }
 }
