@@ -88,7 +88,10 @@ impl PacketBuf for dpdk::Mbuf {
     }
 
     fn append_zeros(&mut self, n: usize) -> bool {
-        match u16::try_from(n).ok().and_then(|n| dpdk::Mbuf::append(self, n)) {
+        match u16::try_from(n)
+            .ok()
+            .and_then(|n| dpdk::Mbuf::append(self, n))
+        {
             Some(tail) => {
                 tail.fill(0);
                 true
