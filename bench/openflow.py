@@ -45,6 +45,7 @@ import statistics
 import struct
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -1174,8 +1175,9 @@ fig.suptitle(res["title"], fontsize=9)
 fig.tight_layout()
 fig.savefig(sys.argv[2], dpi=110)
 """
-    j = path + ".json"
-    json.dump(results, open(j, "w"))
+    fd, j = tempfile.mkstemp(suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump(results, f, default=str)
     venv = "/var/lib/ferrovs-bench/venv"
     venv_py = os.path.join(venv, "bin", "python3")
 
@@ -1194,6 +1196,7 @@ fig.savefig(sys.argv[2], dpi=110)
             log(f"plot: no matplotlib ({e}); no plot")
             return None
     r = sh([py, "-c", code, j, path], check=False)
+    os.unlink(j)
     if r.returncode != 0:
         log(f"plot failed: {r.stderr[-1500:]}")
         return None
