@@ -229,6 +229,22 @@ impl ConnState {
         queued
     }
 
+    /// Opens bundle `id` with `flags` (the caller checked it is not open);
+    /// `OFPBFC_OUT_OF_BUNDLES` when [`MAX_BUNDLES`] are open.
+    pub fn open_bundle(&mut self, id: u32, flags: u16) -> Result<(), openflow::ErrorKind> {
+        if self.bundles.len() >= MAX_BUNDLES {
+            return Err(openflow::ErrorKind::OutOfBundles);
+        }
+        self.bundles.insert(
+            id,
+            Bundle {
+                flags,
+                ..Bundle::default()
+            },
+        );
+        Ok(())
+    }
+
     /// Applies `OFPT_SET_ASYNC`: properties present replace their masks.
     pub fn set_async(&mut self, cfg: &AsyncConfig) {
         for p in &cfg.properties {

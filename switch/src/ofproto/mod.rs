@@ -740,16 +740,9 @@ impl Ofproto {
                 if conn.bundles.contains_key(&bc.bundle_id) {
                     return fail(ErrorKind::BundleExist);
                 }
-                if conn.bundles.len() >= conn::MAX_BUNDLES {
-                    return fail(ErrorKind::OutOfBundles);
+                if let Err(kind) = conn.open_bundle(bc.bundle_id, bc.flags) {
+                    return fail(kind);
                 }
-                conn.bundles.insert(
-                    bc.bundle_id,
-                    Bundle {
-                        flags: bc.flags,
-                        ..Bundle::default()
-                    },
-                );
                 vec![reply(ct::OPEN_REPLY)]
             }
             ct::CLOSE_REQUEST => match conn.bundles.get_mut(&bc.bundle_id) {
@@ -806,18 +799,11 @@ impl Ofproto {
         let Some(conn) = self.conns.get_mut(&id) else {
             return Vec::new();
         };
+        // A bundle-add for an unknown id opens the bundle implicitly.
         if !conn.bundles.contains_key(&ba.bundle_id) {
-            // A bundle-add for an unknown id opens the bundle implicitly.
-            if conn.bundles.len() >= conn::MAX_BUNDLES {
-                return fail(ErrorKind::OutOfBundles);
+            if let Err(kind) = conn.open_bundle(ba.bundle_id, ba.flags) {
+                return fail(kind);
             }
-            conn.bundles.insert(
-                ba.bundle_id,
-                Bundle {
-                    flags: ba.flags,
-                    ..Bundle::default()
-                },
-            );
         }
         let Some(b) = conn.bundles.get_mut(&ba.bundle_id) else {
             return Vec::new();

@@ -350,10 +350,8 @@ proptest! {
     }
 }
 
-/// The cache is used: repeated packets of one flow hit it, and a flow-mod
-/// (a new table version) sends the next packet through the pipeline again.
-#[test]
-fn repeated_packets_hit_and_a_new_version_revalidates() {
+/// Tables with one rule: in_port=1, output to port 2.
+fn in_port_1_to_2() -> Tables {
     let t = Tables::new(100);
     add(
         &t,
@@ -363,6 +361,14 @@ fn repeated_packets_hit_and_a_new_version_revalidates() {
         vec![Instruction::ApplyActions(vec![out(2)])],
     );
     t.commit();
+    t
+}
+
+/// The cache is used: repeated packets of one flow hit it, and a flow-mod
+/// (a new table version) sends the next packet through the pipeline again.
+#[test]
+fn repeated_packets_hit_and_a_new_version_revalidates() {
+    let t = in_port_1_to_2();
     let (g, macs) = (Groups::default(), mac::MacTable::default());
     let mut cache = FlowCache::default();
     cache.emc.set_insert_inv_prob(1);
@@ -467,15 +473,7 @@ fn repeated_packets_hit_and_a_new_version_revalidates() {
 /// The debug check notices a cached translation the tables disagree with.
 #[test]
 fn the_cache_check_counts_a_wrong_megaflow() {
-    let t = Tables::new(100);
-    add(
-        &t,
-        0,
-        1,
-        vec![OxmField::InPort(1)],
-        vec![Instruction::ApplyActions(vec![out(2)])],
-    );
-    t.commit();
+    let t = in_port_1_to_2();
     let (g, macs) = (Groups::default(), mac::MacTable::default());
     let mut cache = FlowCache::default();
     let pkt = eth(
