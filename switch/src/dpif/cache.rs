@@ -10,12 +10,13 @@
 
 use std::cell::RefCell;
 
-use super::dpcls::{Dpcls, Megaflow};
+use super::dpcls::{Dpcls, Megaflow, MegaflowRef};
 use super::emc::{emc_hash, Emc};
 use super::stats::{bump, PmdStats};
 use crate::flow::{extract, PacketBuf};
+use crate::ofproto::table::Tables;
 use crate::xlate::record::{Recording, Script};
-use crate::xlate::{DropReason, Emit, Xlate};
+use crate::xlate::{count_lookups, DropReason, Emit, Xlate};
 
 /// Megaflows per bridge per PMD.
 pub const MAX_MEGAFLOWS: usize = 65536;
@@ -36,6 +37,23 @@ pub struct CachedXlate {
     pub script: Script,
     /// Whether the bridge was fail-open.
     pub fail_open: bool,
+    /// Packets replayed since the table and rule counters were last
+    /// brought up to date ([`FlowCache::flush_counts`]).
+    pub pending_packets: u64,
+    /// Their bytes.
+    pub pending_bytes: u64,
+}
+
+impl CachedXlate {
+    /// A recorded translation with nothing pending.
+    pub fn new(script: Script, fail_open: bool) -> Self {
+        CachedXlate {
+            script,
+            fail_open,
+            pending_packets: 0,
+            pending_bytes: 0,
+        }
+    }
 }
 
 /// The caches of one bridge on one PMD.
@@ -46,6 +64,8 @@ pub struct FlowCache {
     pub dpcls: Dpcls<CachedXlate>,
     /// When idle megaflows were last swept (seconds).
     pub last_sweep: u64,
+    /// Megaflows with pending counts.
+    touched: Vec<MegaflowRef>,
 }
 
 impl Default for FlowCache {
@@ -54,6 +74,7 @@ impl Default for FlowCache {
             emc: Emc::default(),
             dpcls: Dpcls::new(MAX_MEGAFLOWS, MAX_SUBTABLES),
             last_sweep: 0,
+            touched: Vec::with_capacity(dpdk::BURST),
         }
     }
 }
@@ -68,6 +89,27 @@ impl FlowCache {
         self.last_sweep = now;
         self.dpcls
             .retain(|m| now.saturating_sub(m.used) < MAX_IDLE_SECS);
+    }
+
+    /// Adds the replayed packets' counts to the tables and rules they
+    /// matched: one update per megaflow instead of one per packet. Called
+    /// at the end of every batch, and before the megaflows change, so no
+    /// count is lost and `dump-flows` lags by one batch at most.
+    pub fn flush_counts(&mut self, tables: &Tables, now_ns: u64) {
+        for r in self.touched.drain(..) {
+            if let Some(mf) = self.dpcls.get_mut(r) {
+                let a = &mut mf.actions;
+                count_lookups(
+                    tables,
+                    &a.script,
+                    a.pending_packets,
+                    a.pending_bytes,
+                    now_ns,
+                );
+                a.pending_packets = 0;
+                a.pending_bytes = 0;
+            }
+        }
     }
 }
 
@@ -147,6 +189,7 @@ impl FlowCache {
                 }
                 // Translated at an older version: translate again.
                 Some(stale) => {
+                    self.flush_counts(base.tables, base.now_ns);
                     self.dpcls.remove(stale);
                 }
                 None => {}
@@ -154,15 +197,31 @@ impl FlowCache {
         }
         if let Some(r) = hit {
             let mf = self.dpcls.get_mut(r).expect("a hit is live");
+            let len = pkt.len() as u64;
             mf.packets += 1;
-            mf.bytes += pkt.len() as u64;
+            mf.bytes += len;
             mf.used = now;
+            let script = &mf.actions.script;
             let replay = Xlate {
-                script: Some(&mf.actions.script),
+                script: Some(script),
                 cursor: Default::default(),
+                defer_counts: true,
                 ..*base
             };
             replay.run_extracted(in_port, pkt, ex.flow, ex.layout, emit);
+            let done = replay.cursor.get().min(script.len());
+            if done == script.len() {
+                let a = &mut mf.actions;
+                if a.pending_packets == 0 {
+                    self.touched.push(r);
+                }
+                a.pending_packets += 1;
+                a.pending_bytes += len;
+            } else {
+                // Stopped early (a meter dropped it): it made only the
+                // first lookups; count those now.
+                count_lookups(base.tables, &script[..done], 1, len, base.now_ns);
+            }
             return;
         }
         if counts.upcalls() >= UPCALL_BUDGET as u64 {
@@ -178,16 +237,16 @@ impl FlowCache {
         };
         upcall.run_extracted(in_port, pkt, ex.flow, ex.layout, emit);
         let rec = rec.into_inner();
+        if rec.cacheable {
+            self.flush_counts(base.tables, base.now_ns);
+        }
         let installed = rec.cacheable
             && self
                 .dpcls
                 .insert(
                     &ex.flow,
                     &rec.mask,
-                    CachedXlate {
-                        script: rec.script,
-                        fail_open: base.fail_open,
-                    },
+                    CachedXlate::new(rec.script, base.fail_open),
                     base.version,
                     now,
                 )

@@ -60,6 +60,8 @@ struct Slot<A> {
 
 struct Subtable {
     mask: Flow,
+    /// `mask.word_map()`: the only words hashed and compared.
+    map: u32,
     /// Slab indices, hashed by the masked key.
     table: HashTable<u32>,
     /// Hits since the last re-sort.
@@ -161,11 +163,10 @@ impl<A> Dpcls<A> {
         for st_i in 0..self.subtables.len() {
             probed += 1;
             let st = &self.subtables[st_i];
-            let h = flow.hash_masked(&st.mask, 0);
-            let found = st.table.find(h, |&i| {
-                let m = self.flow_at(i);
-                flow.eq_masked(&m.key, &m.mask)
-            });
+            let h = flow.hash_in(&st.mask, st.map, 0);
+            let found = st
+                .table
+                .find(h, |&i| flow.eq_in(&self.flow_at(i).key, &st.mask, st.map));
             if let Some(&i) = found {
                 self.subtables[st_i].hits += 1;
                 return (Some(self.reference(i)), probed);
@@ -193,6 +194,7 @@ impl<A> Dpcls<A> {
             None => {
                 self.subtables.push(Subtable {
                     mask: *mask,
+                    map: mask.word_map(),
                     table: HashTable::new(),
                     hits: 0,
                 });

@@ -49,7 +49,7 @@ impl Default for Emc {
 
 /// The EMC hash of a flow (never 0).
 pub fn emc_hash(flow: &Flow) -> u32 {
-    (flow.hash_masked(&Flow::EXACT, 0) as u32).max(1)
+    (flow.hash_exact() as u32).max(1)
 }
 
 impl Emc {

@@ -39,6 +39,42 @@ pub const FLOW_WORDS: usize = 18;
 // `Flow::word_map` has one bit per word.
 const _: () = assert!(FLOW_WORDS <= 32);
 
+/// Per-word keys of the flow hashes: a word's contribution depends on its
+/// position, so equal values in different fields do not cancel out.
+const HASH_KEYS: [u64; FLOW_WORDS] = {
+    let mut k = [0u64; FLOW_WORDS];
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let mut i = 0;
+    while i < FLOW_WORDS {
+        // splitmix64
+        x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = x;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        k[i] = z ^ (z >> 31);
+        i += 1;
+    }
+    k
+};
+
+/// One word's contribution to a flow hash: a full 64×64→128-bit multiply
+/// folded to 64 bits. The words' contributions are independent of each
+/// other (summed), so the multiplies of a key run in parallel instead of
+/// as one dependent chain.
+#[inline(always)]
+fn hash_word(w: u64, i: usize) -> u64 {
+    let x = u128::from(w ^ HASH_KEYS[i]) * 0xff51_afd7_ed55_8ccd_u128;
+    (x as u64) ^ ((x >> 64) as u64)
+}
+
+/// Final avalanche of a flow hash.
+#[inline(always)]
+fn hash_finish(sum: u64) -> u64 {
+    let mut h = sum ^ (sum >> 32);
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^ (h >> 29)
+}
+
 /// `ip_frag` bit: the packet is an IP fragment (first or later).
 pub const FRAG_ANY: u8 = 1;
 /// `ip_frag` bit: the packet is a fragment other than the first.
@@ -228,16 +264,51 @@ impl Flow {
     }
 
     /// A 64-bit hash of `self & mask` mixed with `basis` (the same for
-    /// every flow equal under `mask`).
+    /// every flow equal under `mask`). Words where `mask` is zero do not
+    /// count; equal to [`Flow::hash_in`] over `mask.word_map()`.
     pub fn hash_masked(&self, mask: &Flow, basis: u64) -> u64 {
-        let mut h = basis ^ 0x9e37_79b9_7f4a_7c15;
-        for (a, m) in self.w.iter().zip(mask.w.iter()) {
-            h = (h ^ (a & m)).wrapping_mul(0xff51_afd7_ed55_8ccd);
-            h ^= h >> 32;
+        self.hash_in(mask, mask.word_map(), basis)
+    }
+
+    /// [`Flow::hash_masked`] over the words of `map` only (which must be
+    /// `mask.word_map()`, e.g. precomputed for a classifier subtable).
+    #[inline]
+    pub fn hash_in(&self, mask: &Flow, map: u32, basis: u64) -> u64 {
+        let mut sum = basis;
+        let mut m = map;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            sum = sum.wrapping_add(hash_word(self.w[i] & mask.w[i], i));
         }
-        h ^= h >> 29;
-        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        h ^ (h >> 32)
+        hash_finish(sum)
+    }
+
+    /// The hash of the whole flow: [`Flow::hash_masked`] under
+    /// [`Flow::EXACT`] with basis 0, without looking at the mask (the
+    /// exact-match cache's hash).
+    #[inline]
+    pub fn hash_exact(&self) -> u64 {
+        let mut sum = 0u64;
+        for (i, w) in self.w.iter().enumerate() {
+            sum = sum.wrapping_add(hash_word(*w, i));
+        }
+        hash_finish(sum)
+    }
+
+    /// True when `self` and `other` agree on every bit set in `mask`,
+    /// looking only at the words of `map` (`mask.word_map()`).
+    #[inline]
+    pub fn eq_in(&self, other: &Flow, mask: &Flow, map: u32) -> bool {
+        let mut m = map;
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            if (self.w[i] ^ other.w[i]) & mask.w[i] != 0 {
+                return false;
+            }
+        }
+        true
     }
 
     /// Bit `i` set when word `i` is nonzero: for a mask, the words a
@@ -408,5 +479,37 @@ mod tests {
         assert_eq!(mask.word_map(), 0b10010);
         assert_eq!(Flow::ZERO.word_map(), 0);
         assert_eq!(Flow::EXACT.word_map(), (1 << FLOW_WORDS) - 1);
+    }
+
+    #[test]
+    fn hashes_agree_with_each_other_and_see_every_word() {
+        let mut f = Flow::ZERO;
+        f.set(slot::ETH_DST, 0x1122_3344_5566);
+        f.set128(6, 0x0102_0304_0506_0708_090a_0b0c_0d0e_0f10);
+        let mut mask = Flow::ZERO;
+        mask.set(slot::ETH_DST, 0xffff_ffff_ff00);
+        assert_eq!(f.hash_exact(), f.hash_masked(&Flow::EXACT, 0));
+        assert_eq!(
+            f.hash_masked(&mask, 3),
+            f.hash_in(&mask, mask.word_map(), 3)
+        );
+        // Every word of the exact hash counts, and the same value in
+        // two different words gives different hashes.
+        let base = f.hash_exact();
+        for i in 0..FLOW_WORDS {
+            let mut g = f;
+            g.words_mut()[i] ^= 1 << (i * 3 % 64);
+            assert_ne!(g.hash_exact(), base, "word {i}");
+        }
+        let (mut a, mut b) = (Flow::ZERO, Flow::ZERO);
+        a.words_mut()[3] = 42;
+        b.words_mut()[4] = 42;
+        assert_ne!(a.hash_exact(), b.hash_exact());
+        // eq_in looks only at the map's words, under the mask.
+        let mut g = f;
+        g.set(slot::ETH_DST, 0x1122_3344_55aa);
+        assert!(f.eq_in(&g, &mask, mask.word_map()));
+        g.set(slot::ETH_DST, 0x1122_3344_aa66);
+        assert!(!f.eq_in(&g, &mask, mask.word_map()));
     }
 }

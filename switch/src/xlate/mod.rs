@@ -198,6 +198,51 @@ fn same_slot(a: &Action, b: &Action) -> bool {
     }
 }
 
+/// Counts `packets` packets of `bytes` bytes matched by `rule` in
+/// `table`: the table's matches and the rule's counters (as its
+/// `NO_PKT_COUNTS` / `NO_BYT_COUNTS` flags allow), and its last hit.
+fn count_match(
+    table: &crate::ofproto::table::FlowTable,
+    rule: &crate::ofproto::table::RuleHandle,
+    packets: u64,
+    bytes: u64,
+    now_ns: u64,
+) {
+    table.matches.fetch_add(packets, Ordering::Relaxed);
+    let r = rule.payload();
+    if r.flags & flags::NO_PKT_COUNTS == 0 {
+        r.counters.packets.fetch_add(packets, Ordering::Relaxed);
+    }
+    if r.flags & flags::NO_BYT_COUNTS == 0 {
+        r.counters.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+    r.counters
+        .last_hit_ns
+        .store(now_ns.max(1), Ordering::Relaxed);
+}
+
+/// Adds the counters that replays with [`Xlate::defer_counts`] skipped:
+/// `packets` packets of `bytes` bytes in total, each of which made the
+/// lookups of `steps`.
+pub fn count_lookups(
+    tables: &Tables,
+    steps: &[record::Lookup],
+    packets: u64,
+    bytes: u64,
+    now_ns: u64,
+) {
+    if packets == 0 {
+        return;
+    }
+    for step in steps {
+        let table = &tables.tables[usize::from(step.table)];
+        table.lookups.fetch_add(packets, Ordering::Relaxed);
+        if let Some(rule) = &step.rule {
+            count_match(table, rule, packets, bytes, now_ns);
+        }
+    }
+}
+
 /// A packet's translation through one bridge.
 pub struct Xlate<'a> {
     /// The bridge's tables.
@@ -231,9 +276,14 @@ pub struct Xlate<'a> {
     /// order, instead of looking them up (the caller checked that the
     /// packet agrees with the recorded one on every consulted bit, at the
     /// same table version).
-    pub script: Option<&'a [Option<crate::ofproto::table::RuleHandle>]>,
+    pub script: Option<&'a [record::Lookup]>,
     /// The next lookup's position in `script`.
     pub cursor: std::cell::Cell<usize>,
+    /// Replaying: the scripted lookups leave the table and rule counters
+    /// alone, and the caller adds them later with [`count_lookups`] (once
+    /// per batch for all the packets of a megaflow). Lookups past the
+    /// script still count.
+    pub defer_counts: bool,
     /// Debug mode: every scripted lookup is also made in the tables, and
     /// a different result is counted here (and logged).
     pub check: Option<&'a std::sync::atomic::AtomicU64>,
@@ -323,9 +373,12 @@ impl Xlate<'_> {
         let mut outcome: Option<DropReason> = None;
         loop {
             let table = &self.tables.tables[table_id];
-            table.lookups.fetch_add(1, Ordering::Relaxed);
             let live;
-            let found = match self.scripted() {
+            let scripted = self.scripted();
+            if scripted.is_none() || !self.defer_counts {
+                table.lookups.fetch_add(1, Ordering::Relaxed);
+            }
+            let found = match scripted {
                 Some(step) => {
                     if let Some(failures) = self.check {
                         let mut wc = [0u64; FLOW_WORDS];
@@ -350,7 +403,7 @@ impl Xlate<'_> {
                     let mut wc = [0u64; FLOW_WORDS];
                     live = table.cls.lookup(flow.words(), self.version, &mut wc);
                     if let Some(r) = self.rec {
-                        r.borrow_mut().lookup(&wc, live.as_ref());
+                        r.borrow_mut().lookup(table_id as u8, &wc, live.as_ref());
                     }
                     live.as_ref()
                 }
@@ -389,17 +442,10 @@ impl Xlate<'_> {
                 outcome = Some(DropReason::TableMiss);
                 break;
             };
-            table.matches.fetch_add(1, Ordering::Relaxed);
+            if scripted.is_none() || !self.defer_counts {
+                count_match(table, rule, 1, len, self.now_ns);
+            }
             let r = rule.payload();
-            if r.flags & flags::NO_PKT_COUNTS == 0 {
-                r.counters.packets.fetch_add(1, Ordering::Relaxed);
-            }
-            if r.flags & flags::NO_BYT_COUNTS == 0 {
-                r.counters.bytes.fetch_add(len, Ordering::Relaxed);
-            }
-            r.counters
-                .last_hit_ns
-                .store(self.now_ns.max(1), Ordering::Relaxed);
             // A table-miss entry (priority 0, empty match) sends NO_MATCH.
             let table_miss_rule = rule.priority() == 0 && rule.mask().iter().all(|&w| w == 0);
             ctx = PinCtx {
@@ -632,21 +678,25 @@ impl Xlate<'_> {
     /// fields picks among the buckets by weight, so one flow stays on one
     /// bucket and distinct flows spread.
     fn select_bucket(&self, g: &Group, flow: &Flow, depth: usize) -> Option<usize> {
-        let live: Vec<(usize, u64)> = g
-            .buckets
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| b.weight > 0 && self.bucket_live(b.watch_port, b.watch_group, depth))
-            .map(|(i, b)| (i, u64::from(b.weight)))
-            .collect();
-        let total: u64 = live.iter().map(|(_, w)| w).sum();
+        // Two passes over the buckets rather than a list of the live ones:
+        // nothing is allocated per packet.
+        let live = || {
+            g.buckets
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| {
+                    b.weight > 0 && self.bucket_live(b.watch_port, b.watch_group, depth)
+                })
+                .map(|(i, b)| (i, u64::from(b.weight)))
+        };
+        let total: u64 = live().map(|(_, w)| w).sum();
         if total == 0 {
             return None;
         }
         let mask = select_mask();
         self.consult(&mask);
         let mut pick = flow.hash_masked(&mask, 0) % total;
-        for (i, w) in live {
+        for (i, w) in live() {
             if pick < w {
                 return Some(i);
             }
@@ -813,7 +863,7 @@ impl Xlate<'_> {
         let script = self.script?;
         let i = self.cursor.get();
         self.cursor.set(i + 1);
-        script.get(i).map(Option::as_ref)
+        script.get(i).map(|l| l.rule.as_ref())
     }
 
     /// Records that the translation consulted `bits` of the flow.
@@ -1019,6 +1069,7 @@ mod tests {
             rec: None,
             script: None,
             cursor: Default::default(),
+            defer_counts: false,
             check: None,
         }
     }

@@ -178,6 +178,7 @@ impl OfPipeline {
             rec: None,
             script: None,
             cursor: Default::default(),
+            defer_counts: false,
             check: self
                 .check_cache
                 .load(Ordering::Relaxed)
@@ -354,6 +355,7 @@ impl Pipeline for OfPipeline {
             for m in batch.drain() {
                 cache.forward(base, in_ofport, m, &mut emit, &mut counts);
             }
+            cache.flush_counts(base.tables, base.now_ns);
             counts.add_to(emit.out.stats());
         });
         out.stats()

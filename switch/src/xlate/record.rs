@@ -23,9 +23,17 @@ use openflow::oxm::OxmField;
 use crate::flow::{Flow, FLOW_WORDS};
 use crate::ofproto::table::RuleHandle;
 
-/// The rules a translation found, one entry per table lookup in order
-/// (`None`: a miss).
-pub type Script = Vec<Option<RuleHandle>>;
+/// One table lookup of a translation.
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    /// The table looked up.
+    pub table: u8,
+    /// The rule found (`None`: a miss).
+    pub rule: Option<RuleHandle>,
+}
+
+/// The lookups of a translation, in order.
+pub type Script = Vec<Lookup>;
 
 /// What a translation consulted.
 #[derive(Debug, Clone)]
@@ -66,10 +74,13 @@ impl Recording {
         }
     }
 
-    /// Adds a lookup's wildcards and its result.
-    pub fn lookup(&mut self, wc: &[u64; FLOW_WORDS], rule: Option<&RuleHandle>) {
+    /// Adds a lookup in `table`: its wildcards and its result.
+    pub fn lookup(&mut self, table: u8, wc: &[u64; FLOW_WORDS], rule: Option<&RuleHandle>) {
         self.consult(wc);
-        self.script.push(rule.cloned());
+        self.script.push(Lookup {
+            table,
+            rule: rule.cloned(),
+        });
     }
 
     /// Notes an edit applied to the packet.
