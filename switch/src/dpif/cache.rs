@@ -15,8 +15,8 @@ use super::emc::{emc_hash, Emc};
 use super::stats::{bump, PmdStats};
 use crate::flow::{extract, PacketBuf};
 use crate::ofproto::table::Tables;
-use crate::xlate::record::{Recording, Script};
-use crate::xlate::{count_lookups, DropReason, Emit, Xlate};
+use crate::xlate::record::{Program, Recording, Script};
+use crate::xlate::{count_lookups, run_program, DropReason, Emit, Xlate};
 
 /// Megaflows per bridge per PMD.
 pub const MAX_MEGAFLOWS: usize = 65536;
@@ -35,6 +35,9 @@ pub const UPCALL_BUDGET: usize = 16;
 pub struct CachedXlate {
     /// The rules its lookups found.
     pub script: Script,
+    /// What it did to the packet, when that is all it did: hits run this
+    /// instead of replaying the rules.
+    pub program: Option<Program>,
     /// Whether the bridge was fail-open.
     pub fail_open: bool,
     /// Packets replayed since the table and rule counters were last
@@ -46,9 +49,10 @@ pub struct CachedXlate {
 
 impl CachedXlate {
     /// A recorded translation with nothing pending.
-    pub fn new(script: Script, fail_open: bool) -> Self {
+    pub fn new(script: Script, program: Option<Program>, fail_open: bool) -> Self {
         CachedXlate {
             script,
+            program,
             fail_open,
             pending_packets: 0,
             pending_bytes: 0,
@@ -165,7 +169,7 @@ impl FlowCache {
         counts: &mut CacheCounts,
     ) {
         let now = u64::from(base.now_secs);
-        let ex = extract(pkt.data(), in_port);
+        let mut ex = extract(pkt.data(), in_port);
         let hash = emc_hash(&ex.flow);
         let valid = |mf: &Megaflow<CachedXlate>| {
             mf.version == base.version && mf.actions.fail_open == base.fail_open
@@ -202,14 +206,24 @@ impl FlowCache {
             mf.bytes += len;
             mf.used = now;
             let script = &mf.actions.script;
-            let replay = Xlate {
-                script: Some(script),
-                cursor: Default::default(),
-                defer_counts: true,
-                ..*base
-            };
-            replay.run_extracted(in_port, pkt, ex.flow, ex.layout, emit);
-            let done = replay.cursor.get().min(script.len());
+            let done = match &mf.actions.program {
+                // The debug check replays, so that every lookup is checked.
+                Some(prog) if base.check.is_none() => {
+                    run_program(prog, pkt, &mut ex.flow, &mut ex.layout, emit)
+                        .map_or(script.len(), usize::from)
+                }
+                _ => {
+                    let replay = Xlate {
+                        script: Some(script),
+                        cursor: Default::default(),
+                        defer_counts: true,
+                        ..*base
+                    };
+                    replay.run_extracted(in_port, pkt, ex.flow, ex.layout, emit);
+                    replay.cursor.get()
+                }
+            }
+            .min(script.len());
             if done == script.len() {
                 let a = &mut mf.actions;
                 if a.pending_packets == 0 {
@@ -218,8 +232,8 @@ impl FlowCache {
                 a.pending_packets += 1;
                 a.pending_bytes += len;
             } else {
-                // Stopped early (a meter dropped it): it made only the
-                // first lookups; count those now.
+                // Stopped early (a meter dropped it, a copy failed): it
+                // made only the first lookups; count those now.
                 count_lookups(base.tables, &script[..done], 1, len, base.now_ns);
             }
             return;
@@ -246,7 +260,7 @@ impl FlowCache {
                 .insert(
                     &ex.flow,
                     &rec.mask,
-                    CachedXlate::new(rec.script, base.fail_open),
+                    CachedXlate::new(rec.script, rec.program, base.fail_open),
                     base.version,
                     now,
                 )

@@ -326,6 +326,77 @@ impl Pending {
             None => true,
         }
     }
+
+    /// An output to port `p`: deferred, so that the last one takes the
+    /// packet itself; an earlier deferred one gets a copy now.
+    fn send<P, E: Emit<P>>(&mut self, p: u32, pkt: &P, emit: &mut E) -> bool {
+        if !self.flush(pkt, emit) {
+            return false;
+        }
+        self.port = Some(p);
+        true
+    }
+}
+
+/// Applies header edit `a` to the packet (and its flow and layout); a
+/// deferred output first gets the packet as it is now.
+fn edit<P: PacketBuf, E: Emit<P>>(
+    a: &Action,
+    pkt: &mut P,
+    layout: &mut crate::flow::Layout,
+    flow: &mut Flow,
+    pending: &mut Pending,
+    emit: &mut E,
+) -> Step {
+    if pending.port.is_some() && !pending.flush(pkt, emit) {
+        return Step::Stop(DropReason::CopyFailed);
+    }
+    match apply_action(pkt, layout, flow, a) {
+        Ok(Applied::Edited) | Ok(Applied::NotAnEdit) => Step::Continue,
+        Err(EditError::TtlExpired) => Step::Stop(DropReason::TtlExpired),
+        // An action whose header is absent does nothing (as in Open
+        // vSwitch); no room to push a header drops.
+        Err(EditError::NotApplicable(_)) | Err(EditError::NotSettable(_)) => Step::Continue,
+        Err(EditError::NoRoom) => Step::Stop(DropReason::CopyFailed),
+    }
+}
+
+/// Runs a compiled translation on `pkt` (parsed into `flow` and
+/// `layout`): its outputs and edits in order, then its outcome, exactly
+/// as the translation that recorded it disposed of the packet. Returns
+/// `None` when every step ran, or the number of table lookups the
+/// translation had made at the step where this run stopped (a copy or a
+/// header push failed), whose counters are the ones this packet takes.
+pub fn run_program<P: PacketBuf, E: Emit<P>>(
+    prog: &record::Program,
+    mut pkt: P,
+    flow: &mut Flow,
+    layout: &mut crate::flow::Layout,
+    emit: &mut E,
+) -> Option<u8> {
+    let mut pending = Pending {
+        port: None,
+        unsupported: None,
+        consumed: false,
+    };
+    for (op, lookups) in &prog.ops {
+        let step = match op {
+            record::DpOp::Output(p) => {
+                if pending.send(*p, &pkt, emit) {
+                    Step::Continue
+                } else {
+                    Step::Stop(DropReason::CopyFailed)
+                }
+            }
+            record::DpOp::Edit(a) => edit(a, &mut pkt, layout, flow, &mut pending, emit),
+        };
+        if let Step::Stop(reason) = step {
+            pending.finish(pkt, Some(reason), emit);
+            return Some(*lookups);
+        }
+    }
+    pending.finish(pkt, prog.outcome, emit);
+    None
 }
 
 /// What executing one action did.
@@ -426,6 +497,7 @@ impl Xlate<'_> {
                 // 1.0–1.2 controllers get the packet (the queue offers it;
                 // the connections decide).
                 action_set.clear();
+                self.opaque();
                 emit.to_controller(in_port, || {
                     self.packet_in(
                         &pkt,
@@ -512,6 +584,7 @@ impl Xlate<'_> {
                         }
                         Instruction::GotoTable(t) => next_table = Some(usize::from(*t)),
                         Instruction::Meter(id) => {
+                            self.opaque();
                             if let Some(m) = self.meters.get(*id) {
                                 match m.apply(len, self.now_ns) {
                                     Verdict::Pass => {}
@@ -575,6 +648,9 @@ impl Xlate<'_> {
             }
         }
 
+        if let Some(r) = self.rec {
+            r.borrow_mut().outcome(outcome);
+        }
         pending.finish(pkt, outcome, emit);
     }
 
@@ -773,6 +849,7 @@ impl Xlate<'_> {
         emit: &mut E,
     ) -> Step {
         if let Action::Group(g) = a {
+            self.opaque();
             // Buckets work on copies of the packet as it is now; a deferred
             // output goes first.
             if pending.port.is_some() && !pending.flush(pkt, emit) {
@@ -792,6 +869,7 @@ impl Xlate<'_> {
         };
         if let Some(port) = out_port {
             if port == OFPP_CONTROLLER {
+                self.opaque();
                 let max_len = match a {
                     Action::Output { max_len, .. } => *max_len,
                     _ => u16::MAX,
@@ -807,24 +885,18 @@ impl Xlate<'_> {
             // (experimenter actions are refused at flow-mod time).
             Action::SetQueue(_) | Action::Group(_) | Action::Experimenter { .. } => Step::Continue,
             _ => {
-                // The packet is about to change: a deferred output gets the
-                // packet as it is now.
-                if pending.port.is_some() && !pending.flush(pkt, emit) {
-                    return Step::Stop(DropReason::CopyFailed);
-                }
                 if let Some(r) = self.rec {
-                    r.borrow_mut().edit(a);
+                    let mut r = r.borrow_mut();
+                    r.edit(a);
+                    r.op(record::DpOp::Edit(a.clone()));
                 }
-                match apply_action(pkt, layout, flow, a) {
-                    Ok(Applied::Edited) | Ok(Applied::NotAnEdit) => Step::Continue,
-                    Err(EditError::TtlExpired) => Step::Stop(DropReason::TtlExpired),
-                    // An action whose header is absent does nothing (as in
-                    // Open vSwitch); no room to push a header drops.
-                    Err(EditError::NotApplicable(_)) | Err(EditError::NotSettable(_)) => {
-                        Step::Continue
-                    }
-                    Err(EditError::NoRoom) => Step::Stop(DropReason::CopyFailed),
+                let step = edit(a, pkt, layout, flow, pending, emit);
+                if let Step::Stop(_) = step {
+                    // The steps after this one were not taken, so a packet
+                    // whose edit succeeds could not run the program.
+                    self.opaque();
                 }
+                step
             }
         }
     }
@@ -864,6 +936,20 @@ impl Xlate<'_> {
         let i = self.cursor.get();
         self.cursor.set(i + 1);
         script.get(i).map(|l| l.rule.as_ref())
+    }
+
+    /// Records a step of the translation's program.
+    fn op(&self, op: record::DpOp) {
+        if let Some(r) = self.rec {
+            r.borrow_mut().op(op);
+        }
+    }
+
+    /// Records that the translation cannot be compiled to a program.
+    fn opaque(&self) {
+        if let Some(r) = self.rec {
+            r.borrow_mut().opaque();
+        }
     }
 
     /// Records that the translation consulted `bits` of the flow.
@@ -908,13 +994,16 @@ impl Xlate<'_> {
         pending: &mut Pending,
         emit: &mut E,
     ) -> Step {
-        let send = |p: u32, pending: &mut Pending, emit: &mut E| -> bool {
-            if !pending.flush(pkt, emit) {
-                return false;
-            }
-            pending.port = Some(p);
-            true
-        };
+        let send = |p: u32, pending: &mut Pending, emit: &mut E| pending.send(p, pkt, emit);
+        // Outputs to one port compile; the others depend on the ports,
+        // their config or the learning table.
+        match port {
+            OFPP_IN_PORT => self.op(record::DpOp::Output(in_port)),
+            p if p > 0 && p < OFPP_MAX && p != in_port => self.op(record::DpOp::Output(p)),
+            p if p > 0 && p < OFPP_MAX => {}
+            OFPP_ALL | OFPP_FLOOD | OFPP_NORMAL | OFPP_LOCAL => self.opaque(),
+            _ => {}
+        }
         let flood = |all: bool, pending: &mut Pending, emit: &mut E| -> bool {
             let mut ok = true;
             for &p in self.ports.iter().filter(|&&p| {
@@ -958,6 +1047,7 @@ impl Xlate<'_> {
         if ok {
             Step::Continue
         } else {
+            self.opaque();
             Step::Stop(DropReason::CopyFailed)
         }
     }

@@ -11,6 +11,14 @@
 //! finds the same rules at the same table version, so it can replay the
 //! recorded [`Script`] instead of looking them up.
 //!
+//! The recording also compiles the translation into a [`Program`]: the
+//! outputs and header edits it executed, in order. A megaflow whose
+//! translation did nothing else (no group, meter, packet-in, NORMAL,
+//! FLOOD/ALL or LOCAL, whose outcome depends on state other than the
+//! packet and the rules) runs that program on its hits instead of
+//! replaying the rules through the translator; the edits go through the
+//! same editor, so the packets leave the same.
+//!
 //! One thing breaks that: a lookup (or a hash, or NORMAL) after an edit
 //! that moves values between fields or changes how the packet parses
 //! (push/pop, copy TTL, setting a type field). The consulted bits then no
@@ -22,6 +30,7 @@ use openflow::oxm::OxmField;
 
 use crate::flow::{Flow, FLOW_WORDS};
 use crate::ofproto::table::RuleHandle;
+use crate::xlate::DropReason;
 
 /// One table lookup of a translation.
 #[derive(Debug, Clone)]
@@ -35,6 +44,28 @@ pub struct Lookup {
 /// The lookups of a translation, in order.
 pub type Script = Vec<Lookup>;
 
+/// One step of a compiled translation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DpOp {
+    /// Send the packet, as it is now, to an OpenFlow port.
+    Output(u32),
+    /// Apply a header edit.
+    Edit(Action),
+}
+
+/// A translation compiled to what it did to the packet.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Program {
+    /// The steps, in order, each with the number of table lookups the
+    /// translation had made when it took the step (the counters of a run
+    /// that stops at a step take those lookups only).
+    pub ops: Vec<(DpOp, u8)>,
+    /// The translation's outcome when the steps are done: why the packet
+    /// is dropped if no output takes it (`None`: no reason recorded, a
+    /// drop for lack of an output).
+    pub outcome: Option<DropReason>,
+}
+
 /// What a translation consulted.
 #[derive(Debug, Clone)]
 pub struct Recording {
@@ -47,6 +78,9 @@ pub struct Recording {
     pub cacheable: bool,
     /// An edit has moved values between fields or changed the parse.
     remapped: bool,
+    /// What the translation did to the packet; `None` once it did
+    /// something a program cannot repeat.
+    pub program: Option<Program>,
 }
 
 impl Recording {
@@ -60,6 +94,29 @@ impl Recording {
             script: Vec::new(),
             cacheable: true,
             remapped: false,
+            program: Some(Program::default()),
+        }
+    }
+
+    /// Notes a step the translation took on the packet.
+    pub fn op(&mut self, op: DpOp) {
+        let lookups = u8::try_from(self.script.len()).unwrap_or(u8::MAX);
+        if let Some(p) = &mut self.program {
+            p.ops.push((op, lookups));
+        }
+    }
+
+    /// Notes that the translation did something that depends on more
+    /// than the packet and the rules (a group, a meter, a packet-in,
+    /// NORMAL, ...): its hits replay the rules instead of a program.
+    pub fn opaque(&mut self) {
+        self.program = None;
+    }
+
+    /// Notes how the translation ended.
+    pub fn outcome(&mut self, outcome: Option<DropReason>) {
+        if let Some(p) = &mut self.program {
+            p.outcome = outcome;
         }
     }
 
