@@ -807,6 +807,7 @@ impl Switch {
             };
             let _ = writeln!(s, "pmd thread numa_id 0 core_id {}:", p.pmd.core);
             let _ = writeln!(s, "  packets received: {}", c.rx_packets);
+            let _ = writeln!(s, "  simple match hits: {}", c.simple_match_hits);
             let _ = writeln!(s, "  emc hits: {}", c.emc_hits);
             let _ = writeln!(s, "  smc hits: 0");
             let _ = writeln!(s, "  megaflow hits: {}", c.megaflow_hits);

@@ -13,7 +13,7 @@ use std::cell::RefCell;
 use super::dpcls::{Dpcls, Megaflow, MegaflowRef};
 use super::emc::{emc_hash, Emc};
 use super::stats::{bump, PmdStats};
-use crate::flow::{extract, PacketBuf};
+use crate::flow::{extract, Field, Flow, Layout, PacketBuf};
 use crate::ofproto::table::Tables;
 use crate::xlate::record::{Program, Recording, Script};
 use crate::xlate::{count_lookups, run_program, DropReason, Emit, Xlate};
@@ -70,6 +70,15 @@ pub struct FlowCache {
     pub last_sweep: u64,
     /// Megaflows with pending counts.
     touched: Vec<MegaflowRef>,
+    /// Megaflows that consulted nothing but the input port and only
+    /// output the packet, by input port: packets from such a port need no
+    /// parsing and no lookup (the megaflows of one version never overlap,
+    /// so no other can match them).
+    by_port: Vec<(u32, MegaflowRef)>,
+    /// The mask of the input port alone.
+    port_mask: Flow,
+    /// Flow and layout that output-only programs never read.
+    scratch: (Flow, Layout),
 }
 
 impl Default for FlowCache {
@@ -79,6 +88,13 @@ impl Default for FlowCache {
             dpcls: Dpcls::new(MAX_MEGAFLOWS, MAX_SUBTABLES),
             last_sweep: 0,
             touched: Vec::with_capacity(dpdk::BURST),
+            by_port: Vec::new(),
+            port_mask: {
+                let mut m = Flow::ZERO;
+                Field::InPort.set_mask_all(&mut m);
+                m
+            },
+            scratch: (Flow::ZERO, Layout::default()),
         }
     }
 }
@@ -120,6 +136,8 @@ impl FlowCache {
 /// What the caches did with a batch, added to the PMD's counters once.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CacheCounts {
+    /// Hits of megaflows that depend on the input port alone.
+    pub simple_match_hits: u64,
     /// Exact-match cache hits.
     pub emc_hits: u64,
     /// Megaflow classifier hits.
@@ -137,6 +155,7 @@ pub struct CacheCounts {
 impl CacheCounts {
     /// Adds the counts to a PMD's counters.
     pub fn add_to(&self, s: &PmdStats) {
+        bump(&s.simple_match_hits, self.simple_match_hits);
         bump(&s.emc_hits, self.emc_hits);
         bump(&s.megaflow_hits, self.megaflow_hits);
         bump(&s.megaflow_subtable_lookups, self.subtable_lookups);
@@ -169,11 +188,40 @@ impl FlowCache {
         counts: &mut CacheCounts,
     ) {
         let now = u64::from(base.now_secs);
-        let mut ex = extract(pkt.data(), in_port);
-        let hash = emc_hash(&ex.flow);
         let valid = |mf: &Megaflow<CachedXlate>| {
             mf.version == base.version && mf.actions.fail_open == base.fail_open
         };
+        // The debug check replays every hit, so it skips this too.
+        if base.check.is_none() {
+            if let Some(i) = self.by_port.iter().position(|(p, _)| *p == in_port) {
+                let r = self.by_port[i].1;
+                match self.dpcls.get(r) {
+                    Some(mf) if valid(mf) => {
+                        counts.simple_match_hits += 1;
+                        let (flow, layout) = &mut self.scratch;
+                        run_hit(
+                            &mut self.dpcls,
+                            &mut self.touched,
+                            r,
+                            base,
+                            in_port,
+                            pkt,
+                            flow,
+                            layout,
+                            emit,
+                        );
+                        return;
+                    }
+                    // Another version: the lookups below revalidate it.
+                    Some(_) => {}
+                    None => {
+                        self.by_port.swap_remove(i);
+                    }
+                }
+            }
+        }
+        let mut ex = extract(pkt.data(), in_port);
+        let hash = emc_hash(&ex.flow);
         let mut hit = self
             .emc
             .lookup(&ex.flow, hash)
@@ -200,42 +248,17 @@ impl FlowCache {
             }
         }
         if let Some(r) = hit {
-            let mf = self.dpcls.get_mut(r).expect("a hit is live");
-            let len = pkt.len() as u64;
-            mf.packets += 1;
-            mf.bytes += len;
-            mf.used = now;
-            let script = &mf.actions.script;
-            let done = match &mf.actions.program {
-                // The debug check replays, so that every lookup is checked.
-                Some(prog) if base.check.is_none() => {
-                    run_program(prog, pkt, &mut ex.flow, &mut ex.layout, emit)
-                        .map_or(script.len(), usize::from)
-                }
-                _ => {
-                    let replay = Xlate {
-                        script: Some(script),
-                        cursor: Default::default(),
-                        defer_counts: true,
-                        ..*base
-                    };
-                    replay.run_extracted(in_port, pkt, ex.flow, ex.layout, emit);
-                    replay.cursor.get()
-                }
-            }
-            .min(script.len());
-            if done == script.len() {
-                let a = &mut mf.actions;
-                if a.pending_packets == 0 {
-                    self.touched.push(r);
-                }
-                a.pending_packets += 1;
-                a.pending_bytes += len;
-            } else {
-                // Stopped early (a meter dropped it, a copy failed): it
-                // made only the first lookups; count those now.
-                count_lookups(base.tables, &script[..done], 1, len, base.now_ns);
-            }
+            run_hit(
+                &mut self.dpcls,
+                &mut self.touched,
+                r,
+                base,
+                in_port,
+                pkt,
+                &mut ex.flow,
+                &mut ex.layout,
+                emit,
+            );
             return;
         }
         if counts.upcalls() >= UPCALL_BUDGET as u64 {
@@ -254,6 +277,12 @@ impl FlowCache {
         if rec.cacheable {
             self.flush_counts(base.tables, base.now_ns);
         }
+        let simple = rec.mask == self.port_mask
+            && rec.program.as_ref().is_some_and(|p| {
+                p.ops
+                    .iter()
+                    .all(|(op, _)| matches!(op, crate::xlate::record::DpOp::Output(_)))
+            });
         let installed = rec.cacheable
             && self
                 .dpcls
@@ -265,6 +294,10 @@ impl FlowCache {
                     now,
                 )
                 .inspect(|r| {
+                    if simple {
+                        self.by_port.retain(|(p, _)| *p != in_port);
+                        self.by_port.push((in_port, *r));
+                    }
                     let dpcls = &self.dpcls;
                     self.emc
                         .insert(&ex.flow, hash, *r, |x| dpcls.get(x).is_some());
@@ -275,6 +308,59 @@ impl FlowCache {
         } else {
             counts.upcall_failed += 1;
         }
+    }
+}
+
+/// A hit of megaflow `r` (valid at `base`'s version): its compiled
+/// program, or a replay of its rules through the translator when it has
+/// none (or under the debug check, which checks every replayed lookup).
+/// The table and rule counters wait for [`FlowCache::flush_counts`]
+/// unless the run stopped before the last lookup.
+#[allow(clippy::too_many_arguments)]
+fn run_hit<P: PacketBuf, E: Emit<P>>(
+    dpcls: &mut Dpcls<CachedXlate>,
+    touched: &mut Vec<MegaflowRef>,
+    r: MegaflowRef,
+    base: &Xlate<'_>,
+    in_port: u32,
+    pkt: P,
+    flow: &mut Flow,
+    layout: &mut Layout,
+    emit: &mut E,
+) {
+    let mf = dpcls.get_mut(r).expect("a hit is live");
+    let len = pkt.len() as u64;
+    mf.packets += 1;
+    mf.bytes += len;
+    mf.used = u64::from(base.now_secs);
+    let script = &mf.actions.script;
+    let done = match &mf.actions.program {
+        Some(prog) if base.check.is_none() => {
+            run_program(prog, pkt, flow, layout, emit).map_or(script.len(), usize::from)
+        }
+        _ => {
+            let replay = Xlate {
+                script: Some(script),
+                cursor: Default::default(),
+                defer_counts: true,
+                ..*base
+            };
+            replay.run_extracted(in_port, pkt, *flow, *layout, emit);
+            replay.cursor.get()
+        }
+    }
+    .min(script.len());
+    if done == script.len() {
+        let a = &mut mf.actions;
+        if a.pending_packets == 0 {
+            touched.push(r);
+        }
+        a.pending_packets += 1;
+        a.pending_bytes += len;
+    } else {
+        // Stopped early (a meter dropped it, a copy failed): it made only
+        // the first lookups; count those now.
+        count_lookups(base.tables, &script[..done], 1, len, base.now_ns);
     }
 }
 

@@ -65,6 +65,9 @@ pmd_counters! {
     iterations,
     /// Microseconds slept by load-based sleep (`pmd-maxsleep`).
     sleep_us,
+    /// Packets whose megaflow depends on the input port alone, found
+    /// without parsing the packet (Open vSwitch's "simple match").
+    simple_match_hits,
     /// Packets whose megaflow the exact-match cache found.
     emc_hits,
     /// Packets whose megaflow the megaflow classifier found.

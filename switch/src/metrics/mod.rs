@@ -166,6 +166,10 @@ impl Collector for SwitchCollector {
             ),
             ("ferrovs_pmd_iterations_total", "Poll loop iterations."),
             (
+                "ferrovs_pmd_simple_match_hits_total",
+                "Packets whose megaflow depends on the input port alone.",
+            ),
+            (
                 "ferrovs_pmd_emc_hits_total",
                 "Packets whose megaflow the exact-match cache found.",
             ),
@@ -209,6 +213,7 @@ impl Collector for SwitchCollector {
                 c.busy_cycles,
                 c.idle_cycles,
                 c.iterations,
+                c.simple_match_hits,
                 c.emc_hits,
                 c.megaflow_hits,
                 c.megaflow_subtable_lookups,
