@@ -212,56 +212,60 @@ fn decode_experimenter(body: &[u8]) -> Result<Action, DecodeError> {
     })
 }
 
-fn decode_v10(atype: u16, body: &[u8]) -> Result<Action, DecodeError> {
+// Out of line: the list decoder's loop, inlined for 1.1+, keeps its
+// registers for the versions controllers mostly speak.
+#[inline(never)]
+fn decode_v10(atype: u16, body: &[u8], out: &mut impl ActionSink) -> Result<(), DecodeError> {
     use OxmField as F;
-    Ok(match atype {
+    match atype {
         t10::OUTPUT => {
             let b = fixed(body, 4)?;
-            Action::Output {
+            out.put(Action::Output {
                 port: port_from_v10(be16(b)),
                 max_len: be16(&b[2..]),
-            }
+            });
         }
-        t10::SET_VLAN_VID => vlan_vid(be16(fixed(body, 4)?))?,
-        t10::SET_VLAN_PCP => vlan_pcp(fixed(body, 4)?[0])?,
+        t10::SET_VLAN_VID => out.put(vlan_vid(be16(fixed(body, 4)?))?),
+        t10::SET_VLAN_PCP => out.put(vlan_pcp(fixed(body, 4)?[0])?),
         t10::STRIP_VLAN => {
             fixed(body, 4)?;
-            Action::PopVlan
+            out.put(Action::PopVlan);
         }
-        t10::SET_DL_SRC => Action::SetField(F::EthSrc {
+        t10::SET_DL_SRC => out.put(Action::SetField(F::EthSrc {
             value: mac(fixed(body, 12)?),
             mask: None,
-        }),
-        t10::SET_DL_DST => Action::SetField(F::EthDst {
+        })),
+        t10::SET_DL_DST => out.put(Action::SetField(F::EthDst {
             value: mac(fixed(body, 12)?),
             mask: None,
-        }),
-        t10::SET_NW_SRC => Action::SetField(F::Ipv4Src {
+        })),
+        t10::SET_NW_SRC => out.put(Action::SetField(F::Ipv4Src {
             value: be32(fixed(body, 4)?).into(),
             mask: None,
-        }),
-        t10::SET_NW_DST => Action::SetField(F::Ipv4Dst {
+        })),
+        t10::SET_NW_DST => out.put(Action::SetField(F::Ipv4Dst {
             value: be32(fixed(body, 4)?).into(),
             mask: None,
-        }),
-        t10::SET_NW_TOS => nw_tos(fixed(body, 4)?[0])?,
-        t10::SET_TP_SRC => Action::SetTpSrc(be16(fixed(body, 4)?)),
-        t10::SET_TP_DST => Action::SetTpDst(be16(fixed(body, 4)?)),
+        })),
+        t10::SET_NW_TOS => out.put(nw_tos(fixed(body, 4)?[0])?),
+        t10::SET_TP_SRC => out.put(Action::SetTpSrc(be16(fixed(body, 4)?))),
+        t10::SET_TP_DST => out.put(Action::SetTpDst(be16(fixed(body, 4)?))),
         t10::ENQUEUE => {
             let b = fixed(body, 12)?;
-            Action::Enqueue {
+            out.put(Action::Enqueue {
                 port: port_from_v10(be16(b)),
                 queue_id: be32(&b[8..]),
-            }
+            });
         }
-        t10::VENDOR => decode_experimenter(body)?,
+        t10::VENDOR => out.put(decode_experimenter(body)?),
         _ => {
             return Err(DecodeError::new(
                 ErrorKind::BadActionType,
                 "1.0 action type",
             ))
         }
-    })
+    }
+    Ok(())
 }
 
 fn decode_set_field(body: &[u8]) -> Result<Action, DecodeError> {
@@ -279,95 +283,122 @@ fn decode_set_field(body: &[u8]) -> Result<Action, DecodeError> {
     Ok(Action::SetField(field))
 }
 
-fn decode_v11_plus(version: Version, atype: u16, body: &[u8]) -> Result<Action, DecodeError> {
+fn decode_v11_plus(
+    version: Version,
+    atype: u16,
+    body: &[u8],
+    out: &mut impl ActionSink,
+) -> Result<(), DecodeError> {
     use OxmField as F;
     let v11 = version == Version::V1_1;
-    Ok(match atype {
+    match atype {
         t::OUTPUT => {
             let b = fixed(body, 12)?;
-            Action::Output {
+            out.put(Action::Output {
                 port: be32(b),
                 max_len: be16(&b[4..]),
-            }
+            });
         }
-        t11::SET_VLAN_VID if v11 => vlan_vid(be16(fixed(body, 4)?))?,
-        t11::SET_VLAN_PCP if v11 => vlan_pcp(fixed(body, 4)?[0])?,
-        t11::SET_DL_SRC if v11 => Action::SetField(F::EthSrc {
+        t11::SET_VLAN_VID if v11 => out.put(vlan_vid(be16(fixed(body, 4)?))?),
+        t11::SET_VLAN_PCP if v11 => out.put(vlan_pcp(fixed(body, 4)?[0])?),
+        t11::SET_DL_SRC if v11 => out.put(Action::SetField(F::EthSrc {
             value: mac(fixed(body, 12)?),
             mask: None,
-        }),
-        t11::SET_DL_DST if v11 => Action::SetField(F::EthDst {
+        })),
+        t11::SET_DL_DST if v11 => out.put(Action::SetField(F::EthDst {
             value: mac(fixed(body, 12)?),
             mask: None,
-        }),
-        t11::SET_NW_SRC if v11 => Action::SetField(F::Ipv4Src {
+        })),
+        t11::SET_NW_SRC if v11 => out.put(Action::SetField(F::Ipv4Src {
             value: be32(fixed(body, 4)?).into(),
             mask: None,
-        }),
-        t11::SET_NW_DST if v11 => Action::SetField(F::Ipv4Dst {
+        })),
+        t11::SET_NW_DST if v11 => out.put(Action::SetField(F::Ipv4Dst {
             value: be32(fixed(body, 4)?).into(),
             mask: None,
-        }),
-        t11::SET_NW_TOS if v11 => nw_tos(fixed(body, 4)?[0])?,
+        })),
+        t11::SET_NW_TOS if v11 => out.put(nw_tos(fixed(body, 4)?[0])?),
         t11::SET_NW_ECN if v11 => {
             let ecn = fixed(body, 4)?[0];
             if ecn > 3 {
                 return Err(arg_err("set_nw_ecn above 3"));
             }
-            Action::SetField(F::IpEcn(ecn))
+            out.put(Action::SetField(F::IpEcn(ecn)));
         }
-        t11::SET_TP_SRC if v11 => Action::SetTpSrc(be16(fixed(body, 4)?)),
-        t11::SET_TP_DST if v11 => Action::SetTpDst(be16(fixed(body, 4)?)),
+        t11::SET_TP_SRC if v11 => out.put(Action::SetTpSrc(be16(fixed(body, 4)?))),
+        t11::SET_TP_DST if v11 => out.put(Action::SetTpDst(be16(fixed(body, 4)?))),
         t11::SET_MPLS_LABEL if v11 => {
             let label = be32(fixed(body, 4)?);
             if label > 0xfffff {
                 return Err(arg_err("set_mpls_label above 20 bits"));
             }
-            Action::SetField(F::MplsLabel(label))
+            out.put(Action::SetField(F::MplsLabel(label)));
         }
         t11::SET_MPLS_TC if v11 => {
             let tc = fixed(body, 4)?[0];
             if tc > 7 {
                 return Err(arg_err("set_mpls_tc above 7"));
             }
-            Action::SetField(F::MplsTc(tc))
+            out.put(Action::SetField(F::MplsTc(tc)));
         }
         t::COPY_TTL_OUT => {
             fixed(body, 4)?;
-            Action::CopyTtlOut
+            out.put(Action::CopyTtlOut);
         }
         t::COPY_TTL_IN => {
             fixed(body, 4)?;
-            Action::CopyTtlIn
+            out.put(Action::CopyTtlIn);
         }
-        t::SET_MPLS_TTL => Action::SetMplsTtl(fixed(body, 4)?[0]),
+        t::SET_MPLS_TTL => out.put(Action::SetMplsTtl(fixed(body, 4)?[0])),
         t::DEC_MPLS_TTL => {
             fixed(body, 4)?;
-            Action::DecMplsTtl
+            out.put(Action::DecMplsTtl);
         }
-        t::PUSH_VLAN => Action::PushVlan(be16(fixed(body, 4)?)),
+        t::PUSH_VLAN => out.put(Action::PushVlan(be16(fixed(body, 4)?))),
         t::POP_VLAN => {
             fixed(body, 4)?;
-            Action::PopVlan
+            out.put(Action::PopVlan);
         }
-        t::PUSH_MPLS => Action::PushMpls(be16(fixed(body, 4)?)),
-        t::POP_MPLS => Action::PopMpls(be16(fixed(body, 4)?)),
-        t::SET_QUEUE => Action::SetQueue(be32(fixed(body, 4)?)),
-        t::GROUP => Action::Group(be32(fixed(body, 4)?)),
-        t::SET_NW_TTL => Action::SetNwTtl(fixed(body, 4)?[0]),
+        t::PUSH_MPLS => out.put(Action::PushMpls(be16(fixed(body, 4)?))),
+        t::POP_MPLS => out.put(Action::PopMpls(be16(fixed(body, 4)?))),
+        t::SET_QUEUE => out.put(Action::SetQueue(be32(fixed(body, 4)?))),
+        t::GROUP => out.put(Action::Group(be32(fixed(body, 4)?))),
+        t::SET_NW_TTL => out.put(Action::SetNwTtl(fixed(body, 4)?[0])),
         t::DEC_NW_TTL => {
             fixed(body, 4)?;
-            Action::DecNwTtl
+            out.put(Action::DecNwTtl);
         }
-        t::SET_FIELD if !v11 => decode_set_field(body)?,
-        t::PUSH_PBB if version >= Version::V1_3 => Action::PushPbb(be16(fixed(body, 4)?)),
+        t::SET_FIELD if !v11 => out.put(decode_set_field(body)?),
+        t::PUSH_PBB if version >= Version::V1_3 => out.put(Action::PushPbb(be16(fixed(body, 4)?))),
         t::POP_PBB if version >= Version::V1_3 => {
             fixed(body, 4)?;
-            Action::PopPbb
+            out.put(Action::PopPbb);
         }
-        t::EXPERIMENTER => decode_experimenter(body)?,
+        t::EXPERIMENTER => out.put(decode_experimenter(body)?),
         _ => return Err(DecodeError::new(ErrorKind::BadActionType, "action type")),
-    })
+    }
+    Ok(())
+}
+
+/// Where the per-version decoders put the action they read: the list
+/// being decoded (each decoder arm then writes its variant straight into the
+/// list, with no common join of every variant's layout), or one slot.
+trait ActionSink {
+    fn put(&mut self, action: Action);
+}
+
+impl ActionSink for Vec<Action> {
+    #[inline(always)]
+    fn put(&mut self, action: Action) {
+        self.push(action);
+    }
+}
+
+impl ActionSink for Option<Action> {
+    #[inline(always)]
+    fn put(&mut self, action: Action) {
+        *self = Some(action);
+    }
 }
 
 /// Appends a fixed 8- or 16-byte action: type, length, `body`, zero padding.
@@ -381,26 +412,36 @@ fn put_action(out: &mut Vec<u8>, atype: u16, len: u16, body: &[u8]) {
     out.extend_from_slice(&action[..usize::from(len)]);
 }
 
+/// Splits the action at the start of `input`: its type, its body after the
+/// 4-byte type/length header, and the rest of the input. The length must be
+/// a nonzero multiple of 8 within the input.
+#[inline(always)]
+fn split_action(input: &[u8]) -> Result<(u16, &[u8], &[u8]), DecodeError> {
+    let Some(&[t0, t1, l0, l1]) = input.first_chunk::<4>() else {
+        return Err(len_err());
+    };
+    let len = usize::from(u16::from_be_bytes([l0, l1]));
+    if len < 8 || !len.is_multiple_of(8) || len > input.len() {
+        return Err(len_err());
+    }
+    let (action, rest) = input.split_at(len);
+    Ok((u16::from_be_bytes([t0, t1]), &action[4..], rest))
+}
+
 impl Action {
     /// Decodes one action at the start of `input` for `version`; returns it
     /// and the rest.
     #[inline]
     pub fn decode(version: Version, input: &[u8]) -> Result<(Action, &[u8]), DecodeError> {
-        if input.len() < 4 {
-            return Err(len_err());
-        }
-        let atype = be16(input);
-        let len = usize::from(be16(&input[2..]));
-        if len < 8 || !len.is_multiple_of(8) || len > input.len() {
-            return Err(len_err());
-        }
-        let body = &input[4..len];
-        let action = if version == Version::V1_0 {
-            decode_v10(atype, body)?
+        let (atype, body, rest) = split_action(input)?;
+        let mut action = None;
+        if version == Version::V1_0 {
+            decode_v10(atype, body, &mut action)?;
         } else {
-            decode_v11_plus(version, atype, body)?
-        };
-        Ok((action, &input[len..]))
+            decode_v11_plus(version, atype, body, &mut action)?;
+        }
+        let action = action.expect("each decoder arm puts one action or fails");
+        Ok((action, rest))
     }
 
     /// Decodes an action list: exactly the slice given.
@@ -411,8 +452,12 @@ impl Action {
         let mut actions = Vec::with_capacity(bytes.len() / 8);
         let mut rest = bytes;
         while !rest.is_empty() {
-            let (a, r) = Action::decode(version, rest)?;
-            actions.push(a);
+            let (atype, body, r) = split_action(rest)?;
+            if version == Version::V1_0 {
+                decode_v10(atype, body, &mut actions)?;
+            } else {
+                decode_v11_plus(version, atype, body, &mut actions)?;
+            }
             rest = r;
         }
         Ok(actions)

@@ -115,15 +115,6 @@ const fn basic_header(field: u8, hasmask: bool, length: u8) -> u32 {
         | length as u32
 }
 
-/// What the decoder checks of a basic field before building it: its value's
-/// wire width (0: a field this crate does not know) and whether it may
-/// carry a mask.
-#[derive(Clone, Copy)]
-struct BasicSpec {
-    width: u8,
-    maskable: bool,
-}
-
 /// Bits of `value` set where `mask` is clear (nonzero means the value is
 /// inconsistent with its mask).
 trait MaskCheck {
@@ -243,23 +234,18 @@ macro_rules! oxm_fields {
             }
 
             /// Builds a basic field from its payload; `Ok(None)` for a field
-            /// number this crate does not know. Lengths and masks are checked
-            /// against [`BASIC_FIELDS`] first; each field's arm only reads.
+            /// number this crate does not know. Each field's arm checks the
+            /// mask (unmaskable fields: BAD_MASK) and then the exact length
+            /// against its constant width before it reads, so the reads
+            /// need no further checks.
             #[inline(always)]
             fn basic(field: u8, hasmask: bool, payload: &[u8]) -> Result<Option<OxmField>, DecodeError> {
-                let spec = BASIC_FIELDS[usize::from(field & 0x7f)];
-                if spec.width == 0 {
-                    return Ok(None);
-                }
-                if hasmask && !spec.maskable {
-                    return Err(DecodeError::new(ErrorKind::BadMask, "oxm mask on an unmaskable field"));
-                }
-                if payload.len() != usize::from(spec.width) << u8::from(hasmask) {
-                    return Err(DecodeError::new(ErrorKind::BadMatchLen, "oxm length"));
-                }
                 let len_err = || DecodeError::new(ErrorKind::BadMatchLen, "oxm length");
                 Ok(Some(match field {
                     $( $mid => {
+                        if payload.len() != $mw << u8::from(hasmask) {
+                            return Err(len_err());
+                        }
                         let (value, mask) = payload.split_first_chunk::<$mw>().ok_or_else(len_err)?;
                         let mask = match mask.first_chunk::<$mw>() {
                             Some(m) if hasmask => Some(<$mty as OxmScalar>::read(m)),
@@ -268,7 +254,10 @@ macro_rules! oxm_fields {
                         OxmField::$mv { value: <$mty as OxmScalar>::read(value), mask }
                     } )*
                     $( $pid => {
-                        let value = payload.first_chunk::<$pw>().ok_or_else(len_err)?;
+                        if hasmask {
+                            return Err(DecodeError::new(ErrorKind::BadMask, "oxm mask on an unmaskable field"));
+                        }
+                        let value = <&[u8; $pw]>::try_from(payload).map_err(|_| len_err())?;
                         OxmField::$pv(<$pty as OxmScalar>::read(value))
                     } )*
                     _ => return Ok(None),
@@ -314,15 +303,6 @@ macro_rules! oxm_fields {
                 }
             }
         }
-
-        /// Width and maskability of every basic field number (index), for
-        /// [`OxmField::basic`].
-        const BASIC_FIELDS: [BasicSpec; 128] = {
-            let mut t = [BasicSpec { width: 0, maskable: false }; 128];
-            $( t[$mid] = BasicSpec { width: $mw, maskable: true }; )*
-            $( t[$pid] = BasicSpec { width: $pw, maskable: false }; )*
-            t
-        };
     };
 }
 
