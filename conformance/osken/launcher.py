@@ -23,6 +23,15 @@ number of 32-bit words (the DPDK custom statistics that ferrovs and
 Open vSwitch with DPDK send: counter names of any length); os-ken 4.2.2
 raises struct.error on it and drops the whole reply, so every of14 test
 that reads port counters times out. This option keeps os-ken's behaviour.
+--tester-ctl PATH (ours): the tester switch's ovs-vswitchd control socket.
+After every change to the tester's flows (os-ken deletes them all and adds
+its in_port->CONTROLLER flow again before each test) the launcher runs
+`ovs-appctl -t PATH revalidator/wait`: Open vSwitch answers the barrier
+before its revalidators have updated the datapath flows, and a target
+that forwards the test packet within a few milliseconds of that barrier
+otherwise meets the tester's datapath flow of the intermediate, empty
+table (the packet is counted on the tester's port and dropped: no
+packet-in, "Receiving timeout: increment in rx_packets in tester").
 --results (ours, not os-ken's) writes one JSON line per test: the test file
 (relative to --test-switch-dir), the test's description, OK or ERROR and
 os-ken's failure message. The tester ends the process itself (SIGTERM to its
@@ -40,6 +49,7 @@ hub.patch(thread=False)
 
 import json  # noqa: E402
 import logging  # noqa: E402
+import subprocess  # noqa: E402
 import time  # noqa: E402
 
 from os_ken import cfg  # noqa: E402
@@ -157,8 +167,37 @@ def _steady_rate(tester):
     tester.OfTester._send_packet_thread = send_packet_thread
 
 
+def _settle_tester(tester, ctl):
+    """Waits for the tester switch's revalidators after each change to its
+    flows (see --tester-ctl)."""
+
+    def settle():
+        subprocess.run(["ovs-appctl", "-t", ctl, "revalidator/wait"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=10, check=False)
+
+    orig_init = tester.OfTester._test_initialize_flow
+    orig_install = tester.OfTester._test_msg_install
+
+    def initialize_flow(self, datapath):
+        result = orig_init(self, datapath)
+        if datapath is self.tester_sw:
+            settle()
+        return result
+
+    def msg_install(self, datapath, message):
+        result = orig_install(self, datapath, message)
+        if datapath is self.tester_sw:
+            settle()
+        return result
+
+    tester.OfTester._test_initialize_flow = initialize_flow
+    tester.OfTester._test_msg_install = msg_install
+
+
 def main():
     argv, results = _take_arg(sys.argv[1:], "--results")
+    argv, tester_ctl = _take_arg(argv, "--tester-ctl")
     argv, duration = _take_arg(argv, "--duration")
     steady = "--steady-rate" in argv
     strict = "--strict-port-stats" in argv
@@ -208,6 +247,8 @@ def main():
 
     if steady:
         _steady_rate(tester)
+    if tester_ctl:
+        _settle_tester(tester, tester_ctl)
     if not strict:
         _lenient_experimenter_props()
 
