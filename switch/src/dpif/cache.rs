@@ -15,7 +15,7 @@ use super::emc::{emc_hash, Emc};
 use super::stats::{bump, PmdStats};
 use crate::flow::{extract, Field, Flow, Layout, PacketBuf};
 use crate::ofproto::table::Tables;
-use crate::xlate::record::{Program, Recording, Script};
+use crate::xlate::record::{DpOp, Program, Recording, Script};
 use crate::xlate::{count_lookups, run_program, DropReason, Emit, Xlate};
 
 /// Megaflows per bridge per PMD.
@@ -171,6 +171,44 @@ impl CacheCounts {
 }
 
 impl FlowCache {
+    /// The one port a batch of `packets` packets (`bytes` bytes) received
+    /// on `in_port` goes to, when the port's simple match outputs to a
+    /// single port and nothing else: its megaflow and the rules' counters
+    /// take the whole batch at once and the caller sends it whole. `None`:
+    /// forward the packets one by one.
+    pub fn simple_batch(
+        &mut self,
+        base: &Xlate<'_>,
+        in_port: u32,
+        packets: u64,
+        bytes: u64,
+        counts: &mut CacheCounts,
+    ) -> Option<u32> {
+        if base.check.is_some() || packets == 0 {
+            return None;
+        }
+        let &(_, r) = self.by_port.iter().find(|(p, _)| *p == in_port)?;
+        let mf = self.dpcls.get_mut(r)?;
+        if mf.version != base.version || mf.actions.fail_open != base.fail_open {
+            return None;
+        }
+        let port = match mf.actions.program.as_ref()?.ops.as_slice() {
+            [(DpOp::Output(port), _)] => *port,
+            _ => return None,
+        };
+        mf.packets += packets;
+        mf.bytes += bytes;
+        mf.used = u64::from(base.now_secs);
+        let a = &mut mf.actions;
+        if a.pending_packets == 0 {
+            self.touched.push(r);
+        }
+        a.pending_packets += packets;
+        a.pending_bytes += bytes;
+        counts.simple_match_hits += packets;
+        Some(port)
+    }
+
     /// Forwards one packet received on OpenFlow port `in_port`: its flow
     /// key, the exact-match cache, then the megaflows; on a miss (or a
     /// megaflow translated at another table version or fail-open state)
@@ -278,11 +316,10 @@ impl FlowCache {
             self.flush_counts(base.tables, base.now_ns);
         }
         let simple = rec.mask == self.port_mask
-            && rec.program.as_ref().is_some_and(|p| {
-                p.ops
-                    .iter()
-                    .all(|(op, _)| matches!(op, crate::xlate::record::DpOp::Output(_)))
-            });
+            && rec
+                .program
+                .as_ref()
+                .is_some_and(|p| p.ops.iter().all(|(op, _)| matches!(op, DpOp::Output(_))));
         let installed = rec.cacheable
             && self
                 .dpcls

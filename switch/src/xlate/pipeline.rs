@@ -186,6 +186,18 @@ impl OfPipeline {
         })
     }
 
+    /// The datapath port an output to OpenFlow port `port` goes to, or why
+    /// the packet is dropped instead (the port is down or does not
+    /// forward, or is not on the bridge).
+    fn output_port(&self, port: u32) -> Result<usize, DropReason> {
+        let blocked = self.config_of(port) & (ofppc::PORT_DOWN | ofppc::NO_FWD) != 0;
+        match self.dp_port(port) {
+            Some(_) if blocked => Err(DropReason::PortConfig),
+            Some(dp) => Ok(dp),
+            None => Err(DropReason::NoOutput),
+        }
+    }
+
     fn dp_port(&self, ofport: u32) -> Option<usize> {
         self.dp_of
             .binary_search_by_key(&ofport, |&(of, _)| of)
@@ -228,15 +240,10 @@ impl Emit<Mbuf> for DpEmit<'_, '_> {
     }
 
     fn emit(&mut self, port: u32, pkt: Mbuf) {
-        let blocked = self.pipeline.config_of(port) & (ofppc::PORT_DOWN | ofppc::NO_FWD) != 0;
-        match self.pipeline.dp_port(port) {
-            Some(_) if blocked => {
-                self.count(DropReason::PortConfig);
-                self.out.drop_packet(pkt);
-            }
-            Some(dp) => self.out.send(dp, pkt),
-            None => {
-                self.count(DropReason::NoOutput);
+        match self.pipeline.output_port(port) {
+            Ok(dp) => self.out.send(dp, pkt),
+            Err(reason) => {
+                self.count(reason);
                 self.out.drop_packet(pkt);
             }
         }
@@ -352,8 +359,22 @@ impl Pipeline for OfPipeline {
                 out,
             };
             let mut counts = CacheCounts::default();
-            for m in batch.drain() {
-                cache.forward(base, in_ofport, m, &mut emit, &mut counts);
+            let bytes = batch.iter().map(|m| m.len() as u64).sum();
+            // The port's simple match with one output takes the batch
+            // whole, as its program would packet by packet.
+            match cache.simple_batch(base, in_ofport, batch.len() as u64, bytes, &mut counts) {
+                Some(port) => match self.output_port(port) {
+                    Ok(dp) => emit.out.send_batch(dp, batch),
+                    Err(reason) => {
+                        self.count_drops(reason, batch.len() as u64);
+                        emit.out.drop_batch(batch);
+                    }
+                },
+                None => {
+                    for m in batch.drain() {
+                        cache.forward(base, in_ofport, m, &mut emit, &mut counts);
+                    }
+                }
             }
             cache.flush_counts(base.tables, base.now_ns);
             counts.add_to(emit.out.stats());
