@@ -13,20 +13,12 @@ use switch::classifier::{Classifier, ClassifierConfig};
 const N: usize = 8;
 type Key = [u64; N];
 
-/// xorshift64*, for reproducible keys.
-struct Rng(u64);
+mod common;
+use common::Rng;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn key(&mut self) -> Key {
-        std::array::from_fn(|_| self.next())
-    }
+/// A random benchmark key.
+fn key(rng: &mut Rng) -> Key {
+    std::array::from_fn(|_| rng.next())
 }
 
 /// The `i`-th of up to 128 distinct masks, shaped like OpenFlow matches:
@@ -55,7 +47,7 @@ fn insert_1m(c: &mut Criterion) {
     const RULES: usize = 1_000_000;
     let mut rng = Rng(1);
     let rules: Vec<(Key, Key, u32)> = (0..RULES)
-        .map(|i| (rng.key(), mask(i % 4), (rng.next() % 1000) as u32))
+        .map(|i| (key(&mut rng), mask(i % 4), (rng.next() % 1000) as u32))
         .collect();
     let mut group = c.benchmark_group("classifier");
     group.sample_size(10);
@@ -95,7 +87,7 @@ fn lookups(c: &mut Criterion) {
             let cls: Classifier<N, u32> = Classifier::new(config()).unwrap();
             let mut hits = Vec::with_capacity(PROBES);
             for i in 0..RULES {
-                let key = rng.key();
+                let key = key(&mut rng);
                 let s = i % subtables;
                 let priority = (rng.next() % 1000) as u32;
                 let priority = if banded {
@@ -108,7 +100,7 @@ fn lookups(c: &mut Criterion) {
                     hits.push(key);
                 }
             }
-            let misses: Vec<Key> = (0..PROBES).map(|_| rng.key()).collect();
+            let misses: Vec<Key> = (0..PROBES).map(|_| key(&mut rng)).collect();
             let prio = if banded { "banded" } else { "random" };
             for (kind, probes) in [("hit", &hits), ("miss", &misses)] {
                 let before = cls.stats();

@@ -27,6 +27,9 @@ use switch::ofproto::packet_in::PacketInEvent;
 use switch::ofproto::table::Tables;
 use switch::xlate::{mac::MacTable, DropReason, Emit, Xlate};
 
+mod common;
+use common::Rng;
+
 const BATCH: usize = 32;
 
 /// A packet in a fixed buffer with headroom: copying it allocates nothing.
@@ -141,18 +144,6 @@ fn frame(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, sport: u16, dport: u16) -> Fra
     }
     f.resize(60, 0);
     Frame::new(&f)
-}
-
-/// xorshift64*, for reproducible traffic.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
 }
 
 fn add(t: &Tables, table: u8, priority: u16, fields: Vec<OxmField>, ins: Vec<Instruction>) {

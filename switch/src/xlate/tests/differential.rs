@@ -363,6 +363,24 @@ proptest! {
     }
 }
 
+/// A UDP packet 10.0.0.1:1 -> 10.0.0.2:2 with VLAN `tags`.
+fn udp_10_0_0_1(tags: &[(u16, u16)]) -> Vec<u8> {
+    eth(
+        tags,
+        0x0800,
+        &ipv4(
+            [10, 0, 0, 1],
+            [10, 0, 0, 2],
+            17,
+            64,
+            0,
+            &[],
+            0,
+            &udp_l4(1, 2, b""),
+        ),
+    )
+}
+
 /// Tables with one rule: in_port=1, output to port 2.
 fn in_port_1_to_2() -> Tables {
     let t = Tables::new(100);
@@ -386,22 +404,7 @@ fn repeated_packets_hit_and_a_new_version_revalidates() {
     let mut cache = FlowCache::default();
     cache.emc.set_insert_inv_prob(1);
     let mut counts = CacheCounts::default();
-    let pkt = || {
-        eth(
-            &[],
-            0x0800,
-            &ipv4(
-                [10, 0, 0, 1],
-                [10, 0, 0, 2],
-                17,
-                64,
-                0,
-                &[],
-                0,
-                &udp_l4(1, 2, b""),
-            ),
-        )
-    };
+    let pkt = || udp_10_0_0_1(&[]);
     for _ in 0..3 {
         let mut rec = Recorder::default();
         cache.forward(
@@ -468,20 +471,7 @@ fn repeated_packets_hit_and_a_new_version_revalidates() {
         vec![Instruction::ApplyActions(vec![out(1)])],
     );
     t.commit();
-    let tagged = eth(
-        &[(0x8100, 7), (0x8100, 5)],
-        0x0800,
-        &ipv4(
-            [10, 0, 0, 1],
-            [10, 0, 0, 2],
-            17,
-            64,
-            0,
-            &[],
-            0,
-            &udp_l4(1, 2, b""),
-        ),
-    );
+    let tagged = udp_10_0_0_1(&[(0x8100, 7), (0x8100, 5)]);
     let mut rec = Recorder::default();
     cache.forward(
         &xlate(&t, &g, &macs, &|_| true, &|_| 0, false),
@@ -500,20 +490,7 @@ fn the_cache_check_counts_a_wrong_megaflow() {
     let t = in_port_1_to_2();
     let (g, macs) = (Groups::default(), mac::MacTable::default());
     let mut cache = FlowCache::default();
-    let pkt = eth(
-        &[],
-        0x0800,
-        &ipv4(
-            [10, 0, 0, 1],
-            [10, 0, 0, 2],
-            17,
-            64,
-            0,
-            &[],
-            0,
-            &udp_l4(1, 2, b""),
-        ),
-    );
+    let pkt = udp_10_0_0_1(&[]);
     let flow = crate::flow::extract(&pkt, 1).flow;
     let mut mask = Flow::ZERO;
     Field::InPort.set_mask_all(&mut mask);
@@ -589,20 +566,7 @@ fn replayed_counts_equal_the_full_pipeline_when_a_meter_drops() {
         );
         t.commit();
     }
-    let pkt = eth(
-        &[],
-        0x0800,
-        &ipv4(
-            [10, 0, 0, 1],
-            [10, 0, 0, 2],
-            17,
-            64,
-            0,
-            &[],
-            0,
-            &udp_l4(1, 2, b""),
-        ),
-    );
+    let pkt = udp_10_0_0_1(&[]);
     let mut cache = FlowCache::default();
     cache.emc.set_insert_inv_prob(1);
     let (mut slow, mut fast) = (Recorder::default(), Recorder::default());
