@@ -22,3 +22,4 @@
 pub mod endpoint;
 pub mod flows;
 pub mod report;
+pub mod session;
