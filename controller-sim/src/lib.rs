@@ -21,5 +21,6 @@
 
 pub mod endpoint;
 pub mod flows;
+pub mod load;
 pub mod report;
 pub mod session;
