@@ -21,6 +21,7 @@
 
 pub mod endpoint;
 pub mod flows;
+pub mod learning;
 pub mod load;
 pub mod report;
 pub mod session;
