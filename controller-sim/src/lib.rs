@@ -19,6 +19,7 @@
 //! Every mode ends with one machine-readable line on stdout, e.g.
 //! `RESULT load flows=20000 seconds=0.41 rate=48780 errors=0`.
 
+pub mod cli;
 pub mod endpoint;
 pub mod flows;
 pub mod learning;
