@@ -518,8 +518,10 @@ mod tests {
         }
     }
 
-    /// A switch end over a duplex pipe, answering barriers.
-    async fn fake_switch(stream: tokio::io::DuplexStream, versions: Vec<Version>) {
+    /// A switch end answering barriers and bundle commits; returns the
+    /// flow-mods it received (alone or in bundles).
+    async fn fake_switch<S: AsyncRead + AsyncWrite>(stream: S, versions: Vec<Version>) -> usize {
+        use openflow::bundle::{ctrl_type, BundleControl};
         let (mut rd, mut wr) = tokio::io::split(stream);
         let mut conn = Connection::new(
             ConnectionConfig {
@@ -529,27 +531,42 @@ mod tests {
             Instant::now(),
         );
         let mut buf = [0u8; 4096];
+        let mut flow_mods = 0;
         loop {
             while let Some(ev) = conn.poll_event() {
-                if let Event::Message {
-                    header,
-                    message: Message::BarrierRequest,
-                } = ev
-                {
-                    conn.send_with_xid(header.xid, &Message::BarrierReply)
-                        .unwrap();
-                }
+                let Event::Message { header, message } = ev else {
+                    continue;
+                };
+                let reply = match message {
+                    Message::BarrierRequest => Message::BarrierReply,
+                    Message::BundleControl(bc) if bc.ctrl_type == ctrl_type::COMMIT_REQUEST => {
+                        Message::BundleControl(BundleControl {
+                            ctrl_type: ctrl_type::COMMIT_REPLY,
+                            ..bc
+                        })
+                    }
+                    Message::FlowMod(_) => {
+                        flow_mods += 1;
+                        continue;
+                    }
+                    Message::BundleAdd(ba) if matches!(*ba.message, Message::FlowMod(_)) => {
+                        flow_mods += 1;
+                        continue;
+                    }
+                    _ => continue,
+                };
+                conn.send_with_xid(header.xid, &reply).unwrap();
             }
             if let Some(bytes) = conn.poll_transmit() {
                 if wr.write_all(&bytes).await.is_err() {
-                    return;
+                    return flow_mods;
                 }
             }
             if conn.is_closed() {
-                return;
+                return flow_mods;
             }
             match rd.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
+                Ok(0) | Err(_) => return flow_mods,
                 Ok(n) => conn.handle_input(&buf[..n], Instant::now()),
             }
         }
@@ -607,6 +624,33 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.to_string().starts_with("switch unix:/nowhere:"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn load_pipelines_over_a_socket_with_barriers_and_bundles() {
+        use crate::flows::FlowShape;
+        use crate::load::{Load, LoadConfig};
+        for (bundle, version) in [(false, Version::V1_3), (true, Version::V1_4)] {
+            let (a, b) = tokio::net::UnixStream::pair().unwrap();
+            let switch = tokio::spawn(fake_switch(b, vec![version]));
+            let mut load = Load::new(LoadConfig {
+                flows: 20_000,
+                batch: 1000,
+                bundle,
+                window: 8,
+                table: 0,
+                priority: 100,
+                out_port: None,
+                shape: FlowShape::Tcp,
+            });
+            run(a, "unix:pair", &config(&[version]), &mut load)
+                .await
+                .unwrap();
+            let r = load.result().unwrap();
+            assert_eq!((r.flows, r.errors), (20_000, 0), "bundle={bundle}");
+            // The session closed its end: the switch saw every flow-mod.
+            assert_eq!(switch.await.unwrap(), 20_000, "bundle={bundle}");
+        }
     }
 
     #[tokio::test]
