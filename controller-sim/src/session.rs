@@ -653,6 +653,125 @@ mod tests {
         }
     }
 
+    /// A switch end that sends `packet_ins` once the controller's set-up
+    /// barrier is answered, and returns everything the controller sent
+    /// once `want` messages after the barrier have arrived.
+    async fn packet_in_switch(
+        stream: tokio::net::UnixStream,
+        version: Version,
+        packet_ins: Vec<Message>,
+        want: usize,
+    ) -> (Vec<Message>, Vec<Message>) {
+        let (mut rd, mut wr) = tokio::io::split(stream);
+        let mut conn = Connection::new(
+            ConnectionConfig {
+                versions: vec![version],
+                ..ConnectionConfig::default()
+            },
+            Instant::now(),
+        );
+        let (mut setup, mut after) = (Vec::new(), Vec::new());
+        let mut barrier_seen = false;
+        let mut buf = [0u8; 4096];
+        loop {
+            while let Some(ev) = conn.poll_event() {
+                let Event::Message { header, message } = ev else {
+                    continue;
+                };
+                if barrier_seen {
+                    after.push(message);
+                } else if message == Message::BarrierRequest {
+                    barrier_seen = true;
+                    conn.send_with_xid(header.xid, &Message::BarrierReply)
+                        .unwrap();
+                    for pi in &packet_ins {
+                        conn.send(pi).unwrap();
+                    }
+                } else {
+                    setup.push(message);
+                }
+            }
+            if let Some(bytes) = conn.poll_transmit() {
+                wr.write_all(&bytes).await.unwrap();
+            }
+            if after.len() >= want {
+                return (setup, after);
+            }
+            match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => return (setup, after),
+                Ok(n) => conn.handle_input(&buf[..n], Instant::now()),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn learning_sets_up_and_answers_packet_ins() {
+        use crate::learning::{Learning, LearningConfig, LearningStats};
+        use openflow::flow_match::Match;
+        use openflow::oxm::OxmField;
+        use openflow::packet::PacketIn;
+        use std::sync::atomic::Ordering;
+        use std::sync::Arc;
+
+        let pi = |in_port: u32, dst: u8, src: u8| {
+            let mut data = vec![2, 0, 0, 0, 0, dst, 2, 0, 0, 0, 0, src, 8, 0];
+            data.resize(60, 0);
+            Message::PacketIn(PacketIn {
+                buffer_id: u32::MAX,
+                total_len: 60,
+                reason: 0,
+                table_id: 0,
+                cookie: 0,
+                match_: Match::new(vec![OxmField::InPort(in_port)]),
+                data,
+            })
+        };
+        for version in [Version::V1_0, Version::V1_3] {
+            let (a, b) = tokio::net::UnixStream::pair().unwrap();
+            // 1 -> 2 floods (a packet-out); 2 -> 1 is known (flow-mod and
+            // packet-out).
+            let sw = tokio::spawn(packet_in_switch(
+                b,
+                version,
+                vec![pi(1, 2, 1), pi(2, 1, 2)],
+                3,
+            ));
+            let stats = Arc::new(LearningStats::default());
+            let mut l = Learning::new(
+                LearningConfig {
+                    idle_timeout: 5,
+                    priority: 1,
+                    max_macs: 16,
+                },
+                stats.clone(),
+            );
+            let e = run(a, "unix:pair", &config(&[version]), &mut l)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, SessionError::PeerClosed { .. }), "{e}");
+            let (setup, after) = sw.await.unwrap();
+            if version == Version::V1_3 {
+                assert!(
+                    matches!(&setup[..], [Message::SetAsync(_), Message::FlowMod(fm)]
+                    if fm.priority == 0 && fm.match_.fields.is_empty()),
+                    "{setup:?}"
+                );
+            } else {
+                assert!(
+                    matches!(&setup[..], [Message::SetConfig(c)] if c.miss_send_len == 0xffff),
+                    "{setup:?}"
+                );
+            }
+            assert!(
+                matches!(&after[..], [Message::PacketOut(flood), Message::FlowMod(fm), Message::PacketOut(out)]
+                    if flood.actions.len() == 1 && fm.idle_timeout == 5 && out.in_port == 2),
+                "{version}: {after:?}"
+            );
+            assert_eq!(stats.packet_ins.load(Ordering::Relaxed), 2);
+            assert_eq!(l.table().len(), 2);
+        }
+    }
+
     #[tokio::test]
     async fn refused_connection_says_so() {
         let dir = std::env::temp_dir().join(format!("csim-none-{}.sock", std::process::id()));
