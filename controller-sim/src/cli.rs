@@ -36,12 +36,12 @@ pub enum Mode {
 #[derive(Args, Debug, Clone)]
 pub struct Common {
     /// Switch to connect to, at its passive socket as ovs-ofctl does:
-    /// unix:PATH (a bridge's <rundir>/<bridge>.mgmt) or tcp:IP:PORT.
+    /// unix:PATH (a bridge's RUNDIR/BRIDGE.mgmt) or tcp:IP:PORT.
     /// Repeat for several switches.
     #[arg(long, value_name = "TARGET", required_unless_present = "listen")]
     pub connect: Vec<Target>,
     /// Listen for switches (their controller target) on tcp:IP:PORT or
-    /// ptcp:PORT[:IP].
+    /// ptcp:PORT (all addresses) or ptcp:PORT:IP.
     #[arg(long, value_name = "ADDR", conflicts_with = "connect")]
     pub listen: Option<Listen>,
     /// OpenFlow versions to offer, comma-separated (OpenFlow10, OpenFlow13,
