@@ -170,7 +170,8 @@ async fn run_load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         let listener = TcpListener::bind(listen.0)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        eprintln!("listening on {listen} for {} switch(es)", args.switches);
+        let bound = listener.local_addr().map_or(listen.0, |a| a);
+        eprintln!("listening on tcp:{bound} for {} switch(es)", args.switches);
         switches = args.switches;
         for _ in 0..args.switches {
             let (stream, addr) = tokio::select! {
@@ -257,7 +258,8 @@ async fn run_learning(args: LearningArgs) -> anyhow::Result<ExitCode> {
         let listener = TcpListener::bind(listen.0)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
-        eprintln!("listening on {listen}");
+        let bound = listener.local_addr().map_or(listen.0, |a| a);
+        eprintln!("listening on tcp:{bound}");
         let (config, stats, session) = (config.clone(), stats.clone(), session.clone());
         tokio::spawn(async move {
             loop {
