@@ -166,11 +166,6 @@ impl LoadArgs {
         if self.window == 0 {
             return Err("--window must be at least 1".into());
         }
-        if self.bundle && self.window > 15 {
-            // Open vSwitch and ferrovs keep at most 16 bundles open per
-            // connection.
-            return Err("--window with --bundle must be at most 15".into());
-        }
         if let Some(p) = self.out_port {
             if highest(versions) == Version::V1_0 && p > 0xff00 && p < 0xffff_fff8 {
                 return Err(format!(

@@ -6,6 +6,9 @@
 //! open / add ×K / commit, and the commit reply confirms them). At most
 //! `window` barriers (bundles) are outstanding; the next batch waits for
 //! the oldest confirmation, so memory on both ends stays bounded whatever N.
+//! Each bundle is committed before the next one opens: a switch that reads
+//! its messages in order holds one open bundle at a time, whatever the
+//! window (Open vSwitch and ferrovs allow 16 per connection).
 //!
 //! Time runs from the end of the hello exchange to the reply to the final
 //! barrier (bundle commit). An `OFPT_ERROR` in reply to a barrier or a
