@@ -60,6 +60,10 @@ fn load(d: &Daemon, args: &[&str]) -> HashMap<String, String> {
         out.status,
         d.log()
     );
+    // The line itself, for the test's output.
+    for line in stdout.lines().filter(|l| l.starts_with("RESULT")) {
+        eprintln!("load {args:?}: {line}");
+    }
     result_fields(&stdout, "load")
 }
 
@@ -110,8 +114,9 @@ fn load_installs_flows_with_barriers_and_as_bundles() {
         let seconds: f64 = r["seconds"].parse().unwrap();
         let rate: u64 = r["rate"].parse().unwrap();
         assert!(seconds > 0.0 && rate > 0, "{name}: {r:?}");
-        eprintln!("{name}: {r:?}");
-        assert_eq!(flow_count(&d), "20000", "{name}");
+        let count = flow_count(&d);
+        eprintln!("{name}: ovs-ofctl dump-aggregate: flow_count={count}");
+        assert_eq!(count, "20000", "{name}");
     }
     // The flows are the documented ones: exact ip nw_src/nw_dst, priority 100.
     let some = d.ofctl_ok(&["dump-flows", "br0", "ip,nw_dst=11.0.0.7"]);
@@ -307,5 +312,37 @@ fn learning_controller_connects_hosts_in_openflow_13_10_and_14() {
         let at_least = if version == "OpenFlow10" { 2 } else { 3 };
         assert!(flows >= at_least, "{version}: {r:?}");
         assert!(stderr.contains("connected"), "{version}: {stderr}");
+    }
+}
+
+/// The target: a million flows, then `flow_count=1000000`. Slow in
+/// a debug build; run with `cargo nextest run -p ferrovs-tests --test
+/// controller_sim --run-ignored only`.
+#[test]
+#[ignore]
+fn load_one_million_flows() {
+    let config = bridge_config("", &[("p1", 1, "net_null0,no-rx=1")]);
+    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
+    for args in [
+        &["--flows", "1000000", "--barrier-every", "1000"][..],
+        &[
+            "-O",
+            "OpenFlow14",
+            "--bundle",
+            "--flows",
+            "1000000",
+            "--barrier-every",
+            "1000",
+        ][..],
+    ] {
+        d.ofctl_ok(&["del-flows", "br0"]);
+        let r = load(&d, args);
+        assert_eq!(
+            (r["flows"].as_str(), r["errors"].as_str()),
+            ("1000000", "0")
+        );
+        let count = flow_count(&d);
+        eprintln!("{args:?}: ovs-ofctl dump-aggregate: flow_count={count}");
+        assert_eq!(count, "1000000");
     }
 }
