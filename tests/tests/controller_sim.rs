@@ -305,6 +305,7 @@ fn learning_controller_connects_hosts_in_openflow_13_10_and_14() {
 
         let (status, stdout, stderr) = ctl.interrupt();
         assert!(status.success(), "{version}: {status}\n{stdout}{stderr}");
+        eprintln!("learning {endpoint:?} -O {version}: {}", stdout.trim());
         let r = result_fields(&stdout, "learning");
         let packet_ins: u64 = r["packet_ins"].parse().unwrap();
         let flows: u64 = r["flows"].parse().unwrap();
