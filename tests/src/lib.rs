@@ -378,6 +378,39 @@ pub fn traffic_pcap(dir: &Path, flows: u32) -> PathBuf {
     p
 }
 
+/// Writes a pcap of 16 UDP frames from 02:00:00:00:00:`src` to
+/// 02:00:00:00:00:`dst` into `dir` and returns its path.
+pub fn host_pcap(dir: &Path, src: u8, dst: u8) -> String {
+    let path = dir.join(format!("{src}-{dst}.pcap"));
+    pcap::write_frames(
+        &path,
+        (0..16).map(|i| {
+            let mut f = pcap::udp_frame(i, 64);
+            f[5] = dst;
+            f[11] = src;
+            f
+        }),
+    )
+    .expect("write pcap");
+    path.display().to_string()
+}
+
+/// A daemon with bridge br0 of two ports: 1 a `net_pcap` port that reads
+/// a 10-flow pcap once, 2 a `net_null` sink.
+pub fn pcap_null_daemon() -> Daemon {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let pcap = traffic_pcap(dir.path(), 10);
+    let config = bridge_config(
+        "",
+        &[
+            ("p1", 1, &format!("net_pcap0,rx_pcap={}", pcap.display())),
+            ("p2", 2, "net_null0,no-rx=1"),
+        ],
+    );
+    // The pcap only has to exist while the port opens.
+    Daemon::start(&config, &["--no-huge"]).expect("daemon starts")
+}
+
 /// A veth pair; deleting it (on drop) deletes both ends.
 pub struct Veth {
     /// The end given to ferrovs.

@@ -8,12 +8,10 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use ferrovs_tests::pcap::{udp_frame, write_frames};
-use ferrovs_tests::{bin_path, bridge_config, free_port, traffic_pcap, Daemon};
+use ferrovs_tests::{bin_path, bridge_config, free_port, host_pcap, pcap_null_daemon, Daemon};
 
 /// The simulator binary built by `cargo build --workspace --bins`.
 fn sim() -> Command {
@@ -77,17 +75,7 @@ fn flow_count(d: &Daemon) -> String {
 
 #[test]
 fn load_installs_flows_with_barriers_and_as_bundles() {
-    let dir = tempfile::tempdir().unwrap();
-    let pcap = traffic_pcap(dir.path(), 10);
-    let config = bridge_config(
-        "",
-        &[
-            ("p1", 1, &format!("net_pcap0,rx_pcap={}", pcap.display())),
-            ("p2", 2, "net_null0,no-rx=1"),
-        ],
-    );
-    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
-    drop(dir);
+    let d = pcap_null_daemon();
 
     for (name, args) in [
         (
@@ -157,22 +145,6 @@ fn unreachable_switch_is_an_error_naming_it() {
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("Connection refused"), "{stderr}");
-}
-
-/// A pcap of UDP frames from 02:00:00:00:00:`src` to 02:00:00:00:00:`dst`.
-fn host_pcap(dir: &Path, src: u8, dst: u8) -> String {
-    let path = dir.join(format!("{src}-{dst}.pcap"));
-    write_frames(
-        &path,
-        (0..16).map(|i| {
-            let mut f = udp_frame(i, 64);
-            f[5] = dst;
-            f[11] = src;
-            f
-        }),
-    )
-    .unwrap();
-    path.display().to_string()
 }
 
 /// A running `learning` controller, killed on drop.

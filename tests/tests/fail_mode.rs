@@ -9,8 +9,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use ferrovs_tests::controller::Ctl;
-use ferrovs_tests::pcap::{udp_frame, write_frames};
-use ferrovs_tests::{bridge_config, Daemon};
+use ferrovs_tests::{bridge_config, host_pcap, Daemon};
 
 /// `tx pkts` of OpenFlow port `port` of br0.
 fn tx_packets(d: &Daemon, port: u32) -> u64 {
@@ -28,22 +27,6 @@ fn rates(d: &Daemon, ports: &[u32], span: Duration) -> Vec<u64> {
         .collect()
 }
 
-/// A pcap of UDP frames from 02:00:00:00:00:`src` to 02:00:00:00:00:`dst`.
-fn pcap(dir: &Path, src: u8, dst: u8) -> String {
-    let path = dir.join(format!("{src}-{dst}.pcap"));
-    write_frames(
-        &path,
-        (0..16).map(|i| {
-            let mut f = udp_frame(i, 64);
-            f[5] = dst;
-            f[11] = src;
-            f
-        }),
-    )
-    .unwrap();
-    path.display().to_string()
-}
-
 /// Host 01 behind port 1 talks to host 02 behind port 2; port 3 has no
 /// host.
 fn daemon(dir: &Path, bridge: &str) -> Daemon {
@@ -53,12 +36,12 @@ fn daemon(dir: &Path, bridge: &str) -> Daemon {
             (
                 "h1",
                 1,
-                &format!("net_pcap0,rx_pcap={},infinite_rx=1", pcap(dir, 1, 2)),
+                &format!("net_pcap0,rx_pcap={},infinite_rx=1", host_pcap(dir, 1, 2)),
             ),
             (
                 "h2",
                 2,
-                &format!("net_pcap1,rx_pcap={},infinite_rx=1", pcap(dir, 2, 1)),
+                &format!("net_pcap1,rx_pcap={},infinite_rx=1", host_pcap(dir, 2, 1)),
             ),
             ("none", 3, "net_null0,no-rx=1"),
         ],

@@ -7,23 +7,7 @@
 use std::process::Output;
 use std::time::Duration;
 
-use ferrovs_tests::{bridge_config, traffic_pcap, Daemon};
-
-fn daemon() -> Daemon {
-    let dir = tempfile::tempdir().unwrap();
-    let pcap = traffic_pcap(dir.path(), 10);
-    let config = bridge_config(
-        "",
-        &[
-            ("p1", 1, &format!("net_pcap0,rx_pcap={}", pcap.display())),
-            ("p2", 2, "net_null0,no-rx=1"),
-        ],
-    );
-    let d = Daemon::start(&config, &["--no-huge"]).unwrap();
-    // The pcap only has to exist while the port opens.
-    drop(dir);
-    d
-}
+use ferrovs_tests::{pcap_null_daemon as daemon, Daemon};
 
 /// `ovs-ofctl -O <version> <args>` against `d`.
 fn ofctl(d: &Daemon, version: &str, args: &[&str]) -> Output {
