@@ -293,9 +293,11 @@ fn run(t: &Tables, pkts: &[Frame], cache: &mut FlowCache, start: &mut usize, n: 
         let mut counts = CacheCounts::default();
         // As the datapath does: a port whose simple match has one output
         // sends the batch whole.
-        let batch_bytes = (0..BATCH)
-            .map(|i| pkts[(*start + i) % pkts.len()].len as u64)
-            .sum();
+        let batch_bytes = || {
+            (0..BATCH)
+                .map(|i| pkts[(*start + i) % pkts.len()].len as u64)
+                .sum()
+        };
         if cache
             .simple_batch(&x, 1, BATCH as u64, batch_bytes, &mut counts)
             .is_some()

@@ -48,6 +48,17 @@ pub struct CachedXlate {
 }
 
 impl CachedXlate {
+    /// Holds `packets` packets of `bytes` bytes for the next
+    /// [`FlowCache::flush_counts`]; `r` (this megaflow) joins `touched` the
+    /// first time.
+    fn defer(&mut self, r: MegaflowRef, touched: &mut Vec<MegaflowRef>, packets: u64, bytes: u64) {
+        if self.pending_packets == 0 {
+            touched.push(r);
+        }
+        self.pending_packets += packets;
+        self.pending_bytes += bytes;
+    }
+
     /// A recorded translation with nothing pending.
     pub fn new(script: Script, program: Option<Program>, fail_open: bool) -> Self {
         CachedXlate {
@@ -176,37 +187,51 @@ impl FlowCache {
     /// single port and nothing else: its megaflow and the rules' counters
     /// take the whole batch at once and the caller sends it whole. `None`:
     /// forward the packets one by one.
+    /// `bytes` is called only then, so other batches do not pay for
+    /// summing their lengths.
     pub fn simple_batch(
         &mut self,
         base: &Xlate<'_>,
         in_port: u32,
         packets: u64,
-        bytes: u64,
+        bytes: impl FnOnce() -> u64,
         counts: &mut CacheCounts,
     ) -> Option<u32> {
-        if base.check.is_some() || packets == 0 {
+        if packets == 0 {
             return None;
         }
-        let &(_, r) = self.by_port.iter().find(|(p, _)| *p == in_port)?;
-        let mf = self.dpcls.get_mut(r)?;
-        if mf.version != base.version || mf.actions.fail_open != base.fail_open {
-            return None;
-        }
+        let r = self.port_megaflow(base, in_port)?;
+        let mf = self
+            .dpcls
+            .get_mut(r)
+            .expect("port_megaflow gives live ones");
         let port = match mf.actions.program.as_ref()?.ops.as_slice() {
             [(DpOp::Output(port), _)] => *port,
             _ => return None,
         };
-        mf.packets += packets;
-        mf.bytes += bytes;
-        mf.used = u64::from(base.now_secs);
-        let a = &mut mf.actions;
-        if a.pending_packets == 0 {
-            self.touched.push(r);
-        }
-        a.pending_packets += packets;
-        a.pending_bytes += bytes;
+        let bytes = bytes();
+        mf.hit(packets, bytes, u64::from(base.now_secs));
+        mf.actions.defer(r, &mut self.touched, packets, bytes);
         counts.simple_match_hits += packets;
         Some(port)
+    }
+
+    /// The simple match of `in_port`: its megaflow, when there is one valid
+    /// at `base`'s version (and the debug check, which replays every hit,
+    /// is off). An entry whose megaflow is gone is dropped.
+    fn port_megaflow(&mut self, base: &Xlate<'_>, in_port: u32) -> Option<MegaflowRef> {
+        if base.check.is_some() {
+            return None;
+        }
+        let i = self.by_port.iter().position(|(p, _)| *p == in_port)?;
+        let r = self.by_port[i].1;
+        match self.dpcls.get(r) {
+            Some(mf) => valid_at(mf, base).then_some(r),
+            None => {
+                self.by_port.swap_remove(i);
+                None
+            }
+        }
     }
 
     /// Forwards one packet received on OpenFlow port `in_port`: its flow
@@ -226,37 +251,24 @@ impl FlowCache {
         counts: &mut CacheCounts,
     ) {
         let now = u64::from(base.now_secs);
-        let valid = |mf: &Megaflow<CachedXlate>| {
-            mf.version == base.version && mf.actions.fail_open == base.fail_open
-        };
-        // The debug check replays every hit, so it skips this too.
-        if base.check.is_none() {
-            if let Some(i) = self.by_port.iter().position(|(p, _)| *p == in_port) {
-                let r = self.by_port[i].1;
-                match self.dpcls.get(r) {
-                    Some(mf) if valid(mf) => {
-                        counts.simple_match_hits += 1;
-                        let (flow, layout) = &mut self.scratch;
-                        run_hit(
-                            &mut self.dpcls,
-                            &mut self.touched,
-                            r,
-                            base,
-                            in_port,
-                            pkt,
-                            flow,
-                            layout,
-                            emit,
-                        );
-                        return;
-                    }
-                    // Another version: the lookups below revalidate it.
-                    Some(_) => {}
-                    None => {
-                        self.by_port.swap_remove(i);
-                    }
-                }
-            }
+        let valid = |mf: &Megaflow<CachedXlate>| valid_at(mf, base);
+        // (A simple match of another version is not used: the lookups
+        // below revalidate it.)
+        if let Some(r) = self.port_megaflow(base, in_port) {
+            counts.simple_match_hits += 1;
+            let (flow, layout) = &mut self.scratch;
+            run_hit(
+                &mut self.dpcls,
+                &mut self.touched,
+                r,
+                base,
+                in_port,
+                pkt,
+                flow,
+                layout,
+                emit,
+            );
+            return;
         }
         let mut ex = extract(pkt.data(), in_port);
         let hash = emc_hash(&ex.flow);
@@ -348,6 +360,12 @@ impl FlowCache {
     }
 }
 
+/// Whether megaflow `mf` was translated at `base`'s version and fail-open
+/// state.
+fn valid_at(mf: &Megaflow<CachedXlate>, base: &Xlate<'_>) -> bool {
+    mf.version == base.version && mf.actions.fail_open == base.fail_open
+}
+
 /// A hit of megaflow `r` (valid at `base`'s version): its compiled
 /// program, or a replay of its rules through the translator when it has
 /// none (or under the debug check, which checks every replayed lookup).
@@ -367,9 +385,7 @@ fn run_hit<P: PacketBuf, E: Emit<P>>(
 ) {
     let mf = dpcls.get_mut(r).expect("a hit is live");
     let len = pkt.len() as u64;
-    mf.packets += 1;
-    mf.bytes += len;
-    mf.used = u64::from(base.now_secs);
+    mf.hit(1, len, u64::from(base.now_secs));
     let script = &mf.actions.script;
     let done = match &mf.actions.program {
         Some(prog) if base.check.is_none() => {
@@ -388,12 +404,7 @@ fn run_hit<P: PacketBuf, E: Emit<P>>(
     }
     .min(script.len());
     if done == script.len() {
-        let a = &mut mf.actions;
-        if a.pending_packets == 0 {
-            touched.push(r);
-        }
-        a.pending_packets += 1;
-        a.pending_bytes += len;
+        mf.actions.defer(r, touched, 1, len);
     } else {
         // Stopped early (a meter dropped it, a copy failed): it made only
         // the first lookups; count those now.

@@ -53,6 +53,15 @@ pub struct Megaflow<A> {
     pub used: u64,
 }
 
+impl<A> Megaflow<A> {
+    /// Counts `packets` packets of `bytes` bytes that hit it at `now`.
+    pub fn hit(&mut self, packets: u64, bytes: u64, now: u64) {
+        self.packets += packets;
+        self.bytes += bytes;
+        self.used = now;
+    }
+}
+
 struct Slot<A> {
     gen: u32,
     flow: Option<Megaflow<A>>,

@@ -290,6 +290,7 @@ pub struct Xlate<'a> {
 }
 
 /// Output deferred until the packet is known not to change any more.
+#[derive(Default)]
 struct Pending {
     port: Option<u32>,
     /// An output this datapath cannot carry out yet (LOCAL, NORMAL): the
@@ -374,11 +375,7 @@ pub fn run_program<P: PacketBuf, E: Emit<P>>(
     layout: &mut crate::flow::Layout,
     emit: &mut E,
 ) -> Option<u8> {
-    let mut pending = Pending {
-        port: None,
-        unsupported: None,
-        consumed: false,
-    };
+    let mut pending = Pending::default();
     for (op, lookups) in &prog.ops {
         let step = match op {
             record::DpOp::Output(p) => {
@@ -422,11 +419,7 @@ impl Xlate<'_> {
         emit: &mut E,
     ) {
         let len = pkt.len() as u64;
-        let mut pending = Pending {
-            port: None,
-            unsupported: None,
-            consumed: false,
-        };
+        let mut pending = Pending::default();
         let mut ctx = PinCtx {
             reason: reason::ACTION,
             table_id: 0,
@@ -446,7 +439,10 @@ impl Xlate<'_> {
             let table = &self.tables.tables[table_id];
             let live;
             let scripted = self.scripted();
-            if scripted.is_none() || !self.defer_counts {
+            // A replay that defers its counts leaves the scripted lookups'
+            // counters to the caller.
+            let count_now = scripted.is_none() || !self.defer_counts;
+            if count_now {
                 table.lookups.fetch_add(1, Ordering::Relaxed);
             }
             let found = match scripted {
@@ -514,7 +510,7 @@ impl Xlate<'_> {
                 outcome = Some(DropReason::TableMiss);
                 break;
             };
-            if scripted.is_none() || !self.defer_counts {
+            if count_now {
                 count_match(table, rule, 1, len, self.now_ns);
             }
             let r = rule.payload();
@@ -687,11 +683,7 @@ impl Xlate<'_> {
         depth: usize,
         emit: &mut E,
     ) {
-        let mut pending = Pending {
-            port: None,
-            unsupported: None,
-            consumed: false,
-        };
+        let mut pending = Pending::default();
         let mut outcome = None;
         for (i, a) in actions.iter().enumerate() {
             if matches!(
@@ -995,14 +987,14 @@ impl Xlate<'_> {
         emit: &mut E,
     ) -> Step {
         let send = |p: u32, pending: &mut Pending, emit: &mut E| pending.send(p, pkt, emit);
-        // Outputs to one port compile; the others depend on the ports,
-        // their config or the learning table.
-        match port {
-            OFPP_IN_PORT => self.op(record::DpOp::Output(in_port)),
-            p if p > 0 && p < OFPP_MAX && p != in_port => self.op(record::DpOp::Output(p)),
-            p if p > 0 && p < OFPP_MAX => {}
-            OFPP_ALL | OFPP_FLOOD | OFPP_NORMAL | OFPP_LOCAL => self.opaque(),
-            _ => {}
+        // Outputs to one port compile into the program; the others depend
+        // on the ports, their config or the learning table.
+        let send_one = |p: u32, pending: &mut Pending, emit: &mut E| {
+            self.op(record::DpOp::Output(p));
+            send(p, pending, emit)
+        };
+        if matches!(port, OFPP_ALL | OFPP_FLOOD | OFPP_NORMAL | OFPP_LOCAL) {
+            self.opaque();
         }
         let flood = |all: bool, pending: &mut Pending, emit: &mut E| -> bool {
             let mut ok = true;
@@ -1015,7 +1007,7 @@ impl Xlate<'_> {
             ok
         };
         let ok = match port {
-            OFPP_IN_PORT => send(in_port, pending, emit),
+            OFPP_IN_PORT => send_one(in_port, pending, emit),
             OFPP_ALL | OFPP_FLOOD => flood(port == OFPP_ALL, pending, emit),
             OFPP_NORMAL => match self.normal(in_port, flow) {
                 // Learned on the port it came from: it has arrived.
@@ -1037,7 +1029,7 @@ impl Xlate<'_> {
                 if p == in_port {
                     true
                 } else {
-                    send(p, pending, emit)
+                    send_one(p, pending, emit)
                 }
             }
             // TABLE outside a packet-out, and reserved ports that name no

@@ -359,7 +359,7 @@ impl Pipeline for OfPipeline {
                 out,
             };
             let mut counts = CacheCounts::default();
-            let bytes = batch.iter().map(|m| m.len() as u64).sum();
+            let bytes = || batch.iter().map(|m| m.len() as u64).sum();
             // The port's simple match with one output takes the batch
             // whole, as its program would packet by packet.
             match cache.simple_batch(base, in_ofport, batch.len() as u64, bytes, &mut counts) {

@@ -421,10 +421,13 @@ fn repeated_packets_hit_and_a_new_version_revalidates() {
     assert_eq!((counts.upcall_ok, counts.simple_match_hits), (1, 2));
     let base = xlate(&t, &g, &macs, &|_| true, &|_| 0, false);
     assert_eq!(
-        cache.simple_batch(&base, 1, 32, 32 * 60, &mut counts),
+        cache.simple_batch(&base, 1, 32, || 32 * 60, &mut counts),
         Some(2)
     );
-    assert_eq!(cache.simple_batch(&base, 2, 32, 32 * 60, &mut counts), None);
+    assert_eq!(
+        cache.simple_batch(&base, 2, 32, || 32 * 60, &mut counts),
+        None
+    );
     cache.flush_counts(&t, 1);
     let rule = &packet_counts(&t)[0];
     assert_eq!(rule.2, 3 + 32, "rule counters {:?}", packet_counts(&t));
