@@ -60,6 +60,25 @@ fn session_config(common: &Common) -> SessionConfig {
     }
 }
 
+/// What a finished switch task gave, or `None` after printing why it
+/// failed (on a line of its own when a progress line is showing).
+fn session_outcome<T>(
+    joined: Result<Result<T, SessionError>, tokio::task::JoinError>,
+    progress_shown: bool,
+) -> Option<T> {
+    match joined {
+        Ok(Ok(value)) => Some(value),
+        Ok(Err(e)) => {
+            eprintln!("{}{e}", if progress_shown { "\n" } else { "" });
+            None
+        }
+        Err(e) => {
+            eprintln!("a switch session ended abnormally: {e}");
+            None
+        }
+    }
+}
+
 /// Resolves on SIGINT or SIGTERM.
 async fn interrupted() {
     let term = async {
@@ -208,15 +227,10 @@ async fn run_load(args: LoadArgs) -> anyhow::Result<ExitCode> {
         tokio::select! {
             joined = tasks.join_next() => match joined {
                 None => break,
-                Some(Ok(Ok(r))) => results.push(r),
-                Some(Ok(Err(e))) => {
-                    eprintln!("{}{e}", if ticker.is_some() { "\n" } else { "" });
-                    failed = true;
-                }
-                Some(Err(e)) => {
-                    eprintln!("a switch session ended abnormally: {e}");
-                    failed = true;
-                }
+                Some(joined) => match session_outcome(joined, ticker.is_some()) {
+                    Some(r) => results.push(r),
+                    None => failed = true,
+                },
             },
             () = &mut interrupt => {
                 eprintln!("\ninterrupted before every flow was confirmed");
@@ -315,15 +329,7 @@ async fn run_learning(args: LearningArgs) -> anyhow::Result<ExitCode> {
             joined = tasks.join_next(), if !listening => match joined {
                 // Every switch we connected to is gone.
                 None => break,
-                Some(Ok(Ok(()))) => {}
-                Some(Ok(Err(e))) => {
-                    eprintln!("{}{e}", if ticker.is_some() { "\n" } else { "" });
-                    failed = true;
-                }
-                Some(Err(e)) => {
-                    eprintln!("a switch session ended abnormally: {e}");
-                    failed = true;
-                }
+                Some(joined) => failed |= session_outcome(joined, ticker.is_some()).is_none(),
             },
             () = &mut interrupt => break,
         }
