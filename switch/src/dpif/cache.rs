@@ -13,9 +13,9 @@ use std::cell::RefCell;
 use super::dpcls::{Dpcls, Megaflow, MegaflowRef};
 use super::emc::{emc_hash, Emc};
 use super::stats::{bump, PmdStats};
-use crate::flow::{extract, Field, Flow, Layout, PacketBuf};
+use crate::flow::{extract, Flow, Layout, PacketBuf};
 use crate::ofproto::table::Tables;
-use crate::xlate::record::{DpOp, Program, Recording, Script};
+use crate::xlate::record::{input_port_mask, DpOp, Program, Recording, Script};
 use crate::xlate::{count_lookups, run_program, DropReason, Emit, Xlate};
 
 /// Megaflows per bridge per PMD.
@@ -100,11 +100,7 @@ impl Default for FlowCache {
             last_sweep: 0,
             touched: Vec::with_capacity(dpdk::BURST),
             by_port: Vec::new(),
-            port_mask: {
-                let mut m = Flow::ZERO;
-                Field::InPort.set_mask_all(&mut m);
-                m
-            },
+            port_mask: input_port_mask(),
             scratch: (Flow::ZERO, Layout::default()),
         }
     }

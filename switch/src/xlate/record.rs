@@ -66,6 +66,14 @@ pub struct Program {
     pub outcome: Option<DropReason>,
 }
 
+/// The mask of the input port alone: what every translation consults,
+/// and all that a simple match consults.
+pub fn input_port_mask() -> Flow {
+    let mut mask = Flow::ZERO;
+    crate::flow::Field::InPort.set_mask_all(&mut mask);
+    mask
+}
+
 /// What a translation consulted.
 #[derive(Debug, Clone)]
 pub struct Recording {
@@ -87,10 +95,8 @@ impl Recording {
     /// A recording for a packet received on a port (the input port always
     /// decides: IN_PORT, FLOOD and NORMAL depend on it).
     pub fn new() -> Self {
-        let mut mask = Flow::ZERO;
-        crate::flow::Field::InPort.set_mask_all(&mut mask);
         Recording {
-            mask,
+            mask: input_port_mask(),
             script: Vec::new(),
             cacheable: true,
             remapped: false,
