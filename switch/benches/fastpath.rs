@@ -307,11 +307,13 @@ fn run(t: &Tables, pkts: &[Frame], cache: &mut FlowCache, start: &mut usize, n: 
             cache.flush_counts(t, 1);
             continue;
         }
-        for _ in 0..BATCH {
-            let p = pkts[*start % pkts.len()];
-            *start += 1;
-            cache.forward(&x, 1, p, &mut sink, &mut counts);
+        let at = *start;
+        let batch = (0..BATCH).map(|i| &pkts[(at + i) % pkts.len()]);
+        cache.classify(&x, 1, batch.clone().map(|p| p.data()));
+        for (i, p) in batch.enumerate() {
+            cache.forward_classified(i, &x, 1, *p, &mut sink, &mut counts);
         }
+        *start += BATCH;
         cache.flush_counts(t, 1);
     }
     sink.sent + sink.dropped

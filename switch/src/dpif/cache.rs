@@ -10,10 +10,10 @@
 
 use std::cell::RefCell;
 
-use super::dpcls::{Dpcls, Megaflow, MegaflowRef};
+use super::dpcls::{Dpcls, Megaflow, MegaflowRef, Probe};
 use super::emc::{emc_hash, Emc};
 use super::stats::{bump, PmdStats};
-use crate::flow::{extract, Flow, Layout, PacketBuf};
+use crate::flow::{extract_into, Flow, Layout, PacketBuf};
 use crate::ofproto::table::Tables;
 use crate::xlate::record::{input_port_mask, DpOp, Program, Recording, Script};
 use crate::xlate::{count_lookups, run_program, DropReason, Emit, Xlate};
@@ -71,6 +71,53 @@ impl CachedXlate {
     }
 }
 
+/// What [`FlowCache::classify`] found for one packet of a batch.
+#[derive(Debug, Clone, Copy, Default)]
+enum Found {
+    /// Not looked up (or to be looked up again).
+    #[default]
+    Unknown,
+    /// The port's simple match (the packet was not parsed).
+    Simple(MegaflowRef),
+    /// An exact-match cache entry (its megaflow not yet checked).
+    Emc(MegaflowRef),
+    /// A megaflow, and the subtables probed to find it.
+    Megaflow(MegaflowRef, u32),
+    /// No megaflow.
+    Miss,
+}
+
+/// The batch being forwarded: what [`FlowCache::classify`] computed for
+/// each packet.
+struct Staged {
+    /// Packets in the batch.
+    n: usize,
+    /// Their flow keys and header layouts.
+    keys: [(Flow, Layout); dpdk::BURST],
+    /// Their exact-match hashes.
+    hash: [u32; dpdk::BURST],
+    /// Their megaflow candidates.
+    probe: [Probe; dpdk::BURST],
+    /// What the lookups found.
+    found: [Found; dpdk::BURST],
+    /// The megaflows changed since the lookups (an upcall installed one, a
+    /// stale one was removed).
+    dirty: bool,
+}
+
+impl Default for Staged {
+    fn default() -> Self {
+        Staged {
+            n: 0,
+            keys: [(Flow::ZERO, Layout::default()); dpdk::BURST],
+            hash: [0; dpdk::BURST],
+            probe: [Probe::default(); dpdk::BURST],
+            found: [Found::Unknown; dpdk::BURST],
+            dirty: false,
+        }
+    }
+}
+
 /// The caches of one bridge on one PMD.
 pub struct FlowCache {
     /// Exact-match cache.
@@ -90,6 +137,8 @@ pub struct FlowCache {
     port_mask: Flow,
     /// Flow and layout that output-only programs never read.
     scratch: (Flow, Layout),
+    /// The batch being forwarded.
+    staged: Box<Staged>,
 }
 
 impl Default for FlowCache {
@@ -102,6 +151,7 @@ impl Default for FlowCache {
             by_port: Vec::new(),
             port_mask: input_port_mask(),
             scratch: (Flow::ZERO, Layout::default()),
+            staged: Box::default(),
         }
     }
 }
@@ -230,14 +280,8 @@ impl FlowCache {
         }
     }
 
-    /// Forwards one packet received on OpenFlow port `in_port`: its flow
-    /// key, the exact-match cache, then the megaflows; on a miss (or a
-    /// megaflow translated at another table version or fail-open state)
-    /// a full translation by `base` that records what it consulted and
-    /// becomes a megaflow. A hit replays the recorded rules through the
-    /// same translator, so edits, groups, meters, packet-ins and rule
-    /// counters are those of the full pipeline. `counts` gathers what
-    /// happened; misses beyond [`UPCALL_BUDGET`] in one batch are dropped.
+    /// Forwards one packet received on OpenFlow port `in_port`: a batch of
+    /// one for [`FlowCache::classify`] and [`FlowCache::forward_classified`].
     pub fn forward<P: PacketBuf, E: Emit<P>>(
         &mut self,
         base: &Xlate<'_>,
@@ -246,13 +290,113 @@ impl FlowCache {
         emit: &mut E,
         counts: &mut CacheCounts,
     ) {
-        let now = u64::from(base.now_secs);
-        let valid = |mf: &Megaflow<CachedXlate>| valid_at(mf, base);
-        // (A simple match of another version is not used: the lookups
-        // below revalidate it.)
-        if let Some(r) = self.port_megaflow(base, in_port) {
-            counts.simple_match_hits += 1;
-            let (flow, layout) = &mut self.scratch;
+        self.classify(base, in_port, std::iter::once(pkt.data()));
+        self.forward_classified(0, base, in_port, pkt, emit, counts);
+    }
+
+    /// Looks up a batch of packets received on OpenFlow port `in_port`
+    /// (their data, in order; at most [`dpdk::BURST`]), for
+    /// [`FlowCache::forward_classified`] to forward one by one. A port with
+    /// a simple match needs nothing; otherwise each packet's flow key, its
+    /// exact-match cache slots, then for those not in the cache their
+    /// megaflow candidates, each step over the whole batch with the next
+    /// step's memory prefetched, so that the cache misses of the batch's
+    /// packets overlap.
+    pub fn classify<'d>(
+        &mut self,
+        base: &Xlate<'_>,
+        in_port: u32,
+        data: impl Iterator<Item = &'d [u8]>,
+    ) {
+        let simple = self.port_megaflow(base, in_port);
+        let st = &mut *self.staged;
+        st.dirty = false;
+        st.n = 0;
+        for (i, d) in data.take(dpdk::BURST).enumerate() {
+            st.n = i + 1;
+            if let Some(r) = simple {
+                st.found[i] = Found::Simple(r);
+                continue;
+            }
+            let (flow, layout) = &mut st.keys[i];
+            extract_into(d, in_port, flow, layout);
+            st.hash[i] = emc_hash(flow);
+            self.emc.prefetch(st.hash[i]);
+        }
+        if simple.is_some() {
+            return;
+        }
+        for i in 0..st.n {
+            let flow = &st.keys[i].0;
+            st.found[i] = match self.emc.lookup(flow, st.hash[i]) {
+                Some(r) => {
+                    self.dpcls.prefetch(r.idx);
+                    Found::Emc(r)
+                }
+                None => {
+                    st.probe[i] = self.dpcls.probe(flow);
+                    self.dpcls.prefetch_probe(&st.probe[i]);
+                    Found::Unknown
+                }
+            };
+        }
+        for i in 0..st.n {
+            if let Found::Unknown = st.found[i] {
+                st.found[i] = match self.dpcls.confirm(&st.keys[i].0, &st.probe[i]) {
+                    (Some(r), probed) => Found::Megaflow(r, probed),
+                    (None, _) => Found::Miss,
+                };
+            }
+        }
+    }
+
+    /// Forwards packet `i` of the batch [`FlowCache::classify`] looked up:
+    /// a hit runs its megaflow; a miss (or a megaflow translated at another
+    /// table version or fail-open state) is translated in full by `base`,
+    /// recording what it consulted, and becomes a megaflow. A hit with a
+    /// program runs it; others replay the recorded rules through the same
+    /// translator, so edits, groups, meters, packet-ins and rule counters
+    /// are those of the full pipeline. `counts` gathers what happened;
+    /// misses beyond [`UPCALL_BUDGET`] in one batch are dropped.
+    pub fn forward_classified<P: PacketBuf, E: Emit<P>>(
+        &mut self,
+        i: usize,
+        base: &Xlate<'_>,
+        in_port: u32,
+        pkt: P,
+        emit: &mut E,
+        counts: &mut CacheCounts,
+    ) {
+        if let Found::Simple(r) = self.staged.found[i] {
+            if self.dpcls.get(r).is_some_and(|mf| valid_at(mf, base)) {
+                counts.simple_match_hits += 1;
+                let (flow, layout) = &mut self.scratch;
+                run_hit(
+                    &mut self.dpcls,
+                    &mut self.touched,
+                    r,
+                    base,
+                    in_port,
+                    pkt,
+                    flow,
+                    layout,
+                    emit,
+                );
+                return;
+            }
+            // Not parsed by the lookups: parse now, look up again.
+            let (flow, layout) = &mut self.staged.keys[i];
+            extract_into(pkt.data(), in_port, flow, layout);
+            self.staged.hash[i] = emc_hash(flow);
+            self.staged.found[i] = Found::Unknown;
+        }
+        if self.staged.dirty {
+            // An earlier packet of the batch changed the megaflows: what
+            // the lookups found may be gone, and a miss may now hit.
+            self.staged.found[i] = Found::Unknown;
+        }
+        if let Some(r) = self.resolve(i, base, counts) {
+            let (flow, layout) = &mut self.staged.keys[i];
             run_hit(
                 &mut self.dpcls,
                 &mut self.touched,
@@ -266,59 +410,20 @@ impl FlowCache {
             );
             return;
         }
-        let mut ex = extract(pkt.data(), in_port);
-        let hash = emc_hash(&ex.flow);
-        let mut hit = self
-            .emc
-            .lookup(&ex.flow, hash)
-            .filter(|r| self.dpcls.get(*r).is_some_and(valid));
-        if hit.is_some() {
-            counts.emc_hits += 1;
-        } else {
-            let (found, probed) = self.dpcls.lookup(&ex.flow);
-            match found {
-                Some(r) if self.dpcls.get(r).is_some_and(valid) => {
-                    counts.megaflow_hits += 1;
-                    counts.subtable_lookups += u64::from(probed);
-                    let dpcls = &self.dpcls;
-                    self.emc
-                        .insert(&ex.flow, hash, r, |x| dpcls.get(x).is_some());
-                    hit = Some(r);
-                }
-                // Translated at an older version: translate again.
-                Some(stale) => {
-                    self.flush_counts(base.tables, base.now_ns);
-                    self.dpcls.remove(stale);
-                }
-                None => {}
-            }
-        }
-        if let Some(r) = hit {
-            run_hit(
-                &mut self.dpcls,
-                &mut self.touched,
-                r,
-                base,
-                in_port,
-                pkt,
-                &mut ex.flow,
-                &mut ex.layout,
-                emit,
-            );
-            return;
-        }
         if counts.upcalls() >= UPCALL_BUDGET as u64 {
             counts.upcall_lost += 1;
             emit.drop_packet(pkt, DropReason::UpcallBudget);
             return;
         }
+        let (flow, layout) = self.staged.keys[i];
+        let hash = self.staged.hash[i];
         let rec = RefCell::new(Recording::new());
         let upcall = Xlate {
             rec: Some(&rec),
             cursor: Default::default(),
             ..*base
         };
-        upcall.run_extracted(in_port, pkt, ex.flow, ex.layout, emit);
+        upcall.run_extracted(in_port, pkt, flow, layout, emit);
         let rec = rec.into_inner();
         if rec.cacheable {
             self.flush_counts(base.tables, base.now_ns);
@@ -328,30 +433,85 @@ impl FlowCache {
                 .program
                 .as_ref()
                 .is_some_and(|p| p.ops.iter().all(|(op, _)| matches!(op, DpOp::Output(_))));
+        let now = u64::from(base.now_secs);
         let installed = rec.cacheable
             && self
                 .dpcls
                 .insert(
-                    &ex.flow,
+                    &flow,
                     &rec.mask,
                     CachedXlate::new(rec.script, rec.program, base.fail_open),
                     base.version,
                     now,
                 )
                 .inspect(|r| {
+                    self.staged.dirty = true;
                     if simple {
                         self.by_port.retain(|(p, _)| *p != in_port);
                         self.by_port.push((in_port, *r));
                     }
                     let dpcls = &self.dpcls;
-                    self.emc
-                        .insert(&ex.flow, hash, *r, |x| dpcls.get(x).is_some());
+                    self.emc.insert(&flow, hash, *r, |x| dpcls.get(x).is_some());
                 })
                 .is_ok();
         if installed {
             counts.upcall_ok += 1;
         } else {
             counts.upcall_failed += 1;
+        }
+    }
+
+    /// The megaflow valid at `base` that packet `i` of the batch hits,
+    /// counted in `counts`, or `None` for a miss. A megaflow translated at
+    /// an older version is removed (the packet is then a miss).
+    fn resolve(
+        &mut self,
+        i: usize,
+        base: &Xlate<'_>,
+        counts: &mut CacheCounts,
+    ) -> Option<MegaflowRef> {
+        let valid = |dpcls: &Dpcls<CachedXlate>, r: MegaflowRef| {
+            dpcls.get(r).is_some_and(|mf| valid_at(mf, base))
+        };
+        let st = &mut *self.staged;
+        let (flow, hash) = (&st.keys[i].0, st.hash[i]);
+        let found = match st.found[i] {
+            Found::Emc(r) if valid(&self.dpcls, r) => {
+                counts.emc_hits += 1;
+                return Some(r);
+            }
+            Found::Megaflow(r, probed) => (Some(r), probed),
+            Found::Miss => (None, 0),
+            // Not looked up since the megaflows changed, or an exact-match
+            // entry whose megaflow is stale: look up now.
+            _ => match self
+                .emc
+                .lookup(flow, hash)
+                .filter(|r| valid(&self.dpcls, *r))
+            {
+                Some(r) => {
+                    counts.emc_hits += 1;
+                    return Some(r);
+                }
+                None => self.dpcls.lookup(flow),
+            },
+        };
+        match found {
+            (Some(r), probed) if valid(&self.dpcls, r) => {
+                counts.megaflow_hits += 1;
+                counts.subtable_lookups += u64::from(probed);
+                let dpcls = &self.dpcls;
+                self.emc.insert(flow, hash, r, |x| dpcls.get(x).is_some());
+                Some(r)
+            }
+            // Translated at an older version: translate again.
+            (Some(stale), _) => {
+                self.flush_counts(base.tables, base.now_ns);
+                self.dpcls.remove(stale);
+                self.staged.dirty = true;
+                None
+            }
+            (None, _) => None,
         }
     }
 }

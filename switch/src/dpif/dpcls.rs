@@ -15,10 +15,17 @@
 //! so a reference held by the exact-match cache after the megaflow was
 //! removed is recognised as stale.
 //!
+//! A batch of packets is looked up in two steps so that the entries'
+//! cache misses overlap instead of following one another: [`Dpcls::probe`]
+//! finds each packet's candidate entries from the subtables' hash tags
+//! alone (without reading the entries) and the caller prefetches them;
+//! [`Dpcls::confirm`] then compares the keys.
+//!
 //! Single-threaded: each PMD owns its classifier; nothing here locks.
 
 use hashbrown::HashTable;
 
+use super::prefetch;
 use crate::flow::Flow;
 
 /// Lookups between two re-sorts of the subtables by hits.
@@ -77,6 +84,29 @@ struct Subtable {
     hits: u64,
 }
 
+/// Candidates per probe; a probe that meets more falls back to a full
+/// lookup.
+const PROBE_CANDIDATES: usize = 2;
+
+/// What [`Dpcls::probe`] found for a packet: the entries of the first
+/// subtable (in lookup order) whose hash tags matched the packet's masked
+/// hash. A subtable with no such entry cannot hold a match, so a probe
+/// with no candidate is a miss.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Probe {
+    /// Slab indices of the candidates.
+    cands: [u32; PROBE_CANDIDATES],
+    /// How many of `cands` are set; more than [`PROBE_CANDIDATES`] means
+    /// "too many, look up in full".
+    n: u8,
+    /// Position of their subtable.
+    subtable: u32,
+    /// Subtables probed, theirs included.
+    probed: u32,
+    /// The classifier's subtable order the positions refer to.
+    epoch: u64,
+}
+
 /// Why an insert was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InsertError {
@@ -95,6 +125,9 @@ pub struct Dpcls<A> {
     max_flows: usize,
     max_subtables: usize,
     lookups: u64,
+    /// Changes whenever a subtable is added, removed or moved, so that a
+    /// [`Probe`] taken before knows its positions are stale.
+    epoch: u64,
 }
 
 impl<A> Dpcls<A> {
@@ -109,6 +142,7 @@ impl<A> Dpcls<A> {
             max_flows: max_flows.max(1),
             max_subtables: max_subtables.max(1),
             lookups: 0,
+            epoch: 0,
         }
     }
 
@@ -164,10 +198,7 @@ impl<A> Dpcls<A> {
     /// packet (each packet's megaflow is installed under the mask its own
     /// translation produced), so the first match is the only one.
     pub fn lookup(&mut self, flow: &Flow) -> (Option<MegaflowRef>, u32) {
-        self.lookups += 1;
-        if self.lookups.is_multiple_of(RESORT_EVERY) {
-            self.resort();
-        }
+        self.count_lookup();
         let mut probed = 0;
         for st_i in 0..self.subtables.len() {
             probed += 1;
@@ -182,6 +213,93 @@ impl<A> Dpcls<A> {
             }
         }
         (None, probed)
+    }
+
+    fn count_lookup(&mut self) {
+        self.lookups += 1;
+        if self.lookups.is_multiple_of(RESORT_EVERY) {
+            self.resort();
+        }
+    }
+
+    /// The first step of a batched lookup: `flow`'s candidate entries,
+    /// found from the subtables' hash tags without reading any entry
+    /// (prefetch them with [`Dpcls::prefetch_probe`], then
+    /// [`Dpcls::confirm`]).
+    #[inline]
+    pub fn probe(&self, flow: &Flow) -> Probe {
+        let mut p = Probe {
+            epoch: self.epoch,
+            ..Probe::default()
+        };
+        for (st_i, st) in self.subtables.iter().enumerate() {
+            p.probed += 1;
+            let h = flow.hash_in(&st.mask, st.map, 0);
+            // The closure sees only entries whose tag matched; refusing
+            // them all walks the whole probe sequence.
+            st.table.find(h, |&i| {
+                if let Some(c) = p.cands.get_mut(usize::from(p.n)) {
+                    *c = i;
+                }
+                p.n = p.n.saturating_add(1);
+                false
+            });
+            if p.n > 0 {
+                p.subtable = st_i as u32;
+                break;
+            }
+        }
+        p
+    }
+
+    /// Prefetches the entries `p` names.
+    #[inline]
+    pub fn prefetch_probe(&self, p: &Probe) {
+        for &i in &p.cands[..usize::from(p.n).min(PROBE_CANDIDATES)] {
+            self.prefetch(i);
+        }
+    }
+
+    /// Prefetches the megaflow in slab slot `idx`.
+    #[inline]
+    pub fn prefetch(&self, idx: u32) {
+        if let Some(slot) = self.slab.get(idx as usize) {
+            prefetch(slot);
+        }
+    }
+
+    /// The second step of a batched lookup: what [`Dpcls::lookup`] would
+    /// return for `flow`, given its [`Dpcls::probe`] `p` (a probe taken
+    /// before the subtables changed, or with too many candidates, is
+    /// looked up in full).
+    #[inline]
+    pub fn confirm(&mut self, flow: &Flow, p: &Probe) -> (Option<MegaflowRef>, u32) {
+        if p.epoch != self.epoch || usize::from(p.n) > PROBE_CANDIDATES {
+            return self.lookup(flow);
+        }
+        if p.n == 0 {
+            self.count_lookup();
+            return (None, p.probed);
+        }
+        let st_i = p.subtable as usize;
+        let st = &self.subtables[st_i];
+        let found = p.cands[..usize::from(p.n)].iter().copied().find(|&i| {
+            self.slab[i as usize]
+                .flow
+                .as_ref()
+                .is_some_and(|m| flow.eq_in(&m.key, &st.mask, st.map))
+        });
+        match found {
+            Some(i) => {
+                self.subtables[st_i].hits += 1;
+                let r = self.reference(i);
+                self.count_lookup();
+                (Some(r), p.probed)
+            }
+            // The tags matched other keys: the match, if any, is in a
+            // later subtable.
+            None => self.lookup(flow),
+        }
     }
 
     /// Installs a megaflow for `key` under `mask`; a megaflow with the
@@ -207,6 +325,7 @@ impl<A> Dpcls<A> {
                     table: HashTable::new(),
                     hits: 0,
                 });
+                self.epoch += 1;
                 self.subtables.len() - 1
             }
         };
@@ -235,6 +354,7 @@ impl<A> Dpcls<A> {
         if self.live >= self.max_flows {
             if self.subtables[st_i].table.is_empty() {
                 self.subtables.remove(st_i);
+                self.epoch += 1;
             }
             return Err(InsertError::Full);
         }
@@ -272,6 +392,7 @@ impl<A> Dpcls<A> {
         }
         if self.subtables[st_i].table.is_empty() {
             self.subtables.remove(st_i);
+            self.epoch += 1;
         }
         let slot = &mut self.slab[r.idx as usize];
         slot.flow = None;
@@ -299,6 +420,7 @@ impl<A> Dpcls<A> {
     /// Puts the subtables with the most hits first and restarts counting.
     pub fn resort(&mut self) {
         self.subtables.sort_by_key(|s| std::cmp::Reverse(s.hits));
+        self.epoch += 1;
         for s in &mut self.subtables {
             s.hits = 0;
         }
@@ -378,6 +500,45 @@ mod tests {
         assert_eq!(c.subtables(), 2);
         assert!(c.lookup(&flow(1, 0, 0)).0.is_some());
         assert!(c.lookup(&flow(2, 0, 5)).0.is_some());
+    }
+
+    /// The batched lookup (probe, then confirm) finds what the plain one
+    /// finds: with many entries sharing hash tags, with probes taken before
+    /// the subtables moved, and for misses.
+    #[test]
+    fn probe_and_confirm_equal_lookup() {
+        let mut c: Dpcls<u32> = Dpcls::new(100_000, 10);
+        let by_port_dst = mask(&[Field::InPort, Field::TcpDst]);
+        let by_type = mask(&[Field::InPort, Field::EthType]);
+        for dst in 0..20_000u16 {
+            c.insert(&flow(1, 0, dst), &by_port_dst, u32::from(dst), 1, 0)
+                .unwrap();
+        }
+        c.insert(&flow(2, 0x800, 0), &by_type, 99, 1, 0).unwrap();
+        let probes: Vec<(Flow, Probe)> = (0..25_000u16)
+            .map(|dst| {
+                let f = flow(1 + u32::from(dst % 3 == 0), 0x800, dst);
+                (f, c.probe(&f))
+            })
+            .collect();
+        let (mut many, mut hits) = (0, 0);
+        for (i, (f, p)) in probes.iter().enumerate() {
+            if i == 12_345 {
+                // The subtables move: later probes must not trust their
+                // positions.
+                c.resort();
+            }
+            many += usize::from(p.n > 1);
+            let got = c.confirm(f, p);
+            let want = c.lookup(f);
+            assert_eq!(got.0, want.0, "{f:?}");
+            hits += usize::from(got.0.is_some());
+            if i < 12_345 {
+                assert_eq!(got.1, want.1, "subtables probed");
+            }
+        }
+        assert!(many > 0, "some probes met more than one tag match");
+        assert!(hits > 10_000 && hits < 25_000, "{hits} hits");
     }
 
     #[test]

@@ -20,7 +20,9 @@ pub const EMC_ENTRIES: usize = 8192;
 /// `emc-insert-inv-prob` default.
 pub const DEFAULT_INSERT_INV_PROB: u32 = 100;
 
+/// The hash first: a probe whose hash differs reads one cache line.
 #[derive(Clone, Copy)]
+#[repr(C)]
 struct Entry {
     /// Hash of `key`; 0 marks an empty entry.
     hash: u32,
@@ -84,6 +86,18 @@ impl Emc {
     fn slots(hash: u32) -> [usize; 2] {
         let mask = EMC_ENTRIES - 1;
         [hash as usize & mask, (hash >> 16) as usize & mask]
+    }
+
+    /// Prefetches the two slots a flow of hash `hash` may occupy (the
+    /// first line of each: where a probe that misses stops).
+    #[inline]
+    pub fn prefetch(&self, hash: u32) {
+        if self.inv_prob == 0 {
+            return;
+        }
+        for i in Self::slots(hash) {
+            super::prefetch(&self.entries[i].hash);
+        }
     }
 
     /// The megaflow cached for `flow` (whose [`emc_hash`] is `hash`).

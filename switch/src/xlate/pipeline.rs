@@ -371,8 +371,9 @@ impl Pipeline for OfPipeline {
                     }
                 },
                 None => {
-                    for m in batch.drain() {
-                        cache.forward(base, in_ofport, m, &mut emit, &mut counts);
+                    cache.classify(base, in_ofport, batch.iter().map(|m| m.data()));
+                    for (i, m) in batch.drain().enumerate() {
+                        cache.forward_classified(i, base, in_ofport, m, &mut emit, &mut counts);
                     }
                 }
             }

@@ -314,37 +314,58 @@ proptest! {
         cache.emc.set_insert_inv_prob(1);
         // The debug check replays with every lookup made in the tables too.
         let mismatches = std::sync::atomic::AtomicU64::new(0);
-        // Replays count into the tables once per batch: here every 8
-        // packets, so counts are pending across flow-mods too.
-        let mut replayed = 0u32;
+        // The datapath forwards batches: consecutive packets from one port
+        // are looked up together, up to a size that varies from 1 to 8,
+        // and counted into the tables once per batch (so counts are
+        // pending across flow-mods too). Every other batch runs with the
+        // debug check (which replays the rules), the others as the
+        // datapath runs (compiled programs where the translation allows).
+        let mut batch: Vec<(u32, Vec<u8>, Outcome)> = Vec::new();
+        let batches = std::cell::Cell::new(0u32);
+        let forward_batch = |batch: &mut Vec<(u32, Vec<u8>, Outcome)>,
+                              cache: &mut FlowCache|
+         -> Result<(), TestCaseError> {
+            let Some(&(in_port, _, _)) = batch.first() else {
+                return Ok(());
+            };
+            let base = Xlate {
+                check: batches.get().is_multiple_of(2).then_some(&mismatches),
+                ..xlate(&fast_t, &g, &fast_macs, &|_| true, &|_| 0, false)
+            };
+            batches.set(batches.get() + 1);
+            let mut counts = CacheCounts::default();
+            cache.classify(&base, in_port, batch.iter().map(|(_, p, _)| p.as_slice()));
+            for (i, (_, pkt, slow)) in batch.drain(..).enumerate() {
+                let mut fast = Recorder::default();
+                cache.forward_classified(i, &base, in_port, pkt.clone(), &mut fast, &mut counts);
+                prop_assert_eq!(
+                    &slow, &outcome(&fast),
+                    "packet {:02x?} on port {}, {} of its batch", pkt, in_port, i
+                );
+            }
+            prop_assert_eq!(counts.upcall_lost, 0);
+            cache.flush_counts(&fast_t, base.now_ns);
+            Ok(())
+        };
         for step in steps {
             match step {
                 Step::Packet(in_port, pkt) => {
+                    if batch.first().is_some_and(|(p, _, _)| *p != in_port)
+                        || batch.len() > (batches.get() % 8) as usize
+                    {
+                        forward_batch(&mut batch, &mut cache)?;
+                    }
                     let mut slow = Recorder::default();
                     xlate(&slow_t, &g, &slow_macs, &|_| true, &|_| 0, false)
                         .run(in_port, pkt.clone(), &mut slow);
-                    let mut fast = Recorder::default();
-                    // Every other packet with the debug check (which
-                    // replays the rules), the others as the datapath runs
-                    // (compiled programs where the translation allows).
-                    let base = Xlate {
-                        check: replayed.is_multiple_of(2).then_some(&mismatches),
-                        ..xlate(&fast_t, &g, &fast_macs, &|_| true, &|_| 0, false)
-                    };
-                    // A fresh budget per packet: every miss is translated.
-                    let mut counts = CacheCounts::default();
-                    cache.forward(&base, in_port, pkt.clone(), &mut fast, &mut counts);
-                    replayed += 1;
-                    if replayed.is_multiple_of(8) {
-                        cache.flush_counts(&fast_t, base.now_ns);
-                    }
-                    prop_assert_eq!(
-                        outcome(&slow), outcome(&fast),
-                        "packet {:02x?} on port {}", pkt, in_port
-                    );
+                    batch.push((in_port, pkt, outcome(&slow)));
                 }
-                Step::Add(r) => apply(&flow_mod(&r)),
+                Step::Add(r) => {
+                    forward_batch(&mut batch, &mut cache)?;
+                    apply(&flow_mod(&r));
+                }
                 Step::Delete(table, priority) => {
+                    forward_batch(&mut batch, &mut cache)?;
                     let mut fm = flow_mod(&RuleSpec {
                         table,
                         priority,
@@ -357,6 +378,7 @@ proptest! {
                 }
             }
         }
+        forward_batch(&mut batch, &mut cache)?;
         cache.flush_counts(&fast_t, 0);
         prop_assert_eq!(packet_counts(&slow_t), packet_counts(&fast_t));
         prop_assert_eq!(mismatches.load(std::sync::atomic::Ordering::Relaxed), 0);
