@@ -12,11 +12,12 @@ use std::cell::RefCell;
 
 use super::dpcls::{Dpcls, Megaflow, MegaflowRef, Probe};
 use super::emc::{emc_hash, Emc};
+use super::prefetch;
 use super::stats::{bump, PmdStats};
 use crate::flow::{extract_into, Flow, Layout, PacketBuf};
 use crate::ofproto::table::Tables;
 use crate::xlate::record::{input_port_mask, DpOp, Program, Recording, Script};
-use crate::xlate::{count_lookups, run_program, DropReason, Emit, Xlate};
+use crate::xlate::{count_lookups, count_rules, run_program, DropReason, Emit, TableTally, Xlate};
 
 /// Megaflows per bridge per PMD.
 pub const MAX_MEGAFLOWS: usize = 65536;
@@ -57,6 +58,15 @@ impl CachedXlate {
         }
         self.pending_packets += packets;
         self.pending_bytes += bytes;
+    }
+
+    /// Prefetches the program's steps and the script.
+    #[inline]
+    fn prefetch(&self) {
+        if let Some(p) = &self.program {
+            prefetch(p.ops.as_slice());
+        }
+        prefetch(self.script.as_slice());
     }
 
     /// A recorded translation with nothing pending.
@@ -139,6 +149,8 @@ pub struct FlowCache {
     scratch: (Flow, Layout),
     /// The batch being forwarded.
     staged: Box<Staged>,
+    /// Table counters of the megaflows being flushed.
+    tally: TableTally,
 }
 
 impl Default for FlowCache {
@@ -152,6 +164,7 @@ impl Default for FlowCache {
             port_mask: input_port_mask(),
             scratch: (Flow::ZERO, Layout::default()),
             staged: Box::default(),
+            tally: TableTally::default(),
         }
     }
 }
@@ -173,20 +186,22 @@ impl FlowCache {
     /// at the end of every batch, and before the megaflows change, so no
     /// count is lost and `dump-flows` lags by one batch at most.
     pub fn flush_counts(&mut self, tables: &Tables, now_ns: u64) {
+        let tally = &mut self.tally;
         for r in self.touched.drain(..) {
             if let Some(mf) = self.dpcls.get_mut(r) {
                 let a = &mut mf.actions;
-                count_lookups(
-                    tables,
+                count_rules(
                     &a.script,
                     a.pending_packets,
                     a.pending_bytes,
                     now_ns,
+                    |t, lookups, matched| tally.add(t, lookups, matched),
                 );
                 a.pending_packets = 0;
                 a.pending_bytes = 0;
             }
         }
+        tally.apply(tables);
     }
 }
 
@@ -346,6 +361,14 @@ impl FlowCache {
                     (Some(r), probed) => Found::Megaflow(r, probed),
                     (None, _) => Found::Miss,
                 };
+            }
+        }
+        // The hits' programs and scripts live apart from their megaflows.
+        for found in &st.found[..st.n] {
+            if let Found::Emc(r) | Found::Megaflow(r, _) = *found {
+                if let Some(mf) = self.dpcls.get(r) {
+                    mf.actions.prefetch();
+                }
             }
         }
     }

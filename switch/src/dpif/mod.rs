@@ -25,13 +25,14 @@ use self::tx::TxBuffer;
 /// of use: a batch's lookups issue their loads first and use them after,
 /// so that the misses overlap. A hint only: nothing is read.
 #[inline(always)]
-pub fn prefetch<T>(r: &T) {
+pub fn prefetch<T: ?Sized>(r: &T) {
+    let len = std::mem::size_of_val(r);
     #[cfg(target_arch = "x86_64")]
-    {
+    if len > 0 {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         let p = (r as *const T).cast::<i8>();
         let mut off = 0;
-        while off < std::mem::size_of::<T>() {
+        while off < len {
             // SAFETY: a prefetch never faults and reads nothing; the
             // addresses lie within `*r` anyway.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off)) };
@@ -40,12 +41,10 @@ pub fn prefetch<T>(r: &T) {
         // The last line, when `*r` straddles one line more than its size
         // needs.
         // SAFETY: as above.
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(std::mem::size_of::<T>().saturating_sub(1)))
-        };
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(len - 1)) };
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = r;
+    let _ = len;
 }
 
 /// What the datapath asks about every received batch. The OpenFlow pipeline

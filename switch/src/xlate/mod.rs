@@ -199,8 +199,8 @@ fn same_slot(a: &Action, b: &Action) -> bool {
 }
 
 /// Counts `packets` packets of `bytes` bytes matched by `rule` in
-/// `table`: the table's matches and the rule's counters (as its
-/// `NO_PKT_COUNTS` / `NO_BYT_COUNTS` flags allow), and its last hit.
+/// `table`: the table's matches and the rule's counters (see
+/// [`count_rule`]).
 fn count_match(
     table: &crate::ofproto::table::FlowTable,
     rule: &crate::ofproto::table::RuleHandle,
@@ -209,6 +209,13 @@ fn count_match(
     now_ns: u64,
 ) {
     table.matches.fetch_add(packets, Ordering::Relaxed);
+    count_rule(rule, packets, bytes, now_ns);
+}
+
+/// Counts `packets` packets of `bytes` bytes matched by `rule`: its
+/// counters (as its `NO_PKT_COUNTS` / `NO_BYT_COUNTS` flags allow) and its
+/// last hit.
+fn count_rule(rule: &crate::ofproto::table::RuleHandle, packets: u64, bytes: u64, now_ns: u64) {
     let r = rule.payload();
     if r.flags & flags::NO_PKT_COUNTS == 0 {
         r.counters.packets.fetch_add(packets, Ordering::Relaxed);
@@ -231,14 +238,78 @@ pub fn count_lookups(
     bytes: u64,
     now_ns: u64,
 ) {
+    count_rules(steps, packets, bytes, now_ns, |t, lookups, matched| {
+        TableTally::add_to(tables, t, lookups, matched)
+    });
+}
+
+/// [`count_lookups`] with the tables' counters left to `table` (called
+/// with each table, its lookups and how many of them matched).
+pub fn count_rules(
+    steps: &[record::Lookup],
+    packets: u64,
+    bytes: u64,
+    now_ns: u64,
+    mut table: impl FnMut(u8, u64, u64),
+) {
     if packets == 0 {
         return;
     }
     for step in steps {
-        let table = &tables.tables[usize::from(step.table)];
-        table.lookups.fetch_add(packets, Ordering::Relaxed);
+        table(
+            step.table,
+            packets,
+            if step.rule.is_some() { packets } else { 0 },
+        );
         if let Some(rule) = &step.rule {
-            count_match(table, rule, packets, bytes, now_ns);
+            count_rule(rule, packets, bytes, now_ns);
+        }
+    }
+}
+
+/// Table counters gathered over a batch and added to the tables at once:
+/// every packet shares them, so a batch updates each table's once rather
+/// than once per megaflow.
+#[derive(Debug)]
+pub struct TableTally {
+    /// (table, lookups, matches), tables in first-use order.
+    tables: Vec<(u8, u64, u64)>,
+}
+
+impl Default for TableTally {
+    fn default() -> Self {
+        TableTally {
+            // Room for typical pipelines: no allocation per batch.
+            tables: Vec::with_capacity(16),
+        }
+    }
+}
+
+impl TableTally {
+    /// Counts `lookups` lookups in `table`, `matched` of which found a rule.
+    #[inline]
+    pub fn add(&mut self, table: u8, lookups: u64, matched: u64) {
+        match self.tables.iter_mut().find(|t| t.0 == table) {
+            Some(t) => {
+                t.1 += lookups;
+                t.2 += matched;
+            }
+            None => self.tables.push((table, lookups, matched)),
+        }
+    }
+
+    /// Adds what was gathered to `tables` and starts again.
+    pub fn apply(&mut self, tables: &Tables) {
+        for (t, lookups, matched) in self.tables.drain(..) {
+            Self::add_to(tables, t, lookups, matched);
+        }
+    }
+
+    fn add_to(tables: &Tables, t: u8, lookups: u64, matched: u64) {
+        let table = &tables.tables[usize::from(t)];
+        table.lookups.fetch_add(lookups, Ordering::Relaxed);
+        if matched > 0 {
+            table.matches.fetch_add(matched, Ordering::Relaxed);
         }
     }
 }
