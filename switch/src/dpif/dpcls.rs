@@ -25,7 +25,7 @@
 
 use hashbrown::HashTable;
 
-use super::prefetch;
+use super::prefetch_bytes;
 use crate::flow::Flow;
 
 /// Lookups between two re-sorts of the subtables by hits.
@@ -41,15 +41,12 @@ pub struct MegaflowRef {
     pub gen: u32,
 }
 
-/// One megaflow.
+/// One megaflow. Laid out in this order (`repr(C)`): what a hit reads
+/// (version, counters, actions) first, then the key, whose first words
+/// a lookup compares, then the mask, which only inserts and removals read.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub struct Megaflow<A> {
-    /// The key, already masked.
-    pub key: Flow,
-    /// The mask.
-    pub mask: Flow,
-    /// What to do with matching packets.
-    pub actions: A,
     /// The pipeline version the actions were translated at.
     pub version: u64,
     /// Packets that hit it.
@@ -58,6 +55,12 @@ pub struct Megaflow<A> {
     pub bytes: u64,
     /// When it was last hit (caller's clock, e.g. seconds).
     pub used: u64,
+    /// What to do with matching packets.
+    pub actions: A,
+    /// The key, already masked.
+    pub key: Flow,
+    /// The mask.
+    pub mask: Flow,
 }
 
 impl<A> Megaflow<A> {
@@ -69,6 +72,7 @@ impl<A> Megaflow<A> {
     }
 }
 
+#[repr(C)]
 struct Slot<A> {
     gen: u32,
     flow: Option<Megaflow<A>>,
@@ -260,11 +264,15 @@ impl<A> Dpcls<A> {
         }
     }
 
-    /// Prefetches the megaflow in slab slot `idx`.
+    /// Prefetches what a hit on the megaflow in slab slot `idx` reads:
+    /// all but the mask and the key's last words.
     #[inline]
     pub fn prefetch(&self, idx: u32) {
+        /// The key's words a lookup usually compares (see `Flow`'s hot words).
+        const KEY_HOT: usize = 48;
+        let hot = std::mem::size_of::<Slot<A>>() - 2 * std::mem::size_of::<Flow>() + KEY_HOT;
         if let Some(slot) = self.slab.get(idx as usize) {
-            prefetch(slot);
+            prefetch_bytes((slot as *const Slot<A>).cast(), hot);
         }
     }
 

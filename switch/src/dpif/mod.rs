@@ -26,25 +26,30 @@ use self::tx::TxBuffer;
 /// so that the misses overlap. A hint only: nothing is read.
 #[inline(always)]
 pub fn prefetch<T: ?Sized>(r: &T) {
-    let len = std::mem::size_of_val(r);
+    prefetch_bytes((r as *const T).cast(), std::mem::size_of_val(r));
+}
+
+/// [`prefetch`] of the first `len` bytes at `p` (which may be past any
+/// object: a prefetch never faults).
+#[inline(always)]
+pub fn prefetch_bytes(p: *const u8, len: usize) {
     #[cfg(target_arch = "x86_64")]
     if len > 0 {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let p = (r as *const T).cast::<i8>();
+        let p = p.cast::<i8>();
         let mut off = 0;
         while off < len {
-            // SAFETY: a prefetch never faults and reads nothing; the
-            // addresses lie within `*r` anyway.
+            // SAFETY: a prefetch never faults and reads nothing.
             unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off)) };
             off += 64;
         }
-        // The last line, when `*r` straddles one line more than its size
-        // needs.
+        // The last line, when the bytes straddle one line more than their
+        // length needs.
         // SAFETY: as above.
         unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(len - 1)) };
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = len;
+    let _ = (p, len);
 }
 
 /// What the datapath asks about every received batch. The OpenFlow pipeline
