@@ -60,13 +60,16 @@ impl CachedXlate {
         self.pending_bytes += bytes;
     }
 
-    /// Prefetches the program's steps and the script.
+    /// Prefetches the program's steps and the script when they do not
+    /// fit inline.
     #[inline]
     fn prefetch(&self) {
-        if let Some(p) = &self.program {
+        if let Some(p) = self.program.as_ref().filter(|p| p.ops.spilled()) {
             prefetch(p.ops.as_slice());
         }
-        prefetch(self.script.as_slice());
+        if self.script.spilled() {
+            prefetch(self.script.as_slice());
+        }
     }
 
     /// A recorded translation with nothing pending.

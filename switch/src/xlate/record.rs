@@ -27,6 +27,7 @@
 
 use openflow::action::Action;
 use openflow::oxm::OxmField;
+use smallvec::SmallVec;
 
 use crate::flow::{Flow, FLOW_WORDS};
 use crate::ofproto::table::RuleHandle;
@@ -41,8 +42,14 @@ pub struct Lookup {
     pub rule: Option<RuleHandle>,
 }
 
+/// Lookups held inline in a [`Script`]: a megaflow's hit reads its script
+/// from the megaflow itself, not from another allocation.
+pub const INLINE_LOOKUPS: usize = 2;
+/// Steps held inline in a [`Program`], for the same reason.
+pub const INLINE_OPS: usize = 3;
+
 /// The lookups of a translation, in order.
-pub type Script = Vec<Lookup>;
+pub type Script = SmallVec<[Lookup; INLINE_LOOKUPS]>;
 
 /// One step of a compiled translation.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +66,7 @@ pub struct Program {
     /// The steps, in order, each with the number of table lookups the
     /// translation had made when it took the step (the counters of a run
     /// that stops at a step take those lookups only).
-    pub ops: Vec<(DpOp, u8)>,
+    pub ops: SmallVec<[(DpOp, u8); INLINE_OPS]>,
     /// The translation's outcome when the steps are done: why the packet
     /// is dropped if no output takes it (`None`: no reason recorded, a
     /// drop for lack of an output).
@@ -97,7 +104,7 @@ impl Recording {
     pub fn new() -> Self {
         Recording {
             mask: input_port_mask(),
-            script: Vec::new(),
+            script: Script::new(),
             cacheable: true,
             remapped: false,
             program: Some(Program::default()),

@@ -526,7 +526,7 @@ fn the_cache_check_counts_a_wrong_megaflow() {
             &flow,
             &mask,
             crate::dpif::cache::CachedXlate::new(
-                vec![crate::xlate::record::Lookup {
+                smallvec::smallvec![crate::xlate::record::Lookup {
                     table: 0,
                     rule: None,
                 }],
