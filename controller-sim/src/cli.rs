@@ -34,6 +34,10 @@ pub enum Mode {
     /// flow/table/port/group/meter stats, echo) for --duration seconds;
     /// print `RESULT onos requests=N replies=M errors=E rejected=KINDS`.
     Onos(crate::onos::OnosArgs),
+    /// Run a scripted scenario (JSON: flow/group/meter-mods, packet-outs,
+    /// barriers, expected errors, flows and packet-ins) on each switch;
+    /// print `RESULT script steps=N passed=P failed=F`.
+    Script(crate::script::ScriptArgs),
 }
 
 /// Where the switches are and how to speak to them (every mode).

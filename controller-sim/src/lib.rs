@@ -26,4 +26,5 @@ pub mod learning;
 pub mod load;
 pub mod onos;
 pub mod report;
+pub mod script;
 pub mod session;
