@@ -1,5 +1,6 @@
 # ferrovs: two set-up commands for a fresh Debian 12 machine, as root.
 #   make demo   build and run a bridge of DPDK vdev ports, live PMD stats and /metrics
+#               (make demo CONTROLLER=learning: with the learning controller)
 #   make test   every test (unit, end-to-end, conformance subset, fuzz smoke run)
 #   make bench  OpenFlow workloads W1-W5: ferrovs against Open vSwitch with DPDK
 #               and the testpmd ceiling (quiet machine); make bench W=W2 for one
@@ -7,7 +8,7 @@
 .PHONY: demo test bench clean
 
 demo:
-	bash scripts/demo.sh
+	bash scripts/demo.sh $(if $(CONTROLLER),--controller $(CONTROLLER))
 
 test:
 	bash scripts/test.sh

@@ -30,6 +30,14 @@ pub enum Mode {
     /// L2 learning-switch controller (OpenFlow 1.0 and 1.3); runs until
     /// interrupted, then prints `RESULT learning packet_ins=N flows=M`.
     Learning(LearningArgs),
+    /// Replay ONOS's OpenFlow driver (handshake, MASTER role, periodic
+    /// flow/table/port/group/meter stats, echo) for --duration seconds;
+    /// print `RESULT onos requests=N replies=M errors=E rejected=KINDS`.
+    Onos(crate::onos::OnosArgs),
+    /// Run a scripted scenario (JSON: flow/group/meter-mods, packet-outs,
+    /// barriers, expected errors, flows and packet-ins) on each switch;
+    /// print `RESULT script steps=N passed=P failed=F`.
+    Script(crate::script::ScriptArgs),
 }
 
 /// Where the switches are and how to speak to them (every mode).

@@ -24,5 +24,7 @@ pub mod endpoint;
 pub mod flows;
 pub mod learning;
 pub mod load;
+pub mod onos;
 pub mod report;
+pub mod script;
 pub mod session;

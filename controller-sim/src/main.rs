@@ -41,6 +41,8 @@ fn main() -> ExitCode {
         match cli.mode {
             Mode::Load(args) => run_load(args).await,
             Mode::Learning(args) => run_learning(args).await,
+            Mode::Onos(args) => run_onos(args).await,
+            Mode::Script(args) => run_script(args).await,
         }
     });
     match result {
@@ -345,6 +347,172 @@ async fn run_learning(args: LearningArgs) -> anyhow::Result<ExitCode> {
     println!("{}", stats.result_line());
     Ok(if failed {
         ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn run_onos(args: controller_sim::onos::OnosArgs) -> anyhow::Result<ExitCode> {
+    use controller_sim::onos::{Onos, OnosResult};
+    let config = args.config().map_err(|e| anyhow!(e))?;
+    let session = session_config(&args.common);
+    let mut tasks: JoinSet<(String, Result<OnosResult, SessionError>)> = JoinSet::new();
+    if let Some(listen) = args.common.listen {
+        let listener = TcpListener::bind(listen.0)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let bound = listener.local_addr().map_or(listen.0, |a| a);
+        eprintln!("listening on tcp:{bound} for {} switch(es)", args.switches);
+        for _ in 0..args.switches {
+            let (stream, addr) = tokio::select! {
+                r = listener.accept() => r.with_context(|| format!("accept on {listen}"))?,
+                () = interrupted() => return Ok(ExitCode::from(130)),
+            };
+            let _ = stream.set_nodelay(true);
+            let mut handler = Onos::new(config.clone());
+            let session = session.clone();
+            tasks.spawn(async move {
+                let peer = format!("tcp:{addr}");
+                let r = session::run(stream, &peer, &session, &mut handler).await;
+                (peer, r.map(|()| handler.result()))
+            });
+        }
+    } else {
+        for target in args.common.connect.clone() {
+            let mut handler = Onos::new(config.clone());
+            let session = session.clone();
+            tasks.spawn(async move {
+                let peer = target.to_string();
+                let r = match session::connect(&target).await {
+                    Ok(stream) => session::run(stream, &peer, &session, &mut handler).await,
+                    Err(e) => Err(e),
+                };
+                (peer, r.map(|()| handler.result()))
+            });
+        }
+    }
+    let mut total = OnosResult {
+        master: true,
+        ..OnosResult::default()
+    };
+    let mut failed = false;
+    let interrupt = interrupted();
+    tokio::pin!(interrupt);
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                None => break,
+                Some(joined) => {
+                    let joined = joined.map(|(peer, r)| r.map(|r| (peer, r)));
+                    match session_outcome(joined, false) {
+                        Some((peer, r)) => {
+                            eprint!("switch {peer}: onos replay, {}:\n{}",
+                                if r.master { "master" } else { "not master" }, r.summary());
+                            for note in &r.notes {
+                                eprintln!("switch {peer}: {note}");
+                            }
+                            for (xid, kind) in &r.unanswered {
+                                eprintln!("switch {peer}: no reply to {kind} xid {xid}");
+                            }
+                            total.merge(&r);
+                        }
+                        None => failed = true,
+                    }
+                }
+            },
+            () = &mut interrupt => {
+                eprintln!("interrupted before the replay ended");
+                return Ok(ExitCode::from(130));
+            }
+        }
+    }
+    if failed {
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("{}", total.result_line());
+    Ok(if !total.rejected.is_empty() {
+        ExitCode::from(2)
+    } else if !total.unanswered.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+async fn run_script(args: controller_sim::script::ScriptArgs) -> anyhow::Result<ExitCode> {
+    use controller_sim::script::{result_line, ScriptRun, StepOutcome};
+    let scenario = args.load().map_err(|e| anyhow!(e))?;
+    if let Some(name) = &scenario.name {
+        eprintln!("scenario: {name}");
+    }
+    let session = session_config(&args.common);
+    let mut tasks: JoinSet<Result<Vec<StepOutcome>, SessionError>> = JoinSet::new();
+    let new_run = || {
+        let mut run = ScriptRun::new(scenario.clone());
+        run.verbose = true;
+        run
+    };
+    if let Some(listen) = args.common.listen {
+        let listener = TcpListener::bind(listen.0)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let bound = listener.local_addr().map_or(listen.0, |a| a);
+        eprintln!("listening on tcp:{bound} for {} switch(es)", args.switches);
+        for _ in 0..args.switches {
+            let (stream, addr) = tokio::select! {
+                r = listener.accept() => r.with_context(|| format!("accept on {listen}"))?,
+                () = interrupted() => return Ok(ExitCode::from(130)),
+            };
+            let _ = stream.set_nodelay(true);
+            let mut run = new_run();
+            let session = session.clone();
+            tasks.spawn(async move {
+                let peer = format!("tcp:{addr}");
+                session::run(stream, &peer, &session, &mut run).await?;
+                Ok(run.outcomes().to_vec())
+            });
+        }
+    } else {
+        for target in args.common.connect.clone() {
+            let mut run = new_run();
+            let session = session.clone();
+            tasks.spawn(async move {
+                let stream = session::connect(&target).await?;
+                session::run(stream, &target.to_string(), &session, &mut run).await?;
+                Ok(run.outcomes().to_vec())
+            });
+        }
+    }
+    let mut outcomes = Vec::new();
+    let mut failed = false;
+    let interrupt = interrupted();
+    tokio::pin!(interrupt);
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => match joined {
+                None => break,
+                Some(joined) => match session_outcome(joined, false) {
+                    Some(o) => outcomes.extend(o),
+                    None => failed = true,
+                },
+            },
+            () = &mut interrupt => {
+                eprintln!("interrupted before the scenario ended");
+                return Ok(ExitCode::from(130));
+            }
+        }
+    }
+    if failed {
+        return Ok(ExitCode::FAILURE);
+    }
+    for o in &outcomes {
+        if let Some(why) = &o.failure {
+            eprintln!("failed: step {}: {why}", o.label);
+        }
+    }
+    println!("{}", result_line(&outcomes));
+    Ok(if outcomes.iter().any(|o| o.failure.is_some()) {
+        ExitCode::from(2)
     } else {
         ExitCode::SUCCESS
     })

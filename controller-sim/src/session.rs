@@ -16,6 +16,10 @@
 //! switch are printed on stderr as they come (the first
 //! [`MAX_PRINTED_ERRORS`] of a connection) and handed to the handler, which
 //! counts them.
+//!
+//! A handler with periodic work (polling, a run of fixed duration) names
+//! its next deadline in [`Handler::poll_timeout`]; the session sleeps until
+//! the earlier of that and the connection's own timers.
 
 use std::fmt;
 use std::io;
@@ -82,6 +86,24 @@ pub trait Handler {
 
     /// The work on this switch is done: the session flushes and closes.
     fn finished(&self) -> bool {
+        false
+    }
+
+    /// When [`Handler::handle_timeout`] must next be called (periodic
+    /// requests, a run's end), if ever.
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    /// Runs the handler's timers at `ctx.now` (called at or after
+    /// [`Handler::poll_timeout`]).
+    fn handle_timeout(&mut self, _ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
+        Ok(())
+    }
+
+    /// Whether echo replies to the handler's own echo requests are passed
+    /// to [`Handler::message`] (otherwise the connection consumes them).
+    fn echo_replies(&self) -> bool {
         false
     }
 }
@@ -321,6 +343,7 @@ where
         ConnectionConfig {
             versions: config.versions.clone(),
             probe_interval: config.probe_interval,
+            report_echo_replies: handler.echo_replies(),
             ..ConnectionConfig::default()
         },
         Instant::now(),
@@ -445,7 +468,14 @@ where
             return result;
         }
 
-        let deadline = conn.poll_timeout();
+        let handler_deadline = conn
+            .version()
+            .and_then(|_| handler.poll_timeout())
+            .filter(|_| closing.is_none());
+        let deadline = match (conn.poll_timeout(), handler_deadline) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let sleep = async {
             match deadline {
                 Some(d) => tokio::time::sleep_until(d.into()).await,
@@ -481,7 +511,19 @@ where
                     pos = 0;
                 }
             }
-            () = sleep => conn.handle_timeout(Instant::now()),
+            () = sleep => {
+                let now = Instant::now();
+                conn.handle_timeout(now);
+                if handler_deadline.is_some_and(|d| d <= now) && conn.version().is_some() {
+                    let backlog = out.len() - pos;
+                    let mut ctx = Ctx {
+                        conn: &mut conn,
+                        now,
+                        backlog,
+                    };
+                    handler.handle_timeout(&mut ctx).map_err(encode_err)?;
+                }
+            }
         }
     }
 }
@@ -591,6 +633,64 @@ mod tests {
             .await
             .unwrap();
         assert!(h.done);
+    }
+
+    /// A handler that sends a barrier from its timer, `delay` after the
+    /// connection is up, and is done at its reply.
+    struct TimedBarrier {
+        at: Option<Instant>,
+        delay: Duration,
+        inner: OneBarrier,
+        fired_at: Option<Instant>,
+    }
+
+    impl Handler for TimedBarrier {
+        fn connected(&mut self, ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
+            self.at = Some(ctx.now + self.delay);
+            Ok(())
+        }
+        fn message(
+            &mut self,
+            ctx: &mut Ctx<'_>,
+            header: &Header,
+            message: Message,
+        ) -> Result<(), EncodeError> {
+            self.inner.message(ctx, header, message)
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            self.at
+        }
+        fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
+            assert!(self.at.is_some_and(|at| ctx.now >= at));
+            self.at = None;
+            self.fired_at = Some(ctx.now);
+            self.inner.connected(ctx)
+        }
+        fn finished(&self) -> bool {
+            self.inner.finished()
+        }
+    }
+
+    #[tokio::test]
+    async fn handler_timers_fire_after_their_deadline() {
+        let (a, b) = tokio::io::duplex(1 << 16);
+        tokio::spawn(fake_switch(b, vec![Version::V1_3]));
+        let start = Instant::now();
+        let mut h = TimedBarrier {
+            at: None,
+            delay: Duration::from_millis(100),
+            inner: OneBarrier {
+                xid: None,
+                done: false,
+            },
+            fired_at: None,
+        };
+        run(a, "test:switch", &config(&[Version::V1_3]), &mut h)
+            .await
+            .unwrap();
+        assert!(h.inner.done);
+        let fired = h.fired_at.expect("the timer fired");
+        assert!(fired >= start + Duration::from_millis(100));
     }
 
     #[tokio::test]

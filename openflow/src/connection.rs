@@ -38,6 +38,10 @@ pub struct ConnectionConfig {
     pub hello_timeout: Duration,
     /// Largest message accepted from the peer.
     pub max_message_len: usize,
+    /// Report echo replies as [`Event::Message`] (a controller that sends
+    /// and counts its own echo requests); by default they only refresh the
+    /// liveness timer.
+    pub report_echo_replies: bool,
 }
 
 impl Default for ConnectionConfig {
@@ -47,6 +51,7 @@ impl Default for ConnectionConfig {
             probe_interval: Some(Duration::from_secs(5)),
             hello_timeout: Duration::from_secs(10),
             max_message_len: MAX_MESSAGE_LEN,
+            report_echo_replies: false,
         }
     }
 }
@@ -78,8 +83,9 @@ pub enum Event {
         /// The negotiated version.
         version: Version,
     },
-    /// A message from the peer (hello and echo are handled here and not
-    /// reported).
+    /// A message from the peer (hello and echo requests are handled here
+    /// and not reported, nor are echo replies unless
+    /// [`ConnectionConfig::report_echo_replies`]).
     Message {
         /// Its header (xid for the reply).
         header: Header,
@@ -328,6 +334,11 @@ impl Connection {
                     Ok((header, Message::EchoRequest(data))) => {
                         self.queue(version, header.xid, &Message::EchoReply(data));
                     }
+                    Ok((header, message @ Message::EchoReply(_)))
+                        if self.config.report_echo_replies =>
+                    {
+                        self.events.push_back(Event::Message { header, message })
+                    }
                     Ok((_, Message::EchoReply(_))) | Ok((_, Message::Hello(_))) => {}
                     Ok((header, message)) => {
                         self.events.push_back(Event::Message { header, message })
@@ -520,6 +531,38 @@ mod tests {
                 data: bad.to_vec()
             })
         );
+    }
+
+    #[test]
+    fn echo_replies_are_reported_only_when_asked_for() {
+        let t0 = Instant::now();
+        for report in [false, true] {
+            let mut sw = Connection::new(cfg(&[V1_3]), t0);
+            let mut ctl = Connection::new(
+                ConnectionConfig {
+                    report_echo_replies: report,
+                    ..cfg(&[V1_3])
+                },
+                t0,
+            );
+            pump(&mut sw, &mut ctl, t0);
+            events(&mut sw);
+            events(&mut ctl);
+            let xid = ctl.send(&Message::EchoRequest(vec![7])).unwrap();
+            pump(&mut sw, &mut ctl, t0);
+            // The switch answers by itself; only the controller may see it.
+            assert!(events(&mut sw).is_empty());
+            let got = events(&mut ctl);
+            if report {
+                assert!(
+                    matches!(&got[..], [Event::Message { header, message: Message::EchoReply(d) }]
+                        if header.xid == xid && d == &[7]),
+                    "{got:?}"
+                );
+            } else {
+                assert!(got.is_empty(), "{got:?}");
+            }
+        }
     }
 
     #[test]

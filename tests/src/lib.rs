@@ -3,6 +3,7 @@
 //! real `ferrovs` CLI, read `/metrics`, inspect its threads.
 
 pub mod controller;
+pub mod ovs;
 pub mod pcap;
 
 use std::io::{Read, Write};

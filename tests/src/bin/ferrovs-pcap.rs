@@ -16,13 +16,27 @@ struct Args {
     /// Frame size in bytes without FCS (minimum 60).
     #[arg(long, default_value_t = 60)]
     size: usize,
+    /// Swap the Ethernet addresses: frames from 02:00:00:00:00:02 to
+    /// 02:00:00:00:00:01, the answers of the default direction (two hosts
+    /// for a learning switch).
+    #[arg(long)]
+    reverse: bool,
     /// Output file.
     output: PathBuf,
 }
 
 fn main() -> ExitCode {
     let a = Args::parse();
-    match ferrovs_tests::pcap::write_udp_flows(&a.output, a.flows, a.size) {
+    use ferrovs_tests::pcap::{udp_frame, write_frames};
+    let frames = (0..a.flows).map(|i| {
+        let mut f = udp_frame(i, a.size);
+        if a.reverse {
+            let (dst, src) = f.split_at_mut(6);
+            dst.swap_with_slice(&mut src[..6]);
+        }
+        f
+    });
+    match write_frames(&a.output, frames) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("ferrovs-pcap: {}: {e}", a.output.display());
