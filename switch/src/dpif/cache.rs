@@ -26,10 +26,15 @@ pub const MAX_MEGAFLOWS: usize = 65536;
 pub const MAX_SUBTABLES: usize = 128;
 /// Seconds a megaflow may stay unused.
 pub const MAX_IDLE_SECS: u64 = 10;
-/// Upcalls (full translations) per received batch; further misses of the
-/// batch are dropped and counted, so a flood of new flows cannot starve
-/// the established ones.
+/// Upcalls (full translations) per received batch while the bridge has
+/// established traffic on this PMD; further misses of the batch are
+/// dropped and counted, so a flood of new flows cannot starve the
+/// established ones. Without established traffic there is nothing to
+/// protect and every miss is translated.
 pub const UPCALL_BUDGET: usize = 16;
+/// Batches after the last one with a cache hit during which the bridge's
+/// traffic on this PMD counts as established.
+pub const ESTABLISHED_BATCHES: u32 = 256;
 
 /// A translation recorded for replay.
 #[derive(Debug, Clone)]
@@ -116,6 +121,31 @@ struct Staged {
     /// The megaflows changed since the lookups (an upcall installed one, a
     /// stale one was removed).
     dirty: bool,
+    /// Upcalls the batch may make.
+    budget: u64,
+    /// Batches since the last one with a cache hit (saturating).
+    since_hit: u32,
+}
+
+impl Staged {
+    /// The batch's upcall budget: [`UPCALL_BUDGET`] while the bridge has
+    /// established traffic here (a hit in this batch or one of the
+    /// [`ESTABLISHED_BATCHES`] before), the whole batch otherwise.
+    fn set_budget(&mut self) {
+        let hits = self.found[..self.n]
+            .iter()
+            .any(|f| matches!(f, Found::Simple(_) | Found::Emc(_) | Found::Megaflow(..)));
+        self.since_hit = if hits {
+            0
+        } else {
+            self.since_hit.saturating_add(1)
+        };
+        self.budget = if self.since_hit < ESTABLISHED_BATCHES {
+            UPCALL_BUDGET as u64
+        } else {
+            dpdk::BURST as u64
+        };
+    }
 }
 
 impl Default for Staged {
@@ -127,6 +157,8 @@ impl Default for Staged {
             probe: [Probe::default(); dpdk::BURST],
             found: [Found::Unknown; dpdk::BURST],
             dirty: false,
+            budget: UPCALL_BUDGET as u64,
+            since_hit: ESTABLISHED_BATCHES,
         }
     }
 }
@@ -342,6 +374,7 @@ impl FlowCache {
             self.emc.prefetch(st.hash[i]);
         }
         if simple.is_some() {
+            st.set_budget();
             return;
         }
         for i in 0..st.n {
@@ -366,6 +399,7 @@ impl FlowCache {
                 };
             }
         }
+        st.set_budget();
         // The hits' programs and scripts live apart from their megaflows.
         for found in &st.found[..st.n] {
             if let Found::Emc(r) | Found::Megaflow(r, _) = *found {
@@ -383,7 +417,8 @@ impl FlowCache {
     /// program runs it; others replay the recorded rules through the same
     /// translator, so edits, groups, meters, packet-ins and rule counters
     /// are those of the full pipeline. `counts` gathers what happened;
-    /// misses beyond [`UPCALL_BUDGET`] in one batch are dropped.
+    /// misses beyond the batch's budget ([`UPCALL_BUDGET`] while the
+    /// bridge has established traffic on this PMD) are dropped.
     pub fn forward_classified<P: PacketBuf, E: Emit<P>>(
         &mut self,
         i: usize,
@@ -436,7 +471,7 @@ impl FlowCache {
             );
             return;
         }
-        if counts.upcalls() >= UPCALL_BUDGET as u64 {
+        if counts.upcalls() >= self.staged.budget {
             counts.upcall_lost += 1;
             emit.drop_packet(pkt, DropReason::UpcallBudget);
             return;

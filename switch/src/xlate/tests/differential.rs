@@ -632,3 +632,67 @@ fn replayed_counts_equal_the_full_pipeline_when_a_meter_drops() {
     let passed = lookups(&fast_t)[1].0;
     assert!(passed > 0 && passed < 20, "{passed} of 20 passed the meter");
 }
+
+/// The upcall budget bites only where there is established traffic to
+/// protect: a batch of new flows alone is translated whole; a batch that
+/// also carries hits translates [`UPCALL_BUDGET`] misses and drops the
+/// rest, counted.
+#[test]
+fn the_upcall_budget_protects_established_traffic_only() {
+    use crate::dpif::cache::UPCALL_BUDGET;
+    let t = Tables::new(1000);
+    // One rule per UDP destination port: each flow its own megaflow.
+    for dport in 1..=64u16 {
+        add(
+            &t,
+            0,
+            10,
+            vec![
+                OxmField::EthType(0x0800),
+                OxmField::IpProto(17),
+                OxmField::UdpDst(dport),
+            ],
+            vec![Instruction::ApplyActions(vec![out(2)])],
+        );
+    }
+    t.commit();
+    let (g, macs) = (Groups::default(), mac::MacTable::default());
+    let base = xlate(&t, &g, &macs, &|_| true, &|_| 0, false);
+    let udp = |dport: u16| {
+        eth(
+            &[],
+            0x0800,
+            &ipv4(
+                [10, 0, 0, 1],
+                [10, 0, 0, 2],
+                17,
+                64,
+                0,
+                &[],
+                0,
+                &udp_l4(1, dport, b""),
+            ),
+        )
+    };
+    let mut cache = FlowCache::default();
+    let mut batch = |dports: &[u16]| {
+        let pkts: Vec<Vec<u8>> = dports.iter().map(|&d| udp(d)).collect();
+        let (mut rec, mut counts) = (Recorder::default(), CacheCounts::default());
+        cache.classify(&base, 1, pkts.iter().map(Vec::as_slice));
+        for (i, p) in pkts.into_iter().enumerate() {
+            cache.forward_classified(i, &base, 1, p, &mut rec, &mut counts);
+        }
+        cache.flush_counts(&t, 1);
+        (counts, rec.out.len())
+    };
+    let new: Vec<u16> = (1..=32).collect();
+    let (counts, sent) = batch(&new);
+    assert_eq!((counts.upcall_ok, counts.upcall_lost, sent), (32, 0, 32));
+    // 8 established flows and 24 new ones.
+    let mixed: Vec<u16> = (1..=8).chain(33..=56).collect();
+    let (counts, sent) = batch(&mixed);
+    assert_eq!(counts.emc_hits + counts.megaflow_hits, 8);
+    assert_eq!(counts.upcall_ok, UPCALL_BUDGET as u64);
+    assert_eq!(counts.upcall_lost, 24 - UPCALL_BUDGET as u64);
+    assert_eq!(sent, 8 + UPCALL_BUDGET);
+}
