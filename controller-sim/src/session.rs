@@ -84,6 +84,18 @@ pub trait Handler {
     fn finished(&self) -> bool {
         false
     }
+
+    /// When the handler wants [`Handler::wake`] called even if the switch
+    /// says nothing (a sampling tick, the end of a timed run); `None`:
+    /// never.
+    fn deadline(&self) -> Option<Instant> {
+        None
+    }
+
+    /// [`Handler::deadline`] has come (`ctx.now` is at or past it).
+    fn wake(&mut self, _ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
+        Ok(())
+    }
 }
 
 /// How a session ended badly.
@@ -445,7 +457,25 @@ where
             return result;
         }
 
-        let deadline = conn.poll_timeout();
+        if closing.is_none() && conn.version().is_some() {
+            if let Some(due) = handler.deadline() {
+                let now = Instant::now();
+                if due <= now {
+                    let backlog = out.len() - pos;
+                    let mut ctx = Ctx {
+                        conn: &mut conn,
+                        now,
+                        backlog,
+                    };
+                    handler.wake(&mut ctx).map_err(encode_err)?;
+                    continue;
+                }
+            }
+        }
+        let deadline = match (conn.poll_timeout(), handler.deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let sleep = async {
             match deadline {
                 Some(d) => tokio::time::sleep_until(d.into()).await,
@@ -481,6 +511,9 @@ where
                     pos = 0;
                 }
             }
+            // A connection timer or the handler's deadline: the connection
+            // ignores a timer that is not yet due; the handler's is
+            // checked at the top of the loop.
             () = sleep => conn.handle_timeout(Instant::now()),
         }
     }
