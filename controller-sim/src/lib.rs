@@ -8,7 +8,10 @@
 //! - [`load`]: installs N distinct flows as fast as the switch accepts them,
 //!   pipelined behind a bounded window of barriers (or OpenFlow 1.4
 //!   bundles), and reports the rate;
-//! - [`learning`]: an L2 learning-switch controller (OpenFlow 1.0 and 1.3).
+//! - [`learning`]: an L2 learning-switch controller (OpenFlow 1.0 and 1.3);
+//! - [`packet_in`]: counts the packet-ins a table-miss-to-controller rule
+//!   brings under external traffic, and times flow-mods meanwhile;
+//! - [`poll`]: polls statistics at a rate and reports reply latency.
 //!
 //! Layering, as in the `openflow` crate: the protocol state of a connection
 //! (hello, version negotiation, echo, xids, timers) is
@@ -22,7 +25,11 @@
 pub mod cli;
 pub mod endpoint;
 pub mod flows;
+pub mod latency;
 pub mod learning;
 pub mod load;
+pub mod packet_in;
+pub mod poll;
 pub mod report;
+pub mod runner;
 pub mod session;

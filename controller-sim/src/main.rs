@@ -14,10 +14,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use clap::Parser;
-use controller_sim::cli::{Cli, Common, LearningArgs, LoadArgs, Mode};
+use controller_sim::cli::{Cli, Common, LearningArgs, LoadArgs, Mode, PacketInArgs, PollArgs};
 use controller_sim::learning::{Learning, LearningStats};
 use controller_sim::load::{Load, LoadResult};
 use controller_sim::report;
+use controller_sim::runner::{self, Outcome};
 use controller_sim::session::{self, Ctx, Handler, SessionConfig, SessionError};
 use openflow::{EncodeError, Header, Message};
 use tokio::net::TcpListener;
@@ -41,6 +42,8 @@ fn main() -> ExitCode {
         match cli.mode {
             Mode::Load(args) => run_load(args).await,
             Mode::Learning(args) => run_learning(args).await,
+            Mode::PacketIn(args) => run_packet_in(args).await,
+            Mode::Poll(args) => run_poll(args).await,
         }
     });
     match result {
@@ -348,4 +351,42 @@ async fn run_learning(args: LearningArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+async fn run_packet_in(args: PacketInArgs) -> anyhow::Result<ExitCode> {
+    use controller_sim::packet_in::{self, PacketInRun};
+    let config = args.config().map_err(|e| anyhow!(e))?;
+    let make = || PacketInRun::new(config.clone());
+    match runner::run_each(&args.common, args.switches, make, PacketInRun::result).await? {
+        Outcome::Interrupted => Ok(ExitCode::from(130)),
+        Outcome::Done { results, failed } => {
+            if !results.is_empty() {
+                println!("{}", packet_in::result_line(&results));
+            }
+            Ok(if failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
+async fn run_poll(args: PollArgs) -> anyhow::Result<ExitCode> {
+    use controller_sim::poll::{self, Poll};
+    let config = args.config().map_err(|e| anyhow!(e))?;
+    let make = || Poll::new(config.clone());
+    match runner::run_each(&args.common, args.switches, make, Poll::result).await? {
+        Outcome::Interrupted => Ok(ExitCode::from(130)),
+        Outcome::Done { results, failed } => {
+            if !results.is_empty() {
+                println!("{}", poll::result_line(&results));
+            }
+            Ok(if failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
 }
