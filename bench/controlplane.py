@@ -297,7 +297,12 @@ def run_flowmod_and_stats(kind, a, rundir):
 
 
 def run_packet_in(kind, a, rundir, flood):
-    """The simulator as controller; port 3's tx rate over the window."""
+    """The simulator as controller; port 3's tx rate over the window.
+
+    flood: None (ports 2 and 3 only), "line" (port 1 replays the flood
+    pcap as fast as the PMD polls it) or "paced" (port 1 is a
+    net_af_packet port on the benchmark's veth, into which the flood pcap
+    is injected at --paced-rate packets/s)."""
     sw = make_switch(kind, a, rundir)
     ofb.wait_hugepages(400 if kind == "ovs" else 200, kind)
     gen = os.path.join(a.work_dir, "gen")
@@ -305,10 +310,14 @@ def run_packet_in(kind, a, rundir, flood):
     est = established_pcap(gen)
     ports = [("p2", 2, f"net_pcap1,rx_pcap={est},infinite_rx=1"), ("p3", 3, "net_null0,no-rx=1")]
     packets = 64
-    if flood:
-        fl = flood_pcap(gen, a.flood_flows)
+    fl = flood_pcap(gen, a.flood_flows)
+    if flood == "line":
         ports.insert(0, ("p1", 1, f"net_pcap0,rx_pcap={fl},infinite_rx=1"))
         packets += a.flood_flows
+    elif flood == "paced":
+        # A large receive ring (16 MiB) rides out the PMD being descheduled.
+        ports.insert(0, ("p1", 1, f"net_af_packet0,iface={ofb.VETH_SWITCH},framecnt=8192"))
+    injector = None
     port = free_port()
     os.makedirs(rundir, exist_ok=True)
     simlog = os.path.join(rundir, "packet-in.log")
@@ -326,6 +335,15 @@ def run_packet_in(kind, a, rundir, flood):
             if time.monotonic() > deadline or sim.poll() is not None:
                 raise RuntimeError(f"{kind}: the controller set-up did not happen")
             time.sleep(0.1)
+        if flood == "paced":
+            # Enough passes for the warm-up, the window and a margin.
+            passes = -(-int(a.paced_rate * (a.pin_warmup + a.pin_seconds + 5)) // a.flood_flows)
+            injector = subprocess.Popen(
+                ["ip", "netns", "exec", ofb.NETNS, "taskset", "-c", str(a.control_core),
+                 sys.executable, ofb.__file__, "--inject", fl, "--iface", ofb.VETH_INJECT,
+                 "--rate", str(a.paced_rate), "--passes", str(passes)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            ofb.STARTED.append(injector)
         time.sleep(a.pin_warmup + 0.5)
         p0, t0 = ofb.parse_dump_ports(ofb.ofctl(sw.mgmt, "dump-ports").stdout), time.monotonic()
         c0 = sw.packet_in_counters()
@@ -344,6 +362,9 @@ def run_packet_in(kind, a, rundir, flood):
         dt = t1 - t0
         res["established_pps"] = (p1.get(3, (0, 0))[1] - p0.get(3, (0, 0))[1]) / dt
         res["flood_rx_pps"] = (p1.get(1, (0, 0))[0] - p0.get(1, (0, 0))[0]) / dt if flood else 0
+        if injector is not None and injector.poll() is not None:
+            raise RuntimeError(f"{kind}: the flood injector ended before the window did "
+                               f"(exit {injector.returncode})")
         res["counters"] = {k: (c1[k] - c0[k]) / dt for k in c1
                            if c1.get(k) is not None and c0.get(k) is not None}
         # CPU (cores) of the simulator and of the switch's threads other
@@ -351,11 +372,14 @@ def run_packet_in(kind, a, rundir, flood):
         hz = os.sysconf("SC_CLK_TCK")
         res["cpu"] = {k: (cpu1[k] - cpu0[k]) / hz / dt for k in cpu1}
     finally:
-        if sim.poll() is None:
-            sim.kill()
-            sim.wait()
-        if sim in ofb.STARTED:
-            ofb.STARTED.remove(sim)
+        for p in (sim, injector):
+            if p is None:
+                continue
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            if p in ofb.STARTED:
+                ofb.STARTED.remove(p)
         sw.stop()
     return res
 
@@ -375,6 +399,9 @@ def metrics(a):
           lambda r: r["flowmod"]["bundles"]["rate"]),
          ("packet_in", "packet-ins/s under the table-miss flood", "packet-ins/s", True,
           lambda r: r["packet_in"]["flood"]["rate"])]
+    m.append(("established_paced_pct", "established tx in a paced flood, % of alone", "%",
+              True, lambda r: 100 * r["packet_in"]["paced"]["established_pps"]
+              / r["packet_in"]["quiet"]["established_pps"]))
     for k in STATS_KINDS:
         m.append((f"stats_{k}_p99_us", f"{k} stats reply p99 with {a.flows} flows", "us", False,
                   lambda r, k=k: r["flowmod"]["stats"].get(f"{k}_p99_us")))
@@ -396,6 +423,14 @@ def info_rows(a):
          "{:.3f} Mpps"),
         ("flood rx on port 1", lambda r: r["packet_in"]["flood"]["flood_rx_pps"] / 1e6,
          "{:.3f} Mpps"),
+        ("paced flood rx on port 1", lambda r: r["packet_in"]["paced"]["flood_rx_pps"],
+         "{:,.0f}/s"),
+        ("packet-ins/s in the paced flood", lambda r: r["packet_in"]["paced"]["rate"],
+         "{:,.0f}"),
+        ("established tx, paced flood", lambda r: r["packet_in"]["paced"]["established_pps"] / 1e6,
+         "{:.3f} Mpps"),
+        ("flow-mod RTT p99 in the paced flood",
+         lambda r: r["packet_in"]["paced"]["flowmod_rtt_p99_us"], "{:.0f} us"),
         ("flow stats replies", lambda r: r["flowmod"]["stats"].get("flow_replies"), "{:.0f}"),
         ("flow stats p50", lambda r: r["flowmod"]["stats"].get("flow_p50_us"), "{:.0f} us"),
     ]
@@ -502,6 +537,8 @@ def main():
     ap.add_argument("--max-len", type=int, default=128, help="bytes of each packet-in")
     ap.add_argument("--flood-flows", type=int, default=65536,
                     help="distinct flows in the flood pcap")
+    ap.add_argument("--paced-rate", type=int, default=50000,
+                    help="packets/s of the paced flood (injected through a veth)")
     ap.add_argument("--rate-limit", type=int, default=1000000,
                     help="controller_rate_limit of both switches (packet-ins/s)")
     ap.add_argument("--burst-limit", type=int, default=250000,
@@ -607,9 +644,10 @@ def main():
             if "packet-in" in benches:
                 for kind in order:
                     base = os.path.join(run_dir, f"r{rnd + 1}", kind)
-                    quiet = run_packet_in(kind, a, os.path.join(base, "quiet"), flood=False)
-                    flood = run_packet_in(kind, a, os.path.join(base, "flood"), flood=True)
-                    got[kind]["packet_in"] = {"quiet": quiet, "flood": flood}
+                    quiet = run_packet_in(kind, a, os.path.join(base, "quiet"), flood=None)
+                    flood = run_packet_in(kind, a, os.path.join(base, "flood"), flood="line")
+                    paced = run_packet_in(kind, a, os.path.join(base, "paced"), flood="paced")
+                    got[kind]["packet_in"] = {"quiet": quiet, "flood": flood, "paced": paced}
                     log(f"  {kind:8} packet-in {flood['rate']:,.0f}/s (per second "
                         f"{fmt(flood.get('per_s_min'))}..{fmt(flood.get('per_s_max'))}), "
                         f"flow-mod RTT p50 {fmt(flood['flowmod_rtt_p50_us'])} p99 "
@@ -622,6 +660,16 @@ def main():
                            if flood.get("counters") else "")
                         + "; control-core CPU: " + ", ".join(
                             f"{k} {v:.2f}" for k, v in flood["cpu"].items()))
+                    log(f"  {kind:8} paced flood: {paced['flood_rx_pps']:,.0f} packets/s in, "
+                        f"{paced['rate']:,.0f} packet-ins/s, flow-mod RTT p50 "
+                        f"{fmt(paced['flowmod_rtt_p50_us'])} p99 {fmt(paced['flowmod_rtt_p99_us'])}"
+                        f" us; established tx {paced['established_pps'] / 1e6:.3f} Mpps "
+                        f"({100 * paced['established_pps'] / quiet['established_pps']:.0f} % of "
+                        "its rate alone)"
+                        + (f"; per second: {', '.join(f'{k} {v:,.0f}' for k, v in paced['counters'].items())}"
+                           if paced.get("counters") else "")
+                        + "; control-core CPU: " + ", ".join(
+                            f"{k} {v:.2f}" for k, v in paced["cpu"].items()))
             results["rounds"].append(got)
             json.dump(results, open(os.path.join(run_dir, "results.json"), "w"), indent=1,
                       default=str)
