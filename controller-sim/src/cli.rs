@@ -1,8 +1,6 @@
 //! Command line: `ferrovs-controller-sim <mode> (--connect TARGET... |
 //! --listen ADDR) [-O VERSIONS] [mode options]`.
 
-use std::time::Duration;
-
 use clap::{Args, Parser, Subcommand};
 use openflow::Version;
 
@@ -10,8 +8,6 @@ use crate::endpoint::{Listen, Target};
 use crate::flows::FlowShape;
 use crate::learning::LearningConfig;
 use crate::load::LoadConfig;
-use crate::packet_in::PacketInConfig;
-use crate::poll::{PollConfig, StatsKind};
 
 /// OpenFlow controller simulator for tests, demos and control-plane
 /// benchmarks. Every mode ends with one `RESULT <mode> key=value...` line on
@@ -38,11 +34,11 @@ pub enum Mode {
     /// external traffic source causes over --duration and sample flow-mod
     /// round trips meanwhile; print `RESULT packet-in packet_ins=N
     /// seconds=S rate=R flowmod_rtt_p50_us=.. ...`.
-    PacketIn(PacketInArgs),
+    PacketIn(crate::packet_in::PacketInArgs),
     /// Poll flow/aggregate/port/table/group/meter statistics at --rate for
     /// --duration; print `RESULT poll requests=N replies=M p50_us=..
     /// p90_us=.. p99_us=.. max_us=..` and the same per kind.
-    Poll(PollArgs),
+    Poll(crate::poll::PollArgs),
 }
 
 /// Where the switches are and how to speak to them (every mode).
@@ -216,162 +212,6 @@ impl LearningArgs {
     }
 }
 
-/// Options of `packet-in`.
-#[derive(Args, Debug, Clone)]
-pub struct PacketInArgs {
-    /// Where the switches are.
-    #[command(flatten)]
-    pub common: Common,
-    /// Seconds of the counting window.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub duration: f64,
-    /// Seconds between the end of the set-up and the window.
-    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
-    pub warmup: f64,
-    /// Bytes of each missed packet sent to the controller (miss_send_len
-    /// and the table-miss rule's max_len; 65535: the whole packet).
-    #[arg(long, value_name = "BYTES", default_value_t = 128)]
-    pub max_len: u16,
-    /// Also install the established-traffic rule in_port=IN,
-    /// actions=output:OUT (priority 100).
-    #[arg(long, value_name = "IN:OUT", value_parser = parse_forward)]
-    pub forward: Option<(u32, u32)>,
-    /// Flow-mod + barrier round trips sampled per second during the
-    /// window (0: none).
-    #[arg(long, value_name = "N", default_value_t = 10)]
-    pub flowmod_rate: u32,
-    /// With --listen: switches to serve before the run ends.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    pub switches: usize,
-}
-
-/// Parses `IN:OUT` port numbers.
-pub fn parse_forward(s: &str) -> Result<(u32, u32), String> {
-    let (a, b) = s
-        .split_once(':')
-        .ok_or_else(|| format!("--forward {s:?}: expected IN:OUT, e.g. 2:3"))?;
-    let port = |p: &str| {
-        p.trim()
-            .parse::<u32>()
-            .map_err(|_| format!("--forward {s:?}: {p:?} is not a port number"))
-    };
-    Ok((port(a)?, port(b)?))
-}
-
-/// Seconds as a duration, or why not.
-fn seconds(what: &str, secs: f64) -> Result<Duration, String> {
-    Duration::try_from_secs_f64(secs)
-        .map_err(|_| format!("{what} {secs}: expected a number of seconds, 0 or more"))
-}
-
-impl PacketInArgs {
-    /// The packet-in settings, or why these options cannot work.
-    pub fn config(&self) -> Result<PacketInConfig, String> {
-        let duration = seconds("--duration", self.duration)?;
-        if duration.is_zero() {
-            return Err("--duration must be more than 0 seconds".into());
-        }
-        if let Some((a, b)) = self.forward {
-            if highest(&self.common.versions) == Version::V1_0 && (a > 0xff00 || b > 0xff00) {
-                return Err(format!(
-                    "--forward {a}:{b}: beyond OpenFlow 1.0's 16-bit ports"
-                ));
-            }
-        }
-        if self.switches == 0 {
-            return Err("--switches must be at least 1".into());
-        }
-        Ok(PacketInConfig {
-            duration,
-            warmup: seconds("--warmup", self.warmup)?,
-            max_len: self.max_len,
-            forward: self.forward,
-            flowmod_rate: self.flowmod_rate,
-        })
-    }
-}
-
-/// Options of `poll`.
-#[derive(Args, Debug, Clone)]
-pub struct PollArgs {
-    /// Where the switches are.
-    #[command(flatten)]
-    pub common: Common,
-    /// Kinds of statistics to poll, comma-separated.
-    #[arg(
-        long,
-        value_enum,
-        value_delimiter = ',',
-        value_name = "KINDS",
-        default_value = "flow,port,table"
-    )]
-    pub kinds: Vec<StatsKind>,
-    /// Requests per second of each kind.
-    #[arg(long, value_name = "N", default_value_t = 1.0)]
-    pub rate: f64,
-    /// Seconds during which requests are sent.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub duration: f64,
-    /// Requests outstanding at most (1: each waits for the previous reply).
-    #[arg(long, value_name = "W", default_value_t = 1)]
-    pub window: usize,
-    /// Seconds allowed after --duration for the outstanding replies.
-    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
-    pub drain: f64,
-    /// With --listen: switches to serve before the run ends.
-    #[arg(long, value_name = "S", default_value_t = 1)]
-    pub switches: usize,
-}
-
-impl PollArgs {
-    /// The poll settings, or why these options cannot work.
-    pub fn config(&self) -> Result<PollConfig, String> {
-        let mut kinds = Vec::new();
-        for k in &self.kinds {
-            if !kinds.contains(k) {
-                kinds.push(*k);
-            }
-        }
-        if kinds.is_empty() {
-            return Err(
-                "--kinds: name at least one of flow,aggregate,port,table,group,meter".into(),
-            );
-        }
-        let oldest = self
-            .common
-            .versions
-            .0
-            .iter()
-            .copied()
-            .min()
-            .unwrap_or(Version::V1_0);
-        if let Some(k) = kinds.iter().find(|k| k.min_version() > oldest) {
-            return Err(format!(
-                "--kinds {}: needs {} or later; offer only such versions with -O (not -O {})",
-                k.name(),
-                k.min_version().ovs_name(),
-                crate::report::version_names(&self.common.versions.0).replace(", ", ",")
-            ));
-        }
-        if !(self.rate > 0.0 && self.rate.is_finite()) {
-            return Err(format!("--rate {}: must be more than 0", self.rate));
-        }
-        if self.window == 0 {
-            return Err("--window must be at least 1".into());
-        }
-        if self.switches == 0 {
-            return Err("--switches must be at least 1".into());
-        }
-        Ok(PollConfig {
-            kinds,
-            rate: self.rate,
-            duration: seconds("--duration", self.duration)?,
-            window: self.window,
-            drain: seconds("--drain", self.drain)?,
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,83 +308,6 @@ mod tests {
         ]);
         assert_eq!(l.common.connect.len(), 2);
         assert!(parse(&["load", "--flows", "1", "--connect", "br0"]).is_err());
-    }
-
-    #[test]
-    fn packet_in_and_poll_options() {
-        let Mode::PacketIn(a) = parse(&[
-            "packet-in",
-            "--listen",
-            "ptcp:6653",
-            "--duration",
-            "5",
-            "--forward",
-            "2:3",
-            "--max-len",
-            "65535",
-        ])
-        .unwrap()
-        .mode
-        else {
-            panic!()
-        };
-        let c = a.config().unwrap();
-        assert_eq!(c.duration, Duration::from_secs(5));
-        assert_eq!(
-            (c.forward, c.max_len, c.flowmod_rate),
-            (Some((2, 3)), 0xffff, 10)
-        );
-        assert_eq!(c.warmup, Duration::from_secs(1));
-        assert!(parse(&["packet-in", "--connect", "unix:/x", "--forward", "2"]).is_err());
-        let Mode::PacketIn(a) = parse(&["packet-in", "--connect", "unix:/x", "--duration", "0"])
-            .unwrap()
-            .mode
-        else {
-            panic!()
-        };
-        assert!(a.config().unwrap_err().contains("--duration"));
-
-        let poll = |args: &[&str]| match parse(args).unwrap().mode {
-            Mode::Poll(p) => p,
-            m => panic!("{m:?}"),
-        };
-        let c = poll(&["poll", "--connect", "unix:/x"]).config().unwrap();
-        assert_eq!(
-            c.kinds,
-            [StatsKind::Flow, StatsKind::Port, StatsKind::Table]
-        );
-        assert_eq!((c.rate, c.window), (1.0, 1));
-        let c = poll(&[
-            "poll",
-            "--connect",
-            "unix:/x",
-            "--kinds",
-            "meter,flow,meter",
-            "--rate",
-            "20",
-            "--window",
-            "4",
-        ])
-        .config()
-        .unwrap();
-        assert_eq!(c.kinds, [StatsKind::Meter, StatsKind::Flow]);
-        assert_eq!((c.rate, c.window), (20.0, 4));
-        let e = poll(&[
-            "poll",
-            "--connect",
-            "unix:/x",
-            "-O",
-            "OpenFlow10,OpenFlow13",
-            "--kinds",
-            "group",
-        ])
-        .config()
-        .unwrap_err();
-        assert!(e.contains("group: needs OpenFlow11"), "{e}");
-        assert!(parse(&["poll", "--connect", "unix:/x", "--kinds", "flows"]).is_err());
-        assert!(poll(&["poll", "--connect", "unix:/x", "--rate", "0"])
-            .config()
-            .is_err());
     }
 
     #[test]

@@ -8,10 +8,7 @@
 //! - [`load`]: installs N distinct flows as fast as the switch accepts them,
 //!   pipelined behind a bounded window of barriers (or OpenFlow 1.4
 //!   bundles), and reports the rate;
-//! - [`learning`]: an L2 learning-switch controller (OpenFlow 1.0 and 1.3);
-//! - [`packet_in`]: counts the packet-ins a table-miss-to-controller rule
-//!   brings under external traffic, and times flow-mods meanwhile;
-//! - [`poll`]: polls statistics at a rate and reports reply latency.
+//! - [`learning`]: an L2 learning-switch controller (OpenFlow 1.0 and 1.3).
 //!
 //! Layering, as in the `openflow` crate: the protocol state of a connection
 //! (hello, version negotiation, echo, xids, timers) is

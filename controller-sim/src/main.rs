@@ -14,11 +14,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context};
 use clap::Parser;
-use controller_sim::cli::{Cli, Common, LearningArgs, LoadArgs, Mode, PacketInArgs, PollArgs};
+use controller_sim::cli::{Cli, Common, LearningArgs, LoadArgs, Mode};
 use controller_sim::learning::{Learning, LearningStats};
 use controller_sim::load::{Load, LoadResult};
 use controller_sim::report;
-use controller_sim::runner::{self, Outcome};
 use controller_sim::session::{self, Ctx, Handler, SessionConfig, SessionError};
 use openflow::{EncodeError, Header, Message};
 use tokio::net::TcpListener;
@@ -353,8 +352,9 @@ async fn run_learning(args: LearningArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn run_packet_in(args: PacketInArgs) -> anyhow::Result<ExitCode> {
+async fn run_packet_in(args: controller_sim::packet_in::PacketInArgs) -> anyhow::Result<ExitCode> {
     use controller_sim::packet_in::{self, PacketInRun};
+    use controller_sim::runner::{self, Outcome};
     let config = args.config().map_err(|e| anyhow!(e))?;
     let make = || PacketInRun::new(config.clone());
     match runner::run_each(&args.common, args.switches, make, PacketInRun::result).await? {
@@ -372,8 +372,9 @@ async fn run_packet_in(args: PacketInArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-async fn run_poll(args: PollArgs) -> anyhow::Result<ExitCode> {
+async fn run_poll(args: controller_sim::poll::PollArgs) -> anyhow::Result<ExitCode> {
     use controller_sim::poll::{self, Poll};
+    use controller_sim::runner::{self, Outcome};
     let config = args.config().map_err(|e| anyhow!(e))?;
     let make = || Poll::new(config.clone());
     match runner::run_each(&args.common, args.switches, make, Poll::result).await? {

@@ -28,6 +28,7 @@ use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use openflow::action::Action;
 use openflow::config::SwitchConfig;
 use openflow::flow_match::Match;
@@ -37,6 +38,7 @@ use openflow::oxm::OxmField;
 use openflow::port::OFPP_CONTROLLER;
 use openflow::{EncodeError, Header, Message, Version};
 
+use crate::cli::Common;
 use crate::latency::Latencies;
 use crate::learning::async_config;
 use crate::session::{Ctx, Handler};
@@ -449,6 +451,76 @@ pub fn result_line(results: &[PacketInResult]) -> String {
     line
 }
 
+/// Options of `packet-in`.
+#[derive(Args, Debug, Clone)]
+pub struct PacketInArgs {
+    /// Where the switches are.
+    #[command(flatten)]
+    pub common: Common,
+    /// Seconds of the counting window.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub duration: f64,
+    /// Seconds between the end of the set-up and the window.
+    #[arg(long, value_name = "SECS", default_value_t = 1.0)]
+    pub warmup: f64,
+    /// Bytes of each missed packet sent to the controller (miss_send_len
+    /// and the table-miss rule's max_len; 65535: the whole packet).
+    #[arg(long, value_name = "BYTES", default_value_t = 128)]
+    pub max_len: u16,
+    /// Also install the established-traffic rule in_port=IN,
+    /// actions=output:OUT (priority 100).
+    #[arg(long, value_name = "IN:OUT", value_parser = parse_forward)]
+    pub forward: Option<(u32, u32)>,
+    /// Flow-mod + barrier round trips sampled per second during the
+    /// window (0: none).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub flowmod_rate: u32,
+    /// With --listen: switches to serve before the run ends.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub switches: usize,
+}
+
+/// Parses `IN:OUT` port numbers.
+pub fn parse_forward(s: &str) -> Result<(u32, u32), String> {
+    let (a, b) = s
+        .split_once(':')
+        .ok_or_else(|| format!("--forward {s:?}: expected IN:OUT, e.g. 2:3"))?;
+    let port = |p: &str| {
+        p.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("--forward {s:?}: {p:?} is not a port number"))
+    };
+    Ok((port(a)?, port(b)?))
+}
+
+impl PacketInArgs {
+    /// The packet-in settings, or why these options cannot work.
+    pub fn config(&self) -> Result<PacketInConfig, String> {
+        let duration = crate::runner::seconds("--duration", self.duration)?;
+        if duration.is_zero() {
+            return Err("--duration must be more than 0 seconds".into());
+        }
+        if let Some((a, b)) = self.forward {
+            let highest = self.common.versions.0.iter().copied().max();
+            if highest == Some(Version::V1_0) && (a > 0xff00 || b > 0xff00) {
+                return Err(format!(
+                    "--forward {a}:{b}: beyond OpenFlow 1.0's 16-bit ports"
+                ));
+            }
+        }
+        if self.switches == 0 {
+            return Err("--switches must be at least 1".into());
+        }
+        Ok(PacketInConfig {
+            duration,
+            warmup: crate::runner::seconds("--warmup", self.warmup)?,
+            max_len: self.max_len,
+            forward: self.forward,
+            flowmod_rate: self.flowmod_rate,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
@@ -457,6 +529,8 @@ mod tests {
     use openflow::packet::PacketIn;
 
     use super::*;
+    use crate::cli::{Cli, Mode};
+    use clap::Parser;
 
     fn config(flowmod_rate: u32, forward: Option<(u32, u32)>) -> PacketInConfig {
         PacketInConfig {
@@ -738,5 +812,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn packet_in_options() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(
+                std::iter::once("ferrovs-controller-sim").chain(args.iter().copied()),
+            )
+        };
+        let Mode::PacketIn(a) = parse(&[
+            "packet-in",
+            "--listen",
+            "ptcp:6653",
+            "--duration",
+            "5",
+            "--forward",
+            "2:3",
+            "--max-len",
+            "65535",
+        ])
+        .unwrap()
+        .mode
+        else {
+            panic!()
+        };
+        let c = a.config().unwrap();
+        assert_eq!(c.duration, Duration::from_secs(5));
+        assert_eq!(
+            (c.forward, c.max_len, c.flowmod_rate),
+            (Some((2, 3)), 0xffff, 10)
+        );
+        assert_eq!(c.warmup, Duration::from_secs(1));
+        assert!(parse(&["packet-in", "--connect", "unix:/x", "--forward", "2"]).is_err());
+        let Mode::PacketIn(a) = parse(&["packet-in", "--connect", "unix:/x", "--duration", "0"])
+            .unwrap()
+            .mode
+        else {
+            panic!()
+        };
+        assert!(a.config().unwrap_err().contains("--duration"));
     }
 }

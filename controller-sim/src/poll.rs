@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use clap::Args;
 use openflow::flow_match::Match;
 use openflow::group::{OFPG_ALL, OFPG_ANY};
 use openflow::meter::OFPM_ALL;
@@ -30,6 +31,7 @@ use openflow::multipart::{
 use openflow::port::OFPP_ANY;
 use openflow::{EncodeError, Header, Message, Version};
 
+use crate::cli::Common;
 use crate::latency::Latencies;
 use crate::session::{Ctx, Handler};
 
@@ -442,12 +444,95 @@ pub fn result_line(results: &[PollResult]) -> String {
     line
 }
 
+/// Options of `poll`.
+#[derive(Args, Debug, Clone)]
+pub struct PollArgs {
+    /// Where the switches are.
+    #[command(flatten)]
+    pub common: Common,
+    /// Kinds of statistics to poll, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "KINDS",
+        default_value = "flow,port,table"
+    )]
+    pub kinds: Vec<StatsKind>,
+    /// Requests per second of each kind.
+    #[arg(long, value_name = "N", default_value_t = 1.0)]
+    pub rate: f64,
+    /// Seconds during which requests are sent.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub duration: f64,
+    /// Requests outstanding at most (1: each waits for the previous reply).
+    #[arg(long, value_name = "W", default_value_t = 1)]
+    pub window: usize,
+    /// Seconds allowed after --duration for the outstanding replies.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    pub drain: f64,
+    /// With --listen: switches to serve before the run ends.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub switches: usize,
+}
+
+impl PollArgs {
+    /// The poll settings, or why these options cannot work.
+    pub fn config(&self) -> Result<PollConfig, String> {
+        let mut kinds = Vec::new();
+        for k in &self.kinds {
+            if !kinds.contains(k) {
+                kinds.push(*k);
+            }
+        }
+        if kinds.is_empty() {
+            return Err(
+                "--kinds: name at least one of flow,aggregate,port,table,group,meter".into(),
+            );
+        }
+        let oldest = self
+            .common
+            .versions
+            .0
+            .iter()
+            .copied()
+            .min()
+            .unwrap_or(Version::V1_0);
+        if let Some(k) = kinds.iter().find(|k| k.min_version() > oldest) {
+            return Err(format!(
+                "--kinds {}: needs {} or later; offer only such versions with -O (not -O {})",
+                k.name(),
+                k.min_version().ovs_name(),
+                crate::report::version_names(&self.common.versions.0).replace(", ", ",")
+            ));
+        }
+        if !(self.rate > 0.0 && self.rate.is_finite()) {
+            return Err(format!("--rate {}: must be more than 0", self.rate));
+        }
+        if self.window == 0 {
+            return Err("--window must be at least 1".into());
+        }
+        if self.switches == 0 {
+            return Err("--switches must be at least 1".into());
+        }
+        Ok(PollConfig {
+            kinds,
+            rate: self.rate,
+            duration: crate::runner::seconds("--duration", self.duration)?,
+            window: self.window,
+            drain: crate::runner::seconds("--drain", self.drain)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use openflow::connection::{Connection, ConnectionConfig, Event};
     use openflow::multipart::{FlowStats, MultipartReply, PortStats, TableStats};
 
     use super::*;
+    use crate::cli::{Cli, Mode};
+    use clap::Parser;
 
     fn config(kinds: &[StatsKind], rate: f64, window: usize) -> PollConfig {
         PollConfig {
@@ -770,5 +855,55 @@ mod tests {
                     .unwrap_or_else(|e| panic!("{kind:?} in {v}: {e}"));
             }
         }
+    }
+
+    #[test]
+    fn poll_options() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(
+                std::iter::once("ferrovs-controller-sim").chain(args.iter().copied()),
+            )
+        };
+        let poll = |args: &[&str]| match parse(args).unwrap().mode {
+            Mode::Poll(p) => p,
+            m => panic!("{m:?}"),
+        };
+        let c = poll(&["poll", "--connect", "unix:/x"]).config().unwrap();
+        assert_eq!(
+            c.kinds,
+            [StatsKind::Flow, StatsKind::Port, StatsKind::Table]
+        );
+        assert_eq!((c.rate, c.window), (1.0, 1));
+        let c = poll(&[
+            "poll",
+            "--connect",
+            "unix:/x",
+            "--kinds",
+            "meter,flow,meter",
+            "--rate",
+            "20",
+            "--window",
+            "4",
+        ])
+        .config()
+        .unwrap();
+        assert_eq!(c.kinds, [StatsKind::Meter, StatsKind::Flow]);
+        assert_eq!((c.rate, c.window), (20.0, 4));
+        let e = poll(&[
+            "poll",
+            "--connect",
+            "unix:/x",
+            "-O",
+            "OpenFlow10,OpenFlow13",
+            "--kinds",
+            "group",
+        ])
+        .config()
+        .unwrap_err();
+        assert!(e.contains("group: needs OpenFlow11"), "{e}");
+        assert!(parse(&["poll", "--connect", "unix:/x", "--kinds", "flows"]).is_err());
+        assert!(poll(&["poll", "--connect", "unix:/x", "--rate", "0"])
+            .config()
+            .is_err());
     }
 }

@@ -27,6 +27,12 @@ pub enum Outcome<R> {
     Interrupted,
 }
 
+/// `secs` seconds of option `what` as a duration, or why not.
+pub fn seconds(what: &str, secs: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| format!("{what} {secs}: expected a number of seconds, 0 or more"))
+}
+
 /// The session settings of `common`.
 pub fn session_config(common: &Common) -> SessionConfig {
     SessionConfig {
