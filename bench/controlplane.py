@@ -482,10 +482,14 @@ panels = [
     ("Flow-mod install rate\n(flows/s, log)", ["flowmod_barriers", "flowmod_bundles"],
      ["barriers", "bundles"], True),
     ("Packet-ins/s under a\ntable-miss flood", ["packet_in"], ["packet-in"], False),
+    ("Established tx in a paced\nflood, % of its rate alone", ["established_paced_pct"],
+     ["established"], False),
     ("Stats reply p99 (us, log)\nwith %s flows" % res["flows"],
      ["stats_%s_p99_us" % k for k in res["stats_kinds"]], res["stats_kinds"], True),
 ]
-fig, axes = plt.subplots(1, 3, figsize=(13, 4.5), gridspec_kw={"width_ratios": [2, 1, 5]})
+panels = [x for x in panels if all(k in m for k in x[1])]
+fig, axes = plt.subplots(1, len(panels), figsize=(14, 4.8),
+                         gridspec_kw={"width_ratios": [len(x[1]) + 0.5 for x in panels]})
 for ax, (title, keys, labels, logy) in zip(axes, panels):
     w = 0.38
     for i, (k, label, col) in enumerate([("ferrovs", "ferrovs", "#c0392b"),
@@ -501,9 +505,10 @@ for ax, (title, keys, labels, logy) in zip(axes, panels):
     if logy:
         ax.set_yscale("log")
     ax.set_title(title, fontsize=9)
-axes[0].legend(fontsize=8)
+handles, labels = axes[0].get_legend_handles_labels()
+fig.legend(handles, labels, loc="lower center", ncol=2, fontsize=8)
 fig.suptitle(res["title"], fontsize=9)
-fig.tight_layout()
+fig.tight_layout(rect=(0, 0.06, 1, 1))
 fig.savefig(sys.argv[2], dpi=110)
 """
     py = ofb.matplotlib_python()
@@ -560,7 +565,14 @@ def main():
                          "DPDK process before each round")
     ap.add_argument("--max-load", type=float, default=1.3)
     ap.add_argument("--plot", default=None, help="also write the plot here")
+    ap.add_argument("--replot", metavar="RESULTS_JSON",
+                    help="only draw the plot of a finished run (its results.json) into --plot")
     a = ap.parse_args()
+    if a.replot:
+        if not a.plot:
+            sys.exit("--replot needs --plot FILE")
+        p = plot(json.load(open(a.replot)), a.plot, a)
+        sys.exit(0 if p else 1)
     a.no_huge = False
 
     if os.geteuid() != 0:
