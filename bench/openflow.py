@@ -1126,6 +1126,29 @@ def fmt_cache(c):
                      else f"{short[k]} {v:.2f}" for k, v in c.items() if v is not None)
 
 
+def matplotlib_python():
+    """A Python interpreter with matplotlib: this one, the system's, or a
+    venv this harness creates for it (None if that fails)."""
+    venv = "/var/lib/ferrovs-bench/venv"
+    venv_py = os.path.join(venv, "bin", "python3")
+
+    def has_matplotlib(py):
+        return os.path.exists(py) and sh([py, "-c", "import matplotlib"],
+                                         check=False).returncode == 0
+    py = next((p for p in (sys.executable, "/usr/bin/python3", venv_py) if has_matplotlib(p)),
+              None)
+    if py is None:
+        log("plot: installing matplotlib into " + venv)
+        try:
+            sh([sys.executable, "-m", "venv", venv])
+            sh([venv_py, "-m", "pip", "install", "-q", "matplotlib"], timeout=900)
+            py = venv_py
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+            log(f"plot: no matplotlib ({e}); no plot")
+            return None
+    return py
+
+
 def plot(results, path, workloads):
     code = r"""
 import json, sys
@@ -1175,26 +1198,12 @@ fig.suptitle(res["title"], fontsize=9)
 fig.tight_layout()
 fig.savefig(sys.argv[2], dpi=110)
 """
+    py = matplotlib_python()
+    if py is None:
+        return None
     fd, j = tempfile.mkstemp(suffix=".json")
     with os.fdopen(fd, "w") as f:
         json.dump(results, f, default=str)
-    venv = "/var/lib/ferrovs-bench/venv"
-    venv_py = os.path.join(venv, "bin", "python3")
-
-    def has_matplotlib(py):
-        return os.path.exists(py) and sh([py, "-c", "import matplotlib"],
-                                         check=False).returncode == 0
-    py = next((p for p in (sys.executable, "/usr/bin/python3", venv_py) if has_matplotlib(p)),
-              None)
-    if py is None:
-        log("plot: installing matplotlib into " + venv)
-        try:
-            sh([sys.executable, "-m", "venv", venv])
-            sh([venv_py, "-m", "pip", "install", "-q", "matplotlib"], timeout=900)
-            py = venv_py
-        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
-            log(f"plot: no matplotlib ({e}); no plot")
-            return None
     r = sh([py, "-c", code, j, path], check=False)
     os.unlink(j)
     if r.returncode != 0:

@@ -38,6 +38,15 @@ pub enum Mode {
     /// barriers, expected errors, flows and packet-ins) on each switch;
     /// print `RESULT script steps=N passed=P failed=F`.
     Script(crate::script::ScriptArgs),
+    /// Install the table-miss-to-controller rule, count the packet-ins an
+    /// external traffic source causes over --duration and sample flow-mod
+    /// round trips meanwhile; print `RESULT packet-in packet_ins=N
+    /// seconds=S rate=R flowmod_rtt_p50_us=.. ...`.
+    PacketIn(crate::packet_in::PacketInArgs),
+    /// Poll flow/aggregate/port/table/group/meter statistics at --rate for
+    /// --duration; print `RESULT poll requests=N replies=M p50_us=..
+    /// p90_us=.. p99_us=.. max_us=..` and the same per kind.
+    Poll(crate::poll::PollArgs),
 }
 
 /// Where the switches are and how to speak to them (every mode).
@@ -326,6 +335,6 @@ mod tests {
         assert_eq!(l.common.listen.unwrap().0.port(), 6653);
         assert_eq!(l.config().unwrap().idle_timeout, 60);
         assert_eq!(l.common.versions, Versions(vec![Version::V1_0]));
-        assert!(parse(&["poll", "--listen", "ptcp:"]).is_err());
+        assert!(parse(&["no-such-mode", "--listen", "ptcp:"]).is_err());
     }
 }

@@ -8,7 +8,15 @@
 //! - [`load`]: installs N distinct flows as fast as the switch accepts them,
 //!   pipelined behind a bounded window of barriers (or OpenFlow 1.4
 //!   bundles), and reports the rate;
-//! - [`learning`]: an L2 learning-switch controller (OpenFlow 1.0 and 1.3).
+//! - [`learning`]: an L2 learning-switch controller (OpenFlow 1.0 and 1.3);
+//! - [`packet_in`]: counts the packet-ins a table-miss flood causes and
+//!   times flow-mod round trips meanwhile;
+//! - [`poll`]: polls flow, aggregate, port, table, group and meter
+//!   statistics at a rate and reports reply latency percentiles;
+//! - [`onos`]: replays ONOS's OpenFlow driver (handshake, MASTER role,
+//!   periodic statistics) and reports what the switch rejects;
+//! - [`script`]: runs a scripted scenario (JSON) of messages and
+//!   expectations.
 //!
 //! Layering, as in the `openflow` crate: the protocol state of a connection
 //! (hello, version negotiation, echo, xids, timers) is
@@ -22,9 +30,13 @@
 pub mod cli;
 pub mod endpoint;
 pub mod flows;
+pub mod latency;
 pub mod learning;
 pub mod load;
 pub mod onos;
+pub mod packet_in;
+pub mod poll;
 pub mod report;
+pub mod runner;
 pub mod script;
 pub mod session;

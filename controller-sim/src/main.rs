@@ -43,6 +43,8 @@ fn main() -> ExitCode {
             Mode::Learning(args) => run_learning(args).await,
             Mode::Onos(args) => run_onos(args).await,
             Mode::Script(args) => run_script(args).await,
+            Mode::PacketIn(args) => run_packet_in(args).await,
+            Mode::Poll(args) => run_poll(args).await,
         }
     });
     match result {
@@ -516,4 +518,44 @@ async fn run_script(args: controller_sim::script::ScriptArgs) -> anyhow::Result<
     } else {
         ExitCode::SUCCESS
     })
+}
+
+async fn run_packet_in(args: controller_sim::packet_in::PacketInArgs) -> anyhow::Result<ExitCode> {
+    use controller_sim::packet_in::{self, PacketInRun};
+    use controller_sim::runner::{self, Outcome};
+    let config = args.config().map_err(|e| anyhow!(e))?;
+    let make = || PacketInRun::new(config.clone());
+    match runner::run_each(&args.common, args.switches, make, PacketInRun::result).await? {
+        Outcome::Interrupted => Ok(ExitCode::from(130)),
+        Outcome::Done { results, failed } => {
+            if !results.is_empty() {
+                println!("{}", packet_in::result_line(&results));
+            }
+            Ok(if failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
+}
+
+async fn run_poll(args: controller_sim::poll::PollArgs) -> anyhow::Result<ExitCode> {
+    use controller_sim::poll::{self, Poll};
+    use controller_sim::runner::{self, Outcome};
+    let config = args.config().map_err(|e| anyhow!(e))?;
+    let make = || Poll::new(config.clone());
+    match runner::run_each(&args.common, args.switches, make, Poll::result).await? {
+        Outcome::Interrupted => Ok(ExitCode::from(130)),
+        Outcome::Done { results, failed } => {
+            if !results.is_empty() {
+                println!("{}", poll::result_line(&results));
+            }
+            Ok(if failed > 0 {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+    }
 }

@@ -901,7 +901,7 @@ impl Handler for Onos {
         Ok(())
     }
 
-    fn poll_timeout(&self) -> Option<Instant> {
+    fn deadline(&self) -> Option<Instant> {
         let end = match self.phase {
             Phase::Done => return None,
             Phase::Draining => return self.drain_until,
@@ -918,7 +918,7 @@ impl Handler for Onos {
             .min()
     }
 
-    fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
+    fn wake(&mut self, ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
         let now = ctx.now;
         match self.phase {
             Phase::Done => return Ok(()),
@@ -1123,10 +1123,10 @@ mod tests {
         /// Runs the replay's timers up to `self.now + d`.
         fn advance(&mut self, d: Duration) {
             let until = self.now + d;
-            while let Some(at) = self.onos.poll_timeout().filter(|at| *at <= until) {
+            while let Some(at) = self.onos.deadline().filter(|at| *at <= until) {
                 self.now = self.now.max(at);
                 let (onos, mut ctx) = self.ctx();
-                onos.handle_timeout(&mut ctx).unwrap();
+                onos.wake(&mut ctx).unwrap();
                 self.pump();
             }
             self.now = until;

@@ -1112,11 +1112,11 @@ impl Handler for ScriptRun {
         Ok(())
     }
 
-    fn poll_timeout(&self) -> Option<Instant> {
+    fn deadline(&self) -> Option<Instant> {
         self.wait.as_ref().and_then(|w| w.deadline)
     }
 
-    fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
+    fn wake(&mut self, ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
         let Some(deadline) = self.wait.as_ref().and_then(|w| w.deadline) else {
             return Ok(());
         };

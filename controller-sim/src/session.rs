@@ -18,7 +18,7 @@
 //! counts them.
 //!
 //! A handler with periodic work (polling, a run of fixed duration) names
-//! its next deadline in [`Handler::poll_timeout`]; the session sleeps until
+//! its next deadline in [`Handler::deadline`]; the session sleeps until
 //! the earlier of that and the connection's own timers.
 
 use std::fmt;
@@ -89,15 +89,15 @@ pub trait Handler {
         false
     }
 
-    /// When [`Handler::handle_timeout`] must next be called (periodic
-    /// requests, a run's end), if ever.
-    fn poll_timeout(&self) -> Option<Instant> {
+    /// When the handler wants [`Handler::wake`] called even if the switch
+    /// says nothing (a sampling tick, the end of a timed run); `None`:
+    /// never.
+    fn deadline(&self) -> Option<Instant> {
         None
     }
 
-    /// Runs the handler's timers at `ctx.now` (called at or after
-    /// [`Handler::poll_timeout`]).
-    fn handle_timeout(&mut self, _ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
+    /// [`Handler::deadline`] has come (`ctx.now` is at or past it).
+    fn wake(&mut self, _ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
         Ok(())
     }
 
@@ -468,11 +468,22 @@ where
             return result;
         }
 
-        let handler_deadline = conn
-            .version()
-            .and_then(|_| handler.poll_timeout())
-            .filter(|_| closing.is_none());
-        let deadline = match (conn.poll_timeout(), handler_deadline) {
+        if closing.is_none() && conn.version().is_some() {
+            if let Some(due) = handler.deadline() {
+                let now = Instant::now();
+                if due <= now {
+                    let backlog = out.len() - pos;
+                    let mut ctx = Ctx {
+                        conn: &mut conn,
+                        now,
+                        backlog,
+                    };
+                    handler.wake(&mut ctx).map_err(encode_err)?;
+                    continue;
+                }
+            }
+        }
+        let deadline = match (conn.poll_timeout(), handler.deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
@@ -511,19 +522,10 @@ where
                     pos = 0;
                 }
             }
-            () = sleep => {
-                let now = Instant::now();
-                conn.handle_timeout(now);
-                if handler_deadline.is_some_and(|d| d <= now) && conn.version().is_some() {
-                    let backlog = out.len() - pos;
-                    let mut ctx = Ctx {
-                        conn: &mut conn,
-                        now,
-                        backlog,
-                    };
-                    handler.handle_timeout(&mut ctx).map_err(encode_err)?;
-                }
-            }
+            // A connection timer or the handler's deadline: the connection
+            // ignores a timer that is not yet due; the handler's is
+            // checked at the top of the loop.
+            () = sleep => conn.handle_timeout(Instant::now()),
         }
     }
 }
@@ -657,10 +659,10 @@ mod tests {
         ) -> Result<(), EncodeError> {
             self.inner.message(ctx, header, message)
         }
-        fn poll_timeout(&self) -> Option<Instant> {
+        fn deadline(&self) -> Option<Instant> {
             self.at
         }
-        fn handle_timeout(&mut self, ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
+        fn wake(&mut self, ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
             assert!(self.at.is_some_and(|at| ctx.now >= at));
             self.at = None;
             self.fired_at = Some(ctx.now);
