@@ -176,12 +176,16 @@ fn run(args: Args) -> Result<(), String> {
                     ms => Some(Duration::from_millis(ms)),
                 };
                 let max_backoff = Duration::from_millis(row.max_backoff.unwrap_or(8000).max(1000));
-                // Open vSwitch's defaults: 1000 packet-ins/s, burst a quarter
-                // of the rate (at least 25).
-                let rate = row.controller_rate_limit.unwrap_or(1000).max(1);
-                let burst = row.controller_burst_limit.unwrap_or((rate / 4).max(25));
+                // As Open vSwitch (ovs-vswitchd.conf.db(5)): no limit unless
+                // controller_rate_limit is set (at least 100/s); the burst
+                // defaults to a quarter of the rate (at least 25).
+                let pin_limit = row.controller_rate_limit.map(|rate| {
+                    let rate = rate.max(100);
+                    let burst = row.controller_burst_limit.unwrap_or(rate / 4).max(25);
+                    (rate, burst)
+                });
                 let kind = ConnKind::Controller {
-                    pin_limit: Some((rate, burst)),
+                    pin_limit,
                     target: Some(row.target.as_str().into()),
                 };
                 of.lock()

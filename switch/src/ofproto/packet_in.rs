@@ -7,8 +7,8 @@
 //! each event to every connection that wants it (role, async config,
 //! version: a table miss without a table-miss rule goes to OpenFlow 1.0–1.2
 //! connections only, as in Open vSwitch), through a per-controller token
-//! bucket (`controller_rate_limit`, `controller_burst_limit`) whose drops
-//! are counted too.
+//! bucket (`controller_rate_limit`, `controller_burst_limit`; as in Open
+//! vSwitch, none when the rate is not set) whose drops are counted too.
 
 use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, Ordering};
 use std::time::Instant;
