@@ -28,6 +28,11 @@ pub type ConnId = u64;
 /// Asynchronous messages a connection may queue before further ones are
 /// dropped (and counted).
 pub const ASYNC_QUEUE_LEN: usize = 1024;
+/// Messages a connection may have queued for a packet-in to join them:
+/// beyond, the packet-in is dropped (and counted) before it is built, so a
+/// flood neither spends the control thread on messages that cannot be sent
+/// nor makes a controller's replies (a barrier's) wait behind a full queue.
+pub const PACKET_IN_BACKLOG: usize = 64;
 
 /// A controller's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,6 +224,17 @@ impl ConnState {
         self.wants(kind, reason) && self.send(msg.clone())
     }
 
+    /// Whether a packet-in may join the connection's queue now (see
+    /// [`PACKET_IN_BACKLOG`]); when not, the drop is counted.
+    pub fn packet_in_room(&mut self) -> bool {
+        let queued = self.tx.max_capacity() - self.tx.capacity();
+        let room = queued < PACKET_IN_BACKLOG;
+        if !room {
+            self.async_dropped += 1;
+        }
+        room
+    }
+
     /// Queues a message the connection asked for (flow monitor updates);
     /// a full queue drops it and counts the drop.
     pub fn send(&mut self, msg: Message) -> bool {
@@ -351,6 +367,30 @@ mod tests {
         assert_eq!(got.mask(async_prop::PORT_STATUS_SLAVE), Some(0));
         let (c14, _rx) = conn(Version::V1_4);
         assert_eq!(c14.get_async().properties.len(), 12);
+    }
+
+    #[test]
+    fn packet_ins_wait_behind_a_short_backlog_only() {
+        let (tx, mut rx) = mpsc::channel(ASYNC_QUEUE_LEN);
+        let mut c = ConnState::new(
+            Version::V1_3,
+            tx,
+            ConnKind::Controller {
+                pin_limit: None,
+                target: None,
+            },
+        );
+        for _ in 0..PACKET_IN_BACKLOG {
+            assert!(c.packet_in_room());
+            assert!(c.send(Message::BarrierReply));
+        }
+        assert!(!c.packet_in_room(), "{PACKET_IN_BACKLOG} queued");
+        assert_eq!(c.async_dropped, 1);
+        assert!(c.send(Message::BarrierReply), "other messages still queue");
+        rx.try_recv().unwrap();
+        rx.try_recv().unwrap();
+        assert!(c.packet_in_room());
+        assert_eq!(c.async_dropped, 1);
     }
 
     #[test]

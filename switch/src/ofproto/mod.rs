@@ -346,6 +346,9 @@ impl Ofproto {
                 if !c.wants(AsyncKind::PacketIn, reason) {
                     continue;
                 }
+                if !c.packet_in_room() {
+                    continue;
+                }
                 if let Some(limit) = &mut c.pin_limit {
                     if !limit.take(now) {
                         c.pin_rate_drops += 1;
