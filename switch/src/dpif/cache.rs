@@ -26,15 +26,60 @@ pub const MAX_MEGAFLOWS: usize = 65536;
 pub const MAX_SUBTABLES: usize = 128;
 /// Seconds a megaflow may stay unused.
 pub const MAX_IDLE_SECS: u64 = 10;
-/// Upcalls (full translations) per received batch while the bridge has
-/// established traffic on this PMD; further misses of the batch are
-/// dropped and counted, so a flood of new flows cannot starve the
-/// established ones. Without established traffic there is nothing to
-/// protect and every miss is translated.
-pub const UPCALL_BUDGET: usize = 16;
+/// The share of a PMD's time upcalls (full translations) may take while
+/// the bridge has established traffic on it: one in this many
+/// nanoseconds. Misses beyond it are dropped and counted, so a flood of
+/// new flows cannot starve the established ones; without established
+/// traffic there is nothing to protect and every miss is translated.
+pub const UPCALL_SHARE: u64 = 2;
+/// Upcall time a PMD may bank while it has little to translate, for
+/// bursts of new flows (nanoseconds).
+pub const UPCALL_BURST_NS: i64 = 5_000_000;
 /// Batches after the last one with a cache hit during which the bridge's
 /// traffic on this PMD counts as established.
 pub const ESTABLISHED_BATCHES: u32 = 256;
+
+/// The upcall time a PMD has left: a token bucket of nanoseconds, filled
+/// at [`UPCALL_SHARE`] of the time that passes, holding at most
+/// [`UPCALL_BURST_NS`], spent by the time each upcall takes.
+#[derive(Debug, Clone, Copy)]
+pub struct UpcallBudget {
+    credit_ns: i64,
+    last_ns: u64,
+}
+
+impl Default for UpcallBudget {
+    fn default() -> Self {
+        UpcallBudget {
+            credit_ns: UPCALL_BURST_NS,
+            last_ns: 0,
+        }
+    }
+}
+
+impl UpcallBudget {
+    /// Adds the credit earned since the last call (clock in nanoseconds).
+    pub fn refill(&mut self, now_ns: u64) {
+        let earned = now_ns.saturating_sub(self.last_ns) / UPCALL_SHARE;
+        self.last_ns = self.last_ns.max(now_ns);
+        self.credit_ns = self
+            .credit_ns
+            .saturating_add(i64::try_from(earned).unwrap_or(i64::MAX))
+            .min(UPCALL_BURST_NS);
+    }
+
+    /// Whether an upcall may start.
+    pub fn allows(&self) -> bool {
+        self.credit_ns > 0
+    }
+
+    /// Charges an upcall that took `ns` nanoseconds.
+    pub fn spend(&mut self, ns: u64) {
+        self.credit_ns = self
+            .credit_ns
+            .saturating_sub(i64::try_from(ns).unwrap_or(i64::MAX));
+    }
+}
 
 /// A translation recorded for replay.
 #[derive(Debug, Clone)]
@@ -121,17 +166,18 @@ struct Staged {
     /// The megaflows changed since the lookups (an upcall installed one, a
     /// stale one was removed).
     dirty: bool,
-    /// Upcalls the batch may make.
-    budget: u64,
+    /// Whether the upcall budget applies to the batch (the bridge has
+    /// established traffic here).
+    limited: bool,
     /// Batches since the last one with a cache hit (saturating).
     since_hit: u32,
 }
 
 impl Staged {
-    /// The batch's upcall budget: [`UPCALL_BUDGET`] while the bridge has
-    /// established traffic here (a hit in this batch or one of the
-    /// [`ESTABLISHED_BATCHES`] before), the whole batch otherwise.
-    fn set_budget(&mut self) {
+    /// Whether the batch's misses are held to the upcall budget: while the
+    /// bridge has established traffic here (a hit in this batch or one of
+    /// the [`ESTABLISHED_BATCHES`] before).
+    fn set_limited(&mut self) {
         let hits = self.found[..self.n]
             .iter()
             .any(|f| matches!(f, Found::Simple(_) | Found::Emc(_) | Found::Megaflow(..)));
@@ -140,11 +186,7 @@ impl Staged {
         } else {
             self.since_hit.saturating_add(1)
         };
-        self.budget = if self.since_hit < ESTABLISHED_BATCHES {
-            UPCALL_BUDGET as u64
-        } else {
-            dpdk::BURST as u64
-        };
+        self.limited = self.since_hit < ESTABLISHED_BATCHES;
     }
 }
 
@@ -157,7 +199,7 @@ impl Default for Staged {
             probe: [Probe::default(); dpdk::BURST],
             found: [Found::Unknown; dpdk::BURST],
             dirty: false,
-            budget: UPCALL_BUDGET as u64,
+            limited: false,
             since_hit: ESTABLISHED_BATCHES,
         }
     }
@@ -186,6 +228,8 @@ pub struct FlowCache {
     staged: Box<Staged>,
     /// Table counters of the megaflows being flushed.
     tally: TableTally,
+    /// Upcall time left.
+    pub upcall_budget: UpcallBudget,
 }
 
 impl Default for FlowCache {
@@ -200,6 +244,7 @@ impl Default for FlowCache {
             scratch: (Flow::ZERO, Layout::default()),
             staged: Box::default(),
             tally: TableTally::default(),
+            upcall_budget: UpcallBudget::default(),
         }
     }
 }
@@ -269,11 +314,6 @@ impl CacheCounts {
         bump(&s.upcall_ok, self.upcall_ok);
         bump(&s.upcall_failed, self.upcall_failed);
         bump(&s.upcall_lost, self.upcall_lost);
-    }
-
-    /// Upcalls of the batch so far.
-    fn upcalls(&self) -> u64 {
-        self.upcall_ok + self.upcall_failed
     }
 }
 
@@ -359,6 +399,7 @@ impl FlowCache {
         data: impl Iterator<Item = &'d [u8]>,
     ) {
         let simple = self.port_megaflow(base, in_port);
+        self.upcall_budget.refill(base.now_ns);
         let st = &mut *self.staged;
         st.dirty = false;
         st.n = 0;
@@ -374,7 +415,7 @@ impl FlowCache {
             self.emc.prefetch(st.hash[i]);
         }
         if simple.is_some() {
-            st.set_budget();
+            st.set_limited();
             return;
         }
         for i in 0..st.n {
@@ -399,7 +440,7 @@ impl FlowCache {
                 };
             }
         }
-        st.set_budget();
+        st.set_limited();
         // The hits' programs and scripts live apart from their megaflows.
         for found in &st.found[..st.n] {
             if let Found::Emc(r) | Found::Megaflow(r, _) = *found {
@@ -417,8 +458,8 @@ impl FlowCache {
     /// program runs it; others replay the recorded rules through the same
     /// translator, so edits, groups, meters, packet-ins and rule counters
     /// are those of the full pipeline. `counts` gathers what happened;
-    /// misses beyond the batch's budget ([`UPCALL_BUDGET`] while the
-    /// bridge has established traffic on this PMD) are dropped.
+    /// misses beyond the upcall budget (which applies while the bridge has
+    /// established traffic on this PMD) are dropped.
     pub fn forward_classified<P: PacketBuf, E: Emit<P>>(
         &mut self,
         i: usize,
@@ -471,11 +512,12 @@ impl FlowCache {
             );
             return;
         }
-        if counts.upcalls() >= self.staged.budget {
+        if self.staged.limited && !self.upcall_budget.allows() {
             counts.upcall_lost += 1;
             emit.drop_packet(pkt, DropReason::UpcallBudget);
             return;
         }
+        let started = std::time::Instant::now();
         let (flow, layout) = self.staged.keys[i];
         let hash = self.staged.hash[i];
         let rec = RefCell::new(Recording::new());
@@ -520,6 +562,8 @@ impl FlowCache {
         } else {
             counts.upcall_failed += 1;
         }
+        self.upcall_budget
+            .spend(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX));
     }
 
     /// The megaflow valid at `base` that packet `i` of the batch hits,

@@ -634,30 +634,35 @@ fn replayed_counts_equal_the_full_pipeline_when_a_meter_drops() {
 }
 
 /// The upcall budget bites only where there is established traffic to
-/// protect: a batch of new flows alone is translated whole; a batch that
-/// also carries hits translates [`UPCALL_BUDGET`] misses and drops the
-/// rest, counted.
+/// protect, and only once upcalls have used their share of the time: new
+/// flows alone are all translated; with established traffic, misses are
+/// dropped (counted) while the credit is spent, the established packets
+/// still go through, and the credit comes back as time passes.
 #[test]
 fn the_upcall_budget_protects_established_traffic_only() {
-    use crate::dpif::cache::UPCALL_BUDGET;
+    use crate::dpif::cache::{UPCALL_BURST_NS, UPCALL_SHARE};
     let t = Tables::new(1000);
-    // One rule per UDP destination port: each flow its own megaflow.
-    for dport in 1..=64u16 {
-        add(
-            &t,
-            0,
-            10,
-            vec![
-                OxmField::EthType(0x0800),
-                OxmField::IpProto(17),
-                OxmField::UdpDst(dport),
-            ],
-            vec![Instruction::ApplyActions(vec![out(2)])],
-        );
-    }
+    // A rule on the UDP destination: every port is its own megaflow.
+    add(
+        &t,
+        0,
+        10,
+        vec![
+            OxmField::EthType(0x0800),
+            OxmField::IpProto(17),
+            OxmField::UdpDst(1),
+        ],
+        vec![Instruction::ApplyActions(vec![out(2)])],
+    );
+    add(
+        &t,
+        0,
+        0,
+        vec![],
+        vec![Instruction::ApplyActions(vec![out(3)])],
+    );
     t.commit();
     let (g, macs) = (Groups::default(), mac::MacTable::default());
-    let base = xlate(&t, &g, &macs, &|_| true, &|_| 0, false);
     let udp = |dport: u16| {
         eth(
             &[],
@@ -675,24 +680,55 @@ fn the_upcall_budget_protects_established_traffic_only() {
         )
     };
     let mut cache = FlowCache::default();
-    let mut batch = |dports: &[u16]| {
-        let pkts: Vec<Vec<u8>> = dports.iter().map(|&d| udp(d)).collect();
+    let mut next_port = 2u16;
+    // A batch at `now_ns` of `established` packets of port 1's flow and
+    // `new` packets of new flows: (counts, packets sent).
+    let mut batch = |cache: &mut FlowCache, now_ns: u64, established: usize, new: usize| {
+        let base = Xlate {
+            now_ns,
+            ..xlate(&t, &g, &macs, &|_| true, &|_| 0, false)
+        };
+        let mut pkts: Vec<Vec<u8>> = (0..established).map(|_| udp(1)).collect();
+        for _ in 0..new {
+            pkts.push(udp(next_port));
+            next_port += 1;
+        }
         let (mut rec, mut counts) = (Recorder::default(), CacheCounts::default());
         cache.classify(&base, 1, pkts.iter().map(Vec::as_slice));
         for (i, p) in pkts.into_iter().enumerate() {
             cache.forward_classified(i, &base, 1, p, &mut rec, &mut counts);
         }
-        cache.flush_counts(&t, 1);
+        cache.flush_counts(&t, now_ns);
         (counts, rec.out.len())
     };
-    let new: Vec<u16> = (1..=32).collect();
-    let (counts, sent) = batch(&new);
-    assert_eq!((counts.upcall_ok, counts.upcall_lost, sent), (32, 0, 32));
-    // 8 established flows and 24 new ones.
-    let mixed: Vec<u16> = (1..=8).chain(33..=56).collect();
-    let (counts, sent) = batch(&mixed);
-    assert_eq!(counts.emc_hits + counts.megaflow_hits, 8);
-    assert_eq!(counts.upcall_ok, UPCALL_BUDGET as u64);
-    assert_eq!(counts.upcall_lost, 24 - UPCALL_BUDGET as u64);
-    assert_eq!(sent, 8 + UPCALL_BUDGET);
+    // New flows alone, until past their credit: all translated.
+    let start = 1_000_000_000;
+    while cache.upcall_budget.allows() {
+        assert!(
+            cache.dpcls.len() < 60_000,
+            "upcalls take time: the credit runs out"
+        );
+        let (counts, sent) = batch(&mut cache, start, 0, 32);
+        assert_eq!((counts.upcall_ok, counts.upcall_lost, sent), (32, 0, 32));
+    }
+    let (counts, _) = batch(&mut cache, start, 0, 32);
+    assert_eq!((counts.upcall_ok, counts.upcall_lost), (32, 0));
+    // Port 1's flow (a batch without hits: translated).
+    assert_eq!(batch(&mut cache, start, 1, 0).0.upcall_ok, 1);
+    // Now with established traffic and no time passing: misses are
+    // dropped, established packets still go.
+    let (counts, sent) = batch(&mut cache, start, 3, 5);
+    assert_eq!((counts.upcall_ok, counts.upcall_lost, sent), (0, 5, 3));
+    // Time passes: the credit comes back (at most a burst's worth).
+    let later = start + 1_000_000_000_000;
+    let (counts, sent) = batch(&mut cache, later, 4, 28);
+    assert_eq!((counts.upcall_ok, counts.upcall_lost, sent), (28, 0, 32));
+    assert!(cache.upcall_budget.allows());
+    let (counts, _) = batch(
+        &mut cache,
+        later + UPCALL_SHARE * UPCALL_BURST_NS as u64,
+        1,
+        31,
+    );
+    assert_eq!(counts.upcall_lost, 0);
 }
