@@ -400,6 +400,7 @@ impl FlowCache {
     ) {
         let simple = self.port_megaflow(base, in_port);
         self.upcall_budget.refill(base.now_ns);
+        let use_emc = self.emc.begin_batch();
         let st = &mut *self.staged;
         st.dirty = false;
         st.n = 0;
@@ -411,8 +412,10 @@ impl FlowCache {
             }
             let (flow, layout) = &mut st.keys[i];
             extract_into(d, in_port, flow, layout);
-            st.hash[i] = emc_hash(flow);
-            self.emc.prefetch(st.hash[i]);
+            if use_emc {
+                st.hash[i] = emc_hash(flow);
+                self.emc.prefetch(st.hash[i]);
+            }
         }
         if simple.is_some() {
             st.set_limited();

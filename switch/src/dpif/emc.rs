@@ -19,6 +19,15 @@ use crate::flow::Flow;
 pub const EMC_ENTRIES: usize = 8192;
 /// `emc-insert-inv-prob` default.
 pub const DEFAULT_INSERT_INV_PROB: u32 = 100;
+/// Lookups over which the hit rate is judged.
+pub const EMC_WINDOW: u32 = 4096;
+/// While the hit rate is below one in this many lookups, the cache is
+/// not worth its probe (a megaflow lookup costs little more than a
+/// probe that misses): it is used on one batch in [`EMC_SAMPLE`] only,
+/// which keeps it filling and measuring, until the rate recovers.
+pub const EMC_MIN_HIT_RATE: u32 = 4;
+/// See [`EMC_MIN_HIT_RATE`].
+pub const EMC_SAMPLE: u32 = 16;
 
 /// The hash first: a probe whose hash differs reads one cache line.
 #[derive(Clone, Copy)]
@@ -41,6 +50,15 @@ pub struct Emc {
     entries: Box<[Entry]>,
     inv_prob: u32,
     rng: u32,
+    /// Whether the current batch uses the cache.
+    active: bool,
+    /// Batches begun (wrapping).
+    batches: u32,
+    /// Lookups and hits of the current window.
+    lookups: u32,
+    hits: u32,
+    /// The last window's hit rate was below [`EMC_MIN_HIT_RATE`].
+    sparse: bool,
 }
 
 impl Default for Emc {
@@ -61,7 +79,26 @@ impl Emc {
             entries: vec![EMPTY; EMC_ENTRIES].into_boxed_slice(),
             inv_prob,
             rng: 0x2545_f491,
+            active: inv_prob != 0,
+            batches: 0,
+            lookups: 0,
+            hits: 0,
+            sparse: false,
         }
+    }
+
+    /// Starts a batch; returns whether the batch uses the cache (lookups
+    /// and inserts of a batch that does not find and insert nothing).
+    #[inline]
+    pub fn begin_batch(&mut self) -> bool {
+        self.batches = self.batches.wrapping_add(1);
+        if self.lookups >= EMC_WINDOW {
+            self.sparse = self.hits.saturating_mul(EMC_MIN_HIT_RATE) < self.lookups;
+            (self.lookups, self.hits) = (0, 0);
+        }
+        self.active =
+            self.inv_prob != 0 && (!self.sparse || self.batches.is_multiple_of(EMC_SAMPLE));
+        self.active
     }
 
     /// Changes the insertion probability (`emc-insert-inv-prob`); 0 also
@@ -69,6 +106,10 @@ impl Emc {
     pub fn set_insert_inv_prob(&mut self, inv_prob: u32) {
         if inv_prob == 0 && self.inv_prob != 0 {
             self.clear();
+        }
+        self.active &= inv_prob != 0;
+        if inv_prob != 0 && self.inv_prob == 0 {
+            self.active = true;
         }
         self.inv_prob = inv_prob;
     }
@@ -92,7 +133,7 @@ impl Emc {
     /// first line of each: where a probe that misses stops).
     #[inline]
     pub fn prefetch(&self, hash: u32) {
-        if self.inv_prob == 0 {
+        if !self.active {
             return;
         }
         for i in Self::slots(hash) {
@@ -102,14 +143,17 @@ impl Emc {
 
     /// The megaflow cached for `flow` (whose [`emc_hash`] is `hash`).
     #[inline]
-    pub fn lookup(&self, flow: &Flow, hash: u32) -> Option<MegaflowRef> {
-        if self.inv_prob == 0 {
+    pub fn lookup(&mut self, flow: &Flow, hash: u32) -> Option<MegaflowRef> {
+        if !self.active {
             return None;
         }
-        Self::slots(hash).into_iter().find_map(|i| {
+        self.lookups = self.lookups.saturating_add(1);
+        let found = Self::slots(hash).into_iter().find_map(|i| {
             let e = &self.entries[i];
             (e.hash == hash && e.key == *flow).then_some(e.megaflow)
-        })
+        });
+        self.hits += u32::from(found.is_some());
+        found
     }
 
     /// Caches `megaflow` for `flow`, subject to the insertion probability;
@@ -122,6 +166,9 @@ impl Emc {
         megaflow: MegaflowRef,
         alive: impl Fn(MegaflowRef) -> bool,
     ) -> bool {
+        if !self.active {
+            return false;
+        }
         match self.inv_prob {
             0 => return false,
             1 => {}
@@ -193,6 +240,33 @@ mod tests {
         assert_eq!(emc.lookup(&f3, h), Some(mf(4)));
         Field::TcpDst.set(&mut f3, 81);
         assert_eq!(emc.lookup(&f3, h), None, "the whole key must match");
+    }
+
+    #[test]
+    fn a_cache_that_rarely_hits_is_sampled_until_it_hits_again() {
+        let mut emc = Emc::new(1);
+        assert!(emc.begin_batch());
+        for i in 0..EMC_WINDOW {
+            let f = flow(i);
+            assert_eq!(emc.lookup(&f, emc_hash(&f)), None);
+        }
+        let used: Vec<bool> = (0..EMC_SAMPLE * 4).map(|_| emc.begin_batch()).collect();
+        assert_eq!(used.iter().filter(|u| **u).count(), 4, "{used:?}");
+        let f = flow(7);
+        assert_eq!(emc.lookup(&f, emc_hash(&f)), None, "unused between samples");
+        assert!(!emc.insert(&f, emc_hash(&f), mf(7), |_| true));
+        // Sampled batches keep filling it and measuring: once it hits, it
+        // is used on every batch again.
+        while !emc.begin_batch() {}
+        assert!(emc.insert(&f, emc_hash(&f), mf(7), |_| true));
+        let mut n = 0;
+        while n < EMC_WINDOW {
+            if emc.begin_batch() {
+                assert_eq!(emc.lookup(&f, emc_hash(&f)), Some(mf(7)));
+                n += 1;
+            }
+        }
+        assert!((0..EMC_SAMPLE).all(|_| emc.begin_batch()));
     }
 
     #[test]
