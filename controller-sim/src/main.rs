@@ -18,7 +18,8 @@ use controller_sim::cli::{Cli, Common, LearningArgs, LoadArgs, Mode};
 use controller_sim::learning::{Learning, LearningStats};
 use controller_sim::load::{Load, LoadResult};
 use controller_sim::report;
-use controller_sim::session::{self, Ctx, Handler, SessionConfig, SessionError};
+use controller_sim::runner::{interrupted, session_config};
+use controller_sim::session::{self, Ctx, Handler, SessionError};
 use openflow::{EncodeError, Header, Message};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
@@ -56,14 +57,6 @@ fn main() -> ExitCode {
     }
 }
 
-fn session_config(common: &Common) -> SessionConfig {
-    SessionConfig {
-        versions: common.versions.0.clone(),
-        probe_interval: (common.probe_interval > 0)
-            .then(|| Duration::from_secs(common.probe_interval)),
-    }
-}
-
 /// What a finished switch task gave, or `None` after printing why it
 /// failed (on a line of its own when a progress line is showing).
 fn session_outcome<T>(
@@ -80,22 +73,6 @@ fn session_outcome<T>(
             eprintln!("a switch session ended abnormally: {e}");
             None
         }
-    }
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn interrupted() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
     }
 }
 
@@ -522,34 +499,51 @@ async fn run_script(args: controller_sim::script::ScriptArgs) -> anyhow::Result<
 
 async fn run_packet_in(args: controller_sim::packet_in::PacketInArgs) -> anyhow::Result<ExitCode> {
     use controller_sim::packet_in::{self, PacketInRun};
-    use controller_sim::runner::{self, Outcome};
     let config = args.config().map_err(|e| anyhow!(e))?;
     let make = || PacketInRun::new(config.clone());
-    match runner::run_each(&args.common, args.switches, make, PacketInRun::result).await? {
-        Outcome::Interrupted => Ok(ExitCode::from(130)),
-        Outcome::Done { results, failed } => {
-            if !results.is_empty() {
-                println!("{}", packet_in::result_line(&results));
-            }
-            Ok(if failed > 0 {
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
-    }
+    run_timed(
+        &args.common,
+        args.switches,
+        make,
+        PacketInRun::result,
+        packet_in::result_line,
+    )
+    .await
 }
 
 async fn run_poll(args: controller_sim::poll::PollArgs) -> anyhow::Result<ExitCode> {
     use controller_sim::poll::{self, Poll};
-    use controller_sim::runner::{self, Outcome};
     let config = args.config().map_err(|e| anyhow!(e))?;
     let make = || Poll::new(config.clone());
-    match runner::run_each(&args.common, args.switches, make, Poll::result).await? {
+    run_timed(
+        &args.common,
+        args.switches,
+        make,
+        Poll::result,
+        poll::result_line,
+    )
+    .await
+}
+
+/// A timed mode: a handler made by `make` on each switch, then the RESULT
+/// line `line` makes of what the handlers gave.
+async fn run_timed<H, R>(
+    common: &Common,
+    switches: usize,
+    make: impl Fn() -> H,
+    result: fn(&H) -> Option<R>,
+    line: fn(&[R]) -> String,
+) -> anyhow::Result<ExitCode>
+where
+    H: Handler + Send + 'static,
+    R: Send + 'static,
+{
+    use controller_sim::runner::{self, Outcome};
+    match runner::run_each(common, switches, make, result).await? {
         Outcome::Interrupted => Ok(ExitCode::from(130)),
         Outcome::Done { results, failed } => {
             if !results.is_empty() {
-                println!("{}", poll::result_line(&results));
+                println!("{}", line(&results));
             }
             Ok(if failed > 0 {
                 ExitCode::FAILURE

@@ -12,6 +12,30 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// The controller simulator binary built by `cargo build --workspace --bins`.
+pub fn controller_sim() -> std::process::Command {
+    std::process::Command::new(bin_path("ferrovs-controller-sim"))
+}
+
+/// The `key=value` fields of the one `RESULT <mode>` line of `stdout` (a
+/// tool's machine-readable summary); panics naming what is wrong.
+pub fn result_fields(stdout: &str, mode: &str) -> std::collections::HashMap<String, String> {
+    let prefix = format!("RESULT {mode} ");
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("RESULT")).collect();
+    assert_eq!(lines.len(), 1, "one RESULT line expected: {stdout}");
+    let rest = lines[0]
+        .strip_prefix(&prefix)
+        .unwrap_or_else(|| panic!("not a {mode} result: {}", lines[0]));
+    rest.split_whitespace()
+        .map(|kv| {
+            let (k, v) = kv
+                .split_once('=')
+                .unwrap_or_else(|| panic!("{kv} in {rest}"));
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
+}
+
 /// Path of a workspace binary, next to the test executable's directory
 /// (`target/<profile>/<name>`).
 pub fn bin_path(name: &str) -> PathBuf {

@@ -8,33 +8,12 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use ferrovs_tests::{bin_path, bridge_config, free_port, host_pcap, pcap_null_daemon, Daemon};
-
-/// The simulator binary built by `cargo build --workspace --bins`.
-fn sim() -> Command {
-    Command::new(bin_path("ferrovs-controller-sim"))
-}
-
-/// The `key=value` fields of the one `RESULT <mode>` line of `stdout`.
-fn result_fields(stdout: &str, mode: &str) -> HashMap<String, String> {
-    let prefix = format!("RESULT {mode} ");
-    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("RESULT")).collect();
-    assert_eq!(lines.len(), 1, "one RESULT line expected: {stdout}");
-    let rest = lines[0]
-        .strip_prefix(&prefix)
-        .unwrap_or_else(|| panic!("not a {mode} result: {}", lines[0]));
-    rest.split_whitespace()
-        .map(|kv| {
-            let (k, v) = kv
-                .split_once('=')
-                .unwrap_or_else(|| panic!("{kv} in {rest}"));
-            (k.to_owned(), v.to_owned())
-        })
-        .collect()
-}
+use ferrovs_tests::{
+    bridge_config, controller_sim, free_port, host_pcap, pcap_null_daemon, result_fields, Daemon,
+};
 
 fn text(out: &Output) -> (String, String) {
     (
@@ -46,7 +25,7 @@ fn text(out: &Output) -> (String, String) {
 /// Runs `load` against br0's management socket; returns its RESULT fields.
 fn load(d: &Daemon, args: &[&str]) -> HashMap<String, String> {
     let mgmt = format!("unix:{}", d.rundir.join("br0.mgmt").display());
-    let out = sim()
+    let out = controller_sim()
         .args(["load", "--connect", &mgmt])
         .args(args)
         .output()
@@ -123,7 +102,7 @@ fn load_installs_flows_with_barriers_and_as_bundles() {
 fn unreachable_switch_is_an_error_naming_it() {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("br0.mgmt");
-    let out = sim()
+    let out = controller_sim()
         .args(["load", "--flows", "1"])
         .arg("--connect")
         .arg(format!("unix:{}", sock.display()))
@@ -137,7 +116,7 @@ fn unreachable_switch_is_an_error_naming_it() {
         "{stderr}"
     );
     let port = free_port();
-    let out = sim()
+    let out = controller_sim()
         .args(["load", "--flows", "1", "--connect"])
         .arg(format!("tcp:127.0.0.1:{port}"))
         .output()
@@ -154,7 +133,7 @@ impl Learning {
     /// Starts `learning` with `endpoint` (`--listen ADDR` or `--connect
     /// TARGET`) offering `version`.
     fn start(endpoint: [&str; 2], version: &str) -> Learning {
-        let child = sim()
+        let child = controller_sim()
             .arg("learning")
             .args(endpoint)
             .args(["-O", version, "--idle-timeout", "60"])

@@ -6,10 +6,9 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::process::Command;
 
 use ferrovs_tests::ovs::{ovs_installed, Ovs};
-use ferrovs_tests::{bin_path, bridge_config, traffic_pcap, Daemon};
+use ferrovs_tests::{bridge_config, traffic_pcap, Daemon};
 
 /// What one replay printed.
 struct Replay {
@@ -43,7 +42,7 @@ impl Replay {
 /// Runs the replay with `args`; it must end well (exit 0, nothing
 /// rejected). `log` is the switch's log, shown on failure.
 fn replay(args: &[&str], log: impl Fn() -> String) -> Replay {
-    let out = Command::new(bin_path("ferrovs-controller-sim"))
+    let out = ferrovs_tests::controller_sim()
         .arg("onos")
         .args(args)
         .output()

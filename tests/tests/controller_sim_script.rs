@@ -6,10 +6,10 @@
 //! naming the step and the reason.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use ferrovs_tests::ovs::Ovs;
-use ferrovs_tests::{bin_path, bridge_config, host_pcap, Daemon};
+use ferrovs_tests::{bridge_config, host_pcap, Daemon};
 
 fn scenario(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -18,7 +18,7 @@ fn scenario(name: &str) -> PathBuf {
 }
 
 fn script(target: &str, version: &str, scenario: &std::path::Path) -> (Output, String, String) {
-    let out = Command::new(bin_path("ferrovs-controller-sim"))
+    let out = ferrovs_tests::controller_sim()
         .args(["script", "--connect", target, "-O", version])
         .arg(scenario)
         .output()

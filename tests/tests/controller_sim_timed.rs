@@ -7,37 +7,16 @@
 
 use std::collections::HashMap;
 use std::net::TcpListener;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
-use ferrovs_tests::{bin_path, bridge_config, host_pcap, pcap_null_daemon, traffic_pcap, Daemon};
-
-/// The simulator binary built by `cargo build --workspace --bins`.
-fn sim() -> Command {
-    Command::new(bin_path("ferrovs-controller-sim"))
-}
-
-/// The `key=value` fields of the one `RESULT <mode>` line of `stdout`.
-fn result_fields(stdout: &str, mode: &str) -> HashMap<String, String> {
-    let prefix = format!("RESULT {mode} ");
-    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("RESULT")).collect();
-    assert_eq!(lines.len(), 1, "one RESULT line expected: {stdout}");
-    let rest = lines[0]
-        .strip_prefix(&prefix)
-        .unwrap_or_else(|| panic!("not a {mode} result: {}", lines[0]));
-    rest.split_whitespace()
-        .map(|kv| {
-            let (k, v) = kv
-                .split_once('=')
-                .unwrap_or_else(|| panic!("{kv} in {rest}"));
-            (k.to_owned(), v.to_owned())
-        })
-        .collect()
-}
+use ferrovs_tests::{
+    bridge_config, controller_sim, host_pcap, pcap_null_daemon, result_fields, traffic_pcap, Daemon,
+};
 
 /// Runs the simulator to its end; panics with its output and the daemon's
 /// log unless it succeeds. Returns the RESULT fields.
 fn run(d: &Daemon, mode: &str, args: &[&str]) -> HashMap<String, String> {
-    let out: Output = sim()
+    let out: Output = controller_sim()
         .arg(mode)
         .args(args)
         .stdin(Stdio::null())
@@ -242,7 +221,7 @@ fn poll_reports_every_kind_with_20000_flows() {
     assert_eq!(num(&r, "errors"), 0, "{r:?}");
 
     // Meter statistics need OpenFlow 1.3: refused before connecting.
-    let out = sim()
+    let out = controller_sim()
         .args([
             "poll",
             "--connect",
