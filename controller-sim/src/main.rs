@@ -419,71 +419,30 @@ async fn run_onos(args: controller_sim::onos::OnosArgs) -> anyhow::Result<ExitCo
 }
 
 async fn run_script(args: controller_sim::script::ScriptArgs) -> anyhow::Result<ExitCode> {
-    use controller_sim::script::{result_line, ScriptRun, StepOutcome};
+    use controller_sim::runner::{self, Outcome};
+    use controller_sim::script::{result_line, ScriptRun};
     let scenario = args.load().map_err(|e| anyhow!(e))?;
     if let Some(name) = &scenario.name {
         eprintln!("scenario: {name}");
     }
-    let session = session_config(&args.common);
-    let mut tasks: JoinSet<Result<Vec<StepOutcome>, SessionError>> = JoinSet::new();
     let new_run = || {
         let mut run = ScriptRun::new(scenario.clone());
         run.verbose = true;
         run
     };
-    if let Some(listen) = args.common.listen {
-        let listener = TcpListener::bind(listen.0)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        let bound = listener.local_addr().map_or(listen.0, |a| a);
-        eprintln!("listening on tcp:{bound} for {} switch(es)", args.switches);
-        for _ in 0..args.switches {
-            let (stream, addr) = tokio::select! {
-                r = listener.accept() => r.with_context(|| format!("accept on {listen}"))?,
-                () = interrupted() => return Ok(ExitCode::from(130)),
-            };
-            let _ = stream.set_nodelay(true);
-            let mut run = new_run();
-            let session = session.clone();
-            tasks.spawn(async move {
-                let peer = format!("tcp:{addr}");
-                session::run(stream, &peer, &session, &mut run).await?;
-                Ok(run.outcomes().to_vec())
-            });
-        }
-    } else {
-        for target in args.common.connect.clone() {
-            let mut run = new_run();
-            let session = session.clone();
-            tasks.spawn(async move {
-                let stream = session::connect(&target).await?;
-                session::run(stream, &target.to_string(), &session, &mut run).await?;
-                Ok(run.outcomes().to_vec())
-            });
-        }
-    }
-    let mut outcomes = Vec::new();
-    let mut failed = false;
-    let interrupt = interrupted();
-    tokio::pin!(interrupt);
-    loop {
-        tokio::select! {
-            joined = tasks.join_next() => match joined {
-                None => break,
-                Some(joined) => match session_outcome(joined, false) {
-                    Some(o) => outcomes.extend(o),
-                    None => failed = true,
-                },
-            },
-            () = &mut interrupt => {
+    let outcomes =
+        match runner::run_each(&args.common, args.switches, new_run, |run: &ScriptRun| {
+            Some(run.outcomes().to_vec())
+        })
+        .await?
+        {
+            Outcome::Interrupted => {
                 eprintln!("interrupted before the scenario ended");
                 return Ok(ExitCode::from(130));
             }
-        }
-    }
-    if failed {
-        return Ok(ExitCode::FAILURE);
-    }
+            Outcome::Done { failed, .. } if failed > 0 => return Ok(ExitCode::FAILURE),
+            Outcome::Done { results, .. } => results.concat(),
+        };
     for o in &outcomes {
         if let Some(why) = &o.failure {
             eprintln!("failed: step {}: {why}", o.label);
