@@ -73,11 +73,15 @@ impl UpcallBudget {
         self.credit_ns > 0
     }
 
-    /// Charges an upcall that took `ns` nanoseconds.
+    /// Charges an upcall that took `ns` nanoseconds. The debt is bounded
+    /// (a burst's worth), so that a flood of new flows without established
+    /// traffic, which is never held back, cannot hold back the next ones
+    /// for long.
     pub fn spend(&mut self, ns: u64) {
         self.credit_ns = self
             .credit_ns
-            .saturating_sub(i64::try_from(ns).unwrap_or(i64::MAX));
+            .saturating_sub(i64::try_from(ns).unwrap_or(i64::MAX))
+            .max(-UPCALL_BURST_NS);
     }
 }
 
@@ -444,7 +448,8 @@ impl FlowCache {
             }
         }
         st.set_limited();
-        // The hits' programs and scripts live apart from their megaflows.
+        // Programs and scripts too long to be held inline live apart from
+        // their megaflows.
         for found in &st.found[..st.n] {
             if let Found::Emc(r) | Found::Megaflow(r, _) = *found {
                 if let Some(mf) = self.dpcls.get(r) {
@@ -699,5 +704,29 @@ impl PmdCache {
     /// Megaflows over every bridge.
     pub fn megaflows(&self) -> usize {
         self.bridges.iter().map(|(_, c)| c.dpcls.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upcall_debt_is_bounded_and_repaid_by_time() {
+        let mut b = UpcallBudget::default();
+        b.refill(1_000);
+        assert!(b.allows());
+        // A long flood's worth of upcalls: the debt stops at one burst.
+        b.spend(10_000_000_000);
+        assert!(!b.allows());
+        let repaid = 1_000 + UPCALL_SHARE * UPCALL_BURST_NS as u64;
+        b.refill(repaid - 1);
+        assert!(!b.allows());
+        b.refill(repaid + 10 * UPCALL_SHARE);
+        assert!(b.allows());
+        // Credit never exceeds a burst, however long the quiet.
+        b.refill(u64::MAX / 2);
+        b.spend(UPCALL_BURST_NS as u64);
+        assert!(!b.allows());
     }
 }
