@@ -511,18 +511,7 @@ fig.suptitle(res["title"], fontsize=9)
 fig.tight_layout(rect=(0, 0.06, 1, 1))
 fig.savefig(sys.argv[2], dpi=110)
 """
-    py = ofb.matplotlib_python()
-    if py is None:
-        return None
-    fd, j = tempfile.mkstemp(suffix=".json")
-    with os.fdopen(fd, "w") as f:
-        json.dump(results, f, default=str)
-    r = sh([py, "-c", code, j, path], check=False)
-    os.unlink(j)
-    if r.returncode != 0:
-        log(f"plot failed: {r.stderr[-1500:]}")
-        return None
-    return path
+    return ofb.run_plot(code, results, path)
 
 
 # ---------------------------------------------------------------- main

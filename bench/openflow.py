@@ -1198,6 +1198,13 @@ fig.suptitle(res["title"], fontsize=9)
 fig.tight_layout()
 fig.savefig(sys.argv[2], dpi=110)
 """
+    return run_plot(code, results, path)
+
+
+def run_plot(code, results, path):
+    """Runs matplotlib script `code` (argv: a JSON file of `results`, the
+    output path) with a Python that has matplotlib; returns `path`, or
+    None when there is no matplotlib or the script failed."""
     py = matplotlib_python()
     if py is None:
         return None
