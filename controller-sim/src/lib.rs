@@ -40,3 +40,5 @@ pub mod report;
 pub mod runner;
 pub mod script;
 pub mod session;
+#[cfg(test)]
+mod testing;

@@ -525,7 +525,7 @@ impl PacketInArgs {
 mod tests {
     use std::collections::HashSet;
 
-    use openflow::connection::{Connection, ConnectionConfig, Event};
+    use openflow::connection::{Connection, Event};
     use openflow::packet::PacketIn;
 
     use super::*;
@@ -555,14 +555,10 @@ mod tests {
 
     impl Pair {
         fn new(version: Version) -> Pair {
-            let now = Instant::now();
-            let conf = || ConnectionConfig {
-                versions: vec![version],
-                ..ConnectionConfig::default()
-            };
+            let (ctl, sw, now) = crate::testing::connection_pair(version);
             Pair {
-                ctl: Connection::new(conf(), now),
-                sw: Connection::new(conf(), now),
+                ctl,
+                sw,
                 now,
                 received: Vec::new(),
                 barriers: Vec::new(),

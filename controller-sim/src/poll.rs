@@ -527,7 +527,7 @@ impl PollArgs {
 
 #[cfg(test)]
 mod tests {
-    use openflow::connection::{Connection, ConnectionConfig, Event};
+    use openflow::connection::{Connection, Event};
     use openflow::multipart::{FlowStats, MultipartReply, PortStats, TableStats};
 
     use super::*;
@@ -556,14 +556,10 @@ mod tests {
 
     impl Pair {
         fn new(version: Version) -> Pair {
-            let now = Instant::now();
-            let conf = || ConnectionConfig {
-                versions: vec![version],
-                ..ConnectionConfig::default()
-            };
+            let (ctl, sw, now) = crate::testing::connection_pair(version);
             Pair {
-                ctl: Connection::new(conf(), now),
-                sw: Connection::new(conf(), now),
+                ctl,
+                sw,
                 now,
                 requests: Vec::new(),
             }
