@@ -238,8 +238,8 @@ impl Learning {
 }
 
 /// The table-miss flow of OpenFlow 1.3+: everything to the controller,
-/// whole packets.
-pub fn table_miss_flow() -> FlowMod {
+/// `max_len` bytes of each packet (`OFPCML_NO_BUFFER`: whole packets).
+pub fn table_miss(max_len: u16) -> FlowMod {
     FlowMod::new(
         command::ADD,
         0,
@@ -247,7 +247,7 @@ pub fn table_miss_flow() -> FlowMod {
         Match::default(),
         vec![Instruction::ApplyActions(vec![Action::Output {
             port: OFPP_CONTROLLER,
-            max_len: OFPCML_NO_BUFFER,
+            max_len,
         }])],
     )
 }
@@ -275,7 +275,8 @@ impl Handler for Learning {
         let version = ctx.conn.version().unwrap_or(Version::V1_0);
         if version >= Version::V1_3 {
             ctx.conn.send(&Message::SetAsync(async_config()))?;
-            ctx.conn.send(&Message::FlowMod(table_miss_flow()))?;
+            ctx.conn
+                .send(&Message::FlowMod(table_miss(OFPCML_NO_BUFFER)))?;
             self.stats.flows.fetch_add(1, Ordering::Relaxed);
         } else {
             // OpenFlow 1.0-1.2 send misses to the controller: whole ones.
@@ -422,7 +423,7 @@ mod tests {
         }
         // The 1.3 set-up messages encode.
         for m in [
-            Message::FlowMod(table_miss_flow()),
+            Message::FlowMod(table_miss(OFPCML_NO_BUFFER)),
             Message::SetAsync(async_config()),
         ] {
             m.encode(Version::V1_3, 1).unwrap();

@@ -35,12 +35,11 @@ use openflow::flow_match::Match;
 use openflow::flow_mod::{command, FlowMod};
 use openflow::instruction::Instruction;
 use openflow::oxm::OxmField;
-use openflow::port::OFPP_CONTROLLER;
 use openflow::{EncodeError, Header, Message, Version};
 
 use crate::cli::Common;
 use crate::latency::Latencies;
-use crate::learning::async_config;
+use crate::learning::{async_config, table_miss};
 use crate::session::{Ctx, Handler};
 
 /// Priority of the established-traffic rule.
@@ -147,20 +146,6 @@ pub fn delete_samples(version: Version) -> FlowMod {
         fm.cookie_mask = u64::MAX;
     }
     fm
-}
-
-/// The table-miss rule: everything to the controller, `max_len` bytes.
-pub fn table_miss(max_len: u16) -> FlowMod {
-    FlowMod::new(
-        command::ADD,
-        0,
-        0,
-        Match::default(),
-        vec![Instruction::ApplyActions(vec![Action::Output {
-            port: OFPP_CONTROLLER,
-            max_len,
-        }])],
-    )
 }
 
 /// The established-traffic rule `in_port=from,actions=output:to`.
