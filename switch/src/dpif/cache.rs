@@ -226,8 +226,6 @@ pub struct FlowCache {
     by_port: Vec<(u32, MegaflowRef)>,
     /// The mask of the input port alone.
     port_mask: Flow,
-    /// Flow and layout that output-only programs never read.
-    scratch: (Flow, Layout),
     /// The batch being forwarded.
     staged: Box<Staged>,
     /// Table counters of the megaflows being flushed.
@@ -245,7 +243,6 @@ impl Default for FlowCache {
             touched: Vec::with_capacity(dpdk::BURST),
             by_port: Vec::new(),
             port_mask: input_port_mask(),
-            scratch: (Flow::ZERO, Layout::default()),
             staged: Box::default(),
             tally: TableTally::default(),
             upcall_budget: UpcallBudget::default(),
@@ -477,35 +474,36 @@ impl FlowCache {
         emit: &mut E,
         counts: &mut CacheCounts,
     ) {
-        if let Found::Simple(r) = self.staged.found[i] {
-            if self.dpcls.get(r).is_some_and(|mf| valid_at(mf, base)) {
-                counts.simple_match_hits += 1;
-                let (flow, layout) = &mut self.scratch;
-                run_hit(
-                    &mut self.dpcls,
-                    &mut self.touched,
-                    r,
-                    base,
-                    in_port,
-                    pkt,
-                    flow,
-                    layout,
-                    emit,
-                );
-                return;
+        let simple = match self.staged.found[i] {
+            Found::Simple(r) if self.dpcls.get(r).is_some_and(|mf| valid_at(mf, base)) => Some(r),
+            Found::Simple(_) => {
+                // Not parsed by the lookups: parse now, look up again.
+                let (flow, layout) = &mut self.staged.keys[i];
+                extract_into(pkt.data(), in_port, flow, layout);
+                self.staged.hash[i] = emc_hash(flow);
+                self.staged.found[i] = Found::Unknown;
+                None
             }
-            // Not parsed by the lookups: parse now, look up again.
-            let (flow, layout) = &mut self.staged.keys[i];
-            extract_into(pkt.data(), in_port, flow, layout);
-            self.staged.hash[i] = emc_hash(flow);
-            self.staged.found[i] = Found::Unknown;
-        }
-        if self.staged.dirty {
-            // An earlier packet of the batch changed the megaflows: what
-            // the lookups found may be gone, and a miss may now hit.
-            self.staged.found[i] = Found::Unknown;
-        }
-        if let Some(r) = self.resolve(i, base, counts) {
+            _ => None,
+        };
+        let hit = match simple {
+            Some(r) => {
+                counts.simple_match_hits += 1;
+                Some(r)
+            }
+            None => {
+                if self.staged.dirty {
+                    // An earlier packet of the batch changed the megaflows:
+                    // what the lookups found may be gone, and a miss may
+                    // now hit.
+                    self.staged.found[i] = Found::Unknown;
+                }
+                self.resolve(i, base, counts)
+            }
+        };
+        if let Some(r) = hit {
+            // (A simple match's program only outputs: it never reads the
+            // flow and layout, which the lookups did not fill.)
             let (flow, layout) = &mut self.staged.keys[i];
             run_hit(
                 &mut self.dpcls,
