@@ -104,11 +104,13 @@ impl Emc {
     /// Changes the insertion probability (`emc-insert-inv-prob`); 0 also
     /// empties the cache.
     pub fn set_insert_inv_prob(&mut self, inv_prob: u32) {
-        if inv_prob == 0 && self.inv_prob != 0 {
-            self.clear();
-        }
-        self.active &= inv_prob != 0;
-        if inv_prob != 0 && self.inv_prob == 0 {
+        if inv_prob == 0 {
+            if self.inv_prob != 0 {
+                self.clear();
+            }
+            self.active = false;
+        } else if self.inv_prob == 0 {
+            // Enabled again: in use from now on.
             self.active = true;
         }
         self.inv_prob = inv_prob;
