@@ -333,80 +333,42 @@ async fn run_learning(args: LearningArgs) -> anyhow::Result<ExitCode> {
 
 async fn run_onos(args: controller_sim::onos::OnosArgs) -> anyhow::Result<ExitCode> {
     use controller_sim::onos::{Onos, OnosResult};
+    use controller_sim::runner::{self, Outcome};
     let config = args.config().map_err(|e| anyhow!(e))?;
-    let session = session_config(&args.common);
-    let mut tasks: JoinSet<(String, Result<OnosResult, SessionError>)> = JoinSet::new();
-    if let Some(listen) = args.common.listen {
-        let listener = TcpListener::bind(listen.0)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        let bound = listener.local_addr().map_or(listen.0, |a| a);
-        eprintln!("listening on tcp:{bound} for {} switch(es)", args.switches);
-        for _ in 0..args.switches {
-            let (stream, addr) = tokio::select! {
-                r = listener.accept() => r.with_context(|| format!("accept on {listen}"))?,
-                () = interrupted() => return Ok(ExitCode::from(130)),
-            };
-            let _ = stream.set_nodelay(true);
-            let mut handler = Onos::new(config.clone());
-            let session = session.clone();
-            tasks.spawn(async move {
-                let peer = format!("tcp:{addr}");
-                let r = session::run(stream, &peer, &session, &mut handler).await;
-                (peer, r.map(|()| handler.result()))
-            });
+    let make = || Onos::new(config.clone());
+    let results = match runner::run_each(&args.common, args.switches, make, |onos: &Onos| {
+        Some(onos.result())
+    })
+    .await?
+    {
+        Outcome::Interrupted => {
+            eprintln!("interrupted before the replay ended");
+            return Ok(ExitCode::from(130));
         }
-    } else {
-        for target in args.common.connect.clone() {
-            let mut handler = Onos::new(config.clone());
-            let session = session.clone();
-            tasks.spawn(async move {
-                let peer = target.to_string();
-                let r = match session::connect(&target).await {
-                    Ok(stream) => session::run(stream, &peer, &session, &mut handler).await,
-                    Err(e) => Err(e),
-                };
-                (peer, r.map(|()| handler.result()))
-            });
+        Outcome::Done { results, failed } => {
+            if failed > 0 {
+                return Ok(ExitCode::FAILURE);
+            }
+            results
         }
-    }
+    };
     let mut total = OnosResult {
         master: true,
         ..OnosResult::default()
     };
-    let mut failed = false;
-    let interrupt = interrupted();
-    tokio::pin!(interrupt);
-    loop {
-        tokio::select! {
-            joined = tasks.join_next() => match joined {
-                None => break,
-                Some(joined) => {
-                    let joined = joined.map(|(peer, r)| r.map(|r| (peer, r)));
-                    match session_outcome(joined, false) {
-                        Some((peer, r)) => {
-                            eprint!("switch {peer}: onos replay, {}:\n{}",
-                                if r.master { "master" } else { "not master" }, r.summary());
-                            for note in &r.notes {
-                                eprintln!("switch {peer}: {note}");
-                            }
-                            for (xid, kind) in &r.unanswered {
-                                eprintln!("switch {peer}: no reply to {kind} xid {xid}");
-                            }
-                            total.merge(&r);
-                        }
-                        None => failed = true,
-                    }
-                }
-            },
-            () = &mut interrupt => {
-                eprintln!("interrupted before the replay ended");
-                return Ok(ExitCode::from(130));
-            }
+    for (peer, r) in &results {
+        eprint!(
+            "switch {peer}: onos replay, {}:\n{}",
+            if r.master { "master" } else { "not master" },
+            r.summary()
+        );
+        for note in &r.notes {
+            eprintln!("switch {peer}: {note}");
         }
-    }
-    if failed {
-        return Ok(ExitCode::FAILURE);
+        for (xid, kind) in &r.unanswered {
+            eprintln!("switch {peer}: no reply to {kind} xid {xid}");
+        }
+        total.merge(r);
     }
     println!("{}", total.result_line());
     Ok(if !total.rejected.is_empty() {
@@ -441,7 +403,9 @@ async fn run_script(args: controller_sim::script::ScriptArgs) -> anyhow::Result<
                 return Ok(ExitCode::from(130));
             }
             Outcome::Done { failed, .. } if failed > 0 => return Ok(ExitCode::FAILURE),
-            Outcome::Done { results, .. } => results.concat(),
+            Outcome::Done { results, .. } => {
+                results.into_iter().flat_map(|(_, o)| o).collect::<Vec<_>>()
+            }
         };
     for o in &outcomes {
         if let Some(why) = &o.failure {
@@ -501,6 +465,7 @@ where
     match runner::run_each(common, switches, make, result).await? {
         Outcome::Interrupted => Ok(ExitCode::from(130)),
         Outcome::Done { results, failed } => {
+            let results: Vec<R> = results.into_iter().map(|(_, r)| r).collect();
             if !results.is_empty() {
                 println!("{}", line(&results));
             }

@@ -18,8 +18,8 @@ pub enum Outcome<R> {
     /// Every session ended; the results of those that ended well (a
     /// failed one was printed on stderr and counted in `failed`).
     Done {
-        /// One per switch that completed.
-        results: Vec<R>,
+        /// One per switch that completed, with the switch's name.
+        results: Vec<(String, R)>,
         /// Sessions that failed.
         failed: usize,
     },
@@ -60,7 +60,8 @@ pub async fn interrupted() {
 
 /// Runs a handler made by `make` on each switch of `common` (each
 /// `--connect` target, or `switches` connections accepted on `--listen`)
-/// and returns what `result` gives of each finished handler.
+/// and returns what `result` gives of each finished handler, with the
+/// switch it ran on.
 pub async fn run_each<H, R>(
     common: &Common,
     switches: usize,
@@ -72,7 +73,7 @@ where
     R: Send + 'static,
 {
     let config = session_config(common);
-    let mut tasks: JoinSet<Result<Option<R>, SessionError>> = JoinSet::new();
+    let mut tasks: JoinSet<Result<Option<(String, R)>, SessionError>> = JoinSet::new();
     if let Some(listen) = common.listen {
         let listener = TcpListener::bind(listen.0)
             .await
@@ -90,7 +91,7 @@ where
             tasks.spawn(async move {
                 let peer = format!("tcp:{addr}");
                 session::run(stream, &peer, &config, &mut handler).await?;
-                Ok(result(&handler))
+                Ok(result(&handler).map(|r| (peer, r)))
             });
         }
     } else {
@@ -98,9 +99,10 @@ where
             let mut handler = make();
             let config = config.clone();
             tasks.spawn(async move {
+                let peer = target.to_string();
                 let stream = session::connect(&target).await?;
-                session::run(stream, &target.to_string(), &config, &mut handler).await?;
-                Ok(result(&handler))
+                session::run(stream, &peer, &config, &mut handler).await?;
+                Ok(result(&handler).map(|r| (peer, r)))
             });
         }
     }
