@@ -12,7 +12,10 @@
 //!
 //! The latency of a request runs from sending it to the reply without
 //! `OFPMPF_REPLY_MORE` (a flow dump of a million rules comes in many
-//! parts; the last one counts). After `duration` no more requests go; the
+//! parts; the last one counts). Flow-stats parts are counted, not
+//! decoded: their entries are walked by length, which must fill each part
+//! exactly, so the latency is the switch's rather than the time spent
+//! decoding a million entries here. After `duration` no more requests go; the
 //! run ends when every outstanding one is answered, or `drain` later (the
 //! rest are reported unanswered). An `OFPT_ERROR` to a request answers it
 //! (counted as an error, not timed).
@@ -25,11 +28,11 @@ use openflow::flow_match::Match;
 use openflow::group::{OFPG_ALL, OFPG_ANY};
 use openflow::meter::OFPM_ALL;
 use openflow::multipart::{
-    FlowStatsRequest, GroupStatsRequest, MeterRequest, MultipartReplyBody, MultipartRequest,
-    MultipartRequestBody, PortStatsRequest, OFPMPF_REPLY_MORE,
+    count_flow_stats, FlowStatsRequest, GroupStatsRequest, MeterRequest, MultipartReplyBody,
+    MultipartRequest, MultipartRequestBody, PortStatsRequest, OFPMPF_REPLY_MORE, OFPMP_FLOW,
 };
 use openflow::port::OFPP_ANY;
-use openflow::{EncodeError, Header, Message, Version};
+use openflow::{EncodeError, Header, Message, MsgType, Version};
 
 use crate::cli::Common;
 use crate::latency::Latencies;
@@ -101,6 +104,16 @@ impl StatsKind {
         };
         MultipartRequest { flags: 0, body }
     }
+}
+
+/// Whether a message is a flow-stats reply part: those are counted, not
+/// decoded ([`count_flow_stats`] walks the entries' lengths), so that a
+/// dump's latency is the switch's, not the time this simulator takes to
+/// decode a million entries.
+fn is_flow_stats_reply(header: &Header, bytes: &[u8]) -> bool {
+    Version::from_wire(header.version).and_then(|v| MsgType::from_wire(v, header.msg_type))
+        == Some(MsgType::MultipartReply)
+        && bytes.get(8..10) == Some(&OFPMP_FLOW.to_be_bytes()[..])
 }
 
 /// Entries a reply part carries (for an aggregate: the flows it counts).
@@ -260,6 +273,43 @@ impl Poll {
         Ok(())
     }
 
+    /// A reply part to request `xid` with `count` entries.
+    fn part(&mut self, xid: u32, flags: u16, count: u64, now: Instant) {
+        let Some(entry) = self.outstanding.get_mut(&xid) else {
+            return;
+        };
+        let (k, sent, so_far) = *entry;
+        let stats = &mut self.stats[k];
+        stats.parts += 1;
+        let total = so_far + count;
+        if flags & OFPMPF_REPLY_MORE != 0 {
+            entry.2 = total;
+            return;
+        }
+        self.outstanding.remove(&xid);
+        stats.replies += 1;
+        stats.entries = total;
+        stats.latency.record(now.saturating_duration_since(sent));
+    }
+
+    /// An error reply to `xid` (or to none of our requests), or a reply
+    /// part that is not well formed.
+    fn error(&mut self, xid: u32) {
+        match self.outstanding.remove(&xid) {
+            Some((k, _, _)) => self.stats[k].errors += 1,
+            None => self.other_errors += 1,
+        }
+    }
+
+    /// After a reply: sends what waits for the freed slot.
+    fn answered(&mut self, ctx: &mut Ctx<'_>) -> Result<(), EncodeError> {
+        if matches!(self.phase, Some(Phase::Polling { .. })) {
+            self.send_waiting(ctx)?;
+        }
+        self.end_if_drained(ctx.now);
+        Ok(())
+    }
+
     fn end_if_drained(&mut self, now: Instant) {
         if let Some(Phase::Draining { start, .. }) = self.phase {
             if self.outstanding.is_empty() {
@@ -298,35 +348,33 @@ impl Handler for Poll {
     ) -> Result<(), EncodeError> {
         match message {
             Message::MultipartReply(reply) => {
-                let Some(entry) = self.outstanding.get_mut(&header.xid) else {
-                    return Ok(());
-                };
-                let (k, sent, so_far) = *entry;
-                let stats = &mut self.stats[k];
-                stats.parts += 1;
-                let total = so_far + entries(&reply.body);
-                if reply.flags & OFPMPF_REPLY_MORE != 0 {
-                    entry.2 = total;
-                    return Ok(());
-                }
-                self.outstanding.remove(&header.xid);
-                stats.replies += 1;
-                stats.entries = total;
-                stats
-                    .latency
-                    .record(ctx.now.saturating_duration_since(sent));
+                self.part(header.xid, reply.flags, entries(&reply.body), ctx.now)
             }
-            Message::Error(_) => match self.outstanding.remove(&header.xid) {
-                Some((k, _, _)) => self.stats[k].errors += 1,
-                None => self.other_errors += 1,
-            },
+            Message::Error(_) => self.error(header.xid),
             _ => return Ok(()),
         }
-        if matches!(self.phase, Some(Phase::Polling { .. })) {
-            self.send_waiting(ctx)?;
+        self.answered(ctx)
+    }
+
+    fn undecoded(&self) -> Option<fn(&Header, &[u8]) -> bool> {
+        Some(is_flow_stats_reply)
+    }
+
+    fn undecoded_message(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        header: &Header,
+        bytes: &[u8],
+    ) -> Result<(), EncodeError> {
+        let version = ctx.conn.version().unwrap_or(Version::V1_0);
+        match count_flow_stats(version, &bytes[8..]) {
+            Ok((flags, count)) => self.part(header.xid, flags, count as u64, ctx.now),
+            Err(e) => {
+                eprintln!("flow stats reply xid {}: {e}", header.xid);
+                self.error(header.xid);
+            }
         }
-        self.end_if_drained(ctx.now);
-        Ok(())
+        self.answered(ctx)
     }
 
     fn deadline(&self) -> Option<Instant> {
@@ -556,7 +604,10 @@ mod tests {
 
     impl Pair {
         fn new(version: Version) -> Pair {
-            let (ctl, sw, now) = crate::testing::connection_pair(version);
+            // The controller's end passes flow-stats parts on undecoded,
+            // as a session running `Poll` does.
+            let (ctl, sw, now) =
+                crate::testing::connection_pair_undecoded(version, Some(is_flow_stats_reply));
             Pair {
                 ctl,
                 sw,
@@ -591,7 +642,18 @@ mod tests {
                     match ev {
                         Event::Connected { .. } => poll.connected(&mut ctx).unwrap(),
                         Event::Message { header, message } => {
+                            assert!(
+                                !matches!(
+                                    &message,
+                                    Message::MultipartReply(r)
+                                        if matches!(r.body, MultipartReplyBody::Flow(_))
+                                ),
+                                "flow stats come undecoded"
+                            );
                             poll.message(&mut ctx, &header, message).unwrap()
+                        }
+                        Event::Undecoded { header, bytes } => {
+                            poll.undecoded_message(&mut ctx, &header, &bytes).unwrap()
                         }
                         other => panic!("{other:?}"),
                     }

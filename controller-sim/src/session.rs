@@ -106,6 +106,24 @@ pub trait Handler {
     fn echo_replies(&self) -> bool {
         false
     }
+
+    /// Which messages reach the handler undecoded, through
+    /// [`Handler::undecoded_message`] (see
+    /// [`ConnectionConfig::undecoded`]); `None`: none.
+    fn undecoded(&self) -> Option<fn(&Header, &[u8]) -> bool> {
+        None
+    }
+
+    /// A message [`Handler::undecoded`] selected: `bytes` is the whole
+    /// message, its header checked, its body not.
+    fn undecoded_message(
+        &mut self,
+        _ctx: &mut Ctx<'_>,
+        _header: &Header,
+        _bytes: &[u8],
+    ) -> Result<(), EncodeError> {
+        Ok(())
+    }
 }
 
 /// How a session ended badly.
@@ -344,6 +362,7 @@ where
             versions: config.versions.clone(),
             probe_interval: config.probe_interval,
             report_echo_replies: handler.echo_replies(),
+            undecoded: handler.undecoded(),
             ..ConnectionConfig::default()
         },
         Instant::now(),
@@ -395,6 +414,11 @@ where
                     }
                     handler
                         .message(&mut ctx, &header, message)
+                        .map_err(encode_err)?;
+                }
+                Event::Undecoded { header, bytes } => {
+                    handler
+                        .undecoded_message(&mut ctx, &header, &bytes)
                         .map_err(encode_err)?;
                 }
                 Event::DecodeFailed { header, error } => {

@@ -42,6 +42,10 @@ pub struct ConnectionConfig {
     /// and counts its own echo requests); by default they only refresh the
     /// liveness timer.
     pub report_echo_replies: bool,
+    /// Messages (after the hello exchange) for which this returns true are
+    /// reported undecoded, as [`Event::Undecoded`]: for a peer that only
+    /// counts or forwards some big messages (a flow dump's parts).
+    pub undecoded: Option<fn(&Header, &[u8]) -> bool>,
 }
 
 impl Default for ConnectionConfig {
@@ -52,6 +56,7 @@ impl Default for ConnectionConfig {
             hello_timeout: Duration::from_secs(10),
             max_message_len: MAX_MESSAGE_LEN,
             report_echo_replies: false,
+            undecoded: None,
         }
     }
 }
@@ -91,6 +96,14 @@ pub enum Event {
         header: Header,
         /// The message.
         message: Message,
+    },
+    /// A message [`ConnectionConfig::undecoded`] selected, as it came (its
+    /// header checked, its body not).
+    Undecoded {
+        /// Its header.
+        header: Header,
+        /// The whole message, header included.
+        bytes: Vec<u8>,
     },
     /// A message could not be decoded; an error message carrying its first
     /// 64 bytes has already been queued for the peer.
@@ -202,6 +215,17 @@ impl Connection {
         message.encode_into(version, xid, &mut self.transmit)
     }
 
+    /// The negotiated version and the buffer of bytes to transmit, for a
+    /// caller that encodes whole messages straight into it (a reply too
+    /// large to build as a [`Message`] first); `None` before the hello
+    /// exchange is over.
+    pub fn transmit_buffer(&mut self) -> Option<(Version, &mut Vec<u8>)> {
+        match self.state {
+            State::Connected(version) => Some((version, &mut self.transmit)),
+            _ => None,
+        }
+    }
+
     /// Ends the connection.
     pub fn close(&mut self) {
         self.disconnect(DisconnectReason::Closed);
@@ -213,6 +237,17 @@ impl Connection {
             None
         } else {
             Some(std::mem::take(&mut self.transmit))
+        }
+    }
+
+    /// Gives back a buffer that [`Connection::poll_transmit`] returned,
+    /// once written: its allocation holds the next messages, so a big
+    /// reply's pages are not allocated and faulted in again for the next
+    /// one. (The largest buffer is kept, emptied.)
+    pub fn recycle_transmit(&mut self, mut written: Vec<u8>) {
+        if self.transmit.is_empty() && written.capacity() > self.transmit.capacity() {
+            written.clear();
+            self.transmit = written;
         }
     }
 
@@ -291,10 +326,9 @@ impl Connection {
     }
 
     fn handle_message(&mut self, bytes: &[u8]) {
-        let decoded = decode(bytes);
         match self.state {
             State::Closed => {}
-            State::AwaitHello => match decoded {
+            State::AwaitHello => match decode(bytes) {
                 Ok((header, Message::Hello(hello))) => self.handle_hello(header, &hello),
                 Err(_) if bytes.get(1) == Some(&0) => {
                     // A hello whose elements we cannot parse: negotiate on
@@ -330,7 +364,14 @@ impl Connection {
                     });
                     return;
                 }
-                match decoded {
+                if self.config.undecoded.is_some_and(|f| f(&header, bytes)) {
+                    self.events.push_back(Event::Undecoded {
+                        header,
+                        bytes: bytes.to_vec(),
+                    });
+                    return;
+                }
+                match decode(bytes) {
                     Ok((header, Message::EchoRequest(data))) => {
                         self.queue(version, header.xid, &Message::EchoReply(data));
                     }
@@ -563,6 +604,29 @@ mod tests {
                 assert!(got.is_empty(), "{got:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_recycled_buffer_holds_the_next_messages() {
+        let t0 = Instant::now();
+        let mut sw = Connection::new(cfg(&[V1_4]), t0);
+        let mut ctl = Connection::new(cfg(&[V1_4]), t0);
+        pump(&mut sw, &mut ctl, t0);
+        let (version, out) = sw.transmit_buffer().expect("connected");
+        assert_eq!(version, V1_4);
+        out.resize(1 << 20, 0);
+        let big = sw.poll_transmit().unwrap();
+        let capacity = big.capacity();
+        sw.recycle_transmit(big);
+        assert!(sw.poll_transmit().is_none(), "emptied");
+        sw.send(&Message::BarrierRequest).unwrap();
+        let next = sw.poll_transmit().unwrap();
+        assert_eq!(next.len(), 8);
+        assert_eq!(next.capacity(), capacity);
+        // Queued bytes are never replaced by a recycled buffer.
+        sw.send(&Message::BarrierRequest).unwrap();
+        sw.recycle_transmit(next);
+        assert_eq!(sw.poll_transmit().unwrap().len(), 8);
     }
 
     #[test]

@@ -206,6 +206,65 @@ impl FlowStats {
     }
 
     pub(crate) fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.entry().encode(version, out)
+    }
+
+    /// This entry, borrowed.
+    pub fn entry(&self) -> FlowStatsEntry<'_> {
+        FlowStatsEntry {
+            table_id: self.table_id,
+            duration_sec: self.duration_sec,
+            duration_nsec: self.duration_nsec,
+            priority: self.priority,
+            idle_timeout: self.idle_timeout,
+            hard_timeout: self.hard_timeout,
+            flags: self.flags,
+            importance: self.importance,
+            cookie: self.cookie,
+            packet_count: self.packet_count,
+            byte_count: self.byte_count,
+            match_: &self.match_,
+            instructions: &self.instructions,
+        }
+    }
+}
+
+/// A flow entry's statistics with its match and instructions borrowed:
+/// what a switch encodes straight from its rules, one entry after another,
+/// without owning a copy of each ([`FlowStats`] encodes through it).
+#[derive(Debug, Clone, Copy)]
+pub struct FlowStatsEntry<'a> {
+    /// Table the flow is in.
+    pub table_id: u8,
+    /// Seconds the flow has been alive.
+    pub duration_sec: u32,
+    /// Nanoseconds beyond `duration_sec`.
+    pub duration_nsec: u32,
+    /// Priority.
+    pub priority: u16,
+    /// Idle timeout in seconds.
+    pub idle_timeout: u16,
+    /// Hard timeout in seconds.
+    pub hard_timeout: u16,
+    /// `OFPFF_*` flags (1.3+; 0 before).
+    pub flags: u16,
+    /// Eviction importance (1.4; 0 before).
+    pub importance: u16,
+    /// Opaque controller-issued identifier.
+    pub cookie: u64,
+    /// Packets matched.
+    pub packet_count: u64,
+    /// Bytes matched.
+    pub byte_count: u64,
+    /// The flow's match.
+    pub match_: &'a Match,
+    /// The flow's instructions (1.0: one apply-actions, or none).
+    pub instructions: &'a [Instruction],
+}
+
+impl FlowStatsEntry<'_> {
+    /// Appends the encoded entry (`struct ofp_flow_stats` of `version`).
+    pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
         let start = out.len();
         put_u16(out, 0);
         out.push(self.table_id);
@@ -234,10 +293,10 @@ impl FlowStats {
         put_u64(out, self.packet_count);
         put_u64(out, self.byte_count);
         if version == Version::V1_0 {
-            encode_v10_actions(&self.instructions, out)?;
+            encode_v10_actions(self.instructions, out)?;
         } else {
             self.match_.encode(version, out)?;
-            Instruction::encode_list(&self.instructions, version, out)?;
+            Instruction::encode_list(self.instructions, version, out)?;
         }
         finish_len16(
             out,
@@ -246,6 +305,26 @@ impl FlowStats {
             version,
             "flow stats entry longer than 65535 bytes",
         )
+    }
+}
+
+impl From<FlowStatsEntry<'_>> for FlowStats {
+    fn from(e: FlowStatsEntry<'_>) -> FlowStats {
+        FlowStats {
+            table_id: e.table_id,
+            duration_sec: e.duration_sec,
+            duration_nsec: e.duration_nsec,
+            priority: e.priority,
+            idle_timeout: e.idle_timeout,
+            hard_timeout: e.hard_timeout,
+            flags: e.flags,
+            importance: e.importance,
+            cookie: e.cookie,
+            packet_count: e.packet_count,
+            byte_count: e.byte_count,
+            match_: e.match_.clone(),
+            instructions: e.instructions.into(),
+        }
     }
 }
 

@@ -35,8 +35,9 @@ pub use features::{
     ActionId, InstructionId, TableDesc, TableFeatureProp, TableFeatures, TableVacancy,
 };
 pub use flow::{
-    FlowMonitorRequest, FlowStats, FlowStatsRequest, FlowUpdate, FlowUpdateFull, OFPFME_ABBREV,
-    OFPFME_ADDED, OFPFME_INITIAL, OFPFME_MODIFIED, OFPFME_PAUSED, OFPFME_REMOVED, OFPFME_RESUMED,
+    FlowMonitorRequest, FlowStats, FlowStatsEntry, FlowStatsRequest, FlowUpdate, FlowUpdateFull,
+    OFPFME_ABBREV, OFPFME_ADDED, OFPFME_INITIAL, OFPFME_MODIFIED, OFPFME_PAUSED, OFPFME_REMOVED,
+    OFPFME_RESUMED,
 };
 pub use stats::{
     AggregateStats, BucketCounter, CustomCounter, GroupFeatures, GroupStats, IntelRfc2819Stats,
@@ -751,6 +752,165 @@ impl MultipartReply {
     }
 }
 
+/// Counts the entries of one flow-stats reply message without decoding
+/// them (a peer that only counts a dump of a million flows): `msg_body` is
+/// the message after its 8-byte header. Every entry must be at least as
+/// long as the fixed part of `struct ofp_flow_stats`, and the entries must
+/// fill the body exactly. Returns the reply's flags and the count.
+pub fn count_flow_stats(version: Version, msg_body: &[u8]) -> Result<(u16, usize), DecodeError> {
+    let (mp_type, flags, mut body) = decode_header(version, msg_body)?;
+    if mp_type != OFPMP_FLOW {
+        return Err(DecodeError::new(
+            ErrorKind::BadMultipart,
+            "not a flow stats reply",
+        ));
+    }
+    let min = if version == Version::V1_0 { 88 } else { 48 };
+    let mut count = 0;
+    while !body.is_empty() {
+        body = common::split_entry(body, 0, min, "flow stats entry")?.1;
+        count += 1;
+    }
+    Ok((flags, count))
+}
+
+/// Writes a list reply of one multipart type straight into a byte buffer,
+/// entry by entry, as whole messages of at most `max_len` bytes: what
+/// [`MultipartReply::split`] and [`crate::Message::encode_into`] give for
+/// the same entries, for replies too large to build as a list first (a
+/// flow dump of a million rules). `OFPMPF_REPLY_MORE` is set on all but
+/// the last message; [`ReplyWriter::finish`] ends the last one.
+pub struct ReplyWriter<'a> {
+    out: &'a mut Vec<u8>,
+    version: Version,
+    xid: u32,
+    mp_type: u16,
+    max_len: usize,
+    /// Where the message being written starts in `out`.
+    msg: usize,
+    /// Entries in that message.
+    entries: usize,
+    /// An entry moving to the next message.
+    moved: Vec<u8>,
+    /// Where the reply starts in `out`.
+    first: usize,
+    /// Entries written so far.
+    written_entries: usize,
+}
+
+impl<'a> ReplyWriter<'a> {
+    /// Starts a reply of type `mp_type` (an `OFPMP_*` list type) to the
+    /// request `xid`, appended to `out`; `max_len` is at most 65535.
+    pub fn new(
+        out: &'a mut Vec<u8>,
+        version: Version,
+        xid: u32,
+        mp_type: u16,
+        max_len: usize,
+    ) -> Result<ReplyWriter<'a>, EncodeError> {
+        check_encode(version, mp_type)?;
+        let mut w = ReplyWriter {
+            msg: out.len(),
+            out,
+            version,
+            xid,
+            mp_type,
+            max_len: max_len.min(usize::from(u16::MAX)),
+            entries: 0,
+            moved: Vec::new(),
+            first: 0,
+            written_entries: 0,
+        };
+        w.first = w.out.len();
+        w.start();
+        Ok(w)
+    }
+
+    fn start(&mut self) {
+        self.msg = self.out.len();
+        self.entries = 0;
+        crate::Header {
+            version: self.version.wire(),
+            msg_type: crate::MsgType::MultipartReply
+                .wire(self.version)
+                .expect("every version has a multipart reply"),
+            length: 0,
+            xid: self.xid,
+        }
+        .emit(self.out);
+        // `new` checked that this version has this type.
+        let _ = encode_header(self.version, self.mp_type, 0, self.out);
+    }
+
+    /// Sets the length (and `OFPMPF_REPLY_MORE` unless `last`) of the
+    /// message being written.
+    fn close(&mut self, last: bool) {
+        let len = (self.out.len() - self.msg) as u16;
+        self.out[self.msg + 2..self.msg + 4].copy_from_slice(&len.to_be_bytes());
+        if !last {
+            let flags = self.msg + 8 + 2;
+            self.out[flags..flags + 2].copy_from_slice(&OFPMPF_REPLY_MORE.to_be_bytes());
+        }
+    }
+
+    /// Appends one entry, which `encode` writes to the end of the buffer;
+    /// a full message is closed first. On error (from `encode`, or an
+    /// entry that does not fit a message on its own) nothing of the entry
+    /// is kept and the reply goes on without it.
+    pub fn entry(
+        &mut self,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let start = self.out.len();
+        if let Err(e) = encode(self.out) {
+            self.out.truncate(start);
+            return Err(e);
+        }
+        if self.out.len() - self.msg > self.max_len && self.entries > 0 {
+            self.moved.clear();
+            self.moved.extend_from_slice(&self.out[start..]);
+            self.out.truncate(start);
+            self.close(false);
+            self.start();
+            self.out.extend_from_slice(&self.moved);
+        }
+        self.written_entries += 1;
+        if self.out.len() - self.msg > usize::from(u16::MAX) {
+            self.written_entries -= 1;
+            // Alone in its message (`max_len` is at most 65535), and still
+            // too long.
+            self.out
+                .truncate(self.msg + 8 + mp_header_len(self.version));
+            return Err(EncodeError::unsupported(
+                self.version,
+                "multipart reply entry longer than a message",
+            ));
+        }
+        self.entries += 1;
+        Ok(())
+    }
+
+    /// Reserves room for `entries` more entries the size of the average
+    /// one so far (and their messages' headers): a reply of a million
+    /// entries then grows its buffer once, not by doubling.
+    pub fn reserve(&mut self, entries: usize) {
+        let first = self.first;
+        let written = self.out.len() - first;
+        if self.written_entries == 0 || written == 0 {
+            return;
+        }
+        let per_entry = written.div_ceil(self.written_entries);
+        let bytes = entries.saturating_mul(per_entry);
+        let headers = (bytes / self.max_len.max(1) + 1) * (8 + mp_header_len(self.version));
+        self.out.reserve(bytes.saturating_add(headers));
+    }
+
+    /// Ends the last message.
+    pub fn finish(mut self) {
+        self.close(true);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -985,6 +1145,103 @@ mod tests {
         assert!(parts
             .iter()
             .all(|p| matches!(&p.body, MultipartReplyBody::PortStats(l) if l.len() == 1)));
+    }
+
+    /// The writer gives the bytes of `split` + `encode` for any list,
+    /// limit and version, an oversized entry alone in its message.
+    #[test]
+    fn reply_writer_equals_split_and_encode() {
+        use crate::action::Action;
+        use crate::instruction::Instruction;
+        use crate::oxm::OxmField;
+        let flow = |k: u64| FlowStats {
+            table_id: (k % 3) as u8,
+            duration_sec: k as u32,
+            duration_nsec: 7,
+            priority: k as u16,
+            idle_timeout: 1,
+            hard_timeout: 2,
+            flags: 0,
+            importance: 0,
+            cookie: k,
+            packet_count: k * 3,
+            byte_count: k * 300,
+            match_: crate::flow_match::Match::new(
+                (0..k % 4)
+                    .map(|i| OxmField::InPort(i as u32 + 1))
+                    .take(1)
+                    .chain(k.is_multiple_of(2).then_some(OxmField::EthType(0x800)))
+                    .collect(),
+            ),
+            instructions: (0..k % 3)
+                .map(|_| {
+                    Instruction::ApplyActions(
+                        (0..1 + k % 40)
+                            .map(|p| Action::Output {
+                                port: p as u32,
+                                max_len: 0,
+                            })
+                            .collect(),
+                    )
+                })
+                .take(1)
+                .collect(),
+        };
+        for version in [Version::V1_0, Version::V1_3, Version::V1_4] {
+            for (n, max_len) in [(0, 65535), (1, 65535), (300, 65535), (300, 200), (40, 1000)] {
+                let flows: Vec<FlowStats> = (0..n).map(flow).collect();
+                let want: Vec<u8> = MultipartReply {
+                    flags: 0,
+                    body: MultipartReplyBody::Flow(flows.clone()),
+                }
+                .split(version, max_len)
+                .into_iter()
+                .flat_map(|p| {
+                    crate::Message::MultipartReply(p)
+                        .encode(version, 9)
+                        .unwrap()
+                })
+                .collect();
+                let mut got = vec![0xa5];
+                let mut w = ReplyWriter::new(&mut got, version, 9, OFPMP_FLOW, max_len).unwrap();
+                for (k, f) in flows.iter().enumerate() {
+                    w.entry(|out| f.entry().encode(version, out)).unwrap();
+                    if k == 0 {
+                        w.reserve(n as usize - 1);
+                    }
+                }
+                w.finish();
+                assert_eq!(got[0], 0xa5);
+                assert!(got[1..] == want[..], "{version:?} n={n} max_len={max_len}");
+                // Counting the parts' entries finds them all.
+                let (mut counted, mut rest, mut more) = (0, &got[1..], Vec::new());
+                while !rest.is_empty() {
+                    let len = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
+                    let (flags, k) = count_flow_stats(version, &rest[8..len]).unwrap();
+                    counted += k;
+                    more.push(flags & OFPMPF_REPLY_MORE != 0);
+                    rest = &rest[len..];
+                }
+                assert_eq!(counted, n as usize);
+                assert_eq!(more.pop(), Some(false));
+                assert!(more.iter().all(|m| *m));
+            }
+        }
+        // A short entry, a body the entries do not fill, another type.
+        let mut w = Vec::new();
+        let mut r = ReplyWriter::new(&mut w, Version::V1_3, 1, OFPMP_FLOW, 65535).unwrap();
+        r.entry(|out| flow(1).entry().encode(Version::V1_3, out))
+            .unwrap();
+        r.finish();
+        assert_eq!(count_flow_stats(Version::V1_3, &w[8..]), Ok((0, 1)));
+        assert!(count_flow_stats(Version::V1_3, &w[8..w.len() - 1]).is_err());
+        let mut short = w[8..].to_vec();
+        short[8..10].copy_from_slice(&40u16.to_be_bytes());
+        assert!(count_flow_stats(Version::V1_3, &short).is_err());
+        short[0..2].copy_from_slice(&OFPMP_TABLE.to_be_bytes());
+        assert!(count_flow_stats(Version::V1_3, &short).is_err());
+        // A type the version lacks is refused at the start.
+        assert!(ReplyWriter::new(&mut Vec::new(), Version::V1_0, 1, OFPMP_METER, 65535).is_err());
     }
 
     #[test]

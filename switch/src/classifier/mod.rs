@@ -138,7 +138,7 @@ use seize::Collector;
 pub use rule::{Rule, RuleRef, Version, VERSION_NOT_REMOVED};
 
 use hash::WordHasherState;
-use subtable::{Subtable, MAX_STAGES};
+use subtable::{Bucket, Subtable, MAX_STAGES};
 
 /// Limits and lookup stages of a [`Classifier`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -342,6 +342,57 @@ pub struct Classifier<const N: usize, R> {
     linked_rules: AtomicUsize,
     subtable_count: AtomicUsize,
     lookup_counters: Box<[LookupCounters; COUNTER_SHARDS]>,
+}
+
+/// Requests every cache line of `rule` (not what its payload points to).
+#[inline(always)]
+fn prefetch_rule<const N: usize, R>(rule: &Rule<N, R>) {
+    crate::dpif::prefetch(rule);
+}
+
+/// Rules a walk over many of them requests ahead of the one in use.
+const READ_AHEAD: usize = 16;
+
+/// Calls `f` on each of `rules` in order; each rule was requested
+/// [`READ_AHEAD`] rules earlier, and given to `ahead` half as far ahead.
+fn read_rules_ahead<const N: usize, R>(
+    rules: &[&Rule<N, R>],
+    ahead: &mut impl FnMut(&Rule<N, R>),
+    mut f: impl FnMut(&Rule<N, R>),
+) {
+    rules.iter().take(READ_AHEAD).for_each(|r| prefetch_rule(r));
+    rules.iter().take(READ_AHEAD / 2).for_each(|r| ahead(r));
+    for (i, rule) in rules.iter().enumerate() {
+        if let Some(r) = rules.get(i + READ_AHEAD) {
+            prefetch_rule(r);
+        }
+        if let Some(r) = rules.get(i + READ_AHEAD / 2) {
+            ahead(r);
+        }
+        f(rule);
+    }
+}
+
+/// Calls `f` on each of `items` in order, `request(item)` having been
+/// called `distance` items earlier: a walk over scattered memory whose
+/// cache misses overlap instead of coming one after the other.
+fn read_ahead<T: Copy>(
+    items: impl Iterator<Item = T>,
+    distance: usize,
+    mut request: impl FnMut(T),
+    mut f: impl FnMut(T),
+) {
+    let mut items = items;
+    let mut queue = VecDeque::with_capacity(distance);
+    loop {
+        while queue.len() < distance {
+            let Some(item) = items.next() else { break };
+            request(item);
+            queue.push_back(item);
+        }
+        let Some(item) = queue.pop_front() else { break };
+        f(item);
+    }
 }
 
 /// Number of lookup counter shards (threads share one per shard).
@@ -738,6 +789,104 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
                 entry.subtable.for_each_bucket(&guard, visit);
             }
         }
+    }
+
+    /// The rules [`Classifier::for_each_loose`] visits, highest priority
+    /// first (equal priorities in walk order), for walks over many rules
+    /// (flow statistics): the rules are read ahead of use, so their cache
+    /// misses overlap. `ahead(rule)` is called a few rules before
+    /// `f(rule)`, with the rule itself already requested, to prefetch what
+    /// `f` reads beyond it (its payload's own allocations); it may also
+    /// see rules that `f` will not (not visible, or not matching).
+    ///
+    /// When every subtable walked holds one priority and the subtables come
+    /// in decreasing priority (the common case: a table of many flows with
+    /// one priority per mask), walk order is already the answer's order and
+    /// each rule is read once; otherwise the matching rules are sorted
+    /// first. Takes the writer's lock (to see each subtable's priorities):
+    /// for the writer's own thread.
+    pub fn for_each_loose_by_priority(
+        &self,
+        key: &[u64; N],
+        mask: &[u64; N],
+        version: Version,
+        mut ahead: impl FnMut(&Rule<N, R>),
+        mut f: impl FnMut(&Rule<N, R>),
+    ) {
+        let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
+        let list = self.list.load();
+        let guard = self.collector.enter();
+        let walked: Vec<&ListEntry<N, R>> = list
+            .entries
+            .iter()
+            .filter(|e| {
+                let st_mask = e.subtable.mask();
+                (0..N).all(|i| st_mask[i] & mask[i] == mask[i])
+            })
+            .collect();
+        let presorted = {
+            let w = self.writer();
+            let mut last = u32::MAX;
+            walked.iter().all(|e| {
+                // A subtable the writer no longer has is empty.
+                let Some(st) = w.by_mask.get(e.subtable.mask()) else {
+                    return true;
+                };
+                let mut priorities = st.priorities.keys();
+                match (priorities.next(), priorities.next()) {
+                    (None, _) => true,
+                    (Some(&p), None) => std::mem::replace(&mut last, p) >= p,
+                    _ => false,
+                }
+            })
+        };
+        // The rules' addresses, subtable by subtable in walk order. A
+        // subtable with exactly our mask has one bucket to read; the others'
+        // buckets come from the maps' slot arrays (nothing read behind
+        // them) and are read in address order, not hash order: rules, their
+        // buckets and their payloads' allocations were made together, so
+        // this walks memory nearly in sequence (few TLB misses), each bucket
+        // requested ahead of its use. The rules themselves are not read yet.
+        let mut rules: Vec<&Rule<N, R>> = Vec::new();
+        let mut buckets: Vec<&Bucket<N, R>> = Vec::new();
+        for e in walked {
+            if e.subtable.mask() == mask {
+                let bucket = e.subtable.bucket(&key, &guard).unwrap_or(&[]);
+                rules.extend(bucket.iter().map(|r| &**r));
+                continue;
+            }
+            buckets.clear();
+            e.subtable
+                .for_each_bucket_unread(&guard, |b| buckets.push(b));
+            buckets.sort_unstable_by_key(|b| std::ptr::from_ref(*b) as usize);
+            rules.reserve(buckets.len());
+            read_ahead(
+                buckets.iter().copied(),
+                READ_AHEAD,
+                crate::dpif::prefetch,
+                |b| rules.extend(b.rules().iter().map(|r| &**r)),
+            );
+        }
+        drop(buckets);
+        let wanted = |rule: &Rule<N, R>| {
+            let k = rule.key();
+            (0..N).all(|i| k[i] & mask[i] == key[i]) && rule.is_visible(version)
+        };
+        if presorted {
+            return read_rules_ahead(&rules, &mut ahead, |r| {
+                if wanted(r) {
+                    f(r)
+                }
+            });
+        }
+        let mut matching = Vec::with_capacity(rules.len());
+        read_ahead(rules.into_iter(), READ_AHEAD, prefetch_rule, |r| {
+            if wanted(r) {
+                matching.push(r);
+            }
+        });
+        matching.sort_by_key(|r| std::cmp::Reverse(r.priority()));
+        read_rules_ahead(&matching, &mut ahead, f);
     }
 
     /// True if some rule visible at `version` has priority `priority` and

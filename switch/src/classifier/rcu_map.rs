@@ -343,9 +343,9 @@ impl<V: Send + Sync + 'static> RcuMap<V> {
 
     /// Calls `f` on every value. Lock-free; a concurrent writer's changes
     /// may or may not be seen.
-    pub(super) fn for_each(&self, guard: &impl Guard, mut f: impl FnMut(&V)) {
+    pub(super) fn for_each<'g>(&self, guard: &'g impl Guard, mut f: impl FnMut(&'g V)) {
         self.raw.for_each(guard, |word| {
-            // SAFETY: as in `get`.
+            // SAFETY: as in `get`: valid while `guard` lives.
             f(unsafe { &*word.cast::<V>() })
         });
     }

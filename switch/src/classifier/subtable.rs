@@ -198,8 +198,22 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
     }
 
     /// Calls `f` on every bucket.
-    pub(super) fn for_each_bucket(&self, guard: &impl Guard, mut f: impl FnMut(&[RuleRef<N, R>])) {
+    pub(super) fn for_each_bucket<'g>(
+        &self,
+        guard: &'g impl Guard,
+        mut f: impl FnMut(&'g [RuleRef<N, R>]),
+    ) {
         self.buckets.for_each(guard, |bucket| f(bucket.rules()));
+    }
+
+    /// Calls `f` on every bucket without reading it (its address comes from
+    /// the map's slots), for a walk that prefetches buckets before use.
+    pub(super) fn for_each_bucket_unread<'g>(
+        &self,
+        guard: &'g impl Guard,
+        f: impl FnMut(&'g Bucket<N, R>),
+    ) {
+        self.buckets.for_each(guard, f);
     }
 
     /// Adds a rule (writer only). Stage indices count a masked key when its

@@ -492,7 +492,26 @@ proptest! {
                     })
                     .map(|r| r.id)
                     .collect();
-                prop_assert_eq!(loose, want);
+                prop_assert_eq!(&loose, &want);
+
+                // The same rules by the prefetching walk, highest priority
+                // first.
+                let (mut ahead, mut ordered) = (Vec::new(), Vec::new());
+                c.for_each_loose_by_priority(
+                    &key,
+                    mask,
+                    v,
+                    |r| ahead.push(*r.payload()),
+                    |r| ordered.push((r.priority(), *r.payload())),
+                );
+                prop_assert!(ordered.windows(2).all(|w| w[0].0 >= w[1].0), "{:?}", ordered);
+                let mut ids: Vec<u32> = ordered.iter().map(|o| o.1).collect();
+                // Every rule given to `f` was given to `ahead` first (which
+                // may have seen others too).
+                let mut announced = ahead.iter();
+                prop_assert!(ids.iter().all(|id| announced.any(|a| a == id)), "{:?} {:?}", ids, ahead);
+                ids.sort();
+                prop_assert_eq!(ids, want);
 
                 let want = model.iter().any(|r| {
                     r.visible(v)

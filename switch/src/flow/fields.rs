@@ -500,17 +500,61 @@ fn is_ethernet_packet_type(f: &OxmField) -> bool {
 /// replies). Fields whose prerequisites the key/mask do not establish are
 /// left out (a key/mask from [`match_to_flow`] never has any).
 pub fn flow_to_match(key: &Flow, mask: &Flow) -> Match {
-    let mut fields = Vec::new();
-    for &f in Field::ALL {
-        let m = f.get(mask);
-        if m == 0 || !f.prereqs_met_masked(key, mask) {
-            continue;
+    MatchBuilder::default().build(key, mask).clone()
+}
+
+/// [`flow_to_match`] for many rules in a row (a flow dump): the match's
+/// storage is reused, and so is, while the mask and the key's values of
+/// the prerequisite fields stay the same (rules of one subtable share
+/// them), the list of fields to put in the match, with where each lives.
+#[derive(Debug, Default)]
+pub struct MatchBuilder {
+    /// The mask and prerequisite values `fields` was made for.
+    made_for: Option<(Flow, [u128; PREREQ_FIELDS.len()])>,
+    /// The fields the match holds: where each lives, its mask, and
+    /// whether that mask covers the field whole.
+    fields: Vec<(Field, Storage, u128, bool)>,
+    /// The last match built.
+    built: Match,
+}
+
+/// The fields whose key values decide other fields' prerequisites.
+const PREREQ_FIELDS: [Field; 4] = [
+    Field::EthType,
+    Field::IpProto,
+    Field::Icmpv6Type,
+    Field::VlanVid,
+];
+
+impl MatchBuilder {
+    /// The match of (`key`, `mask`), as [`flow_to_match`] gives it.
+    pub fn build(&mut self, key: &Flow, mask: &Flow) -> &Match {
+        let prereqs = PREREQ_FIELDS.map(|f| f.get(key) & f.get(mask));
+        if self
+            .made_for
+            .as_ref()
+            .is_none_or(|(m, p)| m != mask || *p != prereqs)
+        {
+            self.fields.clear();
+            for &f in Field::ALL {
+                let m = f.get(mask);
+                if m != 0 && f.prereqs_met_masked(key, mask) {
+                    self.fields.push((f, f.storage(), m, m == f.all_ones()));
+                }
+            }
+            self.made_for = Some((*mask, prereqs));
         }
-        let v = f.get(key) & m;
-        let omask = (m != f.all_ones()).then_some(m);
-        fields.push(f.to_oxm(v, omask));
+        let out = &mut self.built.fields;
+        out.clear();
+        for &(f, storage, m, whole) in &self.fields {
+            let v = match storage {
+                Bits(s) => u128::from(key.get(s)),
+                Wide(w) => key.get128(w),
+            };
+            out.push(f.to_oxm(v & m, (!whole).then_some(m)));
+        }
+        &self.built
     }
-    Match::new(fields)
 }
 
 impl std::fmt::Display for Flow {
@@ -722,6 +766,20 @@ mod tests {
         ]
     }
 
+    /// [`flow_to_match`] as the plain walk over every field it stands for.
+    fn flow_to_match_fresh(key: &Flow, mask: &Flow) -> Match {
+        let mut fields = Vec::new();
+        for &f in Field::ALL {
+            let m = f.get(mask);
+            if m == 0 || !f.prereqs_met_masked(key, mask) {
+                continue;
+            }
+            let omask = (m != f.all_ones()).then_some(m);
+            fields.push(f.to_oxm(f.get(key) & m, omask));
+        }
+        Match::new(fields)
+    }
+
     /// A valid key/mask: a shape, then a random subset of the fields it
     /// allows with random values and (where allowed) random masks.
     fn arb_key_mask() -> impl Strategy<Value = (Flow, Flow)> {
@@ -787,6 +845,29 @@ mod tests {
             prop_assert_eq!(m2, mask);
             // And the match is canonical: converting again gives it back.
             prop_assert_eq!(flow_to_match(&k2, &m2), m);
+        }
+
+        /// One builder over a sequence of rules (same masks, other
+        /// prerequisite values, other masks) gives what a fresh
+        /// conversion gives for each.
+        #[test]
+        fn a_reused_builder_equals_fresh_conversions(
+            rules in proptest::collection::vec(arb_key_mask(), 1..12),
+            repeats in proptest::collection::vec(0usize..12, 0..12),
+        ) {
+            let mut builder = MatchBuilder::default();
+            let order = (0..rules.len()).chain(repeats.into_iter().map(|i| i % rules.len()));
+            for i in order {
+                let (key, mask) = &rules[i];
+                prop_assert_eq!(builder.build(key, mask), &flow_to_match_fresh(key, mask));
+                // The same mask, another key: the list of fields is kept
+                // only while the prerequisites' values agree.
+                let mut other = *key;
+                Field::EthType.set(&mut other, 0x86dd);
+                let other = other.and(mask);
+                let fresh = flow_to_match_fresh(&other, mask);
+                prop_assert_eq!(builder.build(&other, mask), &fresh);
+            }
         }
 
         #[test]

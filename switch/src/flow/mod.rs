@@ -47,6 +47,6 @@ pub use edit::{
     EditError,
 };
 pub use extract::{extract, extract_into, Anomaly, Extracted, L3Kind, Layout};
-pub use fields::{flow_to_match, match_to_flow, Field};
+pub use fields::{flow_to_match, match_to_flow, Field, MatchBuilder};
 pub use key::{Flow, FLOW_WORDS};
 pub use packet::PacketBuf;

@@ -218,7 +218,17 @@ where
                 }
                 Event::Message { header, message } => {
                     let Some(id) = session.id else { continue };
-                    let replies = lock(&session.ofproto).handle(id, &header, &message);
+                    let replies = {
+                        let mut of = lock(&session.ofproto);
+                        let encoded = conn
+                            .transmit_buffer()
+                            .is_some_and(|(_, out)| of.handle_encoded(id, &header, &message, out));
+                        if encoded {
+                            Vec::new()
+                        } else {
+                            of.handle(id, &header, &message)
+                        }
+                    };
                     // What the request made the switch send this connection
                     // (flow-removed, monitor updates) precedes its replies,
                     // so a barrier reply follows everything before it.
@@ -234,6 +244,8 @@ where
                 Event::DecodeFailed { header, error } => {
                     tracing::debug!(xid = header.xid, "undecodable request: {error}");
                 }
+                // Not configured: every message is decoded.
+                Event::Undecoded { .. } => {}
                 Event::Disconnected(reason) => {
                     flush(&mut stream, &mut conn).await?;
                     tracing::debug!("OpenFlow connection closed: {reason:?}");
@@ -281,6 +293,7 @@ async fn flush<S: AsyncWrite + Unpin>(
 ) -> std::io::Result<()> {
     while let Some(bytes) = conn.poll_transmit() {
         stream.write_all(&bytes).await?;
+        conn.recycle_transmit(bytes);
     }
     stream.flush().await
 }

@@ -34,7 +34,8 @@ use openflow::bundle::{BundleAdd, BundleControl, RequestForward};
 use openflow::config::{FeaturesReply, PortStatus, RoleMsg, RoleStatus, SwitchConfig};
 use openflow::error_msg::ErrorMsg;
 use openflow::multipart::{
-    MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
+    MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody, ReplyWriter,
+    OFPMP_FLOW,
 };
 use openflow::packet::PacketOut;
 use openflow::port::{PortDesc, OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL};
@@ -531,6 +532,67 @@ impl Ofproto {
         let replies = self.handle_request(id, header, msg);
         self.report_changes(Some((id, header.xid)));
         replies
+    }
+
+    /// Answers a request whose reply is encoded as it is made, straight
+    /// into `out` (the connection's transmit buffer), and returns true; a
+    /// flow dump is the one such request (its reply may hold a million
+    /// entries, never held in memory as a list). Other requests give false
+    /// and go to [`Ofproto::handle`], as does a flow-stats request of a
+    /// connection that does not exist here.
+    pub fn handle_encoded(
+        &mut self,
+        id: ConnId,
+        header: &Header,
+        msg: &Message,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Message::MultipartRequest(MultipartRequest {
+            body: MultipartRequestBody::Flow(req),
+            ..
+        }) = msg
+        else {
+            return false;
+        };
+        let Some(version) = self.conns.get(&id).map(|c| c.version) else {
+            return false;
+        };
+        // Statistics see every change made before the request.
+        self.commit();
+        let start = out.len();
+        let mut writer = match ReplyWriter::new(out, version, header.xid, OFPMP_FLOW, MAX_REPLY_LEN)
+        {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!("cannot encode a flow stats reply: {e}");
+                return true;
+            }
+        };
+        // At most every rule of the tables walked: once the first entry
+        // gives a size, the buffer grows once for all of them.
+        let most = self.tables.len_of(req.table_id);
+        let mut first = true;
+        let mut failed = None;
+        let walked = self.tables.for_each_flow_stats(req, version, |entry| {
+            if let Err(e) = writer.entry(|out| entry.encode(version, out)) {
+                failed.get_or_insert(e);
+            }
+            if std::mem::take(&mut first) {
+                writer.reserve(most.saturating_sub(1));
+            }
+        });
+        writer.finish();
+        if let Some(e) = failed {
+            tracing::warn!("flow stats reply: entries left out: {e}");
+        }
+        if let Err(kind) = walked {
+            out.truncate(start);
+            let error = error_for(kind, version, header, msg);
+            if let Err(e) = error.encode_into(version, header.xid, out) {
+                tracing::warn!("cannot encode an error reply: {e}");
+            }
+        }
+        true
     }
 
     /// Sends what the flow changes made since the last call give: flow
@@ -1167,6 +1229,107 @@ mod tests {
         let (tx, rx) = mpsc::channel(16);
         let id = of.connect(version, tx, controller());
         (of, id, rx)
+    }
+
+    /// A flow dump encoded as it is made gives the bytes of the replies
+    /// `handle` builds, in every version; a bad table gives the error.
+    #[test]
+    fn encoded_flow_dump_equals_the_built_replies() {
+        use openflow::flow_mod::FlowMod;
+        use openflow::instruction::Instruction;
+        use openflow::multipart::FlowStatsRequest;
+        use openflow::oxm::OxmField;
+        for v in [Version::V1_0, Version::V1_3, Version::V1_4] {
+            let (mut of, c, _rx) = with_conn(v);
+            for k in 0..3000u32 {
+                let mut fields = vec![OxmField::InPort(1 + k % 7)];
+                if k % 3 == 0 {
+                    fields.push(OxmField::EthType(0x800));
+                    fields.push(OxmField::Ipv4Dst {
+                        value: k.into(),
+                        mask: None,
+                    });
+                }
+                let fm = FlowMod::new(
+                    openflow::flow_mod::command::ADD,
+                    0,
+                    (k % 5) as u16,
+                    openflow::flow_match::Match::new(fields),
+                    vec![Instruction::ApplyActions(vec![Action::Output {
+                        port: 1 + k % 3,
+                        max_len: 0,
+                    }])],
+                );
+                assert!(of.handle(c, &header(k), &Message::FlowMod(fm)).is_empty());
+            }
+            let mut req = FlowStatsRequest {
+                table_id: 0xff,
+                out_port: OFPP_ANY,
+                out_group: openflow::group::OFPG_ANY,
+                cookie: 0,
+                cookie_mask: 0,
+                match_: Default::default(),
+            };
+            let msg = |req: &FlowStatsRequest| {
+                Message::MultipartRequest(MultipartRequest {
+                    flags: 0,
+                    body: MultipartRequestBody::Flow(req.clone()),
+                })
+            };
+            let built: Vec<u8> = of
+                .handle(c, &header(77), &msg(&req))
+                .iter()
+                .flat_map(|m| m.encode(v, 77).unwrap())
+                .collect();
+            let mut encoded = vec![1, 2, 3];
+            assert!(of.handle_encoded(c, &header(77), &msg(&req), &mut encoded));
+            assert_eq!(&encoded[..3], &[1, 2, 3]);
+            // The two differ only in the flows' durations.
+            let parts = |bytes: &[u8]| {
+                let mut out = Vec::new();
+                let mut rest = bytes;
+                while !rest.is_empty() {
+                    let len = usize::from(u16::from_be_bytes([rest[2], rest[3]]));
+                    let (m, r) = rest.split_at(len);
+                    out.push(openflow::decode(m).unwrap().1);
+                    rest = r;
+                }
+                out
+            };
+            let strip = |msgs: Vec<Message>| -> Vec<Message> {
+                msgs.into_iter()
+                    .map(|mut m| {
+                        if let Message::MultipartReply(MultipartReply {
+                            body: MultipartReplyBody::Flow(l),
+                            ..
+                        }) = &mut m
+                        {
+                            for f in l {
+                                f.duration_sec = 0;
+                                f.duration_nsec = 0;
+                            }
+                        }
+                        m
+                    })
+                    .collect()
+            };
+            let want = strip(parts(&built));
+            assert!(want.len() > 1, "{v:?}: a reply of several messages");
+            assert_eq!(encoded.len() - 3, built.len(), "{v:?}");
+            assert_eq!(strip(parts(&encoded[3..])), want, "{v:?}");
+            req.table_id = 254;
+            let mut bad = Vec::new();
+            assert!(of.handle_encoded(c, &header(78), &msg(&req), &mut bad));
+            match parts(&bad).as_slice() {
+                [Message::Error(e)] => {
+                    let want = ErrorMsg::for_request(ErrorKind::BadTableId, v, &[]);
+                    assert_eq!((e.err_type, e.code), (want.err_type, want.code));
+                }
+                other => panic!("{other:?}"),
+            }
+            // Other requests are not encoded here.
+            assert!(!of.handle_encoded(c, &header(79), &Message::BarrierRequest, &mut bad));
+        }
     }
 
     #[test]

@@ -27,8 +27,8 @@ use openflow::action::Action;
 use openflow::flow_mod::{FlowMod, FlowRemoved};
 use openflow::instruction::Instruction;
 use openflow::multipart::{
-    ActionId, AggregateStats, FlowStats, FlowStatsRequest, InstructionId, TableDesc,
-    TableFeatureProp, TableFeatures, TableStats, TableVacancy,
+    ActionId, AggregateStats, FlowStats, FlowStatsEntry, FlowStatsRequest, InstructionId,
+    TableDesc, TableFeatureProp, TableFeatures, TableStats, TableVacancy,
 };
 use openflow::oxm::OxmId;
 use openflow::port::{OFPP_ANY, OFPP_MAX, OFPP_TABLE};
@@ -37,7 +37,7 @@ use openflow::{ErrorKind, Version as OfVersion};
 use super::group::Groups;
 use super::meter::Meters;
 use crate::classifier::{Classifier, ClassifierConfig, InsertError, Inserted, RuleRef, Version};
-use crate::flow::{flow_to_match, match_to_flow, Flow, FLOW_WORDS};
+use crate::flow::{flow_to_match, match_to_flow, Flow, MatchBuilder, FLOW_WORDS};
 
 /// Number of flow tables (0..=253).
 pub const N_TABLES: usize = 254;
@@ -183,6 +183,10 @@ pub struct Tables {
     events: Mutex<Vec<FlowEvent>>,
     /// Whether some table sends vacancy events.
     any_vacancy: AtomicBool,
+    /// Every rule with an idle or hard timeout, in insertion order, so
+    /// that expiry visits these rules only; removed rules leave at the
+    /// next [`Tables::expire`].
+    expirable: Mutex<Vec<RuleHandle>>,
 }
 
 /// One change of a transaction, as its undo.
@@ -206,6 +210,14 @@ fn err<T>(kind: ErrorKind) -> Result<T, ErrorKind> {
 /// Locks `m`; a panic elsewhere while holding it does not poison the tables.
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Requests what a flow-stats walk reads of a rule beyond the rule itself:
+/// its counters and its instructions.
+#[inline(always)]
+fn prefetch_payload(p: &FlowRule) {
+    crate::dpif::prefetch::<Counters>(&p.counters);
+    crate::dpif::prefetch::<[Instruction]>(&p.instructions);
 }
 
 /// Whether `instructions` use meter `m`.
@@ -274,6 +286,7 @@ impl Tables {
             monitoring: AtomicBool::new(false),
             events: Mutex::new(Vec::new()),
             any_vacancy: AtomicBool::new(false),
+            expirable: Mutex::new(Vec::new()),
         }
     }
 
@@ -291,6 +304,8 @@ impl Tables {
         .map_err(|e| format!("flow table {id}: flow_limit={max_flows}: {e}"))?;
         t.max_flows = max_flows;
         t.evict_when_full.store(evict, Ordering::Relaxed);
+        // The old classifier's rules are gone with it.
+        lock(&self.expirable).retain(|r| r.payload().table_id != id);
         Ok(())
     }
 
@@ -385,6 +400,10 @@ impl Tables {
             self.log(Undo::Removed(old.clone()));
         }
         self.log(Undo::Inserted(ins.rule.clone()));
+        let p = ins.rule.payload();
+        if p.idle_timeout != 0 || p.hard_timeout != 0 {
+            lock(&self.expirable).push(ins.rule.clone());
+        }
         let event = if ins.replaced.is_some() {
             OFPFME_MODIFIED
         } else {
@@ -415,20 +434,6 @@ impl Tables {
         for t in &self.tables {
             t.cls.gc(oldest_in_use);
         }
-    }
-
-    /// Visible rules of table `id` (or every table for `OFPTT_ALL`)
-    /// matching `key`/`mask` loosely, at the published version.
-    fn select(&self, table_id: u8, key: &Flow, mask: &Flow, version: Version) -> Vec<RuleHandle> {
-        let mut out = Vec::new();
-        for (id, t) in self.tables.iter().enumerate() {
-            if table_id != OFPTT_ALL && usize::from(table_id) != id {
-                continue;
-            }
-            t.cls
-                .for_each_loose(key.words(), mask.words(), version, |r| out.push(r.clone()));
-        }
-        out
     }
 
     fn check_instructions(
@@ -783,72 +788,109 @@ impl Tables {
 
     /// Removes (at the next version, committed by the caller) the flows
     /// whose idle or hard timeout passed at `now`; the ones with
-    /// `SEND_FLOW_REM` are returned.
+    /// `SEND_FLOW_REM` are returned. Visits only the rules that have a
+    /// timeout (and forgets the ones removed since the last call).
     pub fn expire(&self, now: Instant) -> Vec<RemovedFlow> {
-        let version = self.version();
         let next = self.next();
         let mut expired = Vec::new();
-        for t in &self.tables {
-            t.cls.for_each_visible(version, |r| {
-                let p = r.payload();
-                let hard = p.hard_timeout != 0
-                    && now >= p.created + Duration::from_secs(u64::from(p.hard_timeout));
-                let last = self.last_used(p);
-                let idle = p.idle_timeout != 0
-                    && now >= last + Duration::from_secs(u64::from(p.idle_timeout));
-                if hard {
-                    expired.push((r.clone(), removed::HARD_TIMEOUT));
-                } else if idle {
-                    expired.push((r.clone(), removed::IDLE_TIMEOUT));
-                }
-            });
-        }
+        lock(&self.expirable).retain(|r| {
+            if !r.is_live() {
+                return false;
+            }
+            let p = r.payload();
+            let hard = p.hard_timeout != 0
+                && now >= p.created + Duration::from_secs(u64::from(p.hard_timeout));
+            let last = self.last_used(p);
+            let idle =
+                p.idle_timeout != 0 && now >= last + Duration::from_secs(u64::from(p.idle_timeout));
+            if hard {
+                expired.push((r.clone(), removed::HARD_TIMEOUT));
+            } else if idle {
+                expired.push((r.clone(), removed::IDLE_TIMEOUT));
+            }
+            !(hard || idle)
+        });
         expired
             .iter()
             .filter_map(|(r, reason)| self.remove_logged(r, next, *reason))
             .collect()
     }
 
-    /// Flow statistics for a request, at the published version.
+    /// Calls `f` with the statistics entry of every flow `req` selects, at
+    /// the published version: table by table, highest priority first.
+    /// Rules are read ahead of use (a dump may walk a million of them), and
+    /// every entry's duration is taken at one instant.
+    pub fn for_each_flow_stats(
+        &self,
+        req: &FlowStatsRequest,
+        of_version: OfVersion,
+        mut f: impl FnMut(FlowStatsEntry<'_>),
+    ) -> Result<(), ErrorKind> {
+        let (key, mask) = self.request_match(req)?;
+        let version = self.version();
+        let now = Instant::now();
+        let mut matches = MatchBuilder::default();
+        for (id, t) in self.tables.iter().enumerate() {
+            if req.table_id != OFPTT_ALL && usize::from(req.table_id) != id || t.cls.is_empty() {
+                continue;
+            }
+            t.cls.for_each_loose_by_priority(
+                key.words(),
+                mask.words(),
+                version,
+                |r| prefetch_payload(r.payload()),
+                |r| {
+                    let p = r.payload();
+                    if !self.request_filters(req, p, of_version) {
+                        return;
+                    }
+                    let age = now.saturating_duration_since(p.created);
+                    f(FlowStatsEntry {
+                        table_id: p.table_id,
+                        duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
+                        duration_nsec: age.subsec_nanos(),
+                        priority: r.priority() as u16,
+                        idle_timeout: p.idle_timeout,
+                        hard_timeout: p.hard_timeout,
+                        flags: if of_version >= OfVersion::V1_3 {
+                            p.flags
+                        } else {
+                            0
+                        },
+                        importance: p.importance,
+                        cookie: p.cookie,
+                        packet_count: p.counters.packets.load(Ordering::Relaxed),
+                        byte_count: p.counters.bytes.load(Ordering::Relaxed),
+                        match_: matches
+                            .build(&Flow::from_words(*r.key()), &Flow::from_words(*r.mask())),
+                        instructions: &p.instructions,
+                    })
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Live rules of table `table_id` (all tables for `OFPTT_ALL`); O(1) a
+    /// table.
+    pub fn len_of(&self, table_id: u8) -> usize {
+        self.tables
+            .iter()
+            .enumerate()
+            .filter(|(id, _)| table_id == OFPTT_ALL || usize::from(table_id) == *id)
+            .map(|(_, t)| t.cls.len())
+            .sum()
+    }
+
+    /// Flow statistics for a request, at the published version, in the
+    /// order of [`Tables::for_each_flow_stats`].
     pub fn flow_stats(
         &self,
         req: &FlowStatsRequest,
         of_version: OfVersion,
     ) -> Result<Vec<FlowStats>, ErrorKind> {
-        let (key, mask) = self.request_match(req)?;
         let mut out = Vec::new();
-        for r in self.select(req.table_id, &key, &mask, self.version()) {
-            let p = r.payload();
-            if !self.request_filters(req, p, of_version) {
-                continue;
-            }
-            let age = p.created.elapsed();
-            out.push(FlowStats {
-                table_id: p.table_id,
-                duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
-                duration_nsec: age.subsec_nanos(),
-                priority: r.priority() as u16,
-                idle_timeout: p.idle_timeout,
-                hard_timeout: p.hard_timeout,
-                flags: if of_version >= OfVersion::V1_3 {
-                    p.flags
-                } else {
-                    0
-                },
-                importance: p.importance,
-                cookie: p.cookie,
-                packet_count: p.counters.packets.load(Ordering::Relaxed),
-                byte_count: p.counters.bytes.load(Ordering::Relaxed),
-                match_: flow_to_match(&Flow::from_words(*r.key()), &Flow::from_words(*r.mask())),
-                instructions: p.instructions.as_slice().into(),
-            });
-        }
-        // Stable output: table, then priority (highest first).
-        out.sort_by(|a, b| {
-            a.table_id
-                .cmp(&b.table_id)
-                .then(b.priority.cmp(&a.priority))
-        });
+        self.for_each_flow_stats(req, of_version, |e| out.push(e.into()))?;
         Ok(out)
     }
 
@@ -859,15 +901,26 @@ impl Tables {
         of_version: OfVersion,
     ) -> Result<AggregateStats, ErrorKind> {
         let (key, mask) = self.request_match(req)?;
+        let version = self.version();
         let mut agg = AggregateStats::default();
-        for r in self.select(req.table_id, &key, &mask, self.version()) {
-            let p = r.payload();
-            if !self.request_filters(req, p, of_version) {
+        for (id, t) in self.tables.iter().enumerate() {
+            if req.table_id != OFPTT_ALL && usize::from(req.table_id) != id || t.cls.is_empty() {
                 continue;
             }
-            agg.flow_count += 1;
-            agg.packet_count += p.counters.packets.load(Ordering::Relaxed);
-            agg.byte_count += p.counters.bytes.load(Ordering::Relaxed);
+            t.cls.for_each_loose_by_priority(
+                key.words(),
+                mask.words(),
+                version,
+                |r| prefetch_payload(r.payload()),
+                |r| {
+                    let p = r.payload();
+                    if self.request_filters(req, p, of_version) {
+                        agg.flow_count += 1;
+                        agg.packet_count += p.counters.packets.load(Ordering::Relaxed);
+                        agg.byte_count += p.counters.bytes.load(Ordering::Relaxed);
+                    }
+                },
+            );
         }
         Ok(agg)
     }
@@ -1247,7 +1300,10 @@ mod tests {
         apply(&t, &fm(command::ADD, 0, 10, in_port(1), 2)).unwrap();
         apply(&t, &fm(command::ADD, 0, 20, in_port(2), 3)).unwrap();
         t.commit();
-        let rules = t.select(0, &Flow::ZERO, &Flow::ZERO, t.version());
+        let mut rules = Vec::new();
+        t.tables[0]
+            .cls
+            .for_each_visible(t.version(), |r| rules.push(r.clone()));
         for r in &rules {
             r.payload().counters.packets.store(5, Ordering::Relaxed);
         }
@@ -1333,6 +1389,81 @@ mod tests {
         assert!(t.expire(now + Duration::from_secs(3)).is_empty());
         t.commit();
         assert!(t.flow_stats(&all(), V).unwrap().is_empty());
+        assert!(lock(&t.expirable).is_empty(), "expired rules are forgotten");
+    }
+
+    #[test]
+    fn expiry_visits_rules_with_timeouts_only_and_follows_replacements() {
+        let t = Tables::new(10);
+        apply(&t, &fm(command::ADD, 0, 10, in_port(1), 2)).unwrap();
+        let mut timed = fm(command::ADD, 0, 10, in_port(2), 2);
+        timed.hard_timeout = 5;
+        timed.flags = flags::SEND_FLOW_REM;
+        apply(&t, &timed).unwrap();
+        t.commit();
+        assert_eq!(lock(&t.expirable).len(), 1, "only the rule with a timeout");
+        // A modify replaces the rule (same timeouts): the new one expires,
+        // once; the replaced one is forgotten.
+        apply(&t, &fm(command::MODIFY_STRICT, 0, 10, in_port(2), 7)).unwrap();
+        t.commit();
+        let now = Instant::now();
+        assert!(t.expire(now).is_empty());
+        assert_eq!(lock(&t.expirable).len(), 1);
+        let gone = t.expire(now + Duration::from_secs(6));
+        t.commit();
+        assert_eq!(gone.len(), 1);
+        assert_eq!(gone[0].msg.match_.fields, in_port(2));
+        assert!(t.expire(now + Duration::from_secs(7)).is_empty());
+        // A deleted rule never expires afterwards.
+        apply(&t, &timed).unwrap();
+        t.commit();
+        apply(&t, &fm(command::DELETE, 0, 0, in_port(2), 0)).unwrap();
+        t.commit();
+        assert!(t.expire(now + Duration::from_secs(60)).is_empty());
+        assert!(lock(&t.expirable).is_empty());
+        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn flow_stats_come_table_by_table_highest_priority_first() {
+        let t = Tables::new(100);
+        // Priorities interleave across masks (subtables) and tables.
+        let adds = [
+            (1, 5, vec![OxmField::InPort(1)]),
+            (0, 7, vec![OxmField::EthType(0x800)]),
+            (0, 9, vec![OxmField::InPort(2)]),
+            (1, 8, vec![OxmField::EthType(0x806)]),
+            (0, 3, vec![OxmField::InPort(3), OxmField::EthType(0x800)]),
+            (0, 7, vec![OxmField::InPort(4)]),
+        ];
+        for (table, prio, fields) in &adds {
+            apply(&t, &fm(command::ADD, *table, *prio, fields.clone(), 2)).unwrap();
+        }
+        t.commit();
+        let s = t.flow_stats(&all(), V).unwrap();
+        let order: Vec<(u8, u16)> = s.iter().map(|f| (f.table_id, f.priority)).collect();
+        assert_eq!(order, [(0, 9), (0, 7), (0, 7), (0, 3), (1, 8), (1, 5)]);
+        // Each entry's match is its own, whatever mask came before it.
+        for f in &s {
+            let want = &adds
+                .iter()
+                .find(|(tb, p, fl)| *tb == f.table_id && *p == f.priority && *fl == f.match_.fields)
+                .map(|a| &a.2);
+            assert!(want.is_some(), "{f:?}");
+        }
+        // A loose request: the flows at least as specific as in_port=3.
+        let mut req = all();
+        req.match_ = Match::new(in_port(3));
+        let s = t.flow_stats(&req, V).unwrap();
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].priority, 3);
+        let agg = t.aggregate(&all(), V).unwrap();
+        assert_eq!(agg.flow_count, 6);
+        req.table_id = 1;
+        req.match_ = Match::default();
+        assert_eq!(t.aggregate(&req, V).unwrap().flow_count, 2);
+        req.table_id = 254;
+        assert_eq!(t.flow_stats(&req, V), Err(ErrorKind::BadTableId));
     }
 
     #[test]
