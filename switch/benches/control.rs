@@ -93,6 +93,7 @@ fn main() {
         // A fresh buffer each time, as a connection's first dump has.
         let mut out = Vec::new();
         let t = Instant::now();
+        switch::ofproto::reserve_reply(&mut out, n);
         let mut w =
             ReplyWriter::new(&mut out, v, 1, OFPMP_FLOW, 65535).expect("1.3 has flow stats");
         let mut entries = 0;
@@ -100,10 +101,6 @@ fn main() {
             .for_each_flow_stats(&req, v, |e| {
                 entries += 1;
                 w.entry(|out| e.encode(v, out)).expect("encodable");
-                if entries == 1 {
-                    // As the switch does: room for every rule at once.
-                    w.reserve(n - 1);
-                }
             })
             .expect("a valid request");
         w.finish();

@@ -792,10 +792,6 @@ pub struct ReplyWriter<'a> {
     entries: usize,
     /// An entry moving to the next message.
     moved: Vec<u8>,
-    /// Where the reply starts in `out`.
-    first: usize,
-    /// Entries written so far.
-    written_entries: usize,
 }
 
 impl<'a> ReplyWriter<'a> {
@@ -818,10 +814,7 @@ impl<'a> ReplyWriter<'a> {
             max_len: max_len.min(usize::from(u16::MAX)),
             entries: 0,
             moved: Vec::new(),
-            first: 0,
-            written_entries: 0,
         };
-        w.first = w.out.len();
         w.start();
         Ok(w)
     }
@@ -874,9 +867,7 @@ impl<'a> ReplyWriter<'a> {
             self.start();
             self.out.extend_from_slice(&self.moved);
         }
-        self.written_entries += 1;
         if self.out.len() - self.msg > usize::from(u16::MAX) {
-            self.written_entries -= 1;
             // Alone in its message (`max_len` is at most 65535), and still
             // too long.
             self.out
@@ -888,21 +879,6 @@ impl<'a> ReplyWriter<'a> {
         }
         self.entries += 1;
         Ok(())
-    }
-
-    /// Reserves room for `entries` more entries the size of the average
-    /// one so far (and their messages' headers): a reply of a million
-    /// entries then grows its buffer once, not by doubling.
-    pub fn reserve(&mut self, entries: usize) {
-        let first = self.first;
-        let written = self.out.len() - first;
-        if self.written_entries == 0 || written == 0 {
-            return;
-        }
-        let per_entry = written.div_ceil(self.written_entries);
-        let bytes = entries.saturating_mul(per_entry);
-        let headers = (bytes / self.max_len.max(1) + 1) * (8 + mp_header_len(self.version));
-        self.out.reserve(bytes.saturating_add(headers));
     }
 
     /// Ends the last message.
@@ -1204,11 +1180,8 @@ mod tests {
                 .collect();
                 let mut got = vec![0xa5];
                 let mut w = ReplyWriter::new(&mut got, version, 9, OFPMP_FLOW, max_len).unwrap();
-                for (k, f) in flows.iter().enumerate() {
+                for f in &flows {
                     w.entry(|out| f.entry().encode(version, out)).unwrap();
-                    if k == 0 {
-                        w.reserve(n as usize - 1);
-                    }
                 }
                 w.finish();
                 assert_eq!(got[0], 0xa5);

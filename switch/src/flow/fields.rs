@@ -526,10 +526,22 @@ const PREREQ_FIELDS: [Field; 4] = [
     Field::VlanVid,
 ];
 
+/// Where each of [`PREREQ_FIELDS`] lives.
+const PREREQ_STORAGE: [Storage; PREREQ_FIELDS.len()] = [
+    PREREQ_FIELDS[0].storage(),
+    PREREQ_FIELDS[1].storage(),
+    PREREQ_FIELDS[2].storage(),
+    PREREQ_FIELDS[3].storage(),
+];
+
 impl MatchBuilder {
     /// The match of (`key`, `mask`), as [`flow_to_match`] gives it.
     pub fn build(&mut self, key: &Flow, mask: &Flow) -> &Match {
-        let prereqs = PREREQ_FIELDS.map(|f| f.get(key) & f.get(mask));
+        let get = |flow: &Flow, storage: Storage| match storage {
+            Bits(s) => u128::from(flow.get(s)),
+            Wide(w) => flow.get128(w),
+        };
+        let prereqs = PREREQ_STORAGE.map(|s| get(key, s) & get(mask, s));
         if self
             .made_for
             .as_ref()
@@ -547,11 +559,7 @@ impl MatchBuilder {
         let out = &mut self.built.fields;
         out.clear();
         for &(f, storage, m, whole) in &self.fields {
-            let v = match storage {
-                Bits(s) => u128::from(key.get(s)),
-                Wide(w) => key.get128(w),
-            };
-            out.push(f.to_oxm(v & m, (!whole).then_some(m)));
+            out.push(f.to_oxm(get(key, storage) & m, (!whole).then_some(m)));
         }
         &self.built
     }

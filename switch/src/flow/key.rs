@@ -203,9 +203,10 @@ pub mod slot {
 
 /// The exact-match key of a packet, or a mask over keys (1 bits matched).
 ///
-/// `#[repr(C)]` over plain words: the classifier and caches take
-/// [`Flow::words`] directly.
-#[repr(C)]
+/// `#[repr(transparent)]` over plain words: the classifier and caches take
+/// [`Flow::words`] directly, and [`Flow::from_words_ref`] views words as a
+/// flow.
+#[repr(transparent)]
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct Flow {
     w: [u64; FLOW_WORDS],
@@ -235,6 +236,15 @@ impl Flow {
     /// A flow from its words.
     pub const fn from_words(w: [u64; FLOW_WORDS]) -> Flow {
         Flow { w }
+    }
+
+    /// Words (a classifier rule's key or mask) seen as a flow, without a
+    /// copy.
+    pub fn from_words_ref(w: &[u64; FLOW_WORDS]) -> &Flow {
+        // SAFETY: `Flow` is `repr(transparent)` over `[u64; FLOW_WORDS]`,
+        // so the two have the same layout and validity, and the returned
+        // reference borrows `w` for its whole lifetime.
+        unsafe { &*std::ptr::from_ref(w).cast::<Flow>() }
     }
 
     /// The words.
@@ -483,6 +493,7 @@ mod tests {
         assert_eq!(g.and(&mask).get(slot::TP_SRC), 80);
         assert_eq!(g.and(&mask).get(slot::ETH_DST), 0);
         assert_eq!(Flow::from_words(*g.words()), g);
+        assert_eq!(Flow::from_words_ref(g.words()), &g);
         assert_eq!(std::mem::size_of::<Flow>(), FLOW_WORDS * 8);
         assert_eq!(mask.word_map(), 0b10010);
         assert_eq!(Flow::ZERO.word_map(), 0);

@@ -104,7 +104,10 @@ impl Monitor {
             hard_timeout: p.hard_timeout,
             priority: r.priority() as u16,
             cookie: p.cookie,
-            match_: flow_to_match(&Flow::from_words(*r.key()), &Flow::from_words(*r.mask())),
+            match_: flow_to_match(
+                Flow::from_words_ref(r.key()),
+                Flow::from_words_ref(r.mask()),
+            ),
             instructions: if self.req.flags & monitor_flags::INSTRUCTIONS != 0 {
                 p.instructions.as_slice().into()
             } else {

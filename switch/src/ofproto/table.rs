@@ -721,7 +721,10 @@ impl Tables {
                 hard_timeout: p.hard_timeout,
                 packet_count: p.counters.packets.load(Ordering::Relaxed),
                 byte_count: p.counters.bytes.load(Ordering::Relaxed),
-                match_: flow_to_match(&Flow::from_words(*r.key()), &Flow::from_words(*r.mask())),
+                match_: flow_to_match(
+                    Flow::from_words_ref(r.key()),
+                    Flow::from_words_ref(r.mask()),
+                ),
             },
         }
     }
@@ -861,8 +864,10 @@ impl Tables {
                         cookie: p.cookie,
                         packet_count: p.counters.packets.load(Ordering::Relaxed),
                         byte_count: p.counters.bytes.load(Ordering::Relaxed),
-                        match_: matches
-                            .build(&Flow::from_words(*r.key()), &Flow::from_words(*r.mask())),
+                        match_: matches.build(
+                            Flow::from_words_ref(r.key()),
+                            Flow::from_words_ref(r.mask()),
+                        ),
                         instructions: &p.instructions,
                     })
                 },
