@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use clap::Parser;
@@ -234,16 +234,33 @@ fn run(args: Args) -> Result<(), String> {
             }));
         }
 
-        // Flow timeouts, and link changes as port-status messages.
+        // Flow timeouts, link changes as port-status messages, and the
+        // unlinking of removed rules, in steps of GC_STEP rules with the
+        // bridge released in between.
         let ofprotos: Vec<_> = switch.ofprotos.iter().map(Arc::clone).collect();
         mgmt_tasks.push(tokio::spawn(async move {
+            const GC_STEP: usize = 4096;
+            fn lock(
+                of: &Mutex<switch::ofproto::Ofproto>,
+            ) -> MutexGuard<'_, switch::ofproto::Ofproto> {
+                of.lock().unwrap_or_else(|e| e.into_inner())
+            }
             let mut tick = tokio::time::interval(Duration::from_secs(1));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
                 for of in &ofprotos {
-                    of.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .tick(std::time::Instant::now());
+                    lock(of).tick(std::time::Instant::now());
+                }
+                loop {
+                    let mut more = false;
+                    for of in &ofprotos {
+                        more |= lock(of).collect_garbage(GC_STEP);
+                    }
+                    if !more {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(1)).await;
                 }
             }
         }));

@@ -663,15 +663,22 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
     /// subtables left empty and republishes the subtable list if needed.
     /// Returns the number of rules unlinked.
     pub fn gc(&self, oldest_in_use: Version) -> usize {
+        self.gc_some(oldest_in_use, usize::MAX)
+    }
+
+    /// [`Classifier::gc`] of at most `max` rules (the oldest removals
+    /// first), so that a million removals are unlinked in steps rather
+    /// than in one long hold of the writer.
+    pub fn gc_some(&self, oldest_in_use: Version, max: usize) -> usize {
         let mut lock = self.writer();
         let w = &mut *lock;
         let guard = self.collector.enter();
         // The rules to unlink are a prefix of `pending`: O(unlinked) per call.
         let mut done = Vec::new();
-        while w
-            .pending
-            .front()
-            .is_some_and(|r| r.remove_version() <= oldest_in_use)
+        while done.len() < max
+            && w.pending
+                .front()
+                .is_some_and(|r| r.remove_version() <= oldest_in_use)
         {
             done.extend(w.pending.pop_front());
         }
@@ -701,6 +708,14 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         drop(guard);
         self.maybe_publish(w);
         done.len()
+    }
+
+    /// Whether [`Classifier::gc`] at `oldest_in_use` has rules to unlink.
+    pub fn has_garbage(&self, oldest_in_use: Version) -> bool {
+        self.writer()
+            .pending
+            .front()
+            .is_some_and(|r| r.remove_version() <= oldest_in_use)
     }
 
     /// Publishes a new sorted subtable list if it is stale, or if it lost

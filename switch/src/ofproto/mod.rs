@@ -480,7 +480,8 @@ impl Ofproto {
     }
 
     /// Periodic work: expires flows whose timeouts passed (sending
-    /// flow-removed) and reports port changes.
+    /// flow-removed) and reports port changes. Removed rules are unlinked
+    /// by [`Ofproto::collect_garbage`].
     pub fn tick(&mut self, now: Instant) {
         let removed = self.tables.expire(now);
         self.commit();
@@ -488,15 +489,18 @@ impl Ofproto {
         self.report_changes(None);
         self.update_fail_open(now, true);
         self.poll_ports();
-        // Removed rules are unlinked once no PMD can hold a version that
-        // still sees them: every PMD has seen the current epoch.
+    }
+
+    /// Unlinks up to `max` removed rules that no PMD can still see (every
+    /// PMD has seen the current epoch); returns whether more wait. The
+    /// caller repeats it, releasing the bridge between steps: deleting a
+    /// million flows then never holds the bridge for seconds.
+    pub fn collect_garbage(&mut self, max: usize) -> bool {
         let all_seen = self.datapath.as_ref().is_none_or(|dp| {
             dp.sync
                 .wait_seen(dp.sync.current(), std::time::Duration::ZERO)
         });
-        if all_seen {
-            self.tables.gc(self.tables.version());
-        }
+        all_seen && self.tables.gc_some(self.tables.version(), max)
     }
 
     /// Re-reads every port's link and sends `OFPT_PORT_STATUS` (reason

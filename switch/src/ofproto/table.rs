@@ -436,6 +436,19 @@ impl Tables {
         }
     }
 
+    /// [`Tables::gc`] of at most `max` rules; returns whether removed
+    /// rules are left to unlink.
+    pub fn gc_some(&self, oldest_in_use: Version, max: usize) -> bool {
+        let mut budget = max;
+        for t in &self.tables {
+            if budget == 0 {
+                break;
+            }
+            budget -= t.cls.gc_some(oldest_in_use, budget);
+        }
+        self.tables.iter().any(|t| t.cls.has_garbage(oldest_in_use))
+    }
+
     fn check_instructions(
         &self,
         table_id: u8,
@@ -1395,6 +1408,27 @@ mod tests {
         t.commit();
         assert!(t.flow_stats(&all(), V).unwrap().is_empty());
         assert!(lock(&t.expirable).is_empty(), "expired rules are forgotten");
+    }
+
+    #[test]
+    fn removed_rules_are_unlinked_in_bounded_steps() {
+        let t = Tables::new(100);
+        for p in 0..10 {
+            apply(&t, &fm(command::ADD, 0, 10, in_port(p + 1), 2)).unwrap();
+        }
+        apply(&t, &fm(command::ADD, 1, 10, in_port(1), 2)).unwrap();
+        t.commit();
+        apply(&t, &fm(command::DELETE, OFPTT_ALL, 0, vec![], 0)).unwrap();
+        t.commit();
+        let v = t.version();
+        assert!(!t.gc_some(v - 1, 100), "nothing removed at or before v - 1");
+        let mut steps = 0;
+        while t.gc_some(v, 4) {
+            steps += 1;
+        }
+        assert_eq!(steps, 2, "11 rules, 4 a step: 3 steps, the last one ends it");
+        assert!(!t.tables[0].cls.has_garbage(v) && !t.tables[1].cls.has_garbage(v));
+        assert!(t.flow_stats(&all(), V).unwrap().is_empty());
     }
 
     #[test]
