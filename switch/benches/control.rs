@@ -4,7 +4,8 @@
 //! one output), as flow-mods through [`Tables::flow_mod`]; then dumping
 //! them as a flow-stats reply encoded message by message, and counting
 //! them as an aggregate, `CONTROL_ROUNDS` times (3 by default), and
-//! decoding the reply as a controller would.
+//! decoding the reply as a controller would; last, deleting every flow and
+//! unlinking the removed rules.
 //!
 //! Run with `cargo bench -p switch --bench control`, alone on the machine;
 //! it prints the time of each step, to be read under `perf record`
@@ -27,6 +28,10 @@ use openflow::Version;
 use switch::ofproto::group::Groups;
 use switch::ofproto::meter::Meters;
 use switch::ofproto::table::Tables;
+
+/// The switch daemon's allocator.
+#[global_allocator]
+static HEAP: switch::heap::Heap = switch::heap::Heap {};
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -60,6 +65,7 @@ fn flow_mod(i: u32) -> FlowMod {
 }
 
 fn main() {
+    switch::heap::use_huge_pages();
     let n = env("CONTROL_FLOWS", 1_000_000);
     let rounds = env("CONTROL_ROUNDS", 3);
     let v = Version::V1_3;
@@ -132,4 +138,20 @@ fn main() {
             agg.flow_count
         );
     }
+    let t = Instant::now();
+    let mut all = flow_mod(0);
+    all.command = command::DELETE;
+    all.table_id = 0xff;
+    all.match_ = Match::default();
+    tables
+        .flow_mod(&all, v, &groups, &meters)
+        .expect("delete everything");
+    tables.commit();
+    let delete = t.elapsed();
+    let t = Instant::now();
+    tables.gc(tables.version());
+    println!(
+        "delete: {n} flows in {delete:?}; unlinking them: {:?}",
+        t.elapsed()
+    );
 }

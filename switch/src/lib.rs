@@ -10,6 +10,7 @@ pub mod classifier;
 pub mod config;
 pub mod dpif;
 pub mod flow;
+pub mod heap;
 pub mod metrics;
 pub mod mgmt;
 pub mod netdev;

@@ -39,7 +39,12 @@ struct Args {
     require_huge: bool,
 }
 
+/// See [`switch::heap`].
+#[global_allocator]
+static HEAP: switch::heap::Heap = switch::heap::Heap {};
+
 fn main() -> ExitCode {
+    switch::heap::use_huge_pages();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

@@ -1426,7 +1426,10 @@ mod tests {
         while t.gc_some(v, 4) {
             steps += 1;
         }
-        assert_eq!(steps, 2, "11 rules, 4 a step: 3 steps, the last one ends it");
+        assert_eq!(
+            steps, 2,
+            "11 rules, 4 a step: 3 steps, the last one ends it"
+        );
         assert!(!t.tables[0].cls.has_garbage(v) && !t.tables[1].cls.has_garbage(v));
         assert!(t.flow_stats(&all(), V).unwrap().is_empty());
     }
