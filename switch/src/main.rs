@@ -14,6 +14,7 @@ use switch::config::Config;
 use switch::metrics::{self, SwitchCollector};
 use switch::mgmt::{commands, ofsocket, unixctl};
 use switch::ofproto::conn::ConnKind;
+use switch::ofproto::Drained;
 
 /// ferrovs switch daemon: OpenFlow switch with a DPDK userspace datapath.
 #[derive(Parser, Debug)]
@@ -230,11 +231,20 @@ fn run(args: Args) -> Result<(), String> {
             let of = Arc::clone(of);
             let queue = Arc::clone(&of.lock().unwrap_or_else(|e| e.into_inner()).packet_ins);
             mgmt_tasks.push(tokio::spawn(async move {
+                // Batches of PIN_BATCH with the bridge released in between.
+                const PIN_BATCH: usize = 256;
                 loop {
                     queue.notify.notified().await;
-                    of.lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .drain_packet_ins();
+                    loop {
+                        let drained = of
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .drain_packet_ins(PIN_BATCH);
+                        if drained != Drained::More {
+                            break;
+                        }
+                        tokio::task::yield_now().await;
+                    }
                 }
             }));
         }

@@ -68,6 +68,7 @@ pub async fn serve_tcp(
         match listener.accept().await {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
+                bound_send_buffer(&stream);
                 let ofproto = Arc::clone(&ofproto);
                 let kind = kind.clone();
                 tokio::spawn(async move {
@@ -157,6 +158,7 @@ pub async fn run_active(
             Target::Tcp(addr) => match tokio::net::TcpStream::connect(addr).await {
                 Ok(s) => {
                     let _ = s.set_nodelay(true);
+                    bound_send_buffer(&s);
                     tracing::info!(%addr, "connected to controller");
                     serve_connection(s, Arc::clone(&ofproto), probe, kind.clone()).await
                 }
@@ -265,9 +267,39 @@ where
                 }
                 conn.handle_input(&buf[..n], Instant::now());
             }
-            Some(msg) = async_rx.recv() => send_async(&mut conn, &msg),
+            Some(msg) = async_rx.recv() => {
+                send_async(&mut conn, &msg);
+                while let Ok(msg) = async_rx.try_recv() {
+                    send_async(&mut conn, &msg);
+                }
+            }
             _ = sleep_until(deadline) => conn.handle_timeout(Instant::now()),
         }
+    }
+}
+
+/// Bytes the kernel may hold for an OpenFlow TCP connection before the
+/// switch's own queue fills (the kernel doubles it for its bookkeeping).
+const TCP_SEND_BUFFER: libc::c_int = 128 * 1024;
+
+/// Fixes the socket's send buffer at [`TCP_SEND_BUFFER`] instead of letting
+/// it grow to megabytes: under a packet-in flood the bytes queued ahead of
+/// a barrier reply are what a controller waits for; with the buffer full,
+/// packet-ins past the connection's short backlog are dropped (counted)
+/// instead of queued. Best effort: a refusal leaves the default.
+fn bound_send_buffer(stream: &impl std::os::fd::AsRawFd) {
+    let size = TCP_SEND_BUFFER;
+    // SAFETY: the descriptor is the open socket `stream` owns for the
+    // duration of the call; SO_SNDBUF reads a c_int from the pointer,
+    // which points at `size` with the length given.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUF,
+            std::ptr::from_ref(&size).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
     }
 }
 

@@ -224,11 +224,16 @@ impl ConnState {
         self.wants(kind, reason) && self.send(msg.clone())
     }
 
+    /// Whether a packet-in could join the connection's queue now, without
+    /// counting anything.
+    pub fn has_packet_in_room(&self) -> bool {
+        self.tx.max_capacity() - self.tx.capacity() < PACKET_IN_BACKLOG
+    }
+
     /// Whether a packet-in may join the connection's queue now (see
     /// [`PACKET_IN_BACKLOG`]); when not, the drop is counted.
     pub fn packet_in_room(&mut self) -> bool {
-        let queued = self.tx.max_capacity() - self.tx.capacity();
-        let room = queued < PACKET_IN_BACKLOG;
+        let room = self.has_packet_in_room();
         if !room {
             self.async_dropped += 1;
         }

@@ -325,14 +325,16 @@ impl Ofproto {
         id
     }
 
-    /// Delivers the packet-ins the datapath queued; returns how many
-    /// events it took from the queue.
-    pub fn drain_packet_ins(&mut self) -> usize {
-        let mut n = 0;
+    /// Delivers up to `max` of the packet-ins the datapath queued, so that
+    /// the caller can release the bridge between batches (a flow-mod or
+    /// barrier of a controller waits for one batch, not for a flood).
+    pub fn drain_packet_ins(&mut self, max: usize) -> Drained {
         let now = Instant::now();
         self.packet_ins.begin_drain();
-        while let Some(ev) = self.packet_ins.pop() {
-            n += 1;
+        for _ in 0..max {
+            let Some(ev) = self.packet_ins.pop() else {
+                return Drained::Empty;
+            };
             for c in self.conns.values_mut() {
                 // A miss without a table-miss rule goes to 1.0-1.2 only.
                 if ev.miss && c.version >= Version::V1_3 {
@@ -366,7 +368,7 @@ impl Ofproto {
                 }
             }
         }
-        n
+        Drained::More
     }
 
     /// Registers a configured controller target (for its statistics).
@@ -1147,6 +1149,15 @@ const REQUESTFORWARD_GROUP_MOD: u8 = 0;
 /// `OFPRFR_METER_MOD`: a forwarded meter-mod.
 const REQUESTFORWARD_METER_MOD: u8 = 1;
 
+/// How a [`Ofproto::drain_packet_ins`] batch ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Drained {
+    /// The datapath's queue is empty.
+    Empty,
+    /// The batch is done and events may be left: drain again soon.
+    More,
+}
+
 /// Bytes of a typical flow stats entry (a few match fields, one output).
 const FLOW_STATS_ENTRY_LEN: usize = 112;
 
@@ -1258,6 +1269,44 @@ mod tests {
         let (tx, rx) = mpsc::channel(16);
         let id = of.connect(version, tx, controller());
         (of, id, rx)
+    }
+
+    /// Packet-ins are drained in batches, each bounded; past a
+    /// connection's backlog they are dropped and counted.
+    #[test]
+    fn packet_ins_drain_in_batches() {
+        use self::packet_in::PacketInEvent;
+        let ev = |n: u8| PacketInEvent {
+            in_port: 1,
+            metadata: 0,
+            reason: packet_in::reason::ACTION,
+            table_id: 0,
+            cookie: 0,
+            miss: false,
+            total_len: 1,
+            data: vec![n],
+        };
+        let mut of = Ofproto::new("br0", 7, Version::ALL.to_vec());
+        let (tx, mut rx) = mpsc::channel(256);
+        of.connect(Version::V1_3, tx, controller());
+        for n in 0..100 {
+            of.packet_ins.push(ev(n));
+        }
+        assert_eq!(of.drain_packet_ins(10), Drained::More);
+        assert_eq!(of.pin_sent, 10);
+        assert_eq!(of.drain_packet_ins(1000), Drained::Empty);
+        // Past the connection's backlog the rest was dropped, counted.
+        let backlog = conn::PACKET_IN_BACKLOG as u64;
+        assert_eq!(of.pin_sent, backlog);
+        assert_eq!(
+            of.conns.values().map(|c| c.async_dropped).sum::<u64>(),
+            100 - backlog
+        );
+        let mut received = 0;
+        while let Ok(Message::PacketIn(_)) = rx.try_recv() {
+            received += 1;
+        }
+        assert_eq!(received, backlog);
     }
 
     /// A flow dump encoded as it is made gives the bytes of the replies
