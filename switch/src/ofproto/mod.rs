@@ -1256,6 +1256,18 @@ mod tests {
         }
     }
 
+    /// A request for every flow of every table.
+    fn all_flows() -> openflow::multipart::FlowStatsRequest {
+        openflow::multipart::FlowStatsRequest {
+            table_id: 0xff,
+            out_port: OFPP_ANY,
+            out_group: openflow::group::OFPG_ANY,
+            cookie: 0,
+            cookie_mask: 0,
+            match_: Default::default(),
+        }
+    }
+
     /// A controller connection's kind without rate limit or target.
     fn controller() -> ConnKind {
         ConnKind::Controller {
@@ -1340,14 +1352,7 @@ mod tests {
                 );
                 assert!(of.handle(c, &header(k), &Message::FlowMod(fm)).is_empty());
             }
-            let mut req = FlowStatsRequest {
-                table_id: 0xff,
-                out_port: OFPP_ANY,
-                out_group: openflow::group::OFPG_ANY,
-                cookie: 0,
-                cookie_mask: 0,
-                match_: Default::default(),
-            };
+            let mut req = all_flows();
             let msg = |req: &FlowStatsRequest| {
                 Message::MultipartRequest(MultipartRequest {
                     flags: 0,
@@ -1774,15 +1779,10 @@ mod tests {
         alone.set_fail_mode(Some(Duration::from_secs(15)), false);
         alone.tick(Instant::now() + Duration::from_secs(60));
         assert!(!alone.fail_open);
-        let req = openflow::multipart::FlowStatsRequest {
-            table_id: 0xff,
-            out_port: OFPP_ANY,
-            out_group: openflow::group::OFPG_ANY,
-            cookie: 0,
-            cookie_mask: 0,
-            match_: Default::default(),
-        };
-        let flows = alone.tables.flow_stats(&req, Version::V1_3).unwrap();
+        let flows = alone
+            .tables
+            .flow_stats(&all_flows(), Version::V1_3)
+            .unwrap();
         assert_eq!(flows.len(), 1);
         assert_eq!(flows[0].priority, 0);
         assert_eq!(

@@ -36,7 +36,9 @@ use openflow::{ErrorKind, Version as OfVersion};
 
 use super::group::Groups;
 use super::meter::Meters;
-use crate::classifier::{Classifier, ClassifierConfig, InsertError, Inserted, RuleRef, Version};
+use crate::classifier::{
+    Classifier, ClassifierConfig, InsertError, Inserted, Rule, RuleRef, Version,
+};
 use crate::flow::{flow_to_match, match_to_flow, Flow, MatchBuilder, FLOW_WORDS};
 
 /// Number of flow tables (0..=253).
@@ -832,20 +834,18 @@ impl Tables {
             .collect()
     }
 
-    /// Calls `f` with the statistics entry of every flow `req` selects, at
-    /// the published version: table by table, highest priority first.
-    /// Rules are read ahead of use (a dump may walk a million of them), and
-    /// every entry's duration is taken at one instant.
-    pub fn for_each_flow_stats(
+    /// Calls `f` on every rule `req` selects (table, loose match, cookie,
+    /// out port and group) at the published version: table by table,
+    /// highest priority first, rules read ahead of use (a dump or an
+    /// aggregate may walk a million of them).
+    fn for_each_selected(
         &self,
         req: &FlowStatsRequest,
         of_version: OfVersion,
-        mut f: impl FnMut(FlowStatsEntry<'_>),
+        mut f: impl FnMut(&Rule<FLOW_WORDS, FlowRule>),
     ) -> Result<(), ErrorKind> {
         let (key, mask) = self.request_match(req)?;
         let version = self.version();
-        let now = Instant::now();
-        let mut matches = MatchBuilder::default();
         for (id, t) in self.tables.iter().enumerate() {
             if req.table_id != OFPTT_ALL && usize::from(req.table_id) != id || t.cls.is_empty() {
                 continue;
@@ -856,37 +856,52 @@ impl Tables {
                 version,
                 |r| prefetch_payload(r.payload()),
                 |r| {
-                    let p = r.payload();
-                    if !self.request_filters(req, p, of_version) {
-                        return;
+                    if self.request_filters(req, r.payload(), of_version) {
+                        f(r);
                     }
-                    let age = now.saturating_duration_since(p.created);
-                    f(FlowStatsEntry {
-                        table_id: p.table_id,
-                        duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
-                        duration_nsec: age.subsec_nanos(),
-                        priority: r.priority() as u16,
-                        idle_timeout: p.idle_timeout,
-                        hard_timeout: p.hard_timeout,
-                        flags: if of_version >= OfVersion::V1_3 {
-                            p.flags
-                        } else {
-                            0
-                        },
-                        importance: p.importance,
-                        cookie: p.cookie,
-                        packet_count: p.counters.packets.load(Ordering::Relaxed),
-                        byte_count: p.counters.bytes.load(Ordering::Relaxed),
-                        match_: matches.build(
-                            Flow::from_words_ref(r.key()),
-                            Flow::from_words_ref(r.mask()),
-                        ),
-                        instructions: &p.instructions,
-                    })
                 },
             );
         }
         Ok(())
+    }
+
+    /// Calls `f` with the statistics entry of every flow `req` selects, in
+    /// the order of [`Tables::for_each_selected`]; every entry's duration
+    /// is taken at one instant.
+    pub fn for_each_flow_stats(
+        &self,
+        req: &FlowStatsRequest,
+        of_version: OfVersion,
+        mut f: impl FnMut(FlowStatsEntry<'_>),
+    ) -> Result<(), ErrorKind> {
+        let now = Instant::now();
+        let mut matches = MatchBuilder::default();
+        self.for_each_selected(req, of_version, |r| {
+            let p = r.payload();
+            let age = now.saturating_duration_since(p.created);
+            f(FlowStatsEntry {
+                table_id: p.table_id,
+                duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
+                duration_nsec: age.subsec_nanos(),
+                priority: r.priority() as u16,
+                idle_timeout: p.idle_timeout,
+                hard_timeout: p.hard_timeout,
+                flags: if of_version >= OfVersion::V1_3 {
+                    p.flags
+                } else {
+                    0
+                },
+                importance: p.importance,
+                cookie: p.cookie,
+                packet_count: p.counters.packets.load(Ordering::Relaxed),
+                byte_count: p.counters.bytes.load(Ordering::Relaxed),
+                match_: matches.build(
+                    Flow::from_words_ref(r.key()),
+                    Flow::from_words_ref(r.mask()),
+                ),
+                instructions: &p.instructions,
+            })
+        })
     }
 
     /// Live rules of table `table_id` (all tables for `OFPTT_ALL`); O(1) a
@@ -918,28 +933,13 @@ impl Tables {
         req: &FlowStatsRequest,
         of_version: OfVersion,
     ) -> Result<AggregateStats, ErrorKind> {
-        let (key, mask) = self.request_match(req)?;
-        let version = self.version();
         let mut agg = AggregateStats::default();
-        for (id, t) in self.tables.iter().enumerate() {
-            if req.table_id != OFPTT_ALL && usize::from(req.table_id) != id || t.cls.is_empty() {
-                continue;
-            }
-            t.cls.for_each_loose_by_priority(
-                key.words(),
-                mask.words(),
-                version,
-                |r| prefetch_payload(r.payload()),
-                |r| {
-                    let p = r.payload();
-                    if self.request_filters(req, p, of_version) {
-                        agg.flow_count += 1;
-                        agg.packet_count += p.counters.packets.load(Ordering::Relaxed);
-                        agg.byte_count += p.counters.bytes.load(Ordering::Relaxed);
-                    }
-                },
-            );
-        }
+        self.for_each_selected(req, of_version, |r| {
+            let c = &r.payload().counters;
+            agg.flow_count += 1;
+            agg.packet_count += c.packets.load(Ordering::Relaxed);
+            agg.byte_count += c.bytes.load(Ordering::Relaxed);
+        })?;
         Ok(agg)
     }
 
