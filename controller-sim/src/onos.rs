@@ -105,7 +105,7 @@ use openflow::action::{Action, OFPCML_NO_BUFFER};
 use openflow::config::{RoleMsg, SwitchConfig};
 use openflow::flow_match::Match;
 use openflow::flow_mod::{command, flags, FlowMod};
-use openflow::group::{OFPG_ALL, OFPG_ANY};
+use openflow::group::OFPG_ALL;
 use openflow::instruction::Instruction;
 use openflow::meter::OFPM_ALL;
 use openflow::multipart::{
@@ -129,8 +129,6 @@ pub const OFPC_PORT_STATS: u32 = 1 << 2;
 pub const OFPC_GROUP_STATS: u32 = 1 << 3;
 /// `OFPCR_ROLE_MASTER`.
 pub const ROLE_MASTER: u32 = 2;
-/// `OFPTT_ALL`.
-const OFPTT_ALL: u8 = 0xff;
 /// `PacketPriority.CONTROL` of ONOS.
 pub const PACKET_REQUEST_PRIORITY: u16 = 40000;
 /// The EtherTypes ONOS's default applications ask packet-ins for: LLDP,
@@ -483,14 +481,7 @@ fn multipart(body: MultipartRequestBody) -> Message {
 /// The flow stats request of `FlowStatsCollector`: every table, every
 /// flow.
 pub fn flow_stats_request() -> Message {
-    multipart(MultipartRequestBody::Flow(FlowStatsRequest {
-        table_id: OFPTT_ALL,
-        out_port: OFPP_ANY,
-        out_group: OFPG_ANY,
-        cookie: 0,
-        cookie_mask: 0,
-        match_: Match::default(),
-    }))
+    multipart(MultipartRequestBody::Flow(FlowStatsRequest::all()))
 }
 
 /// The packet-request flow for `eth_type` (see the module doc), in
@@ -1204,7 +1195,10 @@ mod tests {
             else {
                 panic!()
             };
-            assert_eq!((f.table_id, f.out_port), (OFPTT_ALL, OFPP_ANY));
+            assert_eq!(
+                (f.table_id, f.out_port),
+                (openflow::multipart::OFPTT_ALL, OFPP_ANY)
+            );
             // At 6 s flow, table and port stats again; at 11 s all.
             let n = b.received.len();
             b.advance(5 * S);

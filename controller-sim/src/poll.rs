@@ -24,8 +24,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use openflow::flow_match::Match;
-use openflow::group::{OFPG_ALL, OFPG_ANY};
+use openflow::group::OFPG_ALL;
 use openflow::meter::OFPM_ALL;
 use openflow::multipart::{
     count_flow_stats, FlowStatsRequest, GroupStatsRequest, MeterRequest, MultipartReplyBody,
@@ -82,17 +81,9 @@ impl StatsKind {
 
     /// The request.
     pub fn request(self) -> MultipartRequest {
-        let all_flows = || FlowStatsRequest {
-            table_id: 0xff,
-            out_port: OFPP_ANY,
-            out_group: OFPG_ANY,
-            cookie: 0,
-            cookie_mask: 0,
-            match_: Match::default(),
-        };
         let body = match self {
-            StatsKind::Flow => MultipartRequestBody::Flow(all_flows()),
-            StatsKind::Aggregate => MultipartRequestBody::Aggregate(all_flows()),
+            StatsKind::Flow => MultipartRequestBody::Flow(FlowStatsRequest::all()),
+            StatsKind::Aggregate => MultipartRequestBody::Aggregate(FlowStatsRequest::all()),
             StatsKind::Port => {
                 MultipartRequestBody::PortStats(PortStatsRequest { port_no: OFPP_ANY })
             }
@@ -717,7 +708,7 @@ mod tests {
             cookie: 0,
             packet_count: 0,
             byte_count: 0,
-            match_: Match::default(),
+            match_: openflow::flow_match::Match::default(),
             instructions: Vec::new().into(),
         };
         MultipartReplyBody::Flow(vec![flow; n])

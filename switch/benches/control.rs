@@ -19,11 +19,9 @@ use std::time::Instant;
 use openflow::action::Action;
 use openflow::flow_match::Match;
 use openflow::flow_mod::{command, FlowMod};
-use openflow::group::OFPG_ANY;
 use openflow::instruction::Instruction;
 use openflow::multipart::{FlowStatsRequest, ReplyWriter, OFPMP_FLOW};
 use openflow::oxm::OxmField;
-use openflow::port::OFPP_ANY;
 use openflow::Version;
 use switch::ofproto::group::Groups;
 use switch::ofproto::meter::Meters;
@@ -87,14 +85,7 @@ fn main() {
         "flow-mods: {n} in {dt:?}, {:.0} ns each",
         dt.as_nanos() as f64 / n as f64
     );
-    let req = FlowStatsRequest {
-        table_id: 0xff,
-        out_port: OFPP_ANY,
-        out_group: OFPG_ANY,
-        cookie: 0,
-        cookie_mask: 0,
-        match_: Match::default(),
-    };
+    let req = FlowStatsRequest::all();
     for _ in 0..rounds {
         // A fresh buffer each time, as a connection's first dump has.
         let mut out = Vec::new();

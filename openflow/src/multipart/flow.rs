@@ -13,6 +13,9 @@ use crate::instruction::{Instruction, InstructionList};
 use crate::wire::{self, put_u16, put_u32, put_u64, put_zeros};
 use crate::Version;
 
+/// `OFPTT_ALL`: every table, in a request.
+pub const OFPTT_ALL: u8 = 0xff;
+
 /// `OFPG_ANY`: the out_group filter meaning "any group" (and 1.0's value).
 const OFPG_ANY: u32 = 0xffff_ffff;
 
@@ -59,6 +62,19 @@ pub struct FlowStatsRequest {
 }
 
 impl FlowStatsRequest {
+    /// Every flow of every table: `OFPTT_ALL`, an empty match, no out
+    /// port, out group or cookie filter.
+    pub fn all() -> FlowStatsRequest {
+        FlowStatsRequest {
+            table_id: OFPTT_ALL,
+            out_port: crate::port::OFPP_ANY,
+            out_group: OFPG_ANY,
+            cookie: 0,
+            cookie_mask: 0,
+            match_: Match::default(),
+        }
+    }
+
     pub(crate) fn decode(version: Version, input: &[u8]) -> Result<Self, DecodeError> {
         let ctx = "flow stats request";
         if version == Version::V1_0 {
@@ -145,10 +161,19 @@ pub struct FlowStats {
 }
 
 impl FlowStats {
+    /// Bytes of the fixed part of `struct ofp_flow_stats` in `version`:
+    /// the least an entry can be.
+    pub(crate) fn min_len(version: Version) -> usize {
+        if version == Version::V1_0 {
+            88
+        } else {
+            48
+        }
+    }
+
     pub(crate) fn decode(version: Version, input: &[u8]) -> Result<(Self, &[u8]), DecodeError> {
         let ctx = "flow stats entry";
-        let min = if version == Version::V1_0 { 88 } else { 48 };
-        let (entry, rest) = split_entry(input, 0, min, ctx)?;
+        let (entry, rest) = split_entry(input, 0, FlowStats::min_len(version), ctx)?;
         let table_id = entry[2];
         let mut i = &entry[4..];
         let mut match_ = None;

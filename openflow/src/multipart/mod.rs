@@ -37,7 +37,7 @@ pub use features::{
 pub use flow::{
     FlowMonitorRequest, FlowStats, FlowStatsEntry, FlowStatsRequest, FlowUpdate, FlowUpdateFull,
     OFPFME_ABBREV, OFPFME_ADDED, OFPFME_INITIAL, OFPFME_MODIFIED, OFPFME_PAUSED, OFPFME_REMOVED,
-    OFPFME_RESUMED,
+    OFPFME_RESUMED, OFPTT_ALL,
 };
 pub use stats::{
     AggregateStats, BucketCounter, CustomCounter, GroupFeatures, GroupStats, IntelRfc2819Stats,
@@ -765,7 +765,7 @@ pub fn count_flow_stats(version: Version, msg_body: &[u8]) -> Result<(u16, usize
             "not a flow stats reply",
         ));
     }
-    let min = if version == Version::V1_0 { 88 } else { 48 };
+    let min = FlowStats::min_len(version);
     let mut count = 0;
     while !body.is_empty() {
         body = common::split_entry(body, 0, min, "flow stats entry")?.1;

@@ -1256,18 +1256,6 @@ mod tests {
         }
     }
 
-    /// A request for every flow of every table.
-    fn all_flows() -> openflow::multipart::FlowStatsRequest {
-        openflow::multipart::FlowStatsRequest {
-            table_id: 0xff,
-            out_port: OFPP_ANY,
-            out_group: openflow::group::OFPG_ANY,
-            cookie: 0,
-            cookie_mask: 0,
-            match_: Default::default(),
-        }
-    }
-
     /// A controller connection's kind without rate limit or target.
     fn controller() -> ConnKind {
         ConnKind::Controller {
@@ -1352,7 +1340,7 @@ mod tests {
                 );
                 assert!(of.handle(c, &header(k), &Message::FlowMod(fm)).is_empty());
             }
-            let mut req = all_flows();
+            let mut req = FlowStatsRequest::all();
             let msg = |req: &FlowStatsRequest| {
                 Message::MultipartRequest(MultipartRequest {
                     flags: 0,
@@ -1781,7 +1769,7 @@ mod tests {
         assert!(!alone.fail_open);
         let flows = alone
             .tables
-            .flow_stats(&all_flows(), Version::V1_3)
+            .flow_stats(&openflow::multipart::FlowStatsRequest::all(), Version::V1_3)
             .unwrap();
         assert_eq!(flows.len(), 1);
         assert_eq!(flows[0].priority, 0);

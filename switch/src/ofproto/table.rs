@@ -43,8 +43,7 @@ use crate::flow::{flow_to_match, match_to_flow, Flow, MatchBuilder, FLOW_WORDS};
 
 /// Number of flow tables (0..=253).
 pub const N_TABLES: usize = 254;
-/// `OFPTT_ALL`.
-pub const OFPTT_ALL: u8 = 0xff;
+pub use openflow::multipart::OFPTT_ALL;
 /// Flows per table unless configured otherwise.
 pub const DEFAULT_MAX_FLOWS: usize = 1_000_000;
 
@@ -1286,26 +1285,18 @@ mod tests {
         vec![OxmField::InPort(p)]
     }
 
-    fn all() -> FlowStatsRequest {
-        FlowStatsRequest {
-            table_id: OFPTT_ALL,
-            out_port: OFPP_ANY,
-            out_group: OFPG_ANY,
-            cookie: 0,
-            cookie_mask: 0,
-            match_: Match::default(),
-        }
-    }
-
     const V: OfVersion = OfVersion::V1_3;
 
     #[test]
     fn changes_are_visible_after_commit_only() {
         let t = Tables::new(10);
         apply(&t, &fm(command::ADD, 0, 10, in_port(1), 2)).unwrap();
-        assert!(t.flow_stats(&all(), V).unwrap().is_empty());
+        assert!(t
+            .flow_stats(&FlowStatsRequest::all(), V)
+            .unwrap()
+            .is_empty());
         assert!(t.commit());
-        let s = t.flow_stats(&all(), V).unwrap();
+        let s = t.flow_stats(&FlowStatsRequest::all(), V).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].priority, 10);
         assert_eq!(s[0].match_.fields, in_port(1));
@@ -1328,7 +1319,7 @@ mod tests {
         // Loose modify of everything: new actions, same counters.
         apply(&t, &fm(command::MODIFY, 0, 0, vec![], 9)).unwrap();
         t.commit();
-        let s = t.flow_stats(&all(), V).unwrap();
+        let s = t.flow_stats(&FlowStatsRequest::all(), V).unwrap();
         assert_eq!(s.len(), 2);
         for e in &s {
             assert_eq!(e.packet_count, 5);
@@ -1339,14 +1330,17 @@ mod tests {
         del.out_port = 4;
         apply(&t, &del).unwrap();
         t.commit();
-        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 2);
+        assert_eq!(t.flow_stats(&FlowStatsRequest::all(), V).unwrap().len(), 2);
         // Strict delete of one.
         apply(&t, &fm(command::DELETE_STRICT, 0, 20, in_port(2), 1)).unwrap();
         t.commit();
-        let s = t.flow_stats(&all(), V).unwrap();
+        let s = t.flow_stats(&FlowStatsRequest::all(), V).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].priority, 10);
-        assert_eq!(t.aggregate(&all(), V).unwrap().flow_count, 1);
+        assert_eq!(
+            t.aggregate(&FlowStatsRequest::all(), V).unwrap().flow_count,
+            1
+        );
     }
 
     #[test]
@@ -1381,7 +1375,7 @@ mod tests {
         bad_cmd.command = 9;
         assert_eq!(apply(&t, &bad_cmd), Err(ErrorKind::BadFlowModCommand));
         assert!(!t.commit(), "no failed flow-mod left a change");
-        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
+        assert_eq!(t.flow_stats(&FlowStatsRequest::all(), V).unwrap().len(), 1);
     }
 
     #[test]
@@ -1402,11 +1396,14 @@ mod tests {
         assert_eq!(gone.len(), 1);
         assert_eq!(gone[0].reason, removed::HARD_TIMEOUT);
         assert_eq!(gone[0].msg.match_.fields, in_port(1));
-        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
+        assert_eq!(t.flow_stats(&FlowStatsRequest::all(), V).unwrap().len(), 1);
         // The idle flow goes silently (no SEND_FLOW_REM).
         assert!(t.expire(now + Duration::from_secs(3)).is_empty());
         t.commit();
-        assert!(t.flow_stats(&all(), V).unwrap().is_empty());
+        assert!(t
+            .flow_stats(&FlowStatsRequest::all(), V)
+            .unwrap()
+            .is_empty());
         assert!(lock(&t.expirable).is_empty(), "expired rules are forgotten");
     }
 
@@ -1431,7 +1428,10 @@ mod tests {
             "11 rules, 4 a step: 3 steps, the last one ends it"
         );
         assert!(!t.tables[0].cls.has_garbage(v) && !t.tables[1].cls.has_garbage(v));
-        assert!(t.flow_stats(&all(), V).unwrap().is_empty());
+        assert!(t
+            .flow_stats(&FlowStatsRequest::all(), V)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
@@ -1463,7 +1463,7 @@ mod tests {
         t.commit();
         assert!(t.expire(now + Duration::from_secs(60)).is_empty());
         assert!(lock(&t.expirable).is_empty());
-        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
+        assert_eq!(t.flow_stats(&FlowStatsRequest::all(), V).unwrap().len(), 1);
     }
 
     #[test]
@@ -1482,7 +1482,7 @@ mod tests {
             apply(&t, &fm(command::ADD, *table, *prio, fields.clone(), 2)).unwrap();
         }
         t.commit();
-        let s = t.flow_stats(&all(), V).unwrap();
+        let s = t.flow_stats(&FlowStatsRequest::all(), V).unwrap();
         let order: Vec<(u8, u16)> = s.iter().map(|f| (f.table_id, f.priority)).collect();
         assert_eq!(order, [(0, 9), (0, 7), (0, 7), (0, 3), (1, 8), (1, 5)]);
         // Each entry's match is its own, whatever mask came before it.
@@ -1494,12 +1494,12 @@ mod tests {
             assert!(want.is_some(), "{f:?}");
         }
         // A loose request: the flows at least as specific as in_port=3.
-        let mut req = all();
+        let mut req = FlowStatsRequest::all();
         req.match_ = Match::new(in_port(3));
         let s = t.flow_stats(&req, V).unwrap();
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].priority, 3);
-        let agg = t.aggregate(&all(), V).unwrap();
+        let agg = t.aggregate(&FlowStatsRequest::all(), V).unwrap();
         assert_eq!(agg.flow_count, 6);
         req.table_id = 1;
         req.match_ = Match::default();
@@ -1517,7 +1517,7 @@ mod tests {
         t.flow_mod(&fm(command::ADD, 0, 20, in_port(2), 2), V, none.0, none.1)
             .unwrap();
         t.commit();
-        let before = t.flow_stats(&all(), V).unwrap();
+        let before = t.flow_stats(&FlowStatsRequest::all(), V).unwrap();
         t.begin();
         // Replace one, delete the other, add a third, then fail.
         t.flow_mod(&fm(command::ADD, 0, 10, in_port(1), 3), V, none.0, none.1)
@@ -1533,7 +1533,7 @@ mod tests {
             .unwrap();
         t.rollback();
         t.commit();
-        let after = t.flow_stats(&all(), V).unwrap();
+        let after = t.flow_stats(&FlowStatsRequest::all(), V).unwrap();
         let strip = |v: Vec<FlowStats>| {
             v.into_iter()
                 .map(|mut f| {
@@ -1549,7 +1549,7 @@ mod tests {
         t.flow_mod(&fm(command::ADD, 0, 30, in_port(3), 2), V, none.0, none.1)
             .unwrap();
         t.commit();
-        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 3);
+        assert_eq!(t.flow_stats(&FlowStatsRequest::all(), V).unwrap().len(), 3);
     }
 
     #[test]
@@ -1584,11 +1584,16 @@ mod tests {
         )
         .unwrap();
         t.commit();
-        assert_eq!(t.flow_stats(&all(), OfVersion::V1_0).unwrap().len(), 1);
+        assert_eq!(
+            t.flow_stats(&FlowStatsRequest::all(), OfVersion::V1_0)
+                .unwrap()
+                .len(),
+            1
+        );
         // In 1.1+ it does nothing.
         apply(&t, &fm(command::MODIFY, 0, 5, in_port(7), 2)).unwrap();
         t.commit();
-        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 1);
+        assert_eq!(t.flow_stats(&FlowStatsRequest::all(), V).unwrap().len(), 1);
     }
 
     #[test]
@@ -1621,7 +1626,7 @@ mod tests {
         assert_eq!(removed[0].msg.match_.fields, in_port(2));
         t.commit();
         let mut left: Vec<_> = t
-            .flow_stats(&all(), V)
+            .flow_stats(&FlowStatsRequest::all(), V)
             .unwrap()
             .into_iter()
             .map(|f| f.match_.fields)
@@ -1634,7 +1639,7 @@ mod tests {
             .unwrap()
             .is_empty());
         t.commit();
-        assert_eq!(t.flow_stats(&all(), V).unwrap().len(), 3);
+        assert_eq!(t.flow_stats(&FlowStatsRequest::all(), V).unwrap().len(), 3);
     }
 
     #[test]
@@ -1654,7 +1659,7 @@ mod tests {
         apply(&t, &fm(command::ADD, 1, 10, in_port(3), 9)).unwrap();
         t.commit();
         let left: Vec<_> = t
-            .flow_stats(&all(), V)
+            .flow_stats(&FlowStatsRequest::all(), V)
             .unwrap()
             .into_iter()
             .map(|f| f.match_.fields)

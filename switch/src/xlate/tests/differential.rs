@@ -268,14 +268,7 @@ fn outcome(r: &Recorder) -> Outcome {
 }
 
 fn packet_counts(t: &Tables) -> Vec<(u8, u16, u64)> {
-    let req = FlowStatsRequest {
-        table_id: 0xff,
-        out_port: OFPP_ANY,
-        out_group: OFPG_ANY,
-        cookie: 0,
-        cookie_mask: 0,
-        match_: Match::default(),
-    };
+    let req = FlowStatsRequest::all();
     let mut v: Vec<(u8, u16, u64)> = t
         .flow_stats(&req, openflow::Version::V1_3)
         .unwrap()
