@@ -354,7 +354,8 @@ fn prefetch_rule<const N: usize, R>(rule: &Rule<N, R>) {
 const READ_AHEAD: usize = 16;
 
 /// Calls `f` on each of `rules` in order; each rule was requested
-/// [`READ_AHEAD`] rules earlier, and given to `ahead` half as far ahead.
+/// [`READ_AHEAD`] rules earlier, and given to `ahead` half as far ahead:
+/// [`read_ahead`] with a second, nearer request.
 fn read_rules_ahead<const N: usize, R>(
     rules: &[&Rule<N, R>],
     ahead: &mut impl FnMut(&Rule<N, R>),
@@ -377,21 +378,17 @@ fn read_rules_ahead<const N: usize, R>(
 /// called `distance` items earlier: a walk over scattered memory whose
 /// cache misses overlap instead of coming one after the other.
 fn read_ahead<T: Copy>(
-    items: impl Iterator<Item = T>,
+    items: &[T],
     distance: usize,
     mut request: impl FnMut(T),
     mut f: impl FnMut(T),
 ) {
-    let mut items = items;
-    let mut queue = VecDeque::with_capacity(distance);
-    loop {
-        while queue.len() < distance {
-            let Some(item) = items.next() else { break };
-            request(item);
-            queue.push_back(item);
+    items.iter().take(distance).for_each(|&x| request(x));
+    for (i, &x) in items.iter().enumerate() {
+        if let Some(&next) = items.get(i + distance) {
+            request(next);
         }
-        let Some(item) = queue.pop_front() else { break };
-        f(item);
+        f(x);
     }
 }
 
@@ -875,12 +872,9 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
                 .for_each_bucket_unread(&guard, |b| buckets.push(b));
             buckets.sort_unstable_by_key(|b| std::ptr::from_ref(*b) as usize);
             rules.reserve(buckets.len());
-            read_ahead(
-                buckets.iter().copied(),
-                READ_AHEAD,
-                crate::dpif::prefetch,
-                |b| rules.extend(b.rules().iter().map(|r| &**r)),
-            );
+            read_ahead(&buckets, READ_AHEAD, crate::dpif::prefetch, |b| {
+                rules.extend(b.rules().iter().map(|r| &**r))
+            });
         }
         drop(buckets);
         let wanted = |rule: &Rule<N, R>| {
@@ -895,7 +889,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             });
         }
         let mut matching = Vec::with_capacity(rules.len());
-        read_ahead(rules.into_iter(), READ_AHEAD, prefetch_rule, |r| {
+        read_ahead(&rules, READ_AHEAD, prefetch_rule, |r| {
             if wanted(r) {
                 matching.push(r);
             }
