@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
@@ -14,7 +14,7 @@ use switch::config::Config;
 use switch::metrics::{self, SwitchCollector};
 use switch::mgmt::{commands, ofsocket, unixctl};
 use switch::ofproto::conn::ConnKind;
-use switch::ofproto::Drained;
+use switch::ofproto::{lock, Drained};
 
 /// ferrovs switch daemon: OpenFlow switch with a DPDK userspace datapath.
 #[derive(Parser, Debug)]
@@ -194,9 +194,7 @@ fn run(args: Args) -> Result<(), String> {
                     pin_limit,
                     target: Some(row.target.as_str().into()),
                 };
-                of.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .add_controller_target(&row.target);
+                lock(of).add_controller_target(&row.target);
                 let of = Arc::clone(of);
                 let task = match target {
                     ofsocket::Target::PTcp(addr) => {
@@ -229,17 +227,14 @@ fn run(args: Args) -> Result<(), String> {
         // Packet-ins from the datapath to the controllers.
         for of in &switch.ofprotos {
             let of = Arc::clone(of);
-            let queue = Arc::clone(&of.lock().unwrap_or_else(|e| e.into_inner()).packet_ins);
+            let queue = Arc::clone(&lock(&of).packet_ins);
             mgmt_tasks.push(tokio::spawn(async move {
                 // Batches of PIN_BATCH with the bridge released in between.
                 const PIN_BATCH: usize = 256;
                 loop {
                     queue.notify.notified().await;
                     loop {
-                        let drained = of
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .drain_packet_ins(PIN_BATCH);
+                        let drained = lock(&of).drain_packet_ins(PIN_BATCH);
                         if drained != Drained::More {
                             break;
                         }
@@ -255,11 +250,6 @@ fn run(args: Args) -> Result<(), String> {
         let ofprotos: Vec<_> = switch.ofprotos.iter().map(Arc::clone).collect();
         mgmt_tasks.push(tokio::spawn(async move {
             const GC_STEP: usize = 4096;
-            fn lock(
-                of: &Mutex<switch::ofproto::Ofproto>,
-            ) -> MutexGuard<'_, switch::ofproto::Ofproto> {
-                of.lock().unwrap_or_else(|e| e.into_inner())
-            }
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {

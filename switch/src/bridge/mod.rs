@@ -452,7 +452,7 @@ impl Switch {
                 if b.cross_connect.is_empty() {
                     // An OpenFlow bridge: every packet through its tables.
                     let (tables, packet_ins, groups, meters) = {
-                        let of = of.lock().unwrap_or_else(|e| e.into_inner());
+                        let of = crate::ofproto::lock(of);
                         (
                             Arc::clone(&of.tables),
                             Arc::clone(&of.packet_ins),
@@ -542,7 +542,7 @@ impl Switch {
         let sync = Arc::new(DatapathSync::default());
         for (of, p) in ofprotos.iter().zip(&of_pipelines) {
             if let Some(p) = p {
-                of.lock().unwrap_or_else(|e| e.into_inner()).datapath = Some(Datapath {
+                crate::ofproto::lock(of).datapath = Some(Datapath {
                     pipeline: Arc::clone(p),
                     tx: Arc::clone(&control_tx),
                     sync: Arc::clone(&sync),

@@ -307,7 +307,7 @@ fn openflow_families(sw: &Switch) -> Vec<Family> {
         COUNTER,
     );
     for (i, of) in sw.ofprotos.iter().enumerate() {
-        let of = of.lock().unwrap_or_else(|e| e.into_inner());
+        let of = crate::ofproto::lock(of);
         let bridge = of.name.as_str();
         for (id, t) in of.tables.tables.iter().enumerate() {
             let n = t.cls.len();

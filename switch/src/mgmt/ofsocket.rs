@@ -20,7 +20,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::mpsc;
 
 use crate::ofproto::conn::{ConnId, ConnKind, ASYNC_QUEUE_LEN};
-use crate::ofproto::Ofproto;
+use crate::ofproto::{lock, Ofproto};
 
 /// The management socket path of `bridge`.
 pub fn mgmt_path(rundir: &Path, bridge: &str) -> PathBuf {
@@ -343,10 +343,6 @@ impl Drop for Session {
             lock(&self.ofproto).disconnect(id);
         }
     }
-}
-
-fn lock(of: &Mutex<Ofproto>) -> std::sync::MutexGuard<'_, Ofproto> {
-    of.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -1149,6 +1149,12 @@ const REQUESTFORWARD_GROUP_MOD: u8 = 0;
 /// `OFPRFR_METER_MOD`: a forwarded meter-mod.
 const REQUESTFORWARD_METER_MOD: u8 = 1;
 
+/// Locks a bridge's `Ofproto`; a panic elsewhere while it was held does
+/// not poison it (every change is complete before the next).
+pub fn lock(of: &std::sync::Mutex<Ofproto>) -> std::sync::MutexGuard<'_, Ofproto> {
+    of.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// How a [`Ofproto::drain_packet_ins`] batch ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Drained {
@@ -1275,17 +1281,7 @@ mod tests {
     /// connection's backlog they are dropped and counted.
     #[test]
     fn packet_ins_drain_in_batches() {
-        use self::packet_in::PacketInEvent;
-        let ev = |n: u8| PacketInEvent {
-            in_port: 1,
-            metadata: 0,
-            reason: packet_in::reason::ACTION,
-            table_id: 0,
-            cookie: 0,
-            miss: false,
-            total_len: 1,
-            data: vec![n],
-        };
+        let ev = packet_in::test_event;
         let mut of = Ofproto::new("br0", 7, Version::ALL.to_vec());
         let (tx, mut rx) = mpsc::channel(256);
         of.connect(Version::V1_3, tx, controller());

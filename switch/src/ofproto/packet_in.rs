@@ -159,23 +159,28 @@ impl TokenBucket {
     }
 }
 
+/// A one-byte packet-in (reason ACTION, port 1, table 0) carrying `n`,
+/// for tests.
+#[cfg(test)]
+pub(crate) fn test_event(n: u8) -> PacketInEvent {
+    PacketInEvent {
+        in_port: 1,
+        metadata: 0,
+        reason: reason::ACTION,
+        table_id: 0,
+        cookie: 0,
+        miss: false,
+        total_len: 1,
+        data: vec![n],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn ev(n: u8) -> PacketInEvent {
-        PacketInEvent {
-            in_port: 1,
-            metadata: 0,
-            reason: reason::ACTION,
-            table_id: 0,
-            cookie: 0,
-            miss: false,
-            total_len: 1,
-            data: vec![n],
-        }
-    }
+    use super::test_event as ev;
 
     #[test]
     fn a_full_queue_drops_and_counts() {
