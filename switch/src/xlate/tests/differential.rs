@@ -9,7 +9,7 @@
 //! rules otherwise (and under the debug check).
 
 use super::*;
-use crate::dpif::cache::{CacheCounts, FlowCache};
+use crate::dpif::cache::{CacheCounts, FlowCache, UpcallBudget};
 use crate::flow::testpkt::{eth, ipv4, ipv6, mpls, tcp, udp as udp_l4};
 use openflow::group::{Bucket, GroupType};
 use openflow::group_meter_mod::GroupMod;
@@ -279,6 +279,46 @@ fn packet_counts(t: &Tables) -> Vec<(u8, u16, u64)> {
     v
 }
 
+/// Forwards a batch of packets received on `in_port` (each with the full
+/// pipeline's outcome) through `cache` as the datapath does, looking them
+/// up together and then forwarding them one by one, and checks that each
+/// does what the full pipeline did.
+///
+/// The upcall budget is no part of that comparison: it sheds misses on
+/// purpose, under a flood of new flows (tested apart, below). It is charged
+/// the wall-clock time each upcall takes, which a debug build on a busy
+/// machine makes as long as the scheduler likes (an upcall whose thread is
+/// preempted takes milliseconds), and refilled only as the translator's
+/// clock advances, which stands still here: a case whose upcalls took more
+/// than [`crate::dpif::cache::UPCALL_BURST_NS`] would have its later misses
+/// dropped wherever a cache hit made the traffic established. So every
+/// packet starts with a full budget, as the datapath's would once time had
+/// passed.
+fn forward_checked(
+    cache: &mut FlowCache,
+    base: &Xlate<'_>,
+    in_port: u32,
+    batch: Vec<(Vec<u8>, Outcome)>,
+) -> Result<CacheCounts, TestCaseError> {
+    let mut counts = CacheCounts::default();
+    cache.classify(base, in_port, batch.iter().map(|(p, _)| p.as_slice()));
+    for (i, (pkt, slow)) in batch.into_iter().enumerate() {
+        cache.upcall_budget = UpcallBudget::default();
+        let mut fast = Recorder::default();
+        cache.forward_classified(i, base, in_port, pkt.clone(), &mut fast, &mut counts);
+        prop_assert_eq!(
+            &slow,
+            &outcome(&fast),
+            "packet {:02x?} on port {}, {} of its batch",
+            pkt,
+            in_port,
+            i
+        );
+    }
+    prop_assert_eq!(counts.upcall_lost, 0);
+    Ok(counts)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(
         std::env::var("FERROVS_DIFF_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(512)
@@ -326,17 +366,8 @@ proptest! {
                 ..xlate(&fast_t, &g, &fast_macs, &|_| true, &|_| 0, false)
             };
             batches.set(batches.get() + 1);
-            let mut counts = CacheCounts::default();
-            cache.classify(&base, in_port, batch.iter().map(|(_, p, _)| p.as_slice()));
-            for (i, (_, pkt, slow)) in batch.drain(..).enumerate() {
-                let mut fast = Recorder::default();
-                cache.forward_classified(i, &base, in_port, pkt.clone(), &mut fast, &mut counts);
-                prop_assert_eq!(
-                    &slow, &outcome(&fast),
-                    "packet {:02x?} on port {}, {} of its batch", pkt, in_port, i
-                );
-            }
-            prop_assert_eq!(counts.upcall_lost, 0);
+            let batch = batch.drain(..).map(|(_, pkt, slow)| (pkt, slow)).collect();
+            forward_checked(cache, &base, in_port, batch)?;
             cache.flush_counts(&fast_t, base.now_ns);
             Ok(())
         };
@@ -724,4 +755,97 @@ fn the_upcall_budget_protects_established_traffic_only() {
         31,
     );
     assert_eq!(counts.upcall_lost, 0);
+}
+
+/// A failure of `cached_forwarding_equals_the_full_pipeline` (its last
+/// regression case), made deterministic: a rule floods port 3's packets (set eth_dst, output ALL);
+/// the packet's megaflow is hit (the bridge has established traffic), an
+/// upcall takes the whole upcall budget (as a debug build's upcall does when
+/// its thread is preempted on a busy machine: the budget is charged
+/// wall-clock time), then a flow-mod makes the megaflow stale. The datapath
+/// sheds the packet's upcall (the budget's load shedding), and the
+/// differential model, whose clock stands still, still forwards it as the
+/// full pipeline does.
+#[test]
+fn a_spent_upcall_budget_is_not_a_differential_failure() {
+    use crate::dpif::cache::UPCALL_BURST_NS;
+    let t = Tables::new(100);
+    let g = groups();
+    let macs = mac::MacTable::default();
+    add_g(
+        &t,
+        &g,
+        0,
+        0,
+        vec![OxmField::InPort(3)],
+        vec![Instruction::ApplyActions(vec![
+            Action::SetField(OxmField::EthDst {
+                value: [2, 0, 0, 0, 0, 9],
+                mask: None,
+            }),
+            out(OFPP_ALL),
+        ])],
+    );
+    t.commit();
+    // IPv4 protocol 0 without payload, 10.0.0.1 -> 10.0.0.2.
+    let pkt = eth(
+        &[],
+        0x0800,
+        &ipv4([10, 0, 0, 1], [10, 0, 0, 2], 0, 64, 0, &[], 0, b""),
+    );
+    let full = |t: &Tables| {
+        let mut rec = Recorder::default();
+        xlate(t, &g, &macs, &|_| true, &|_| 0, false).run(3, pkt.clone(), &mut rec);
+        outcome(&rec)
+    };
+    let flooded = full(&t);
+    assert_eq!(
+        flooded.0.iter().map(|(p, _)| *p).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    // A flow-mod elsewhere: a new table version, the same outcome.
+    let flow_mod_elsewhere = |priority| {
+        add_g(
+            &t,
+            &g,
+            2,
+            priority,
+            vec![OxmField::VlanVid {
+                value: 0x1000,
+                mask: None,
+            }],
+            vec![Instruction::ApplyActions(vec![out(OFPP_ALL)])],
+        );
+        t.commit();
+    };
+    let mut cache = FlowCache::default();
+    cache.emc.set_insert_inv_prob(1);
+    let base = xlate(&t, &g, &macs, &|_| true, &|_| 0, false);
+    // An upcall, then a hit: established traffic.
+    for expect in [(1, 0), (0, 1)] {
+        let counts =
+            forward_checked(&mut cache, &base, 3, vec![(pkt.clone(), flooded.clone())]).unwrap();
+        assert_eq!((counts.upcall_ok, counts.emc_hits), expect);
+    }
+    // The datapath: once the budget is spent, the upcall of the packet
+    // whose megaflow the flow-mod made stale is shed.
+    cache.upcall_budget.spend(UPCALL_BURST_NS as u64);
+    flow_mod_elsewhere(1);
+    assert_eq!(full(&t), flooded);
+    let base = xlate(&t, &g, &macs, &|_| true, &|_| 0, false);
+    let (mut rec, mut counts) = (Recorder::default(), CacheCounts::default());
+    cache.forward(&base, 3, pkt.clone(), &mut rec, &mut counts);
+    assert_eq!(
+        outcome(&rec),
+        (vec![], vec![DropReason::UpcallBudget], vec![])
+    );
+    assert_eq!(counts.upcall_lost, 1);
+    // The differential model: the same, with the budget spent again.
+    cache.upcall_budget.spend(UPCALL_BURST_NS as u64);
+    flow_mod_elsewhere(2);
+    assert_eq!(full(&t), flooded);
+    let base = xlate(&t, &g, &macs, &|_| true, &|_| 0, false);
+    let counts =
+        forward_checked(&mut cache, &base, 3, vec![(pkt.clone(), flooded.clone())]).unwrap();
+    assert_eq!((counts.upcall_ok, counts.upcall_lost), (1, 0));
 }
