@@ -215,17 +215,6 @@ impl Connection {
         message.encode_into(version, xid, &mut self.transmit)
     }
 
-    /// The negotiated version and the buffer of bytes to transmit, for a
-    /// caller that encodes whole messages straight into it (a reply too
-    /// large to build as a [`Message`] first); `None` before the hello
-    /// exchange is over.
-    pub fn transmit_buffer(&mut self) -> Option<(Version, &mut Vec<u8>)> {
-        match self.state {
-            State::Connected(version) => Some((version, &mut self.transmit)),
-            _ => None,
-        }
-    }
-
     /// Ends the connection.
     pub fn close(&mut self) {
         self.disconnect(DisconnectReason::Closed);
@@ -612,10 +601,11 @@ mod tests {
         let mut sw = Connection::new(cfg(&[V1_4]), t0);
         let mut ctl = Connection::new(cfg(&[V1_4]), t0);
         pump(&mut sw, &mut ctl, t0);
-        let (version, out) = sw.transmit_buffer().expect("connected");
-        assert_eq!(version, V1_4);
-        out.resize(1 << 20, 0);
+        for _ in 0..10_000 {
+            sw.send(&Message::BarrierRequest).unwrap();
+        }
         let big = sw.poll_transmit().unwrap();
+        assert_eq!(big.len(), 80_000);
         let capacity = big.capacity();
         sw.recycle_transmit(big);
         assert!(sw.poll_transmit().is_none(), "emptied");

@@ -1,7 +1,8 @@
 //! The control thread's work on a big table, without DPDK or sockets:
 //! installing `CONTROL_FLOWS` flows (1 M by default) shaped like
 //! `ferrovs-controller-sim load`'s (`ip,nw_src=10.0.H.H,nw_dst=11.0.L.L`,
-//! one output), as flow-mods through [`Tables::flow_mod`]; then dumping
+//! one output), as flow-mods through [`Tables::flow_mod`], deleting them
+//! and installing them again (`CONTROL_RELOAD=0`: once only); then dumping
 //! them as a flow-stats reply encoded message by message, and counting
 //! them as an aggregate, `CONTROL_ROUNDS` times (3 by default), and
 //! decoding the reply as a controller would; last, deleting every flow and
@@ -20,9 +21,10 @@ use openflow::action::Action;
 use openflow::flow_match::Match;
 use openflow::flow_mod::{command, FlowMod};
 use openflow::instruction::Instruction;
-use openflow::multipart::{FlowStatsRequest, ReplyWriter, OFPMP_FLOW};
+use openflow::multipart::FlowStatsRequest;
 use openflow::oxm::OxmField;
 use openflow::Version;
+use switch::ofproto::dump::{FlowDump, DUMP_CHUNK};
 use switch::ofproto::group::Groups;
 use switch::ofproto::meter::Meters;
 use switch::ofproto::table::Tables;
@@ -62,14 +64,10 @@ fn flow_mod(i: u32) -> FlowMod {
     )
 }
 
-fn main() {
-    switch::heap::use_huge_pages();
-    let n = env("CONTROL_FLOWS", 1_000_000);
-    let rounds = env("CONTROL_ROUNDS", 3);
-    let v = Version::V1_3;
-    let tables = Tables::new(n.max(1));
+/// Installs `mods` into `tables`, committing every 1 000 (as a barrier
+/// does), and prints how long it took.
+fn load(tables: &Tables, mods: &[FlowMod], v: Version, what: &str) {
     let (groups, meters) = (Groups::default(), Meters::default());
-    let mods: Vec<FlowMod> = (0..n as u32).map(flow_mod).collect();
     let t = Instant::now();
     for (k, fm) in mods.iter().enumerate() {
         tables
@@ -82,30 +80,71 @@ fn main() {
     tables.commit();
     let dt = t.elapsed();
     println!(
-        "flow-mods: {n} in {dt:?}, {:.0} ns each",
-        dt.as_nanos() as f64 / n as f64
+        "{what}: {} in {dt:?}, {:.0} ns each",
+        mods.len(),
+        dt.as_nanos() as f64 / mods.len().max(1) as f64
     );
+}
+
+/// Deletes every flow of `tables` and unlinks the removed rules, printing
+/// how long each took.
+fn delete_all(tables: &Tables, v: Version) {
+    let n = tables.len_of(0xff);
+    let t = Instant::now();
+    let mut all = flow_mod(0);
+    all.command = command::DELETE;
+    all.table_id = 0xff;
+    all.match_ = Match::default();
+    tables
+        .flow_mod(&all, v, &Groups::default(), &Meters::default())
+        .expect("delete everything");
+    tables.commit();
+    let delete = t.elapsed();
+    let t = Instant::now();
+    tables.gc(tables.version());
+    println!(
+        "delete: {n} flows in {delete:?}; unlinking them: {:?}",
+        t.elapsed()
+    );
+}
+
+fn main() {
+    switch::heap::use_huge_pages();
+    let n = env("CONTROL_FLOWS", 1_000_000);
+    let rounds = env("CONTROL_ROUNDS", 3);
+    let v = Version::V1_3;
+    let tables = Tables::new(n.max(1));
+    let mods: Vec<FlowMod> = (0..n as u32).map(flow_mod).collect();
+    load(&tables, &mods, v, "flow-mods");
+    if env("CONTROL_RELOAD", 1) != 0 {
+        // As `bench/controlplane.py` does (a load with barriers, del-flows,
+        // a load as bundles): the rules walked below then live in memory
+        // freed by the first ones, in the allocator's order, not in the
+        // order they were made.
+        delete_all(&tables, v);
+        load(&tables, &mods, v, "flow-mods into freed memory");
+    }
     let req = FlowStatsRequest::all();
     for _ in 0..rounds {
-        // A fresh buffer each time, as a connection's first dump has.
-        let mut out = Vec::new();
+        // The reply as a connection sends it, each chunk dropped once
+        // made (as once written to the socket).
         let t = Instant::now();
-        switch::ofproto::reserve_reply(&mut out, n);
-        let mut w =
-            ReplyWriter::new(&mut out, v, 1, OFPMP_FLOW, 65535).expect("1.3 has flow stats");
-        let mut entries = 0;
-        tables
-            .for_each_flow_stats(&req, v, |e| {
-                entries += 1;
-                w.entry(|out| e.encode(v, out)).expect("encodable");
-            })
-            .expect("a valid request");
-        w.finish();
+        let mut reply = FlowDump::new(&tables, &req, v, 1).expect("a valid request");
+        let entries = reply.remaining();
+        let mut bytes = 0;
+        while let Some(chunk) = reply.next_chunk(DUMP_CHUNK) {
+            bytes += chunk.len();
+        }
         let dump = t.elapsed();
         let t = Instant::now();
         let agg = tables.aggregate(&req, v).expect("a valid request");
         let aggregate = t.elapsed();
         // What a controller does with the reply: decode every message.
+        let mut out = Vec::with_capacity(bytes);
+        let mut reply = FlowDump::new(&tables, &req, v, 1).expect("a valid request");
+        while let Some(chunk) = reply.next_chunk(DUMP_CHUNK) {
+            out.extend_from_slice(chunk);
+        }
         let t = Instant::now();
         let mut decoded = 0;
         let mut rest = &out[..];
@@ -125,24 +164,8 @@ fn main() {
         println!(
             "dump: {entries} entries, {} bytes in {dump:?}; aggregate of {} in {aggregate:?}; \
              the reply decoded ({decoded} entries) in {decode:?}",
-            out.len(),
-            agg.flow_count
+            bytes, agg.flow_count
         );
     }
-    let t = Instant::now();
-    let mut all = flow_mod(0);
-    all.command = command::DELETE;
-    all.table_id = 0xff;
-    all.match_ = Match::default();
-    tables
-        .flow_mod(&all, v, &groups, &meters)
-        .expect("delete everything");
-    tables.commit();
-    let delete = t.elapsed();
-    let t = Instant::now();
-    tables.gc(tables.version());
-    println!(
-        "delete: {n} flows in {delete:?}; unlinking them: {:?}",
-        t.elapsed()
-    );
+    delete_all(&tables, v);
 }

@@ -780,13 +780,18 @@ pub fn count_flow_stats(version: Version, msg_body: &[u8]) -> Result<(u16, usize
 /// the same entries, for replies too large to build as a list first (a
 /// flow dump of a million rules). `OFPMPF_REPLY_MORE` is set on all but
 /// the last message; [`ReplyWriter::finish`] ends the last one.
-pub struct ReplyWriter<'a> {
-    out: &'a mut Vec<u8>,
+///
+/// The writer does not hold the buffer: every call takes it, and it must
+/// be the same buffer each time. The messages it has closed (before
+/// [`ReplyWriter::closed`]) may be sent and taken out of the buffer
+/// ([`ReplyWriter::drain_closed`]) while the reply is still being
+/// written, so that a reply of any size goes out through a small buffer.
+pub struct ReplyWriter {
     version: Version,
     xid: u32,
     mp_type: u16,
     max_len: usize,
-    /// Where the message being written starts in `out`.
+    /// Where the message being written starts in the buffer.
     msg: usize,
     /// Entries in that message.
     entries: usize,
@@ -794,20 +799,19 @@ pub struct ReplyWriter<'a> {
     moved: Vec<u8>,
 }
 
-impl<'a> ReplyWriter<'a> {
+impl ReplyWriter {
     /// Starts a reply of type `mp_type` (an `OFPMP_*` list type) to the
     /// request `xid`, appended to `out`; `max_len` is at most 65535.
     pub fn new(
-        out: &'a mut Vec<u8>,
+        out: &mut Vec<u8>,
         version: Version,
         xid: u32,
         mp_type: u16,
         max_len: usize,
-    ) -> Result<ReplyWriter<'a>, EncodeError> {
+    ) -> Result<ReplyWriter, EncodeError> {
         check_encode(version, mp_type)?;
         let mut w = ReplyWriter {
             msg: out.len(),
-            out,
             version,
             xid,
             mp_type,
@@ -815,12 +819,12 @@ impl<'a> ReplyWriter<'a> {
             entries: 0,
             moved: Vec::new(),
         };
-        w.start();
+        w.start(out);
         Ok(w)
     }
 
-    fn start(&mut self) {
-        self.msg = self.out.len();
+    fn start(&mut self, out: &mut Vec<u8>) {
+        self.msg = out.len();
         self.entries = 0;
         crate::Header {
             version: self.version.wire(),
@@ -830,48 +834,48 @@ impl<'a> ReplyWriter<'a> {
             length: 0,
             xid: self.xid,
         }
-        .emit(self.out);
+        .emit(out);
         // `new` checked that this version has this type.
-        let _ = encode_header(self.version, self.mp_type, 0, self.out);
+        let _ = encode_header(self.version, self.mp_type, 0, out);
     }
 
     /// Sets the length (and `OFPMPF_REPLY_MORE` unless `last`) of the
     /// message being written.
-    fn close(&mut self, last: bool) {
-        let len = (self.out.len() - self.msg) as u16;
-        self.out[self.msg + 2..self.msg + 4].copy_from_slice(&len.to_be_bytes());
+    fn close(&mut self, out: &mut [u8], last: bool) {
+        let len = (out.len() - self.msg) as u16;
+        out[self.msg + 2..self.msg + 4].copy_from_slice(&len.to_be_bytes());
         if !last {
             let flags = self.msg + 8 + 2;
-            self.out[flags..flags + 2].copy_from_slice(&OFPMPF_REPLY_MORE.to_be_bytes());
+            out[flags..flags + 2].copy_from_slice(&OFPMPF_REPLY_MORE.to_be_bytes());
         }
     }
 
-    /// Appends one entry, which `encode` writes to the end of the buffer;
-    /// a full message is closed first. On error (from `encode`, or an
-    /// entry that does not fit a message on its own) nothing of the entry
-    /// is kept and the reply goes on without it.
+    /// Appends one entry, which `encode` writes to the end of `out`; a full
+    /// message is closed first. On error (from `encode`, or an entry that
+    /// does not fit a message on its own) nothing of the entry is kept and
+    /// the reply goes on without it.
     pub fn entry(
         &mut self,
+        out: &mut Vec<u8>,
         encode: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
     ) -> Result<(), EncodeError> {
-        let start = self.out.len();
-        if let Err(e) = encode(self.out) {
-            self.out.truncate(start);
+        let start = out.len();
+        if let Err(e) = encode(out) {
+            out.truncate(start);
             return Err(e);
         }
-        if self.out.len() - self.msg > self.max_len && self.entries > 0 {
+        if out.len() - self.msg > self.max_len && self.entries > 0 {
             self.moved.clear();
-            self.moved.extend_from_slice(&self.out[start..]);
-            self.out.truncate(start);
-            self.close(false);
-            self.start();
-            self.out.extend_from_slice(&self.moved);
+            self.moved.extend_from_slice(&out[start..]);
+            out.truncate(start);
+            self.close(out, false);
+            self.start(out);
+            out.extend_from_slice(&self.moved);
         }
-        if self.out.len() - self.msg > usize::from(u16::MAX) {
+        if out.len() - self.msg > usize::from(u16::MAX) {
             // Alone in its message (`max_len` is at most 65535), and still
             // too long.
-            self.out
-                .truncate(self.msg + 8 + mp_header_len(self.version));
+            out.truncate(self.msg + 8 + mp_header_len(self.version));
             return Err(EncodeError::unsupported(
                 self.version,
                 "multipart reply entry longer than a message",
@@ -881,9 +885,23 @@ impl<'a> ReplyWriter<'a> {
         Ok(())
     }
 
+    /// Bytes at the front of the buffer that are final: everything before
+    /// the message being written (whole messages of this reply, and what
+    /// the buffer held before it).
+    pub fn closed(&self) -> usize {
+        self.msg
+    }
+
+    /// Removes the first [`ReplyWriter::closed`] bytes from `out` (they
+    /// have been sent); the message being written moves to the front.
+    pub fn drain_closed(&mut self, out: &mut Vec<u8>) {
+        out.drain(..self.msg);
+        self.msg = 0;
+    }
+
     /// Ends the last message.
-    pub fn finish(mut self) {
-        self.close(true);
+    pub fn finish(mut self, out: &mut [u8]) {
+        self.close(out, true);
     }
 }
 
@@ -1181,11 +1199,26 @@ mod tests {
                 let mut got = vec![0xa5];
                 let mut w = ReplyWriter::new(&mut got, version, 9, OFPMP_FLOW, max_len).unwrap();
                 for f in &flows {
-                    w.entry(|out| f.entry().encode(version, out)).unwrap();
+                    w.entry(&mut got, |out| f.entry().encode(version, out))
+                        .unwrap();
                 }
-                w.finish();
+                w.finish(&mut got);
                 assert_eq!(got[0], 0xa5);
                 assert!(got[1..] == want[..], "{version:?} n={n} max_len={max_len}");
+                // The same bytes sent as they are closed, the buffer
+                // holding one message at most.
+                let (mut sent, mut buf) = (Vec::new(), Vec::new());
+                let mut w = ReplyWriter::new(&mut buf, version, 9, OFPMP_FLOW, max_len).unwrap();
+                for f in &flows {
+                    w.entry(&mut buf, |out| f.entry().encode(version, out))
+                        .unwrap();
+                    sent.extend_from_slice(&buf[..w.closed()]);
+                    w.drain_closed(&mut buf);
+                    assert!(buf.len() <= usize::from(u16::MAX));
+                }
+                w.finish(&mut buf);
+                sent.extend_from_slice(&buf);
+                assert!(sent == want, "{version:?} n={n} max_len={max_len}, drained");
                 // Counting the parts' entries finds them all.
                 let (mut counted, mut rest, mut more) = (0, &got[1..], Vec::new());
                 while !rest.is_empty() {
@@ -1203,9 +1236,9 @@ mod tests {
         // A short entry, a body the entries do not fill, another type.
         let mut w = Vec::new();
         let mut r = ReplyWriter::new(&mut w, Version::V1_3, 1, OFPMP_FLOW, 65535).unwrap();
-        r.entry(|out| flow(1).entry().encode(Version::V1_3, out))
+        r.entry(&mut w, |out| flow(1).entry().encode(Version::V1_3, out))
             .unwrap();
-        r.finish();
+        r.finish(&mut w);
         assert_eq!(count_flow_stats(Version::V1_3, &w[8..]), Ok((0, 1)));
         assert!(count_flow_stats(Version::V1_3, &w[8..w.len() - 1]).is_err());
         let mut short = w[8..].to_vec();

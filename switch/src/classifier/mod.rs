@@ -357,9 +357,9 @@ const READ_AHEAD: usize = 16;
 /// [`READ_AHEAD`] rules earlier, and given to `ahead` half as far ahead:
 /// [`read_ahead`] with a second, nearer request.
 fn read_rules_ahead<const N: usize, R>(
-    rules: &[&Rule<N, R>],
+    rules: &[&RuleRef<N, R>],
     ahead: &mut impl FnMut(&Rule<N, R>),
-    mut f: impl FnMut(&Rule<N, R>),
+    mut f: impl FnMut(&RuleRef<N, R>),
 ) {
     rules.iter().take(READ_AHEAD).for_each(|r| prefetch_rule(r));
     rules.iter().take(READ_AHEAD / 2).for_each(|r| ahead(r));
@@ -389,6 +389,62 @@ fn read_ahead<T: Copy>(
             request(next);
         }
         f(x);
+    }
+}
+
+/// Bits of an address sorted in one pass of [`by_address`].
+const RADIX_BITS: u32 = 11;
+
+/// Sorts `items` by the address `addr` gives each: a least-significant-digit
+/// radix sort over the bits in which the addresses differ (three or four
+/// passes of [`RADIX_BITS`] for a heap of a few GB), linear in the number
+/// of items where a comparison sort is not. `scratch` and `counts` are
+/// working space.
+fn by_address<E: Copy>(
+    items: &mut [E],
+    scratch: &mut Vec<E>,
+    counts: &mut Vec<usize>,
+    addr: impl Fn(E) -> usize,
+) {
+    let (Some(lo), Some(hi)) = (
+        items.iter().map(|&x| addr(x)).min(),
+        items.iter().map(|&x| addr(x)).max(),
+    ) else {
+        return;
+    };
+    // Objects are at least 8-byte aligned: the low 3 bits are all equal.
+    let span = (hi - lo) >> 3;
+    let bits = usize::BITS - span.leading_zeros();
+    let radix = 1usize << RADIX_BITS;
+    scratch.clear();
+    scratch.extend_from_slice(items);
+    // Each pass reads one of the two and writes the other.
+    let (mut from, mut to): (&mut [E], &mut [E]) = (items, scratch);
+    let mut in_scratch = false;
+    let mut shift = 3;
+    while shift < bits + 3 {
+        let digit = |x: E| ((addr(x) - lo) >> shift) & (radix - 1);
+        counts.clear();
+        counts.resize(radix, 0);
+        for &x in from.iter() {
+            counts[digit(x)] += 1;
+        }
+        let mut sum = 0;
+        for c in counts.iter_mut() {
+            sum += std::mem::replace(c, sum);
+        }
+        for &x in from.iter() {
+            let slot = &mut counts[digit(x)];
+            to[*slot] = x;
+            *slot += 1;
+        }
+        std::mem::swap(&mut from, &mut to);
+        in_scratch = !in_scratch;
+        shift += RADIX_BITS;
+    }
+    if in_scratch {
+        // `from` is the scratch space, `to` the caller's slice.
+        to.copy_from_slice(from);
     }
 }
 
@@ -816,14 +872,15 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
     /// one priority per mask), walk order is already the answer's order and
     /// each rule is read once; otherwise the matching rules are sorted
     /// first. Takes the writer's lock (to see each subtable's priorities):
-    /// for the writer's own thread.
+    /// for the writer's own thread. `f` may keep the rules it is given
+    /// (a flow dump encoded after the walk).
     pub fn for_each_loose_by_priority(
         &self,
         key: &[u64; N],
         mask: &[u64; N],
         version: Version,
         mut ahead: impl FnMut(&Rule<N, R>),
-        mut f: impl FnMut(&Rule<N, R>),
+        mut f: impl FnMut(&RuleRef<N, R>),
     ) {
         let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
         let list = self.list.load();
@@ -855,31 +912,37 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         // The rules' addresses, subtable by subtable in walk order. A
         // subtable with exactly our mask has one bucket to read; the others'
         // buckets come from the maps' slot arrays (nothing read behind
-        // them) and are read in address order, not hash order: rules, their
+        // them) and are read in address order ([`by_address`]), not hash
+        // order: rules, their
         // buckets and their payloads' allocations were made together, so
         // this walks memory nearly in sequence (few TLB misses), each bucket
         // requested ahead of its use. The rules themselves are not read yet.
-        let mut rules: Vec<&Rule<N, R>> = Vec::new();
+        let mut rules: Vec<&RuleRef<N, R>> = Vec::new();
         let mut buckets: Vec<&Bucket<N, R>> = Vec::new();
+        let (mut scratch, mut counts) = (Vec::new(), Vec::new());
         for e in walked {
             if e.subtable.mask() == mask {
                 let bucket = e.subtable.bucket(&key, &guard).unwrap_or(&[]);
-                rules.extend(bucket.iter().map(|r| &**r));
+                rules.extend(bucket.iter());
                 continue;
             }
             buckets.clear();
             e.subtable
                 .for_each_bucket_unread(&guard, |b| buckets.push(b));
-            buckets.sort_unstable_by_key(|b| std::ptr::from_ref(*b) as usize);
+            by_address(&mut buckets, &mut scratch, &mut counts, |b| {
+                std::ptr::from_ref(b) as usize
+            });
             rules.reserve(buckets.len());
             read_ahead(&buckets, READ_AHEAD, crate::dpif::prefetch, |b| {
-                rules.extend(b.rules().iter().map(|r| &**r))
+                rules.extend(b.rules().iter())
             });
         }
         drop(buckets);
-        let wanted = |rule: &Rule<N, R>| {
+        // Every rule matches an empty mask: its key is not read.
+        let any = mask.iter().any(|&m| m != 0);
+        let wanted = |rule: &RuleRef<N, R>| {
             let k = rule.key();
-            (0..N).all(|i| k[i] & mask[i] == key[i]) && rule.is_visible(version)
+            rule.is_visible(version) && (!any || (0..N).all(|i| k[i] & mask[i] == key[i]))
         };
         if presorted {
             return read_rules_ahead(&rules, &mut ahead, |r| {
@@ -889,11 +952,16 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             });
         }
         let mut matching = Vec::with_capacity(rules.len());
-        read_ahead(&rules, READ_AHEAD, prefetch_rule, |r| {
-            if wanted(r) {
-                matching.push(r);
-            }
-        });
+        read_ahead(
+            &rules,
+            READ_AHEAD,
+            |r| prefetch_rule(r),
+            |r| {
+                if wanted(r) {
+                    matching.push(r);
+                }
+            },
+        );
         matching.sort_by_key(|r| std::cmp::Reverse(r.priority()));
         read_rules_ahead(&matching, &mut ahead, f);
     }

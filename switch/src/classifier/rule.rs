@@ -18,13 +18,18 @@ pub const VERSION_NOT_REMOVED: Version = Version::MAX;
 /// The key, mask and priority never change after insertion. A payload that
 /// must change in place (e.g. the actions of an OpenFlow modify) needs its
 /// own interior mutability.
+///
+/// The fields every walk reads (versions, mask, priority) come first: with
+/// the `Arc`'s counts they fill the rule's first cache line, so a walk
+/// that needs no key (a dump of every flow) reads one line a rule.
+#[repr(C)]
 pub struct Rule<const N: usize, R> {
-    key: [u64; N],
-    mask: Arc<[u64; N]>,
-    priority: u32,
-    seq: u64,
     add_version: Version,
     remove_version: AtomicU64,
+    seq: u64,
+    mask: Arc<[u64; N]>,
+    priority: u32,
+    key: [u64; N],
     payload: R,
 }
 

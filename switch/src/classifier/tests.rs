@@ -743,3 +743,35 @@ fn restore_takes_back_an_unpublished_removal() {
     assert_eq!(cls.gc(11), 1);
     assert!(cls.lookup(&[1, 0], 11, &mut wc).is_none());
 }
+
+proptest! {
+    /// The radix sort gives the order of a comparison sort, for addresses
+    /// spread over one allocation or many, in any number of passes, and
+    /// for a part of a list.
+    #[test]
+    fn by_address_sorts_as_a_comparison_sort(
+        picks in prop::collection::vec(0usize..4096, 0..600),
+        boxed in prop::collection::vec(any::<u64>(), 0..50),
+    ) {
+        let near: Vec<u64> = vec![0; 4096];
+        let far: Vec<Box<u64>> = boxed.into_iter().map(Box::new).collect();
+        let mut items: Vec<&u64> = picks.iter().map(|&i| &near[i]).collect();
+        items.extend(far.iter().map(|b| &**b));
+        let addr = |x: &u64| std::ptr::from_ref(x) as usize;
+        let mut want = items.clone();
+        want.sort_unstable_by_key(|&x| addr(x));
+        let (mut scratch, mut counts) = (Vec::new(), Vec::new());
+        let mut got = items.clone();
+        by_address(&mut got, &mut scratch, &mut counts, addr);
+        prop_assert!(got.iter().zip(&want).all(|(a, b)| std::ptr::eq(*a, *b)));
+        prop_assert_eq!(got.len(), want.len());
+        // Half of the list, the rest untouched.
+        let half = items.len() / 2;
+        let mut part = items.clone();
+        by_address(&mut part[half..], &mut scratch, &mut counts, addr);
+        let mut want = items[half..].to_vec();
+        want.sort_unstable_by_key(|&x| addr(x));
+        prop_assert!(part[..half].iter().zip(&items[..half]).all(|(a, b)| std::ptr::eq(*a, *b)));
+        prop_assert!(part[half..].iter().zip(&want).all(|(a, b)| std::ptr::eq(*a, *b)));
+    }
+}

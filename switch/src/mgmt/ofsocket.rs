@@ -20,6 +20,7 @@ use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::mpsc;
 
 use crate::ofproto::conn::{ConnId, ConnKind, ASYNC_QUEUE_LEN};
+use crate::ofproto::dump::{FlowDump, DUMP_CHUNK};
 use crate::ofproto::{lock, Ofproto};
 
 /// The management socket path of `bridge`.
@@ -220,15 +221,12 @@ where
                 }
                 Event::Message { header, message } => {
                     let Some(id) = session.id else { continue };
-                    let replies = {
+                    let (dump, replies) = {
                         let mut of = lock(&session.ofproto);
-                        let encoded = conn
-                            .transmit_buffer()
-                            .is_some_and(|(_, out)| of.handle_encoded(id, &header, &message, out));
-                        if encoded {
-                            Vec::new()
-                        } else {
-                            of.handle(id, &header, &message)
+                        match of.flow_dump(id, &header, &message) {
+                            Some(Ok(dump)) => (Some(dump), Vec::new()),
+                            Some(Err(error)) => (None, vec![error]),
+                            None => (None, of.handle(id, &header, &message)),
                         }
                     };
                     // What the request made the switch send this connection
@@ -241,6 +239,10 @@ where
                         if let Err(e) = conn.send_with_xid(header.xid, &reply) {
                             tracing::warn!("cannot encode a reply: {e}");
                         }
+                    }
+                    if let Some(dump) = dump {
+                        flush(&mut stream, &mut conn).await?;
+                        send_dump(&mut stream, dump).await?;
                     }
                 }
                 Event::DecodeFailed { header, error } => {
@@ -328,6 +330,20 @@ async fn flush<S: AsyncWrite + Unpin>(
         conn.recycle_transmit(bytes);
     }
     stream.flush().await
+}
+
+/// Writes a flow dump to the socket a chunk at a time, each chunk encoded
+/// after the previous one was written (the bridge is not locked): the
+/// reply's bytes pass through one buffer of about [`DUMP_CHUNK`] bytes.
+/// The connection's next request is read once the whole reply is written.
+async fn send_dump<S: AsyncWrite + Unpin>(
+    stream: &mut S,
+    mut dump: FlowDump,
+) -> std::io::Result<()> {
+    while let Some(bytes) = dump.next_chunk(DUMP_CHUNK) {
+        stream.write_all(bytes).await?;
+    }
+    Ok(())
 }
 
 /// A connection registered with its bridge; unregistered when dropped,

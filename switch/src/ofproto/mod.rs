@@ -18,6 +18,7 @@
 //! mutex shared by the bridge's connections); nothing here runs on a PMD.
 
 pub mod conn;
+pub mod dump;
 pub mod group;
 pub mod meter;
 pub mod monitor;
@@ -34,8 +35,7 @@ use openflow::bundle::{BundleAdd, BundleControl, RequestForward};
 use openflow::config::{FeaturesReply, PortStatus, RoleMsg, RoleStatus, SwitchConfig};
 use openflow::error_msg::ErrorMsg;
 use openflow::multipart::{
-    MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody, ReplyWriter,
-    OFPMP_FLOW,
+    MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
 };
 use openflow::packet::PacketOut;
 use openflow::port::{PortDesc, OFPP_ANY, OFPP_CONTROLLER, OFPP_LOCAL};
@@ -46,6 +46,7 @@ use tokio::sync::mpsc;
 use self::conn::{
     AsyncKind, Bundle, ConnId, ConnKind, ConnState, Role, ROLE_REASON_MASTER_REQUEST,
 };
+use self::dump::FlowDump;
 use self::group::Groups;
 use self::meter::Meters;
 use self::packet_in::PacketInQueue;
@@ -540,59 +541,32 @@ impl Ofproto {
         replies
     }
 
-    /// Answers a request whose reply is encoded as it is made, straight
-    /// into `out` (the connection's transmit buffer), and returns true; a
-    /// flow dump is the one such request (its reply may hold a million
-    /// entries, never held in memory as a list). Other requests give false
-    /// and go to [`Ofproto::handle`], as does a flow-stats request of a
-    /// connection that does not exist here.
-    pub fn handle_encoded(
+    /// Starts the reply to a flow-stats request of connection `id`: the
+    /// selected rules are taken now (every change made before the request
+    /// is seen), and the reply is encoded as it is sent, after the bridge's
+    /// lock is released ([`FlowDump`]). A request that fails gives its
+    /// error message. `None` for any other request, which goes to
+    /// [`Ofproto::handle`], as does a flow-stats request of a connection
+    /// that does not exist here.
+    pub fn flow_dump(
         &mut self,
         id: ConnId,
         header: &Header,
         msg: &Message,
-        out: &mut Vec<u8>,
-    ) -> bool {
+    ) -> Option<Result<FlowDump, Message>> {
         let Message::MultipartRequest(MultipartRequest {
             body: MultipartRequestBody::Flow(req),
             ..
         }) = msg
         else {
-            return false;
+            return None;
         };
-        let Some(version) = self.conns.get(&id).map(|c| c.version) else {
-            return false;
-        };
-        // Statistics see every change made before the request.
+        let version = self.conns.get(&id)?.version;
         self.commit();
-        reserve_reply(out, self.tables.len_of(req.table_id));
-        let start = out.len();
-        let mut writer = match ReplyWriter::new(out, version, header.xid, OFPMP_FLOW, MAX_REPLY_LEN)
-        {
-            Ok(w) => w,
-            Err(e) => {
-                tracing::warn!("cannot encode a flow stats reply: {e}");
-                return true;
-            }
-        };
-        let mut failed = None;
-        let walked = self.tables.for_each_flow_stats(req, version, |entry| {
-            if let Err(e) = writer.entry(|out| entry.encode(version, out)) {
-                failed.get_or_insert(e);
-            }
-        });
-        writer.finish();
-        if let Some(e) = failed {
-            tracing::warn!("flow stats reply: entries left out: {e}");
-        }
-        if let Err(kind) = walked {
-            out.truncate(start);
-            let error = error_for(kind, version, header, msg);
-            if let Err(e) = error.encode_into(version, header.xid, out) {
-                tracing::warn!("cannot encode an error reply: {e}");
-            }
-        }
-        true
+        Some(
+            FlowDump::new(&self.tables, req, version, header.xid)
+                .map_err(|kind| error_for(kind, version, header, msg)),
+        )
     }
 
     /// Sends what the flow changes made since the last call give: flow
@@ -1164,37 +1138,6 @@ pub enum Drained {
     More,
 }
 
-/// Bytes of a typical flow stats entry (a few match fields, one output).
-const FLOW_STATS_ENTRY_LEN: usize = 112;
-
-/// Makes room in `out` for a flow dump of at most `flows` entries before
-/// it is written: the buffer is allocated once (its pages are only mapped
-/// where the reply reaches; entries longer than typical grow it later),
-/// and a big one is backed by transparent huge pages where the kernel
-/// allows them, so that writing 100 MB takes 50 page faults, not 25 000.
-pub fn reserve_reply(out: &mut Vec<u8>, flows: usize) {
-    const HUGE: usize = 2 << 20;
-    out.reserve(flows.saturating_mul(FLOW_STATS_ENTRY_LEN));
-    let spare = out.spare_capacity_mut();
-    let start = spare.as_mut_ptr() as usize;
-    let aligned = start.next_multiple_of(HUGE);
-    let end = (start + spare.len()) / HUGE * HUGE;
-    if end > aligned {
-        // SAFETY: [aligned, end) lies within `out`'s allocation, past its
-        // initialized part; MADV_HUGEPAGE changes how the kernel backs
-        // those pages, never their contents or whether they are mapped.
-        // It is a hint: a kernel without THP refuses it, and nothing
-        // depends on the answer.
-        unsafe {
-            libc::madvise(
-                aligned as *mut libc::c_void,
-                end - aligned,
-                libc::MADV_HUGEPAGE,
-            );
-        }
-    }
-}
-
 /// A multipart reply split into messages of at most [`MAX_REPLY_LEN`]
 /// bytes.
 fn multipart_reply(body: MultipartReplyBody, version: Version) -> Vec<Message> {
@@ -1305,8 +1248,10 @@ mod tests {
         assert_eq!(received, backlog);
     }
 
-    /// A flow dump encoded as it is made gives the bytes of the replies
-    /// `handle` builds, in every version; a bad table gives the error.
+    /// A flow dump sent a chunk at a time gives the bytes of the replies
+    /// `handle` builds, in every version and whatever the chunk size, and
+    /// is not changed by flow-mods made while it is sent; a bad table
+    /// gives the error.
     #[test]
     fn encoded_flow_dump_equals_the_built_replies() {
         use openflow::flow_mod::FlowMod;
@@ -1348,9 +1293,38 @@ mod tests {
                 .iter()
                 .flat_map(|m| m.encode(v, 77).unwrap())
                 .collect();
-            let mut encoded = vec![1, 2, 3];
-            assert!(of.handle_encoded(c, &header(77), &msg(&req), &mut encoded));
-            assert_eq!(&encoded[..3], &[1, 2, 3]);
+            // The whole reply, as a connection sends it: chunks of at least
+            // `chunk` bytes of whole messages.
+            let sent = |dump: Option<Result<FlowDump, Message>>, chunk: usize| {
+                let Some(Ok(mut dump)) = dump else {
+                    panic!("not a dump: {:?}", dump.map(|d| d.err()));
+                };
+                let mut out = Vec::new();
+                while let Some(bytes) = dump.next_chunk(chunk) {
+                    assert!(!bytes.is_empty());
+                    out.extend_from_slice(bytes);
+                }
+                assert_eq!(dump.remaining(), 0);
+                out
+            };
+            let encoded = sent(of.flow_dump(c, &header(77), &msg(&req)), dump::DUMP_CHUNK);
+            let one_by_one = sent(of.flow_dump(c, &header(77), &msg(&req)), 1);
+            // Rules deleted while the reply is sent are still in it: it is
+            // the tables as the request found them.
+            let started = of.flow_dump(c, &header(77), &msg(&req));
+            let delete_all = FlowMod::new(
+                openflow::flow_mod::command::DELETE,
+                openflow::multipart::OFPTT_ALL,
+                0,
+                openflow::flow_match::Match::new(vec![]),
+                vec![],
+            );
+            assert!(of
+                .handle(c, &header(80), &Message::FlowMod(delete_all))
+                .is_empty());
+            of.commit();
+            assert_eq!(of.tables.len_of(openflow::multipart::OFPTT_ALL), 0);
+            let after_delete = sent(started, 1000);
             // The two differ only in the flows' durations.
             let parts = |bytes: &[u8]| {
                 let mut out = Vec::new();
@@ -1382,20 +1356,22 @@ mod tests {
             };
             let want = strip(parts(&built));
             assert!(want.len() > 1, "{v:?}: a reply of several messages");
-            assert_eq!(encoded.len() - 3, built.len(), "{v:?}");
-            assert_eq!(strip(parts(&encoded[3..])), want, "{v:?}");
+            for got in [&encoded, &one_by_one, &after_delete] {
+                assert_eq!(got.len(), built.len(), "{v:?}");
+                assert_eq!(strip(parts(got)), want, "{v:?}");
+            }
             req.table_id = 254;
-            let mut bad = Vec::new();
-            assert!(of.handle_encoded(c, &header(78), &msg(&req), &mut bad));
-            match parts(&bad).as_slice() {
-                [Message::Error(e)] => {
+            match of.flow_dump(c, &header(78), &msg(&req)) {
+                Some(Err(Message::Error(e))) => {
                     let want = ErrorMsg::for_request(ErrorKind::BadTableId, v, &[]);
                     assert_eq!((e.err_type, e.code), (want.err_type, want.code));
                 }
-                other => panic!("{other:?}"),
+                other => panic!("{:?}", other.map(|d| d.err())),
             }
-            // Other requests are not encoded here.
-            assert!(!of.handle_encoded(c, &header(79), &Message::BarrierRequest, &mut bad));
+            // Other requests are answered by `handle`.
+            assert!(of
+                .flow_dump(c, &header(79), &Message::BarrierRequest)
+                .is_none());
         }
     }
 

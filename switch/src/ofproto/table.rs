@@ -216,9 +216,55 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Requests what a flow-stats walk reads of a rule beyond the rule itself:
 /// its counters and its instructions.
 #[inline(always)]
-fn prefetch_payload(p: &FlowRule) {
+pub(crate) fn prefetch_payload(p: &FlowRule) {
     crate::dpif::prefetch::<Counters>(&p.counters);
     crate::dpif::prefetch::<[Instruction]>(&p.instructions);
+}
+
+/// Requests the action lists of a rule's instructions, which a flow dump
+/// encodes: once [`prefetch_payload`]'s request for the instructions has
+/// been answered (their addresses are in them).
+#[inline(always)]
+pub(crate) fn prefetch_actions(p: &FlowRule) {
+    for i in &p.instructions {
+        if let Instruction::ApplyActions(a) | Instruction::WriteActions(a) = i {
+            crate::dpif::prefetch::<[Action]>(a);
+        }
+    }
+}
+
+/// The flow-stats entry of rule `r` for a reply in `of_version`, its
+/// duration counted up to `now`; the match is built in `matches`.
+pub(crate) fn stats_entry<'a>(
+    r: &'a Rule<FLOW_WORDS, FlowRule>,
+    now: Instant,
+    of_version: OfVersion,
+    matches: &'a mut MatchBuilder,
+) -> FlowStatsEntry<'a> {
+    let p = r.payload();
+    let age = now.saturating_duration_since(p.created);
+    FlowStatsEntry {
+        table_id: p.table_id,
+        duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
+        duration_nsec: age.subsec_nanos(),
+        priority: r.priority() as u16,
+        idle_timeout: p.idle_timeout,
+        hard_timeout: p.hard_timeout,
+        flags: if of_version >= OfVersion::V1_3 {
+            p.flags
+        } else {
+            0
+        },
+        importance: p.importance,
+        cookie: p.cookie,
+        packet_count: p.counters.packets.load(Ordering::Relaxed),
+        byte_count: p.counters.bytes.load(Ordering::Relaxed),
+        match_: matches.build(
+            Flow::from_words_ref(r.key()),
+            Flow::from_words_ref(r.mask()),
+        ),
+        instructions: &p.instructions,
+    }
 }
 
 /// Whether `instructions` use meter `m`.
@@ -247,6 +293,11 @@ pub(crate) fn outputs_to(instructions: &[Instruction], port: u32, group: u32) ->
     });
     let mut port_ok = port == OFPP_ANY;
     let mut group_ok = group == OFPG_ANY;
+    if port_ok && group_ok {
+        // No filter: the actions are not read (a walk over a million
+        // rules would fetch every rule's action list for nothing).
+        return true;
+    }
     for a in actions {
         match a {
             Action::Output { port: p, .. } | Action::Enqueue { port: p, .. } if *p == port => {
@@ -841,7 +892,7 @@ impl Tables {
         &self,
         req: &FlowStatsRequest,
         of_version: OfVersion,
-        mut f: impl FnMut(&Rule<FLOW_WORDS, FlowRule>),
+        mut f: impl FnMut(&RuleHandle),
     ) -> Result<(), ErrorKind> {
         let (key, mask) = self.request_match(req)?;
         let version = self.version();
@@ -864,6 +915,19 @@ impl Tables {
         Ok(())
     }
 
+    /// The rules `req` selects, in the order of their entries in a flow
+    /// dump ([`Tables::for_each_flow_stats`]): what a dump encodes after
+    /// the bridge's lock is released.
+    pub fn select_flows(
+        &self,
+        req: &FlowStatsRequest,
+        of_version: OfVersion,
+    ) -> Result<Vec<RuleHandle>, ErrorKind> {
+        let mut rules = Vec::with_capacity(self.len_of(req.table_id));
+        self.for_each_selected(req, of_version, |r| rules.push(r.clone()))?;
+        Ok(rules)
+    }
+
     /// Calls `f` with the statistics entry of every flow `req` selects, in
     /// the order of [`Tables::for_each_selected`]; every entry's duration
     /// is taken at one instant.
@@ -876,30 +940,7 @@ impl Tables {
         let now = Instant::now();
         let mut matches = MatchBuilder::default();
         self.for_each_selected(req, of_version, |r| {
-            let p = r.payload();
-            let age = now.saturating_duration_since(p.created);
-            f(FlowStatsEntry {
-                table_id: p.table_id,
-                duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
-                duration_nsec: age.subsec_nanos(),
-                priority: r.priority() as u16,
-                idle_timeout: p.idle_timeout,
-                hard_timeout: p.hard_timeout,
-                flags: if of_version >= OfVersion::V1_3 {
-                    p.flags
-                } else {
-                    0
-                },
-                importance: p.importance,
-                cookie: p.cookie,
-                packet_count: p.counters.packets.load(Ordering::Relaxed),
-                byte_count: p.counters.bytes.load(Ordering::Relaxed),
-                match_: matches.build(
-                    Flow::from_words_ref(r.key()),
-                    Flow::from_words_ref(r.mask()),
-                ),
-                instructions: &p.instructions,
-            })
+            f(stats_entry(r, now, of_version, &mut matches))
         })
     }
 
@@ -950,8 +991,9 @@ impl Tables {
     }
 
     fn request_filters(&self, req: &FlowStatsRequest, p: &FlowRule, of_version: OfVersion) -> bool {
-        let cookie_ok =
-            of_version == OfVersion::V1_0 || (p.cookie ^ req.cookie) & req.cookie_mask == 0;
+        let cookie_ok = of_version == OfVersion::V1_0
+            || req.cookie_mask == 0
+            || (p.cookie ^ req.cookie) & req.cookie_mask == 0;
         cookie_ok && outputs_to(&p.instructions, req.out_port, req.out_group)
     }
 
