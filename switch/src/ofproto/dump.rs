@@ -7,8 +7,9 @@
 //! socket before the next is made. The reply goes out through one small
 //! buffer that stays in cache, whatever its size: no reply is ever held
 //! whole in memory, and other connections use the bridge while it is
-//! sent. The counters and durations are read as each entry is encoded,
-//! as Open vSwitch reads them while it builds its reply.
+//! sent. Every entry's duration is counted up to the request; its
+//! counters are read as it is encoded, as Open vSwitch reads them while it
+//! builds its reply.
 
 use std::time::Instant;
 
@@ -37,6 +38,8 @@ pub struct FlowDump {
     /// Rules not encoded yet, in reply order.
     rules: std::vec::IntoIter<RuleHandle>,
     version: Version,
+    /// The request's transaction id (the reply's).
+    xid: u32,
     /// The instant every entry's duration is counted up to.
     now: Instant,
     matches: MatchBuilder,
@@ -68,6 +71,7 @@ impl FlowDump {
         Ok(FlowDump {
             rules: rules.into_iter(),
             version,
+            xid,
             now: Instant::now(),
             matches: MatchBuilder::default(),
             writer: Some(writer),
@@ -88,6 +92,7 @@ impl FlowDump {
         let FlowDump {
             rules,
             version,
+            xid,
             now,
             matches,
             writer,
@@ -114,7 +119,7 @@ impl FlowDump {
                     w.finish(buf);
                 }
                 if let Some((n, e)) = skipped.take() {
-                    tracing::warn!("flow stats reply: {n} entries left out: {e}");
+                    tracing::warn!("flow stats reply to xid {xid}: {n} entries left out: {e}");
                 }
                 return Some(buf);
             };
