@@ -226,7 +226,7 @@ where
                         match of.flow_dump(id, &header, &message) {
                             Some(Ok(dump)) => (Some(dump), Vec::new()),
                             Some(Err(error)) => (None, vec![error]),
-                            None => (None, of.handle(id, &header, &message)),
+                            None => (None, of.handle_owned(id, &header, message)),
                         }
                     };
                     // What the request made the switch send this connection

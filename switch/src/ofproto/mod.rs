@@ -541,6 +541,25 @@ impl Ofproto {
         replies
     }
 
+    /// [`Ofproto::handle`] of a message the caller gives up: a bundle-add's
+    /// message is kept in its bundle as it came, not copied (a bundle load
+    /// of a million flow-mods made a million deep copies).
+    pub fn handle_owned(&mut self, id: ConnId, header: &Header, msg: Message) -> Vec<Message> {
+        let Message::BundleAdd(ba) = msg else {
+            return self.handle(id, header, &msg);
+        };
+        match self.conns.get(&id) {
+            Some(c) if c.version >= Version::V1_4 && c.role != Role::Slave => {
+                let version = c.version;
+                let replies = self.bundle_add(id, version, header, ba);
+                self.report_changes(Some((id, header.xid)));
+                replies
+            }
+            // Refused as `handle` refuses it.
+            _ => self.handle(id, header, &Message::BundleAdd(ba)),
+        }
+    }
+
     /// Starts the reply to a flow-stats request of connection `id`: the
     /// selected rules are taken now (every change made before the request
     /// is seen), and the reply is encoded as it is sent, after the bridge's
@@ -717,7 +736,7 @@ impl Ofproto {
                 self.bundle_control(id, version, header, msg, bc)
             }
             Message::BundleAdd(ba) if version >= Version::V1_4 => {
-                self.bundle_add(id, version, header, msg, ba)
+                self.bundle_add(id, version, header, ba.clone())
             }
             Message::TableMod(tm) if version >= Version::V1_1 => {
                 match self.tables.table_mod(tm, version) {
@@ -820,20 +839,22 @@ impl Ofproto {
         }
     }
 
+    /// Adds `ba`'s message to its bundle (opening the bundle if needed);
+    /// an error names the bundle-add itself.
     fn bundle_add(
         &mut self,
         id: ConnId,
         version: Version,
         header: &Header,
-        msg: &Message,
-        ba: &BundleAdd,
+        ba: BundleAdd,
     ) -> Vec<Message> {
-        let fail = |kind| vec![error_for(kind, version, header, msg)];
+        let fail =
+            |kind, ba: BundleAdd| vec![error_for(kind, version, header, &Message::BundleAdd(ba))];
         if !matches!(
             *ba.message,
             Message::FlowMod(_) | Message::GroupMod(_) | Message::PortMod(_) | Message::MeterMod(_)
         ) {
-            return fail(ErrorKind::BadBundleType);
+            return fail(ErrorKind::BadBundleType, ba);
         }
         let Some(conn) = self.conns.get_mut(&id) else {
             return Vec::new();
@@ -841,26 +862,26 @@ impl Ofproto {
         // A bundle-add for an unknown id opens the bundle implicitly.
         if !conn.bundles.contains_key(&ba.bundle_id) {
             if let Err(kind) = conn.open_bundle(ba.bundle_id, ba.flags) {
-                return fail(kind);
+                return fail(kind, ba);
             }
         }
         let Some(b) = conn.bundles.get_mut(&ba.bundle_id) else {
             return Vec::new();
         };
         if b.closed {
-            return fail(ErrorKind::BundleClosed);
+            return fail(ErrorKind::BundleClosed, ba);
         }
         if b.flags != ba.flags {
-            return fail(ErrorKind::BadBundleFlags);
+            return fail(ErrorKind::BadBundleFlags, ba);
         }
         if b.msgs.len() >= conn::MAX_BUNDLE_MSGS {
-            return fail(ErrorKind::BundleMsgTooMany);
+            return fail(ErrorKind::BundleMsgTooMany, ba);
         }
         let inner = Header {
             xid: ba.xid,
             ..*header
         };
-        b.msgs.push((inner, (*ba.message).clone()));
+        b.msgs.push((inner, *ba.message));
         Vec::new()
     }
 
@@ -1541,6 +1562,62 @@ mod tests {
         );
         assert_eq!(run(ctl(3, ct::OPEN_REQUEST)), Ok(ct::OPEN_REPLY));
         assert_eq!(run(ctl(3, ct::DISCARD_REQUEST)), Ok(ct::DISCARD_REPLY));
+    }
+
+    /// A bundle-add given up by the caller is kept and committed as one
+    /// `handle` copies, and refused as `handle` refuses it.
+    #[test]
+    fn owned_bundle_adds_act_as_borrowed_ones() {
+        use openflow::bundle::ctrl_type as ct;
+        use openflow::multipart::OFPTT_ALL;
+        let add = |bundle_id: u32, message: Message| {
+            Message::BundleAdd(BundleAdd {
+                bundle_id,
+                flags: 0,
+                xid: 9,
+                message: Box::new(message),
+                properties: Vec::new(),
+            })
+        };
+        let flow = || {
+            Message::FlowMod(openflow::flow_mod::FlowMod::new(
+                openflow::flow_mod::command::ADD,
+                0,
+                5,
+                openflow::flow_match::Match::new(vec![]),
+                vec![],
+            ))
+        };
+        let (mut of, c, _rx) = with_conn(Version::V1_4);
+        assert!(of.handle_owned(c, &header(1), add(1, flow())).is_empty());
+        let commit = Message::BundleControl(BundleControl {
+            bundle_id: 1,
+            ctrl_type: ct::COMMIT_REQUEST,
+            flags: 0,
+            properties: Vec::new(),
+        });
+        match of.handle_owned(c, &header(2), commit).as_slice() {
+            [Message::BundleControl(r)] => assert_eq!(r.ctrl_type, ct::COMMIT_REPLY),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(of.tables.len_of(OFPTT_ALL), 1);
+        // Errors: a message no bundle takes, and a bundle-add in 1.3.
+        let bad = add(2, Message::BarrierRequest);
+        let borrowed = of.handle(c, &header(3), &bad);
+        assert!(
+            matches!(borrowed.as_slice(), [Message::Error(_)]),
+            "{borrowed:?}"
+        );
+        assert_eq!(of.handle_owned(c, &header(3), bad), borrowed);
+        let (mut of13, c13, _rx13) = with_conn(Version::V1_3);
+        let old = add(1, flow());
+        let borrowed = of13.handle(c13, &header(4), &old);
+        assert!(
+            matches!(borrowed.as_slice(), [Message::Error(_)]),
+            "{borrowed:?}"
+        );
+        assert_eq!(of13.handle_owned(c13, &header(4), old), borrowed);
+        assert_eq!(of13.tables.len_of(OFPTT_ALL), 0);
     }
 
     #[test]
