@@ -171,12 +171,20 @@ pub struct Bundle {
     pub closed: bool,
     /// The messages, with their headers, in order.
     pub msgs: Vec<(openflow::Header, Message)>,
+    /// Bytes of the bundle-add messages that brought them, as received.
+    pub bytes: usize,
 }
 
 /// Most bundles open at once on one connection.
 pub const MAX_BUNDLES: usize = 16;
 /// Most messages in one bundle.
 pub const MAX_BUNDLE_MSGS: usize = 1 << 20;
+/// Most bytes of bundle-add messages (as received) that one connection's
+/// open bundles hold together: a million flow-mods take about 150 MB, and
+/// a controller cannot make the switch hold more than this in bundles
+/// however it spreads them (16 bundles of 2^20 messages of up to 64 KiB
+/// would be a terabyte).
+pub const MAX_BUNDLE_BYTES: usize = 1 << 30;
 
 impl ConnState {
     /// A new EQUAL connection with the default async configuration of its
@@ -251,6 +259,11 @@ impl ConnState {
     }
 
     /// Opens bundle `id` with `flags` (the caller checked it is not open);
+    /// Bytes the connection's open bundles hold ([`Bundle::bytes`]).
+    pub fn bundle_bytes(&self) -> usize {
+        self.bundles.values().map(|b| b.bytes).sum()
+    }
+
     /// `OFPBFC_OUT_OF_BUNDLES` when [`MAX_BUNDLES`] are open.
     pub fn open_bundle(&mut self, id: u32, flags: u16) -> Result<(), openflow::ErrorKind> {
         if self.bundles.len() >= MAX_BUNDLES {

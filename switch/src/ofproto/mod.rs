@@ -865,6 +865,7 @@ impl Ofproto {
                 return fail(kind, ba);
             }
         }
+        let held = conn.bundle_bytes();
         let Some(b) = conn.bundles.get_mut(&ba.bundle_id) else {
             return Vec::new();
         };
@@ -877,6 +878,18 @@ impl Ofproto {
         if b.msgs.len() >= conn::MAX_BUNDLE_MSGS {
             return fail(ErrorKind::BundleMsgTooMany, ba);
         }
+        let len = usize::from(header.length);
+        if held + len > conn::MAX_BUNDLE_BYTES {
+            tracing::warn!(
+                bridge = %self.name,
+                bundle = ba.bundle_id,
+                "bundle-add refused: the connection's open bundles hold {held} bytes, \
+                 at most {} allowed",
+                conn::MAX_BUNDLE_BYTES
+            );
+            return fail(ErrorKind::BundleMsgTooMany, ba);
+        }
+        b.bytes += len;
         let inner = Header {
             xid: ba.xid,
             ..*header
@@ -1618,6 +1631,56 @@ mod tests {
         );
         assert_eq!(of13.handle_owned(c13, &header(4), old), borrowed);
         assert_eq!(of13.tables.len_of(OFPTT_ALL), 0);
+    }
+
+    /// A connection's open bundles hold at most `MAX_BUNDLE_BYTES` of
+    /// bundle-adds together; past it a bundle-add is refused with
+    /// BUNDLE_MSG_TOO_MANY, and a discarded bundle gives its bytes back.
+    #[test]
+    fn bundles_hold_a_bounded_number_of_bytes() {
+        use openflow::bundle::ctrl_type as ct;
+        let (mut of, c, _rx) = with_conn(Version::V1_4);
+        // The biggest bundle-add there is: 65 535 bytes.
+        let big = |xid| Header {
+            length: u16::MAX,
+            ..header(xid)
+        };
+        let add = |bundle_id: u32| {
+            Message::BundleAdd(BundleAdd {
+                bundle_id,
+                flags: 0,
+                xid: 9,
+                message: Box::new(Message::FlowMod(openflow::flow_mod::FlowMod::new(
+                    openflow::flow_mod::command::ADD,
+                    0,
+                    5,
+                    openflow::flow_match::Match::new(vec![]),
+                    vec![],
+                ))),
+                properties: Vec::new(),
+            })
+        };
+        let fits = conn::MAX_BUNDLE_BYTES / usize::from(u16::MAX);
+        for i in 0..fits {
+            // Spread over two bundles: the limit is the connection's.
+            let r = of.handle_owned(c, &big(1), add(1 + (i % 2) as u32));
+            assert!(r.is_empty(), "add {i}: {r:?}");
+        }
+        match of.handle_owned(c, &big(2), add(3)).as_slice() {
+            [Message::Error(e)] => assert_eq!((e.err_type, e.code), (17, 12), "MSG_TOO_MANY"),
+            other => panic!("{other:?}"),
+        }
+        let discard = Message::BundleControl(BundleControl {
+            bundle_id: 2,
+            ctrl_type: ct::DISCARD_REQUEST,
+            flags: 0,
+            properties: Vec::new(),
+        });
+        assert!(matches!(
+            of.handle(c, &header(3), &discard).as_slice(),
+            [Message::BundleControl(_)]
+        ));
+        assert!(of.handle_owned(c, &big(4), add(3)).is_empty());
     }
 
     #[test]
