@@ -392,6 +392,40 @@ fn read_ahead<T: Copy>(
     }
 }
 
+/// A loose match (OpenFlow non-strict modify, delete and flow stats): the
+/// rules whose match is at least as specific as (`key`, `mask`).
+struct LooseMatch<const N: usize> {
+    /// The key, masked.
+    key: [u64; N],
+    mask: [u64; N],
+    /// Whether the mask has any bit set: an empty one matches every rule
+    /// without reading its key.
+    any: bool,
+}
+
+impl<const N: usize> LooseMatch<N> {
+    fn new(key: &[u64; N], mask: &[u64; N]) -> Self {
+        LooseMatch {
+            key: std::array::from_fn(|i| key[i] & mask[i]),
+            mask: *mask,
+            any: mask.iter().any(|&m| m != 0),
+        }
+    }
+
+    /// Whether a subtable of mask `st_mask` can hold matching rules: its
+    /// mask covers ours.
+    fn covers(&self, st_mask: &[u64; N]) -> bool {
+        (0..N).all(|i| st_mask[i] & self.mask[i] == self.mask[i])
+    }
+
+    /// Whether `rule` is visible at `version` and matches.
+    fn wanted<R>(&self, rule: &Rule<N, R>, version: Version) -> bool {
+        let k = rule.key();
+        rule.is_visible(version)
+            && (!self.any || (0..N).all(|i| k[i] & self.mask[i] == self.key[i]))
+    }
+}
+
 /// Bits of an address sorted in one pass of [`by_address`].
 const RADIX_BITS: u32 = 11;
 
@@ -833,24 +867,23 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         version: Version,
         mut f: impl FnMut(&RuleRef<N, R>),
     ) {
-        let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
+        let loose = LooseMatch::new(key, mask);
         let list = self.list.load();
         let guard = self.collector.enter();
         for entry in list.entries.iter() {
             let st_mask = entry.subtable.mask();
-            if !(0..N).all(|i| st_mask[i] & mask[i] == mask[i]) {
+            if !loose.covers(st_mask) {
                 continue;
             }
             let mut visit = |bucket: &[RuleRef<N, R>]| {
                 for rule in bucket {
-                    let k = rule.key();
-                    if (0..N).all(|i| k[i] & mask[i] == key[i]) && rule.is_visible(version) {
+                    if loose.wanted(rule, version) {
                         f(rule);
                     }
                 }
             };
             if st_mask == mask {
-                if let Some(bucket) = entry.subtable.bucket(&key, &guard) {
+                if let Some(bucket) = entry.subtable.bucket(&loose.key, &guard) {
                     visit(bucket);
                 }
             } else {
@@ -882,16 +915,13 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         mut ahead: impl FnMut(&Rule<N, R>),
         mut f: impl FnMut(&RuleRef<N, R>),
     ) {
-        let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
+        let loose = LooseMatch::new(key, mask);
         let list = self.list.load();
         let guard = self.collector.enter();
         let walked: Vec<&ListEntry<N, R>> = list
             .entries
             .iter()
-            .filter(|e| {
-                let st_mask = e.subtable.mask();
-                (0..N).all(|i| st_mask[i] & mask[i] == mask[i])
-            })
+            .filter(|e| loose.covers(e.subtable.mask()))
             .collect();
         let presorted = {
             let w = self.writer();
@@ -913,16 +943,16 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         // subtable with exactly our mask has one bucket to read; the others'
         // buckets come from the maps' slot arrays (nothing read behind
         // them) and are read in address order ([`by_address`]), not hash
-        // order: rules, their
-        // buckets and their payloads' allocations were made together, so
-        // this walks memory nearly in sequence (few TLB misses), each bucket
-        // requested ahead of its use. The rules themselves are not read yet.
+        // order: rules, their buckets and their payloads' allocations were
+        // made together, so this walks memory nearly in sequence (few TLB
+        // misses), each bucket requested ahead of its use. The rules
+        // themselves are not read yet.
         let mut rules: Vec<&RuleRef<N, R>> = Vec::new();
         let mut buckets: Vec<&Bucket<N, R>> = Vec::new();
         let (mut scratch, mut counts) = (Vec::new(), Vec::new());
         for e in walked {
             if e.subtable.mask() == mask {
-                let bucket = e.subtable.bucket(&key, &guard).unwrap_or(&[]);
+                let bucket = e.subtable.bucket(&loose.key, &guard).unwrap_or(&[]);
                 rules.extend(bucket.iter());
                 continue;
             }
@@ -938,12 +968,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             });
         }
         drop(buckets);
-        // Every rule matches an empty mask: its key is not read.
-        let any = mask.iter().any(|&m| m != 0);
-        let wanted = |rule: &RuleRef<N, R>| {
-            let k = rule.key();
-            rule.is_visible(version) && (!any || (0..N).all(|i| k[i] & mask[i] == key[i]))
-        };
+        let wanted = |rule: &RuleRef<N, R>| loose.wanted(rule, version);
         if presorted {
             return read_rules_ahead(&rules, &mut ahead, |r| {
                 if wanted(r) {
