@@ -548,9 +548,9 @@ impl Ofproto {
         let Message::BundleAdd(ba) = msg else {
             return self.handle(id, header, &msg);
         };
-        match self.conns.get(&id) {
-            Some(c) if c.version >= Version::V1_4 && c.role != Role::Slave => {
-                let version = c.version;
+        // A bundle-add changes the switch (`modifies_switch`).
+        match self.admit(id, true) {
+            Ok(version) if version >= Version::V1_4 => {
                 let replies = self.bundle_add(id, version, header, ba);
                 self.report_changes(Some((id, header.xid)));
                 replies
@@ -662,14 +662,23 @@ impl Ofproto {
     }
 
     /// Answers one request of connection `id`.
-    fn handle_request(&mut self, id: ConnId, header: &Header, msg: &Message) -> Vec<Message> {
-        let Some(conn) = self.conns.get(&id) else {
-            return Vec::new();
-        };
-        let version = conn.version;
-        if conn.role == Role::Slave && modifies_switch(msg) {
-            return vec![error_for(ErrorKind::IsSlave, version, header, msg)];
+    /// Connection `id`'s version if it may send a message that changes
+    /// the switch (`modifies`) or not: `Err(Some(version))` for a change
+    /// from a slave, `Err(None)` for a connection that does not exist.
+    fn admit(&self, id: ConnId, modifies: bool) -> Result<Version, Option<Version>> {
+        let conn = self.conns.get(&id).ok_or(None)?;
+        if conn.role == Role::Slave && modifies {
+            return Err(Some(conn.version));
         }
+        Ok(conn.version)
+    }
+
+    fn handle_request(&mut self, id: ConnId, header: &Header, msg: &Message) -> Vec<Message> {
+        let version = match self.admit(id, modifies_switch(msg)) {
+            Ok(version) => version,
+            Err(None) => return Vec::new(),
+            Err(Some(version)) => return vec![error_for(ErrorKind::IsSlave, version, header, msg)],
+        };
         match msg {
             Message::RoleRequest(r) if version >= Version::V1_2 => {
                 self.role_request(id, version, header, msg, r)
@@ -1578,7 +1587,8 @@ mod tests {
     }
 
     /// A bundle-add given up by the caller is kept and committed as one
-    /// `handle` copies, and refused as `handle` refuses it.
+    /// `handle` copies, and refused as `handle` refuses it (wrong type,
+    /// OpenFlow 1.3, a slave).
     #[test]
     fn owned_bundle_adds_act_as_borrowed_ones() {
         use openflow::bundle::ctrl_type as ct;
@@ -1631,6 +1641,16 @@ mod tests {
         );
         assert_eq!(of13.handle_owned(c13, &header(4), old), borrowed);
         assert_eq!(of13.tables.len_of(OFPTT_ALL), 0);
+        // A slave's bundle-add: IS_SLAVE, nothing kept.
+        of.conns.get_mut(&c).expect("connected").role = Role::Slave;
+        let slave = add(5, flow());
+        let borrowed = of.handle(c, &header(5), &slave);
+        match borrowed.as_slice() {
+            [Message::Error(e)] => assert_eq!((e.err_type, e.code), (1, 10), "IS_SLAVE"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(of.handle_owned(c, &header(5), slave), borrowed);
+        assert!(!of.conns[&c].bundles.contains_key(&5));
     }
 
     /// A connection's open bundles hold at most `MAX_BUNDLE_BYTES` of
