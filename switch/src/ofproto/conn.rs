@@ -180,10 +180,11 @@ pub const MAX_BUNDLES: usize = 16;
 /// Most messages in one bundle.
 pub const MAX_BUNDLE_MSGS: usize = 1 << 20;
 /// Most bytes of bundle-add messages (as received) that one connection's
-/// open bundles hold together: a million flow-mods take about 150 MB, and
-/// a controller cannot make the switch hold more than this in bundles
-/// however it spreads them (16 bundles of 2^20 messages of up to 64 KiB
-/// would be a terabyte).
+/// open bundles hold together. A million flow-mods of the simulator's shape
+/// take about 120 MB (16 bytes of bundle-add around a 104-byte flow-mod); a
+/// controller cannot make the switch hold more than this in bundles however
+/// it spreads them (16 bundles of 2^20 messages of up to 64 KiB would be a
+/// terabyte).
 pub const MAX_BUNDLE_BYTES: usize = 1 << 30;
 
 impl ConnState {
@@ -232,16 +233,11 @@ impl ConnState {
         self.wants(kind, reason) && self.send(msg.clone())
     }
 
-    /// Whether a packet-in could join the connection's queue now, without
-    /// counting anything.
-    pub fn has_packet_in_room(&self) -> bool {
-        self.tx.max_capacity() - self.tx.capacity() < PACKET_IN_BACKLOG
-    }
-
     /// Whether a packet-in may join the connection's queue now (see
     /// [`PACKET_IN_BACKLOG`]); when not, the drop is counted.
     pub fn packet_in_room(&mut self) -> bool {
-        let room = self.has_packet_in_room();
+        let queued = self.tx.max_capacity() - self.tx.capacity();
+        let room = queued < PACKET_IN_BACKLOG;
         if !room {
             self.async_dropped += 1;
         }
@@ -258,12 +254,12 @@ impl ConnState {
         queued
     }
 
-    /// Opens bundle `id` with `flags` (the caller checked it is not open);
     /// Bytes the connection's open bundles hold ([`Bundle::bytes`]).
     pub fn bundle_bytes(&self) -> usize {
         self.bundles.values().map(|b| b.bytes).sum()
     }
 
+    /// Opens bundle `id` with `flags` (the caller checked it is not open);
     /// `OFPBFC_OUT_OF_BUNDLES` when [`MAX_BUNDLES`] are open.
     pub fn open_bundle(&mut self, id: u32, flags: u16) -> Result<(), openflow::ErrorKind> {
         if self.bundles.len() >= MAX_BUNDLES {
