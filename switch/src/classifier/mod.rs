@@ -135,7 +135,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arc_swap::ArcSwap;
 use seize::Collector;
 
-pub use rule::{Rule, RuleRef, Version, VERSION_NOT_REMOVED};
+pub use rule::{Mask, Rule, RuleRef, Version, VERSION_NOT_REMOVED};
 
 use hash::WordHasherState;
 use subtable::{Bucket, Subtable, MAX_STAGES};
@@ -420,9 +420,10 @@ impl<const N: usize> LooseMatch<N> {
 
     /// Whether `rule` is visible at `version` and matches.
     fn wanted<R>(&self, rule: &Rule<N, R>, version: Version) -> bool {
-        let k = rule.key();
+        // Outside the rule's mask, ours is zero too (`covers`): the
+        // rule's words decide.
         rule.is_visible(version)
-            && (!self.any || (0..N).all(|i| k[i] & self.mask[i] == self.key[i]))
+            && (!self.any || rule.all_words(|i, k, _| k & self.mask[i] == self.key[i]))
     }
 }
 
@@ -482,6 +483,14 @@ fn by_address<E: Copy>(
     }
 }
 
+/// Objects (buckets, hash arrays) the writer retires to the collector
+/// before it tries to reclaim them. Each attempt is a `membarrier`
+/// system call that interrupts every core running a thread of the
+/// process, PMDs included: with `seize`'s default of 32, deleting 1 M
+/// flows made 31 000 of them. An array replaced by a rebuild is flushed
+/// at once (see `rcu_map`), so a big batch holds small objects only.
+const RETIRE_BATCH: usize = 1024;
+
 /// Number of lookup counter shards (threads share one per shard).
 const COUNTER_SHARDS: usize = 8;
 
@@ -523,7 +532,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             max_subtables: config.max_subtables,
             max_rules: config.max_rules,
             stage_ends: config.stage_ends,
-            collector: Arc::new(Collector::new()),
+            collector: Arc::new(Collector::new().batch_size(RETIRE_BATCH)),
             list: ArcSwap::from_pointee(SubtableList {
                 entries: Box::new([]),
                 sorted: AtomicBool::new(true),
@@ -582,7 +591,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
                 if best.is_some_and(|b| !rule.beats(b)) {
                     break;
                 }
-                if rule.key() == &masked && rule.is_visible(version) {
+                if rule.key_is(&masked) && rule.is_visible(version) {
                     best = Some(rule);
                     break;
                 }
@@ -613,6 +622,21 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         version: Version,
         payload: R,
     ) -> Result<Inserted<N, R>, InsertError> {
+        self.insert_with(key, mask, priority, version, |_| payload)
+    }
+
+    /// [`Classifier::insert`] of the payload `make` returns when given the
+    /// rule being replaced (if any): what the new rule takes over from the
+    /// old one is decided in the one lookup the insertion makes. `make` is
+    /// not called when the insertion fails.
+    pub fn insert_with(
+        &self,
+        key: [u64; N],
+        mask: [u64; N],
+        priority: u32,
+        version: Version,
+        make: impl FnOnce(Option<&RuleRef<N, R>>) -> R,
+    ) -> Result<Inserted<N, R>, InsertError> {
         let key: [u64; N] = std::array::from_fn(|i| key[i] & mask[i]);
         let mut lock = self.writer();
         let w = &mut *lock;
@@ -621,7 +645,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             st.subtable
                 .bucket(&key, &guard)?
                 .iter()
-                .find(|r| r.key() == &key && r.priority() == priority && r.is_live())
+                .find(|r| r.key_is(&key) && r.priority() == priority && r.is_live())
                 .cloned()
         });
         if replaced.is_none() && self.live_rules.load(Ordering::Relaxed) >= self.max_rules {
@@ -659,7 +683,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             priority,
             seq,
             version,
-            payload,
+            make(replaced.as_ref()),
         );
         // SAFETY: the writer lock is held, so no other writer method of
         // this subtable runs.
@@ -739,7 +763,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             .subtable
             .bucket(&key, &guard)?
             .iter()
-            .find(|r| r.key() == &key && r.priority() == priority && r.is_live())?
+            .find(|r| r.key_is(&key) && r.priority() == priority && r.is_live())?
             .clone();
         drop(guard);
         self.remove(&rule, version).then_some(rule)
@@ -852,7 +876,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             .subtable
             .bucket(&key, &guard)?
             .iter()
-            .find(|r| r.key() == &key && r.priority() == priority && r.is_visible(version))
+            .find(|r| r.key_is(&key) && r.priority() == priority && r.is_visible(version))
             .cloned()
     }
 
@@ -1005,9 +1029,9 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         let list = self.list.load();
         let guard = self.collector.enter();
         let overlapping = |rule: &RuleRef<N, R>| {
-            let (k, m) = (rule.key(), rule.mask());
+            // Outside the rule's mask the term is zero.
             rule.priority() == priority
-                && (0..N).all(|i| (k[i] ^ key[i]) & m[i] & mask[i] == 0)
+                && rule.all_words(|i, k, m| (k ^ key[i]) & m & mask[i] == 0)
                 && rule.is_visible(version)
         };
         for entry in list.entries.iter() {

@@ -157,7 +157,7 @@ impl RawMap {
         let used = self.used.load(Ordering::Relaxed);
         let table = if (used + 1) * 4 > table.slots.len() * 3 {
             // SAFETY: this writer method runs alone (our caller's contract).
-            unsafe { self.rebuild(table) }
+            unsafe { self.rebuild(table, guard) }
         } else {
             table
         };
@@ -203,7 +203,7 @@ impl RawMap {
     ///
     /// No other writer method of this map may run at the same time (the
     /// classifier calls them under its writer mutex).
-    unsafe fn rebuild<'t>(&self, old: &'t Table) -> &'t Table {
+    unsafe fn rebuild<'t>(&self, old: &'t Table, guard: &impl Guard) -> &'t Table {
         let live = self.live.load(Ordering::Relaxed);
         let capacity = ((live + 1) * 2).next_power_of_two().max(MIN_CAPACITY);
         let new = Table::new(capacity);
@@ -228,6 +228,9 @@ impl RawMap {
         // reachable from the map: readers that loaded it hold guards of
         // this collector, which delay the reclamation past their use.
         unsafe { self.collector.retire(old_ptr, reclaim::boxed) };
+        // The old array can be large: start its reclamation now rather
+        // than when the batch fills.
+        guard.flush();
         // SAFETY: `new` was just allocated and stays allocated until it is
         // retired by a later rebuild of this (single) writer or dropped
         // with the map; the returned borrow is used by the writer

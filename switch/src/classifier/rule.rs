@@ -12,6 +12,84 @@ pub type Version = u64;
 /// The `remove_version` of a rule that has not been removed.
 pub const VERSION_NOT_REMOVED: Version = Version::MAX;
 
+/// A mask shared by the rules of one subtable, with the set of its
+/// words that are not zero: a rule stores only those words of its key.
+pub struct Mask<const N: usize> {
+    words: [u64; N],
+    /// Bit `i` set: `words[i]` is not zero.
+    used: u64,
+}
+
+impl<const N: usize> Mask<N> {
+    /// The mask of `words`.
+    pub fn new(words: [u64; N]) -> Self {
+        const { assert!(N <= 64, "a mask of more than 64 words") };
+        let used = (0..N)
+            .filter(|&i| words[i] != 0)
+            .fold(0, |used, i| used | 1 << i);
+        Mask { words, used }
+    }
+
+    /// The mask's words.
+    pub fn words(&self) -> &[u64; N] {
+        &self.words
+    }
+
+    /// Indices of the words that are not zero, in order.
+    #[inline]
+    fn used(&self) -> impl Iterator<Item = usize> {
+        let mut left = self.used;
+        std::iter::from_fn(move || {
+            (left != 0).then(|| {
+                let i = left.trailing_zeros() as usize;
+                left &= left - 1;
+                i
+            })
+        })
+    }
+
+    /// Number of words that are not zero.
+    fn used_count(&self) -> usize {
+        self.used.count_ones() as usize
+    }
+}
+
+/// Key words a rule holds inline; a mask with more words that are not
+/// zero puts the rule's key words in their own allocation. Six cover an
+/// IPv4 five-tuple with in_port, metadata and Ethernet addresses.
+const INLINE_WORDS: usize = 6;
+
+/// A rule's key words under the words of its mask that are not zero, in
+/// order (every other word of a masked key is zero).
+#[derive(PartialEq, Eq)]
+enum PackedKey {
+    /// At most [`INLINE_WORDS`] words; the rest are zero.
+    Inline([u64; INLINE_WORDS]),
+    /// More.
+    Spilled(Box<[u64]>),
+}
+
+impl PackedKey {
+    fn new<const N: usize>(key: &[u64; N], mask: &Mask<N>) -> Self {
+        if mask.used_count() <= INLINE_WORDS {
+            let mut words = [0; INLINE_WORDS];
+            for (w, i) in words.iter_mut().zip(mask.used()) {
+                *w = key[i];
+            }
+            PackedKey::Inline(words)
+        } else {
+            PackedKey::Spilled(mask.used().map(|i| key[i]).collect())
+        }
+    }
+
+    fn words(&self) -> &[u64] {
+        match self {
+            PackedKey::Inline(w) => w,
+            PackedKey::Spilled(w) => w,
+        }
+    }
+}
+
 /// One classifier rule: a masked key, a priority and the caller's payload,
 /// with the versions that bound its visibility.
 ///
@@ -21,27 +99,57 @@ pub const VERSION_NOT_REMOVED: Version = Version::MAX;
 ///
 /// The fields every walk reads (versions, mask, priority) come first: with
 /// the `Arc`'s counts they fill the rule's first cache line, so a walk
-/// that needs no key (a dump of every flow) reads one line a rule.
+/// that needs no key (a dump of every flow) reads one line a rule. The key
+/// is kept packed (the words its mask selects), which takes 144-byte keys
+/// of typical matches to 48 bytes.
 #[repr(C)]
 pub struct Rule<const N: usize, R> {
     add_version: Version,
     remove_version: AtomicU64,
     seq: u64,
-    mask: Arc<[u64; N]>,
+    mask: Arc<Mask<N>>,
     priority: u32,
-    key: [u64; N],
+    key: PackedKey,
     payload: R,
 }
 
 impl<const N: usize, R> Rule<N, R> {
     /// The rule's key; every bit outside [`Rule::mask`] is zero.
-    pub fn key(&self) -> &[u64; N] {
-        &self.key
+    pub fn key(&self) -> [u64; N] {
+        let mut key = [0; N];
+        for (i, &w) in self.mask.used().zip(self.key.words()) {
+            key[i] = w;
+        }
+        key
+    }
+
+    /// True if every word under the mask satisfies `f(index, key word,
+    /// mask word)` (the words outside it are zero in key and mask).
+    #[inline]
+    pub fn all_words(&self, mut f: impl FnMut(usize, u64, u64) -> bool) -> bool {
+        let mask = self.mask.words();
+        self.mask
+            .used()
+            .zip(self.key.words())
+            .all(|(i, &k)| f(i, k, mask[i]))
+    }
+
+    /// True if the rule's key is `masked`, a key already masked by the
+    /// rule's mask (the words outside it zero).
+    #[inline]
+    pub fn key_is(&self, masked: &[u64; N]) -> bool {
+        self.all_words(|i, k, _| masked[i] == k)
+    }
+
+    /// True if both rules, of the same mask, have the same key.
+    pub(super) fn same_key(&self, other: &Self) -> bool {
+        debug_assert!(self.mask() == other.mask());
+        self.key == other.key
     }
 
     /// The rule's mask: 1 bits are matched, 0 bits are wildcarded.
     pub fn mask(&self) -> &[u64; N] {
-        &self.mask
+        self.mask.words()
     }
 
     /// The rule's priority (higher wins).
@@ -86,7 +194,7 @@ impl<const N: usize, R> Rule<N, R> {
     /// bit of its mask).
     #[inline]
     pub fn matches(&self, key: &[u64; N]) -> bool {
-        (0..N).all(|i| key[i] & self.mask[i] == self.key[i])
+        self.all_words(|i, k, m| key[i] & m == k)
     }
 
     /// Marks the rule removed from `version` on (never earlier than its
@@ -117,8 +225,8 @@ impl<const N: usize, R> Rule<N, R> {
 impl<const N: usize, R: fmt::Debug> fmt::Debug for Rule<N, R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Rule")
-            .field("key", &self.key)
-            .field("mask", &*self.mask)
+            .field("key", &self.key())
+            .field("mask", self.mask())
             .field("priority", &self.priority)
             .field("seq", &self.seq)
             .field("add_version", &self.add_version)
@@ -137,15 +245,15 @@ impl<const N: usize, R> RuleRef<N, R> {
     /// Creates a live rule. `key` must already be masked.
     pub(super) fn new(
         key: [u64; N],
-        mask: Arc<[u64; N]>,
+        mask: Arc<Mask<N>>,
         priority: u32,
         seq: u64,
         add_version: Version,
         payload: R,
     ) -> Self {
-        debug_assert!((0..N).all(|i| key[i] & !mask[i] == 0));
+        debug_assert!((0..N).all(|i| key[i] & !mask.words()[i] == 0));
         RuleRef(Arc::new(Rule {
-            key,
+            key: PackedKey::new(&key, &mask),
             mask,
             priority,
             seq,
@@ -193,7 +301,7 @@ mod tests {
     use super::*;
 
     fn rule(add: Version) -> RuleRef<2, ()> {
-        RuleRef::new([0x10, 0], Arc::new([0xf0, 0]), 5, 0, add, ())
+        RuleRef::new([0x10, 0], Arc::new(Mask::new([0xf0, 0])), 5, 0, add, ())
     }
 
     #[test]
@@ -226,8 +334,29 @@ mod tests {
     }
 
     #[test]
+    fn packed_keys_read_back_whole_inline_and_spilled() {
+        // Inline: 2 words of 8 under the mask; spilled: 7.
+        let few = [0, 0xff, 0, 0, 0, 0, 0xf0, 0];
+        let many = [0xff, 0xff, 0xff, 0, 0xff, 0xff, 0xff, 0xff];
+        for mask in [few, many] {
+            let mask = Arc::new(Mask::new(mask));
+            let key: [u64; 8] = std::array::from_fn(|i| (0x5a + i as u64) & mask.words()[i]);
+            let r = RuleRef::new(key, Arc::clone(&mask), 1, 0, 0, ());
+            let twin = RuleRef::new(key, Arc::clone(&mask), 2, 1, 0, ());
+            let mut other = key;
+            other[6] ^= 0x10;
+            let other = RuleRef::new(other, Arc::clone(&mask), 1, 2, 0, ());
+            assert_eq!(r.key(), key);
+            assert!(r.key_is(&key) && !other.key_is(&key));
+            assert!(r.same_key(&twin) && !r.same_key(&other));
+            let packet: [u64; 8] = std::array::from_fn(|i| key[i] | !mask.words()[i]);
+            assert!(r.matches(&packet) && !other.matches(&packet));
+        }
+    }
+
+    #[test]
     fn beats_orders_by_priority_then_seq() {
-        let m = Arc::new([0u64; 1]);
+        let m = Arc::new(Mask::new([0u64; 1]));
         let a = RuleRef::new([0u64; 1], m.clone(), 5, 1, 0, ());
         let b = RuleRef::new([0u64; 1], m.clone(), 5, 2, 0, ());
         let c = RuleRef::new([0u64; 1], m, 6, 3, 0, ());

@@ -7,7 +7,7 @@ use seize::{Collector, Guard};
 
 use super::hash::{finish, mix, BASIS};
 use super::rcu_map::{CountSet, RcuMap};
-use super::rule::RuleRef;
+use super::rule::{Mask, RuleRef};
 
 /// The most stages a classifier may be configured with.
 pub(super) const MAX_STAGES: usize = 8;
@@ -52,7 +52,7 @@ struct Stage {
 /// guard of the classifier's shared collector); changes come from the
 /// classifier's single writer only.
 pub(super) struct Subtable<const N: usize, R> {
-    mask: Arc<[u64; N]>,
+    mask: Arc<Mask<N>>,
     id: u64,
     stages: Box<[Stage]>,
     /// For every stage but the last: hash of the masked words up to the
@@ -97,7 +97,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
             .map(|_| CountSet::new(Arc::clone(collector)))
             .collect();
         Subtable {
-            mask: Arc::new(mask),
+            mask: Arc::new(Mask::new(mask)),
             id,
             stages: stages.into(),
             stage_index,
@@ -109,11 +109,11 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
 
     /// The subtable's mask.
     pub(super) fn mask(&self) -> &[u64; N] {
-        &self.mask
+        self.mask.words()
     }
 
     /// The shared mask, for new rules.
-    pub(super) fn mask_arc(&self) -> &Arc<[u64; N]> {
+    pub(super) fn mask_arc(&self) -> &Arc<Mask<N>> {
         &self.mask
     }
 
@@ -136,7 +136,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
     /// `key & mask`.
     #[inline]
     pub(super) fn masked(&self, key: &[u64; N]) -> [u64; N] {
-        std::array::from_fn(|i| key[i] & self.mask[i])
+        std::array::from_fn(|i| key[i] & self.mask()[i])
     }
 
     /// Looks `key` up, stage by stage. On a miss in an early stage, ORs into
@@ -159,13 +159,13 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
                 h = mix(h, masked[i]);
             }
             if s < last && !self.stage_index[s].contains(finish(h), guard) {
-                for (w, m) in wc[..stage.end].iter_mut().zip(self.mask.iter()) {
+                for (w, m) in wc[..stage.end].iter_mut().zip(self.mask().iter()) {
                     *w |= m;
                 }
                 return None;
             }
         }
-        for (w, m) in wc.iter_mut().zip(self.mask.iter()) {
+        for (w, m) in wc.iter_mut().zip(self.mask().iter()) {
             *w |= m;
         }
         self.buckets
@@ -224,9 +224,9 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
     /// No other writer method of this subtable may run at the same time.
     pub(super) unsafe fn insert(&self, rule: RuleRef<N, R>, guard: &impl Guard) {
         let mut stage_hashes = [0; MAX_STAGES];
-        let h = self.hashes(rule.key(), &mut stage_hashes);
+        let h = self.hashes(&rule.key(), &mut stage_hashes);
         let old: &[RuleRef<N, R>] = self.buckets.get(h, guard).map_or(&[], |b| b.rules());
-        if !old.iter().any(|r| r.key() == rule.key()) {
+        if !old.iter().any(|r| r.same_key(&rule)) {
             for (s, index) in self.stage_index.iter().enumerate() {
                 // SAFETY: this writer method runs alone (our caller's
                 // contract), so do the maps' writer methods.
@@ -250,7 +250,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
     /// No other writer method of this subtable may run at the same time.
     pub(super) unsafe fn remove(&self, rule: &RuleRef<N, R>, guard: &impl Guard) -> bool {
         let mut stage_hashes = [0; MAX_STAGES];
-        let h = self.hashes(rule.key(), &mut stage_hashes);
+        let h = self.hashes(&rule.key(), &mut stage_hashes);
         let Some(old) = self.buckets.get(h, guard).map(|b| b.rules()) else {
             return false;
         };
@@ -260,7 +260,7 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
         let last_of_key = !old
             .iter()
             .enumerate()
-            .any(|(i, r)| i != pos && r.key() == rule.key());
+            .any(|(i, r)| i != pos && r.same_key(rule));
         if old.len() == 1 {
             // SAFETY: this writer method runs alone (our caller's
             // contract), so do the maps' writer methods.
@@ -332,7 +332,7 @@ mod tests {
         let (bucket, masked) = st.lookup(&[1, 2, 3, 4], &guard, &mut wc).unwrap();
         assert_eq!(wc, [0xff; 4]);
         assert_eq!(bucket.len(), 1);
-        assert_eq!(bucket[0].key(), &masked);
+        assert_eq!(bucket[0].key(), masked);
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl Monitor {
         if self.req.table_id != OFPTT_ALL && self.req.table_id != p.table_id {
             return false;
         }
-        let (k, m) = (r.key(), r.mask());
+        let (k, m) = (&r.key(), r.mask());
         let (key, mask) = (self.key.words(), self.mask.words());
         // The rule's match is at least as specific as the monitor's.
         let within =
@@ -104,10 +104,7 @@ impl Monitor {
             hard_timeout: p.hard_timeout,
             priority: r.priority() as u16,
             cookie: p.cookie,
-            match_: flow_to_match(
-                Flow::from_words_ref(r.key()),
-                Flow::from_words_ref(r.mask()),
-            ),
+            match_: flow_to_match(&Flow::from_words(r.key()), Flow::from_words_ref(r.mask())),
             instructions: if self.req.flags & monitor_flags::INSTRUCTIONS != 0 {
                 p.instructions.as_slice().into()
             } else {

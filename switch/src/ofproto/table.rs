@@ -259,10 +259,7 @@ pub(crate) fn stats_entry<'a>(
         cookie: p.cookie,
         packet_count: p.counters.packets.load(Ordering::Relaxed),
         byte_count: p.counters.bytes.load(Ordering::Relaxed),
-        match_: matches.build(
-            Flow::from_words_ref(r.key()),
-            Flow::from_words_ref(r.mask()),
-        ),
+        match_: matches.build(&Flow::from_words(r.key()), Flow::from_words_ref(r.mask())),
         instructions: &p.instructions,
     }
 }
@@ -626,7 +623,7 @@ impl Tables {
                     };
                     let ins = self.tables[usize::from(table_id)]
                         .cls
-                        .insert(*r.key(), *r.mask(), r.priority(), next, rule)
+                        .insert(r.key(), *r.mask(), r.priority(), next, rule)
                         .map_err(insert_error)?;
                     self.log_insert(&ins);
                 }
@@ -677,35 +674,44 @@ impl Tables {
         {
             return err(ErrorKind::FlowOverlap);
         }
-        let existing = t.cls.find_exact(key.words(), mask.words(), priority, next);
         let mut evicted = None;
-        if existing.is_none() && t.cls.len() >= t.max_flows {
+        // A full table makes room unless the flow replaces one; with room,
+        // the insertion's own lookup finds what it replaces.
+        if t.cls.len() >= t.max_flows
+            && t.cls
+                .find_exact(key.words(), mask.words(), priority, next)
+                .is_none()
+        {
             let victim = self.evicts(t).then(|| self.victim(t, next)).flatten();
             let Some(victim) = victim else {
                 return err(ErrorKind::TableFull);
             };
             evicted = self.remove_logged(&victim, next, removed::EVICTION);
         }
-        // Identical match and priority: the new flow replaces the old one;
-        // counters carry over unless RESET_COUNTS (OpenFlow 1.3, 6.4).
-        let counters = match &existing {
-            Some(old) if fm.flags & flags::RESET_COUNTS == 0 => Arc::clone(&old.payload().counters),
-            _ => Arc::new(Counters::default()),
-        };
-        let rule = FlowRule {
-            table_id,
-            cookie: fm.cookie,
-            idle_timeout: fm.idle_timeout,
-            hard_timeout: fm.hard_timeout,
-            flags: fm.flags,
-            importance: fm.importance,
-            instructions: fm.instructions.to_vec(),
-            created: Instant::now(),
-            counters,
-        };
         let ins = t
             .cls
-            .insert(*key.words(), *mask.words(), priority, next, rule)
+            .insert_with(*key.words(), *mask.words(), priority, next, |old| {
+                // Identical match and priority: the new flow replaces the
+                // old one; counters carry over unless RESET_COUNTS
+                // (OpenFlow 1.3, 6.4).
+                let counters = match old {
+                    Some(old) if fm.flags & flags::RESET_COUNTS == 0 => {
+                        Arc::clone(&old.payload().counters)
+                    }
+                    _ => Arc::new(Counters::default()),
+                };
+                FlowRule {
+                    table_id,
+                    cookie: fm.cookie,
+                    idle_timeout: fm.idle_timeout,
+                    hard_timeout: fm.hard_timeout,
+                    flags: fm.flags,
+                    importance: fm.importance,
+                    instructions: fm.instructions.to_vec(),
+                    created: Instant::now(),
+                    counters,
+                }
+            })
             .map_err(insert_error)?;
         self.log_insert(&ins);
         self.mark_dirty();
@@ -786,10 +792,7 @@ impl Tables {
                 hard_timeout: p.hard_timeout,
                 packet_count: p.counters.packets.load(Ordering::Relaxed),
                 byte_count: p.counters.bytes.load(Ordering::Relaxed),
-                match_: flow_to_match(
-                    Flow::from_words_ref(r.key()),
-                    Flow::from_words_ref(r.mask()),
-                ),
+                match_: flow_to_match(&Flow::from_words(r.key()), Flow::from_words_ref(r.mask())),
             },
         }
     }
