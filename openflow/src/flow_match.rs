@@ -20,7 +20,6 @@
 //! bits of unused fields set, wildcarded fields zero, as os-ken and Open
 //! vSwitch send them.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::net::Ipv4Addr;
@@ -278,20 +277,31 @@ impl Match {
         })
     }
 
+    /// Whether some field occurs twice. A match has a handful of fields:
+    /// they are compared pairwise, without allocating or hashing (this
+    /// runs for every flow-mod); a long list is sorted instead.
+    fn has_repeated_field(&self) -> bool {
+        const PAIRWISE: usize = 32;
+        let f = &self.fields;
+        if f.len() <= PAIRWISE {
+            return (1..f.len()).any(|j| f[..j].iter().any(|g| g.key() == f[j].key()));
+        }
+        let mut keys: Vec<_> = f.iter().map(OxmField::key).collect();
+        keys.sort_unstable();
+        keys.windows(2).any(|w| w[0] == w[1])
+    }
+
     /// Prerequisite check (OFPBMC_BAD_PREREQ) and duplicate detection
     /// (OFPBMC_DUP_FIELD), for the switch to call. Also rejects unknown
     /// OPENFLOW_BASIC fields (OFPBMC_BAD_FIELD), values wider than their
     /// field (OFPBMC_BAD_VALUE) and masked values with bits set outside their
     /// mask (OFPBMC_BAD_WILDCARDS), as OpenFlow 1.3 §7.2.3 asks.
     pub fn validate(&self) -> Result<(), DecodeError> {
-        let mut seen = HashSet::with_capacity(self.fields.len());
-        for f in &self.fields {
-            if !seen.insert(f.key()) {
-                return Err(DecodeError::new(
-                    ErrorKind::DupField,
-                    "match field repeated",
-                ));
-            }
+        if self.has_repeated_field() {
+            return Err(DecodeError::new(
+                ErrorKind::DupField,
+                "match field repeated",
+            ));
         }
         for f in &self.fields {
             if let OxmField::Other {
@@ -1547,6 +1557,24 @@ pub(crate) mod tests {
         );
         let unknown = OxmField::decode_list(&[0x80, 0, 40 << 1, 1, 0]).unwrap();
         assert_eq!(check(unknown), Err(ErrorKind::BadField));
+        // Long lists (sorted, not compared pairwise): a repeat anywhere.
+        let many = |n: u8| -> Vec<OxmField> {
+            (0..n)
+                .map(|field| OxmField::Other {
+                    class: 0x0001,
+                    field,
+                    hasmask: false,
+                    experimenter: None,
+                    payload: vec![0],
+                })
+                .collect()
+        };
+        for n in [31, 32, 33, 100] {
+            assert_ne!(check(many(n)), Err(ErrorKind::DupField), "{n} fields");
+            let mut repeated = many(n);
+            repeated.push(repeated[n as usize / 2].clone());
+            assert_eq!(check(repeated), Err(ErrorKind::DupField), "{n} fields");
+        }
     }
 
     #[test]

@@ -127,6 +127,7 @@ mod subtable;
 #[cfg(test)]
 mod tests;
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -622,7 +623,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         version: Version,
         payload: R,
     ) -> Result<Inserted<N, R>, InsertError> {
-        self.insert_with(key, mask, priority, version, |_| payload)
+        self.insert_with(&key, &mask, priority, version, |_| payload)
     }
 
     /// [`Classifier::insert`] of the payload `make` returns when given the
@@ -631,8 +632,8 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
     /// not called when the insertion fails.
     pub fn insert_with(
         &self,
-        key: [u64; N],
-        mask: [u64; N],
+        key: &[u64; N],
+        mask: &[u64; N],
         priority: u32,
         version: Version,
         make: impl FnOnce(Option<&RuleRef<N, R>>) -> R,
@@ -641,9 +642,34 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         let mut lock = self.writer();
         let w = &mut *lock;
         let guard = self.collector.enter();
-        let replaced = w.by_mask.get(&mask).and_then(|st| {
-            st.subtable
-                .bucket(&key, &guard)?
+        let subtables = w.by_mask.len();
+        // One hash of the mask finds its subtable or the place for one.
+        let st = match w.by_mask.entry(*mask) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => {
+                if subtables >= self.max_subtables {
+                    return Err(InsertError::TooManySubtables {
+                        limit: self.max_subtables,
+                    });
+                }
+                if self.live_rules.load(Ordering::Relaxed) >= self.max_rules {
+                    return Err(InsertError::TooManyRules {
+                        limit: self.max_rules,
+                    });
+                }
+                let id = w.next_subtable_id;
+                w.next_subtable_id += 1;
+                w.stale = true;
+                self.subtable_count.store(subtables + 1, Ordering::Relaxed);
+                e.insert(SubtableState {
+                    subtable: Arc::new(Subtable::new(*mask, id, &self.stage_ends, &self.collector)),
+                    priorities: BTreeMap::new(),
+                    list_index: None,
+                })
+            }
+        };
+        let replaced = st.subtable.bucket(&key, &guard).and_then(|bucket| {
+            bucket
                 .iter()
                 .find(|r| r.key_is(&key) && r.priority() == priority && r.is_live())
                 .cloned()
@@ -653,30 +679,8 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
                 limit: self.max_rules,
             });
         }
-        if !w.by_mask.contains_key(&mask) {
-            if w.by_mask.len() >= self.max_subtables {
-                return Err(InsertError::TooManySubtables {
-                    limit: self.max_subtables,
-                });
-            }
-            let id = w.next_subtable_id;
-            w.next_subtable_id += 1;
-            let subtable = Arc::new(Subtable::new(mask, id, &self.stage_ends, &self.collector));
-            w.by_mask.insert(
-                mask,
-                SubtableState {
-                    subtable,
-                    priorities: BTreeMap::new(),
-                    list_index: None,
-                },
-            );
-            self.subtable_count
-                .store(w.by_mask.len(), Ordering::Relaxed);
-            w.stale = true;
-        }
         let seq = w.next_seq;
         w.next_seq += 1;
-        let st = w.by_mask.get_mut(&mask).expect("subtable just ensured");
         let rule = RuleRef::new(
             key,
             Arc::clone(st.subtable.mask_arc()),

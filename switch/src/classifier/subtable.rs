@@ -233,13 +233,18 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
                 unsafe { index.increment(stage_hashes[s], guard) };
             }
         }
-        let pos = old.iter().position(|r| rule.beats(r)).unwrap_or(old.len());
-        let mut bucket = Vec::with_capacity(old.len() + 1);
-        bucket.extend_from_slice(&old[..pos]);
-        bucket.push(rule);
-        bucket.extend_from_slice(&old[pos..]);
+        let bucket = if old.is_empty() {
+            Bucket::One(rule)
+        } else {
+            let pos = old.iter().position(|r| rule.beats(r)).unwrap_or(old.len());
+            let mut rules = Vec::with_capacity(old.len() + 1);
+            rules.extend_from_slice(&old[..pos]);
+            rules.push(rule);
+            rules.extend_from_slice(&old[pos..]);
+            Bucket::new(rules)
+        };
         // SAFETY: as above.
-        unsafe { self.buckets.insert(h, Bucket::new(bucket), guard) };
+        unsafe { self.buckets.insert(h, bucket, guard) };
     }
 
     /// Drops a rule (writer only). Returns false if it was not here. Stage

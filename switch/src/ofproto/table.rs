@@ -690,7 +690,7 @@ impl Tables {
         }
         let ins = t
             .cls
-            .insert_with(*key.words(), *mask.words(), priority, next, |old| {
+            .insert_with(key.words(), mask.words(), priority, next, |old| {
                 // Identical match and priority: the new flow replaces the
                 // old one; counters carry over unless RESET_COUNTS
                 // (OpenFlow 1.3, 6.4).
