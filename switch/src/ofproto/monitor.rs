@@ -106,7 +106,7 @@ impl Monitor {
             cookie: p.cookie,
             match_: flow_to_match(&Flow::from_words(r.key()), Flow::from_words_ref(r.mask())),
             instructions: if self.req.flags & monitor_flags::INSTRUCTIONS != 0 {
-                p.instructions.as_slice().into()
+                p.instructions[..].into()
             } else {
                 Default::default()
             },

@@ -600,7 +600,7 @@ impl Xlate<'_> {
             let mut next_table = None;
             // Instructions in the spec's order whatever their wire order.
             for rank in 0..6 {
-                for ins in &r.instructions {
+                for ins in r.instructions.iter() {
                     let this_rank = match ins {
                         Instruction::Meter(_) => 0,
                         Instruction::ApplyActions(_) => 1,
