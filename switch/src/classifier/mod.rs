@@ -797,24 +797,29 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         {
             done.extend(w.pending.pop_front());
         }
-        for rule in &done {
-            let Some(st) = w.by_mask.get_mut(rule.mask()) else {
+        // Removals come in runs of one mask (a delete of many flows):
+        // its subtable is looked up once a run.
+        for run in done.chunk_by(|a, b| a.same_mask(b)) {
+            let mask = run[0].mask();
+            let Some(st) = w.by_mask.get_mut(mask) else {
                 continue;
             };
-            // SAFETY: the writer lock is held, so no other writer method
-            // of this subtable runs.
-            if !unsafe { st.subtable.remove(rule, &guard) } {
-                continue;
-            }
-            self.linked_rules.fetch_sub(1, Ordering::Relaxed);
-            let count = st.priorities.get_mut(&rule.priority()).expect("counted");
-            *count -= 1;
-            if *count == 0 {
-                st.priorities.remove(&rule.priority());
-                w.stale = true;
+            for rule in run {
+                // SAFETY: the writer lock is held, so no other writer
+                // method of this subtable runs.
+                if !unsafe { st.subtable.remove(rule, &guard) } {
+                    continue;
+                }
+                self.linked_rules.fetch_sub(1, Ordering::Relaxed);
+                let count = st.priorities.get_mut(&rule.priority()).expect("counted");
+                *count -= 1;
+                if *count == 0 {
+                    st.priorities.remove(&rule.priority());
+                    w.stale = true;
+                }
             }
             if st.subtable.is_empty() {
-                w.by_mask.remove(rule.mask());
+                w.by_mask.remove(mask);
                 w.stale = true;
                 self.subtable_count
                     .store(w.by_mask.len(), Ordering::Relaxed);

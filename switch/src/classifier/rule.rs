@@ -147,6 +147,13 @@ impl<const N: usize, R> Rule<N, R> {
         self.key == other.key
     }
 
+    /// True if both rules have the same mask (a cheap check for rules of
+    /// one classifier, whose subtable shares its mask with its rules).
+    #[inline]
+    pub fn same_mask(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.mask, &other.mask) || self.mask() == other.mask()
+    }
+
     /// The rule's mask: 1 bits are matched, 0 bits are wildcarded.
     pub fn mask(&self) -> &[u64; N] {
         self.mask.words()
