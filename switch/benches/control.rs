@@ -121,7 +121,7 @@ fn delete_all(tables: &Tables, v: Version) {
 }
 
 fn main() {
-    switch::heap::use_huge_pages();
+    switch::heap::configure();
     let n = env("CONTROL_FLOWS", 1_000_000);
     let rounds = env("CONTROL_ROUNDS", 3);
     let v = Version::V1_3;

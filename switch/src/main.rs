@@ -45,7 +45,7 @@ struct Args {
 static HEAP: switch::heap::Heap = switch::heap::Heap {};
 
 fn main() -> ExitCode {
-    switch::heap::use_huge_pages();
+    switch::heap::configure();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
