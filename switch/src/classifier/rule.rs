@@ -100,8 +100,8 @@ impl PackedKey {
 /// The fields every walk reads (versions, mask, priority) come first: with
 /// the `Arc`'s counts they fill the rule's first cache line, so a walk
 /// that needs no key (a dump of every flow) reads one line a rule. The key
-/// is kept packed (the words its mask selects), which takes 144-byte keys
-/// of typical matches to 48 bytes.
+/// is kept packed (the words its mask selects), which takes the 144-byte
+/// keys of typical OpenFlow matches to 56 bytes.
 #[repr(C)]
 pub struct Rule<const N: usize, R> {
     add_version: Version,
