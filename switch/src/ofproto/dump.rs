@@ -11,8 +11,6 @@
 //! counters are read as it is encoded, as Open vSwitch reads them while it
 //! builds its reply.
 
-use std::time::Instant;
-
 use openflow::multipart::{FlowStatsRequest, ReplyWriter, OFPMP_FLOW};
 use openflow::{EncodeError, ErrorKind, Version};
 
@@ -40,8 +38,9 @@ pub struct FlowDump {
     version: Version,
     /// The request's transaction id (the reply's).
     xid: u32,
-    /// The instant every entry's duration is counted up to.
-    now: Instant,
+    /// The instant every entry's duration is counted up to
+    /// ([`Tables::now_ns`]).
+    now_ns: u64,
     matches: MatchBuilder,
     /// The reply's encoder; `None` once its last message has been ended
     /// (and given out).
@@ -72,7 +71,7 @@ impl FlowDump {
             rules: rules.into_iter(),
             version,
             xid,
-            now: Instant::now(),
+            now_ns: tables.now_ns(),
             matches: MatchBuilder::default(),
             writer: Some(writer),
             buf,
@@ -93,7 +92,7 @@ impl FlowDump {
             rules,
             version,
             xid,
-            now,
+            now_ns,
             matches,
             writer,
             buf,
@@ -123,7 +122,7 @@ impl FlowDump {
                 }
                 return Some(buf);
             };
-            let entry = stats_entry(&rule, *now, *version, matches);
+            let entry = stats_entry(&rule, *now_ns, *version, matches);
             if let Err(e) = w.entry(buf, |out| entry.encode(*version, out)) {
                 skipped.get_or_insert((0, e)).0 += 1;
             }
