@@ -103,7 +103,7 @@ impl PackedKey {
 /// the `Arc`'s counts they fill the rule's first cache line, so a walk
 /// that needs no key (a dump of every flow) reads one line a rule. The key
 /// is kept packed (the words its mask selects), which takes the 144-byte
-/// keys of typical OpenFlow matches to 56 bytes.
+/// keys of typical OpenFlow matches to 48 bytes.
 #[repr(C)]
 pub struct Rule<const N: usize, R> {
     add_version: Version,
