@@ -161,19 +161,19 @@ impl OfPipeline {
     /// Runs `f` with a translator over the current version of the tables,
     /// groups, meters and port states.
     fn with_xlate<R>(&self, f: impl FnOnce(&Xlate<'_>) -> R) -> R {
-        let now = self.tables.epoch.elapsed();
+        let now_ns = self.tables.now_ns();
         f(&Xlate {
             tables: &self.tables,
             version: self.tables.version(),
             ports: &self.ports,
-            now_ns: now.as_nanos() as u64,
+            now_ns,
             miss_send_len: self.packet_ins.miss_send_len.load(Ordering::Relaxed),
             groups: &self.groups,
             meters: &self.meters,
             live: &|p| self.is_live(p),
             port_config: &|p| self.config_of(p),
             macs: &self.macs,
-            now_secs: now.as_secs() as u32,
+            now_secs: (now_ns / 1_000_000_000) as u32,
             fail_open: self.fail_open.load(Ordering::Relaxed),
             rec: None,
             script: None,
