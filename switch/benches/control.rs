@@ -198,6 +198,7 @@ fn main() {
         // made (as once written to the socket).
         let t = Instant::now();
         let mut reply = FlowDump::new(&tables, &req, v, 1).expect("a valid request");
+        let selection = t.elapsed();
         let entries = reply.remaining();
         let mut bytes = 0;
         while let Some(chunk) = reply.next_chunk(DUMP_CHUNK) {
@@ -230,7 +231,7 @@ fn main() {
         }
         let decode = t.elapsed();
         println!(
-            "dump: {entries} entries, {} bytes in {dump:?}; aggregate of {} in {aggregate:?}; \
+            "dump: {entries} entries, {} bytes in {dump:?} (selection {selection:?}); aggregate of {} in {aggregate:?}; \
              the reply decoded ({decoded} entries) in {decode:?}",
             bytes, agg.flow_count
         );

@@ -237,28 +237,29 @@ impl FlowStats {
     /// This entry, borrowed.
     pub fn entry(&self) -> FlowStatsEntry<'_> {
         FlowStatsEntry {
-            table_id: self.table_id,
-            duration_sec: self.duration_sec,
-            duration_nsec: self.duration_nsec,
-            priority: self.priority,
-            idle_timeout: self.idle_timeout,
-            hard_timeout: self.hard_timeout,
-            flags: self.flags,
-            importance: self.importance,
-            cookie: self.cookie,
-            packet_count: self.packet_count,
-            byte_count: self.byte_count,
+            head: FlowStatsHead {
+                table_id: self.table_id,
+                duration_sec: self.duration_sec,
+                duration_nsec: self.duration_nsec,
+                priority: self.priority,
+                idle_timeout: self.idle_timeout,
+                hard_timeout: self.hard_timeout,
+                flags: self.flags,
+                importance: self.importance,
+                cookie: self.cookie,
+                packet_count: self.packet_count,
+                byte_count: self.byte_count,
+            },
             match_: &self.match_,
             instructions: &self.instructions,
         }
     }
 }
 
-/// A flow entry's statistics with its match and instructions borrowed:
-/// what a switch encodes straight from its rules, one entry after another,
-/// without owning a copy of each ([`FlowStats`] encodes through it).
-#[derive(Debug, Clone, Copy)]
-pub struct FlowStatsEntry<'a> {
+/// The fields of a flow entry's statistics other than its match and its
+/// instructions.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowStatsHead {
     /// Table the flow is in.
     pub table_id: u8,
     /// Seconds the flow has been alive.
@@ -281,21 +282,43 @@ pub struct FlowStatsEntry<'a> {
     pub packet_count: u64,
     /// Bytes matched.
     pub byte_count: u64,
-    /// The flow's match.
-    pub match_: &'a Match,
-    /// The flow's instructions (1.0: one apply-actions, or none).
-    pub instructions: &'a [Instruction],
 }
 
-impl FlowStatsEntry<'_> {
-    /// Appends the encoded entry (`struct ofp_flow_stats` of `version`).
-    pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+impl FlowStatsHead {
+    /// Appends an entry (`struct ofp_flow_stats` of `version`) of these
+    /// fields, with the match and the instructions `put_match` and
+    /// `put_instructions` append, already encoded for `version` (as
+    /// [`Match::encode`] and [`encode_instructions`] do): a flow dump
+    /// may copy the bytes of parts many entries share.
+    pub fn encode_with(
+        &self,
+        version: Version,
+        out: &mut Vec<u8>,
+        put_match: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+        put_instructions: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
+        let start = out.len();
+        let result = self.encode_parts(version, out, put_match, put_instructions);
+        if result.is_err() {
+            out.truncate(start);
+        }
+        result
+    }
+
+    fn encode_parts(
+        &self,
+        version: Version,
+        out: &mut Vec<u8>,
+        put_match: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+        put_instructions: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
         let start = out.len();
         put_u16(out, 0);
         out.push(self.table_id);
         out.push(0);
+        let mut put_match = Some(put_match);
         if version == Version::V1_0 {
-            self.match_.encode(version, out)?;
+            put_match.take().map_or(Ok(()), |put| put(out))?;
         }
         put_u32(out, self.duration_sec);
         put_u32(out, self.duration_nsec);
@@ -317,12 +340,10 @@ impl FlowStatsEntry<'_> {
         put_u64(out, self.cookie);
         put_u64(out, self.packet_count);
         put_u64(out, self.byte_count);
-        if version == Version::V1_0 {
-            encode_v10_actions(self.instructions, out)?;
-        } else {
-            self.match_.encode(version, out)?;
-            Instruction::encode_list(self.instructions, version, out)?;
+        if let Some(put) = put_match {
+            put(out)?;
         }
+        put_instructions(out)?;
         finish_len16(
             out,
             start,
@@ -333,8 +354,54 @@ impl FlowStatsEntry<'_> {
     }
 }
 
+/// Appends `instructions` as a flow entry of `version` holds them: 1.0's
+/// action list (one apply-actions instruction, or none), an instruction
+/// list from 1.1.
+pub fn encode_instructions(
+    instructions: &[Instruction],
+    version: Version,
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    if version == Version::V1_0 {
+        encode_v10_actions(instructions, out)
+    } else {
+        Instruction::encode_list(instructions, version, out)
+    }
+}
+
+/// A flow entry's statistics with its match and instructions borrowed:
+/// what a switch encodes straight from its rules, one entry after another,
+/// without owning a copy of each ([`FlowStats`] encodes through it).
+#[derive(Debug, Clone, Copy)]
+pub struct FlowStatsEntry<'a> {
+    /// Every field but the match and the instructions.
+    pub head: FlowStatsHead,
+    /// The flow's match.
+    pub match_: &'a Match,
+    /// The flow's instructions (1.0: one apply-actions, or none).
+    pub instructions: &'a [Instruction],
+}
+
+impl FlowStatsEntry<'_> {
+    /// Appends the encoded entry (`struct ofp_flow_stats` of `version`).
+    pub fn encode(&self, version: Version, out: &mut Vec<u8>) -> Result<(), EncodeError> {
+        self.head.encode_with(
+            version,
+            out,
+            |o| self.match_.encode(version, o),
+            |o| encode_instructions(self.instructions, version, o),
+        )
+    }
+}
+
 impl From<FlowStatsEntry<'_>> for FlowStats {
-    fn from(e: FlowStatsEntry<'_>) -> FlowStats {
+    fn from(
+        FlowStatsEntry {
+            head: e,
+            match_,
+            instructions,
+        }: FlowStatsEntry<'_>,
+    ) -> FlowStats {
         FlowStats {
             table_id: e.table_id,
             duration_sec: e.duration_sec,
@@ -347,8 +414,8 @@ impl From<FlowStatsEntry<'_>> for FlowStats {
             cookie: e.cookie,
             packet_count: e.packet_count,
             byte_count: e.byte_count,
-            match_: e.match_.clone(),
-            instructions: e.instructions.into(),
+            match_: match_.clone(),
+            instructions: instructions.into(),
         }
     }
 }

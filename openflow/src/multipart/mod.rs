@@ -35,9 +35,9 @@ pub use features::{
     ActionId, InstructionId, TableDesc, TableFeatureProp, TableFeatures, TableVacancy,
 };
 pub use flow::{
-    FlowMonitorRequest, FlowStats, FlowStatsEntry, FlowStatsRequest, FlowUpdate, FlowUpdateFull,
-    OFPFME_ABBREV, OFPFME_ADDED, OFPFME_INITIAL, OFPFME_MODIFIED, OFPFME_PAUSED, OFPFME_REMOVED,
-    OFPFME_RESUMED, OFPTT_ALL,
+    encode_instructions, FlowMonitorRequest, FlowStats, FlowStatsEntry, FlowStatsHead,
+    FlowStatsRequest, FlowUpdate, FlowUpdateFull, OFPFME_ABBREV, OFPFME_ADDED, OFPFME_INITIAL,
+    OFPFME_MODIFIED, OFPFME_PAUSED, OFPFME_REMOVED, OFPFME_RESUMED, OFPTT_ALL,
 };
 pub use stats::{
     AggregateStats, BucketCounter, CustomCounter, GroupFeatures, GroupStats, IntelRfc2819Stats,

@@ -11,13 +11,15 @@
 //! counters are read as it is encoded, as Open vSwitch reads them while it
 //! builds its reply.
 
-use openflow::multipart::{FlowStatsRequest, ReplyWriter, OFPMP_FLOW};
+use std::sync::Arc;
+
+use openflow::multipart::{encode_instructions, FlowStatsRequest, ReplyWriter, OFPMP_FLOW};
 use openflow::{EncodeError, ErrorKind, Version};
 
-use super::table::{prefetch_actions, prefetch_payload, stats_entry, FlowRule, RuleHandle, Tables};
+use super::table::{prefetch_actions, prefetch_payload, stats_head, FlowRule, RuleHandle, Tables};
 use super::MAX_REPLY_LEN;
 use crate::classifier::Rule;
-use crate::flow::{MatchBuilder, FLOW_WORDS};
+use crate::flow::{Flow, MatchBuilder, FLOW_WORDS};
 
 /// Bytes of whole messages a connection writes to its socket at a time
 /// while it sends a flow dump: enough for the write call to cost little
@@ -42,6 +44,13 @@ pub struct FlowDump {
     /// ([`Tables::now_ns`]).
     now_ns: u64,
     matches: MatchBuilder,
+    /// The rule encoded last: the next one with its mask (most often)
+    /// reuses the match's layout without comparing masks, and one with
+    /// its instructions (shared by equal instructions made in a row)
+    /// copies their bytes.
+    last: Option<RuleHandle>,
+    /// The instructions of `last`, encoded.
+    last_instructions: Vec<u8>,
     /// The reply's encoder; `None` once its last message has been ended
     /// (and given out).
     writer: Option<ReplyWriter>,
@@ -73,6 +82,8 @@ impl FlowDump {
             xid,
             now_ns: tables.now_ns(),
             matches: MatchBuilder::default(),
+            last: None,
+            last_instructions: Vec::new(),
             writer: Some(writer),
             buf,
             skipped: None,
@@ -94,6 +105,8 @@ impl FlowDump {
             xid,
             now_ns,
             matches,
+            last,
+            last_instructions,
             writer,
             buf,
             skipped,
@@ -122,9 +135,37 @@ impl FlowDump {
                 }
                 return Some(buf);
             };
-            let entry = stats_entry(&rule, *now_ns, *version, matches);
-            if let Err(e) = w.entry(buf, |out| entry.encode(*version, out)) {
-                skipped.get_or_insert((0, e)).0 += 1;
+            let head = stats_head(&rule, *now_ns, *version);
+            let (same_mask, same_instructions) = last.as_ref().map_or((false, false), |l| {
+                (
+                    l.same_mask(&rule),
+                    Arc::ptr_eq(&l.payload().instructions, &rule.payload().instructions),
+                )
+            });
+            let put_match = |out: &mut Vec<u8>| {
+                let key = Flow::from_words(rule.key());
+                let mask = Flow::from_words_ref(rule.mask());
+                matches.encode(&key, mask, same_mask, *version, out)
+            };
+            let put_instructions = |out: &mut Vec<u8>| {
+                if !same_instructions {
+                    last_instructions.clear();
+                    encode_instructions(&rule.payload().instructions, *version, last_instructions)
+                        .inspect_err(|_| last_instructions.clear())?;
+                }
+                out.extend_from_slice(last_instructions);
+                Ok(())
+            };
+            let encoded = w.entry(buf, |out| {
+                head.encode_with(*version, out, put_match, put_instructions)
+            });
+            match encoded {
+                // The instructions' bytes are those of the rule kept.
+                Ok(()) => *last = Some(rule),
+                Err(e) => {
+                    skipped.get_or_insert((0, e)).0 += 1;
+                    *last = None;
+                }
             }
         }
         Some(&buf[..w.closed()])

@@ -1317,8 +1317,9 @@ mod tests {
                     0,
                     (k % 5) as u16,
                     openflow::flow_match::Match::new(fields),
+                    // Runs of equal instructions, which rules share.
                     vec![Instruction::ApplyActions(vec![Action::Output {
-                        port: 1 + k % 3,
+                        port: 1 + (k / 400) % 3,
                         max_len: 0,
                     }])],
                 );

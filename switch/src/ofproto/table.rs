@@ -27,8 +27,8 @@ use openflow::action::Action;
 use openflow::flow_mod::{FlowMod, FlowRemoved};
 use openflow::instruction::Instruction;
 use openflow::multipart::{
-    ActionId, AggregateStats, FlowStats, FlowStatsEntry, FlowStatsRequest, InstructionId,
-    TableDesc, TableFeatureProp, TableFeatures, TableStats, TableVacancy,
+    ActionId, AggregateStats, FlowStats, FlowStatsEntry, FlowStatsHead, FlowStatsRequest,
+    InstructionId, TableDesc, TableFeatureProp, TableFeatures, TableStats, TableVacancy,
 };
 use openflow::oxm::OxmId;
 use openflow::port::{OFPP_ANY, OFPP_MAX, OFPP_TABLE};
@@ -252,9 +252,23 @@ pub(crate) fn stats_entry<'a>(
     of_version: OfVersion,
     matches: &'a mut MatchBuilder,
 ) -> FlowStatsEntry<'a> {
+    FlowStatsEntry {
+        head: stats_head(r, now_ns, of_version),
+        match_: matches.build(&Flow::from_words(r.key()), Flow::from_words_ref(r.mask())),
+        instructions: &r.payload().instructions,
+    }
+}
+
+/// The fields of [`stats_entry`] other than the match and the
+/// instructions (counters read now).
+pub(crate) fn stats_head(
+    r: &Rule<FLOW_WORDS, FlowRule>,
+    now_ns: u64,
+    of_version: OfVersion,
+) -> FlowStatsHead {
     let p = r.payload();
     let age = Duration::from_nanos(now_ns.saturating_sub(p.created_ns));
-    FlowStatsEntry {
+    FlowStatsHead {
         table_id: p.table_id,
         duration_sec: u32::try_from(age.as_secs()).unwrap_or(u32::MAX),
         duration_nsec: age.subsec_nanos(),
@@ -270,8 +284,6 @@ pub(crate) fn stats_entry<'a>(
         cookie: p.cookie,
         packet_count: p.counters.packets.load(Ordering::Relaxed),
         byte_count: p.counters.bytes.load(Ordering::Relaxed),
-        match_: matches.build(&Flow::from_words(r.key()), Flow::from_words_ref(r.mask())),
-        instructions: &p.instructions,
     }
 }
 
