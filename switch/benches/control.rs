@@ -2,7 +2,8 @@
 //! installing `CONTROL_FLOWS` flows (1 M by default) shaped like
 //! `ferrovs-controller-sim load`'s (`ip,nw_src=10.0.H.H,nw_dst=11.0.L.L`,
 //! one output), as flow-mods through [`Tables::flow_mod`], deleting them
-//! and installing them again (`CONTROL_RELOAD=0`: once only); then dumping
+//! and installing them again (`CONTROL_RELOAD=0`: once only; `2`: the
+//! deleted rules unlinked before the second load, not after); then dumping
 //! them as a flow-stats reply encoded message by message, and counting
 //! them as an aggregate, `CONTROL_ROUNDS` times (3 by default), and
 //! decoding the reply as a controller would; last, deleting every flow and
@@ -157,6 +158,12 @@ fn resident_bytes() -> usize {
 /// Deletes every flow of `tables` and unlinks the removed rules, printing
 /// how long each took.
 fn delete_all(tables: &Tables, v: Version) {
+    delete(tables, v);
+    unlink(tables);
+}
+
+/// Deletes every flow (the rules stay linked until [`unlink`]).
+fn delete(tables: &Tables, v: Version) {
     let n = tables.len_of(0xff);
     let t = Instant::now();
     let mut all = flow_mod(0);
@@ -167,13 +174,14 @@ fn delete_all(tables: &Tables, v: Version) {
         .flow_mod(&all, v, &Groups::default(), &Meters::default())
         .expect("delete everything");
     tables.commit();
-    let delete = t.elapsed();
+    println!("delete: {n} flows in {:?}", t.elapsed());
+}
+
+/// Unlinks the removed rules.
+fn unlink(tables: &Tables) {
     let t = Instant::now();
     tables.gc(tables.version());
-    println!(
-        "delete: {n} flows in {delete:?}; unlinking them: {:?}",
-        t.elapsed()
-    );
+    println!("unlinking the removed rules: {:?}", t.elapsed());
 }
 
 fn main() {
@@ -184,13 +192,25 @@ fn main() {
     let tables = Tables::new(n.max(1));
     let mods: Vec<FlowMod> = (0..n as u32).map(flow_mod).collect();
     load(&tables, &mods, v, "flow-mods");
-    if env("CONTROL_RELOAD", 1) != 0 {
+    match env("CONTROL_RELOAD", 1) {
+        0 => {}
         // As `bench/controlplane.py` does (a load with barriers, del-flows,
-        // a load as bundles): the rules walked below then live in memory
-        // freed by the first ones, in the allocator's order, not in the
-        // order they were made.
-        delete_all(&tables, v);
-        load(&tables, &mods, v, "flow-mods into freed memory");
+        // a load as bundles), when the switch unlinks the deleted rules
+        // after the second load (its background collection runs when the
+        // control thread is free): every new rule first shares its bucket
+        // with the deleted rule of its key, and gets a bucket of its own
+        // when that one is unlinked.
+        1 => {
+            delete(&tables, v);
+            load(&tables, &mods, v, "flow-mods beside the deleted rules");
+            unlink(&tables);
+        }
+        // The deleted rules unlinked before the second load: it goes into
+        // memory they freed, in the allocator's order.
+        _ => {
+            delete_all(&tables, v);
+            load(&tables, &mods, v, "flow-mods into freed memory");
+        }
     }
     let req = FlowStatsRequest::all();
     for _ in 0..rounds {

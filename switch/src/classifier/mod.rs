@@ -351,6 +351,18 @@ fn prefetch_rule<const N: usize, R>(rule: &Rule<N, R>) {
     crate::dpif::prefetch(rule);
 }
 
+/// Requests the head of `rule`: its `Arc`'s counts (just before it; a
+/// clone writes them) and its versions, what a walk reads of a rule whose
+/// key and payload it does not need.
+#[inline(always)]
+fn prefetch_rule_head<const N: usize, R>(rule: &Rule<N, R>) {
+    const COUNTS: usize = 2 * std::mem::size_of::<usize>();
+    // A prefetch of any address is harmless; these bytes are the counts
+    // and the rule's first fields (`Rule` is `repr(C)`, versions first).
+    let head = std::ptr::from_ref(rule).cast::<u8>().wrapping_sub(COUNTS);
+    crate::dpif::prefetch_bytes(head, COUNTS + Rule::<N, R>::HEAD_BYTES);
+}
+
 /// Rules a walk over many of them requests ahead of the one in use.
 const READ_AHEAD: usize = 16;
 
@@ -359,14 +371,15 @@ const READ_AHEAD: usize = 16;
 /// [`read_ahead`] with a second, nearer request.
 fn read_rules_ahead<const N: usize, R>(
     rules: &[&RuleRef<N, R>],
+    request: impl Fn(&Rule<N, R>),
     ahead: &mut impl FnMut(&Rule<N, R>),
     mut f: impl FnMut(&RuleRef<N, R>),
 ) {
-    rules.iter().take(READ_AHEAD).for_each(|r| prefetch_rule(r));
+    rules.iter().take(READ_AHEAD).for_each(|r| request(r));
     rules.iter().take(READ_AHEAD / 2).for_each(|r| ahead(r));
     for (i, rule) in rules.iter().enumerate() {
         if let Some(r) = rules.get(i + READ_AHEAD) {
-            prefetch_rule(r);
+            request(r);
         }
         if let Some(r) = rules.get(i + READ_AHEAD / 2) {
             ahead(r);
@@ -928,10 +941,13 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
     /// The rules [`Classifier::for_each_loose`] visits, highest priority
     /// first (equal priorities in walk order), for walks over many rules
     /// (flow statistics): the rules are read ahead of use, so their cache
-    /// misses overlap. `ahead(rule)` is called a few rules before
-    /// `f(rule)`, with the rule itself already requested, to prefetch what
-    /// `f` reads beyond it (its payload's own allocations); it may also
-    /// see rules that `f` will not (not visible, or not matching).
+    /// misses overlap. Of each rule, the walk requests what it reads
+    /// itself (its head, and its key if `mask` has bits), and all of it
+    /// when `whole` says that `f` reads the rule's payload. `ahead(rule)`
+    /// is called a few rules before `f(rule)`, with those requests made,
+    /// to prefetch what `f` reads beyond the rule (its payload's own
+    /// allocations); it may also see rules that `f` will not (not
+    /// visible, or not matching).
     ///
     /// When every subtable walked holds one priority and the subtables come
     /// in decreasing priority (the common case: a table of many flows with
@@ -945,10 +961,18 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         key: &[u64; N],
         mask: &[u64; N],
         version: Version,
+        whole: bool,
         mut ahead: impl FnMut(&Rule<N, R>),
         mut f: impl FnMut(&RuleRef<N, R>),
     ) {
         let loose = LooseMatch::new(key, mask);
+        let request = |r: &Rule<N, R>| {
+            if whole || loose.any {
+                prefetch_rule(r)
+            } else {
+                prefetch_rule_head(r)
+            }
+        };
         let list = self.list.load();
         let guard = self.collector.enter();
         let walked: Vec<&ListEntry<N, R>> = list
@@ -1003,7 +1027,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         drop(buckets);
         let wanted = |rule: &RuleRef<N, R>| loose.wanted(rule, version);
         if presorted {
-            return read_rules_ahead(&rules, &mut ahead, |r| {
+            return read_rules_ahead(&rules, request, &mut ahead, |r| {
                 if wanted(r) {
                     f(r)
                 }
@@ -1013,7 +1037,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
         read_ahead(
             &rules,
             READ_AHEAD,
-            |r| prefetch_rule(r),
+            |r| request(r),
             |r| {
                 if wanted(r) {
                     matching.push(r);
@@ -1021,7 +1045,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             },
         );
         matching.sort_by_key(|r| std::cmp::Reverse(r.priority()));
-        read_rules_ahead(&matching, &mut ahead, f);
+        read_rules_ahead(&matching, request, &mut ahead, f);
     }
 
     /// True if some rule visible at `version` has priority `priority` and

@@ -116,6 +116,11 @@ pub struct Rule<const N: usize, R> {
 }
 
 impl<const N: usize, R> Rule<N, R> {
+    /// Bytes of the fields before the key (versions, sequence number,
+    /// mask, priority): what a walk reads of a rule when it needs neither
+    /// its key nor its payload.
+    pub(super) const HEAD_BYTES: usize = std::mem::offset_of!(Self, key);
+
     /// The rule's key; every bit outside [`Rule::mask`] is zero.
     pub fn key(&self) -> [u64; N] {
         let mut key = [0; N];

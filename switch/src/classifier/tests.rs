@@ -501,6 +501,7 @@ proptest! {
                     &key,
                     mask,
                     v,
+                    v % 2 == 0,
                     |r| ahead.push(*r.payload()),
                     |r| ordered.push((r.priority(), *r.payload())),
                 );

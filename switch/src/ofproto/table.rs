@@ -935,15 +935,21 @@ impl Tables {
     /// Calls `f` on every rule `req` selects (table, loose match, cookie,
     /// out port and group) at the published version: table by table,
     /// highest priority first, rules read ahead of use (a dump or an
-    /// aggregate may walk a million of them).
+    /// aggregate may walk a million of them). `payload`: `f` reads the
+    /// rules' payloads (counters, instructions), which are then read
+    /// ahead too; a walk that only keeps the rules reads of each what the
+    /// request's filters need.
     fn for_each_selected(
         &self,
         req: &FlowStatsRequest,
         of_version: OfVersion,
+        payload: bool,
         mut f: impl FnMut(&RuleHandle),
     ) -> Result<(), ErrorKind> {
         let (key, mask) = self.request_match(req)?;
         let version = self.version();
+        let by_cookie = of_version != OfVersion::V1_0 && req.cookie_mask != 0;
+        let by_output = req.out_port != OFPP_ANY || req.out_group != OFPG_ANY;
         for (id, t) in self.tables.iter().enumerate() {
             if req.table_id != OFPTT_ALL && usize::from(req.table_id) != id || t.cls.is_empty() {
                 continue;
@@ -952,7 +958,14 @@ impl Tables {
                 key.words(),
                 mask.words(),
                 version,
-                |r| prefetch_payload(r.payload()),
+                payload || by_cookie || by_output,
+                |r| {
+                    if payload {
+                        prefetch_payload(r.payload());
+                    } else if by_output {
+                        crate::dpif::prefetch::<[Instruction]>(&r.payload().instructions);
+                    }
+                },
                 |r| {
                     if self.request_filters(req, r.payload(), of_version) {
                         f(r);
@@ -972,7 +985,7 @@ impl Tables {
         of_version: OfVersion,
     ) -> Result<Vec<RuleHandle>, ErrorKind> {
         let mut rules = Vec::with_capacity(self.len_of(req.table_id));
-        self.for_each_selected(req, of_version, |r| rules.push(r.clone()))?;
+        self.for_each_selected(req, of_version, false, |r| rules.push(r.clone()))?;
         Ok(rules)
     }
 
@@ -987,7 +1000,7 @@ impl Tables {
     ) -> Result<(), ErrorKind> {
         let now = self.now_ns();
         let mut matches = MatchBuilder::default();
-        self.for_each_selected(req, of_version, |r| {
+        self.for_each_selected(req, of_version, true, |r| {
             f(stats_entry(r, now, of_version, &mut matches))
         })
     }
@@ -1022,7 +1035,7 @@ impl Tables {
         of_version: OfVersion,
     ) -> Result<AggregateStats, ErrorKind> {
         let mut agg = AggregateStats::default();
-        self.for_each_selected(req, of_version, |r| {
+        self.for_each_selected(req, of_version, true, |r| {
             let c = &r.payload().counters;
             agg.flow_count += 1;
             agg.packet_count += c.packets.load(Ordering::Relaxed);
