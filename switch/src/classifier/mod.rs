@@ -366,6 +366,10 @@ fn prefetch_rule_head<const N: usize, R>(rule: &Rule<N, R>) {
 /// Rules a walk over many of them requests ahead of the one in use.
 const READ_AHEAD: usize = 16;
 
+/// Removals between the steps of [`subtable::Subtable::prefetch_removal`]
+/// for one rule, and between its last step and its removal.
+const REMOVAL_STEP: usize = 6;
+
 /// Calls `f` on each of `rules` in order; each rule was requested
 /// [`READ_AHEAD`] rules earlier, and given to `ahead` half as far ahead:
 /// [`read_ahead`] with a second, nearer request.
@@ -817,7 +821,23 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
             let Some(st) = w.by_mask.get_mut(mask) else {
                 continue;
             };
-            for rule in run {
+            // The removals read scattered memory (the rule's key, the
+            // map's slot, the bucket, the bucket's other rules): each is
+            // requested ahead, in steps, so that the misses overlap.
+            let mut hashes = Vec::with_capacity(run.len());
+            let refs: Vec<&RuleRef<N, R>> = run.iter().collect();
+            read_ahead(
+                &refs,
+                READ_AHEAD,
+                |r| prefetch_rule(r),
+                |r| hashes.push(st.subtable.rule_hash(r)),
+            );
+            for (i, rule) in run.iter().enumerate() {
+                for step in 0..3 {
+                    if let Some(&h) = hashes.get(i + (3 - step) * REMOVAL_STEP) {
+                        st.subtable.prefetch_removal(h, step, &guard);
+                    }
+                }
                 // SAFETY: the writer lock is held, so no other writer
                 // method of this subtable runs.
                 if !unsafe { st.subtable.remove(rule, &guard) } {

@@ -124,6 +124,13 @@ impl RawMap {
         }
     }
 
+    /// Requests the slot where a lookup of `hash` starts (nothing read).
+    #[inline]
+    fn prefetch_slot(&self, hash: u64, guard: &impl Guard) {
+        let table = self.table(guard);
+        crate::dpif::prefetch(&table.slots[stored_hash(hash) as usize & table.mask]);
+    }
+
     /// Writer: the slot index holding `hash`, if live.
     fn find(&self, table: &Table, hash: u64) -> Option<usize> {
         let mut i = hash as usize & table.mask;
@@ -356,6 +363,13 @@ impl<V: Send + Sync + 'static> RcuMap<V> {
     /// Number of values.
     pub(super) fn len(&self) -> usize {
         self.raw.len()
+    }
+
+    /// Requests the slot a lookup of `hash` reads first, for a batch of
+    /// lookups whose cache misses overlap.
+    #[inline]
+    pub(super) fn prefetch_slot(&self, hash: u64, guard: &impl Guard) {
+        self.raw.prefetch_slot(hash, guard);
     }
 }
 

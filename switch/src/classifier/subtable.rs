@@ -7,7 +7,7 @@ use seize::{Collector, Guard};
 
 use super::hash::{finish, mix, BASIS};
 use super::rcu_map::{CountSet, RcuMap};
-use super::rule::{Mask, RuleRef};
+use super::rule::{Mask, Rule, RuleRef};
 
 /// The most stages a classifier may be configured with.
 pub(super) const MAX_STAGES: usize = 8;
@@ -184,6 +184,31 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
             stage_hashes[s] = finish(h);
         }
         finish(h)
+    }
+
+    /// The hash of `rule`'s key in the subtable's map.
+    pub(super) fn rule_hash(&self, rule: &RuleRef<N, R>) -> u64 {
+        self.hashes(&rule.key(), &mut [0; MAX_STAGES])
+    }
+
+    /// Requests, for a batch of removals, what [`Subtable::remove`] reads
+    /// for the rule of hash `h`, one step per call a few rules apart, each
+    /// step reading what the one before requested: step 0 the map's slot,
+    /// 1 the bucket, 2 the bucket's rules (keys and counts).
+    pub(super) fn prefetch_removal(&self, h: u64, step: usize, guard: &impl Guard) {
+        match step {
+            0 => self.buckets.prefetch_slot(h, guard),
+            1 => {
+                if let Some(b) = self.buckets.get(h, guard) {
+                    crate::dpif::prefetch(b);
+                }
+            }
+            _ => {
+                for r in self.buckets.get(h, guard).map_or(&[][..], |b| b.rules()) {
+                    crate::dpif::prefetch::<Rule<N, R>>(r);
+                }
+            }
+        }
     }
 
     /// The bucket that would hold rules with this (already masked) key.
