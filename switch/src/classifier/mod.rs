@@ -501,6 +501,28 @@ fn by_address<E: Copy>(
     }
 }
 
+/// Sorts `rules` by address, for a walk that reads every one of them (a
+/// flow dump) to read memory in sequence: the order rules come in from
+/// their buckets is the map's, and a bucket made again when a rule of its
+/// key comes or goes no longer lies beside its rules. The references
+/// only change places (none is counted or dropped).
+pub fn sort_by_address<const N: usize, R>(rules: &mut [RuleRef<N, R>]) {
+    if rules.len() < 2 {
+        return;
+    }
+    let mut sorted: Vec<usize> = rules.iter().map(RuleRef::address).collect();
+    by_address(&mut sorted, &mut Vec::new(), &mut Vec::new(), |a| a);
+    for (slot, &address) in rules.iter_mut().zip(&sorted) {
+        // SAFETY: `sorted` holds the addresses of the rules of `rules`,
+        // each once per reference in `rules`, in another order. Each
+        // slot is overwritten without dropping what it held, by a
+        // reference made without counting: when the loop ends (nothing in
+        // it can panic), each rule has as many references in `rules` as
+        // it had, all counted, none dropped.
+        unsafe { std::ptr::write(slot, RuleRef::from_address(address)) };
+    }
+}
+
 /// Objects (buckets, hash arrays) the writer retires to the collector
 /// before it tries to reclaim them. Each attempt is a `membarrier`
 /// system call that interrupts every core running a thread of the
@@ -1034,6 +1056,7 @@ impl<const N: usize, R: Send + Sync + 'static> Classifier<N, R> {
                 continue;
             }
             buckets.clear();
+            buckets.reserve(e.subtable.bucket_count());
             e.subtable
                 .for_each_bucket_unread(&guard, |b| buckets.push(b));
             by_address(&mut buckets, &mut scratch, &mut counts, |b| {

@@ -277,6 +277,27 @@ impl<const N: usize, R> RuleRef<N, R> {
         }))
     }
 
+    /// The address of the rule (not read): [`super::sort_by_address`]
+    /// orders rules by it.
+    #[inline]
+    pub fn address(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
+    /// The reference whose [`RuleRef::address`] is `address`, taking over
+    /// one of the counted references (nothing is counted anew).
+    ///
+    /// # Safety
+    ///
+    /// `address` is the address of a live rule, and one reference counted
+    /// for it is no longer used or dropped anywhere else (it is handed
+    /// over to the one returned).
+    pub(super) unsafe fn from_address(address: usize) -> Self {
+        // SAFETY: `address` is `Arc::as_ptr` of a live rule whose counted
+        // reference the caller hands over (our contract).
+        RuleRef(unsafe { Arc::from_raw(address as *const Rule<N, R>) })
+    }
+
     /// True if both refer to the same rule.
     pub fn ptr_eq(a: &Self, b: &Self) -> bool {
         Arc::ptr_eq(&a.0, &b.0)

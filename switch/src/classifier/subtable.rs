@@ -133,6 +133,11 @@ impl<const N: usize, R: Send + Sync + 'static> Subtable<N, R> {
         self.buckets.len() == 0
     }
 
+    /// Number of buckets (keys, but for hash collisions).
+    pub(super) fn bucket_count(&self) -> usize {
+        self.buckets.len()
+    }
+
     /// `key & mask`.
     #[inline]
     pub(super) fn masked(&self, key: &[u64; N]) -> [u64; N] {

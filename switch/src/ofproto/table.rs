@@ -935,16 +935,16 @@ impl Tables {
     /// Calls `f` on every rule `req` selects (table, loose match, cookie,
     /// out port and group) at the published version: table by table,
     /// highest priority first, rules read ahead of use (a dump or an
-    /// aggregate may walk a million of them). `payload`: `f` reads the
-    /// rules' payloads (counters, instructions), which are then read
-    /// ahead too; a walk that only keeps the rules reads of each what the
-    /// request's filters need.
+    /// aggregate may walk a million of them), each given to `f` with its
+    /// table's id. `payload`: `f` reads the rules' payloads (counters,
+    /// instructions), which are then read ahead too; a walk that only
+    /// keeps the rules reads of each what the request's filters need.
     fn for_each_selected(
         &self,
         req: &FlowStatsRequest,
         of_version: OfVersion,
         payload: bool,
-        mut f: impl FnMut(&RuleHandle),
+        mut f: impl FnMut(u8, &RuleHandle),
     ) -> Result<(), ErrorKind> {
         let (key, mask) = self.request_match(req)?;
         let version = self.version();
@@ -968,7 +968,7 @@ impl Tables {
                 },
                 |r| {
                     if self.request_filters(req, r.payload(), of_version) {
-                        f(r);
+                        f(id as u8, r);
                     }
                 },
             );
@@ -978,20 +978,36 @@ impl Tables {
 
     /// The rules `req` selects, in the order of their entries in a flow
     /// dump ([`Tables::for_each_flow_stats`]): what a dump encodes after
-    /// the bridge's lock is released.
+    /// the bridge's lock is released. Rules of one table and priority come
+    /// in address order ([`crate::classifier::sort_by_address`]), which
+    /// the dump then reads in sequence.
     pub fn select_flows(
         &self,
         req: &FlowStatsRequest,
         of_version: OfVersion,
     ) -> Result<Vec<RuleHandle>, ErrorKind> {
         let mut rules = Vec::with_capacity(self.len_of(req.table_id));
-        self.for_each_selected(req, of_version, false, |r| rules.push(r.clone()))?;
+        // Where each run of one table and priority starts.
+        let mut runs = Vec::new();
+        let mut last = None;
+        self.for_each_selected(req, of_version, false, |table, r| {
+            let run = Some((table, r.priority()));
+            if run != last {
+                runs.push(rules.len());
+                last = run;
+            }
+            rules.push(r.clone());
+        })?;
+        runs.push(rules.len());
+        for ends in runs.windows(2) {
+            crate::classifier::sort_by_address(&mut rules[ends[0]..ends[1]]);
+        }
         Ok(rules)
     }
 
     /// Calls `f` with the statistics entry of every flow `req` selects, in
-    /// the order of [`Tables::for_each_selected`]; every entry's duration
-    /// is taken at one instant.
+    /// the order of [`Tables::select_flows`]; every entry's duration is
+    /// taken at one instant.
     pub fn for_each_flow_stats(
         &self,
         req: &FlowStatsRequest,
@@ -1000,9 +1016,10 @@ impl Tables {
     ) -> Result<(), ErrorKind> {
         let now = self.now_ns();
         let mut matches = MatchBuilder::default();
-        self.for_each_selected(req, of_version, true, |r| {
-            f(stats_entry(r, now, of_version, &mut matches))
-        })
+        for r in self.select_flows(req, of_version)? {
+            f(stats_entry(&r, now, of_version, &mut matches));
+        }
+        Ok(())
     }
 
     /// Live rules of table `table_id` (all tables for `OFPTT_ALL`); O(1) a
@@ -1035,7 +1052,7 @@ impl Tables {
         of_version: OfVersion,
     ) -> Result<AggregateStats, ErrorKind> {
         let mut agg = AggregateStats::default();
-        self.for_each_selected(req, of_version, true, |r| {
+        self.for_each_selected(req, of_version, true, |_, r| {
             let c = &r.payload().counters;
             agg.flow_count += 1;
             agg.packet_count += c.packets.load(Ordering::Relaxed);
@@ -1055,7 +1072,10 @@ impl Tables {
         let cookie_ok = of_version == OfVersion::V1_0
             || req.cookie_mask == 0
             || (p.cookie ^ req.cookie) & req.cookie_mask == 0;
-        cookie_ok && outputs_to(&p.instructions, req.out_port, req.out_group)
+        // Without an output filter the instructions are not read (nor
+        // the rule's payload, for a walk that only keeps the rules).
+        let unfiltered = req.out_port == OFPP_ANY && req.out_group == OFPG_ANY;
+        cookie_ok && (unfiltered || outputs_to(&p.instructions, req.out_port, req.out_group))
     }
 
     /// Table statistics of every table, as of the last commit (the caller
