@@ -14,7 +14,7 @@ use switch::config::Config;
 use switch::metrics::{self, SwitchCollector};
 use switch::mgmt::{commands, ofsocket, unixctl};
 use switch::ofproto::conn::ConnKind;
-use switch::ofproto::{lock, Drained};
+use switch::ofproto::{dump, lock, Drained};
 
 /// ferrovs switch daemon: OpenFlow switch with a DPDK userspace datapath.
 #[derive(Parser, Debug)]
@@ -246,10 +246,11 @@ fn run(args: Args) -> Result<(), String> {
 
         // Flow timeouts, link changes as port-status messages, and the
         // unlinking of removed rules, in steps of GC_STEP rules with the
-        // bridge released in between.
+        // bridge released in between, paused while flow dumps are sent.
         let ofprotos: Vec<_> = switch.ofprotos.iter().map(Arc::clone).collect();
         mgmt_tasks.push(tokio::spawn(async move {
             const GC_STEP: usize = 4096;
+            const GC_YIELD: Duration = Duration::from_secs(1);
             let mut tick = tokio::time::interval(Duration::from_secs(1));
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -266,6 +267,13 @@ fn run(args: Args) -> Result<(), String> {
                         break;
                     }
                     tokio::time::sleep(Duration::from_millis(1)).await;
+                    // Flow dumps being sent go first (a controller waits
+                    // for them; the unlinking and the freeing it brings
+                    // can wait), up to GC_YIELD at a time.
+                    let started = tokio::time::Instant::now();
+                    while dump::in_progress() > 0 && started.elapsed() < GC_YIELD {
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
                 }
             }
         }));

@@ -11,6 +11,7 @@
 //! counters are read as it is encoded, as Open vSwitch reads them while it
 //! builds its reply.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use openflow::multipart::{encode_instructions, FlowStatsRequest, ReplyWriter, OFPMP_FLOW};
@@ -31,6 +32,17 @@ pub const DUMP_CHUNK: usize = 256 << 10;
 /// half as far (their addresses are in the rule), and their action lists
 /// a quarter as far.
 const READ_AHEAD: usize = 16;
+
+/// Flow dumps of the process made and not yet dropped (sent, or given
+/// up with their connection).
+static IN_PROGRESS: AtomicUsize = AtomicUsize::new(0);
+
+/// Number of flow dumps being sent, on every bridge: the unlinking of
+/// removed rules, which shares the control thread with them, waits while
+/// there are some (see the daemon's collection task).
+pub fn in_progress() -> usize {
+    IN_PROGRESS.load(Ordering::Relaxed)
+}
 
 /// A flow-stats reply being sent: the selected rules and the reply's
 /// encoder. [`FlowDump::next_chunk`] gives its bytes a chunk at a time.
@@ -76,6 +88,8 @@ impl FlowDump {
         let mut buf = Vec::new();
         let writer = ReplyWriter::new(&mut buf, version, xid, OFPMP_FLOW, MAX_REPLY_LEN)
             .map_err(|_| ErrorKind::BadMultipart)?;
+        // Counted down when dropped.
+        IN_PROGRESS.fetch_add(1, Ordering::Relaxed);
         Ok(FlowDump {
             rules: rules.into_iter(),
             version,
@@ -172,6 +186,12 @@ impl FlowDump {
     }
 }
 
+impl Drop for FlowDump {
+    fn drop(&mut self) {
+        IN_PROGRESS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +201,7 @@ mod tests {
         let tables = Tables::default();
         let mut dump = FlowDump::new(&tables, &FlowStatsRequest::all(), Version::V1_3, 7)
             .expect("a valid request");
+        assert!(in_progress() >= 1, "a dump made is counted until dropped");
         assert_eq!(dump.remaining(), 0);
         let bytes = dump.next_chunk(DUMP_CHUNK).expect("one message").to_vec();
         assert!(dump.next_chunk(DUMP_CHUNK).is_none());
