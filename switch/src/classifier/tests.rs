@@ -776,3 +776,46 @@ proptest! {
         prop_assert!(part[half..].iter().zip(&want).all(|(a, b)| std::ptr::eq(*a, *b)));
     }
 }
+
+/// Sorting by address only moves references: every rule keeps as many,
+/// none is dropped until they all are, then each once.
+#[test]
+fn sorting_by_address_moves_references_only() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let mask = Arc::new(Mask::new([u64::MAX; 1]));
+    let rules: Vec<RuleRef<1, Counted>> = (0..2000u32)
+        .map(|i| {
+            let payload = Counted {
+                id: i,
+                drops: Arc::clone(&drops),
+            };
+            RuleRef::new(
+                [u64::from(i)],
+                Arc::clone(&mask),
+                1,
+                u64::from(i),
+                0,
+                payload,
+            )
+        })
+        .collect();
+    // Shuffled (a fixed permutation), some rules twice.
+    let mut walked: Vec<RuleRef<1, Counted>> = (0..3000usize)
+        .map(|i| rules[(i * 7919) % rules.len()].clone())
+        .collect();
+    let mut ids_before: Vec<u32> = walked.iter().map(|r| r.payload().id).collect();
+    sort_by_address(&mut walked);
+    assert!(walked.windows(2).all(|w| w[0].address() <= w[1].address()));
+    let mut ids_after: Vec<u32> = walked.iter().map(|r| r.payload().id).collect();
+    ids_before.sort_unstable();
+    ids_after.sort_unstable();
+    assert_eq!(ids_before, ids_after);
+    drop(walked);
+    assert_eq!(
+        drops.load(Ordering::Relaxed),
+        0,
+        "the originals still hold every rule"
+    );
+    drop(rules);
+    assert_eq!(drops.load(Ordering::Relaxed), 2000);
+}
