@@ -289,23 +289,10 @@ impl FlowStatsHead {
     /// fields, with the match and the instructions `put_match` and
     /// `put_instructions` append, already encoded for `version` (as
     /// [`Match::encode`] and [`encode_instructions`] do): a flow dump
-    /// may copy the bytes of parts many entries share.
+    /// may copy the bytes of parts many entries share. On an error, part
+    /// of the entry may have been appended (a reply's writer drops it:
+    /// [`super::ReplyWriter::entry`]).
     pub fn encode_with(
-        &self,
-        version: Version,
-        out: &mut Vec<u8>,
-        put_match: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
-        put_instructions: impl FnOnce(&mut Vec<u8>) -> Result<(), EncodeError>,
-    ) -> Result<(), EncodeError> {
-        let start = out.len();
-        let result = self.encode_parts(version, out, put_match, put_instructions);
-        if result.is_err() {
-            out.truncate(start);
-        }
-        result
-    }
-
-    fn encode_parts(
         &self,
         version: Version,
         out: &mut Vec<u8>,
