@@ -258,6 +258,7 @@ fn run(args: Args) -> Result<(), String> {
                 for of in &ofprotos {
                     lock(of).tick(std::time::Instant::now());
                 }
+                let mut yielded = Duration::ZERO;
                 loop {
                     let mut more = false;
                     for of in &ofprotos {
@@ -269,10 +270,13 @@ fn run(args: Args) -> Result<(), String> {
                     tokio::time::sleep(Duration::from_millis(1)).await;
                     // Flow dumps being sent go first (a controller waits
                     // for them; the unlinking and the freeing it brings
-                    // can wait), up to GC_YIELD at a time.
-                    let started = tokio::time::Instant::now();
-                    while dump::in_progress() > 0 && started.elapsed() < GC_YIELD {
+                    // can wait), for GC_YIELD in all each tick: a dump to
+                    // a controller that stopped reading never holds the
+                    // unlinking back for longer.
+                    while dump::in_progress() > 0 && yielded < GC_YIELD {
+                        let started = tokio::time::Instant::now();
                         tokio::time::sleep(Duration::from_millis(2)).await;
+                        yielded += started.elapsed();
                     }
                 }
             }
