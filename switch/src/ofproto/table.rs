@@ -948,6 +948,7 @@ impl Tables {
     ) -> Result<(), ErrorKind> {
         let (key, mask) = self.request_match(req)?;
         let version = self.version();
+        // The filters the request sets (1.0 has no cookie filter).
         let by_cookie = of_version != OfVersion::V1_0 && req.cookie_mask != 0;
         let by_output = req.out_port != OFPP_ANY || req.out_group != OFPG_ANY;
         for (id, t) in self.tables.iter().enumerate() {
@@ -967,7 +968,7 @@ impl Tables {
                     }
                 },
                 |r| {
-                    if self.request_filters(req, r.payload(), of_version) {
+                    if Self::request_filters(req, r.payload(), by_cookie, by_output) {
                         f(id as u8, r);
                     }
                 },
@@ -1068,14 +1069,17 @@ impl Tables {
         match_to_flow(&req.match_).map_err(|e| e.kind)
     }
 
-    fn request_filters(&self, req: &FlowStatsRequest, p: &FlowRule, of_version: OfVersion) -> bool {
-        let cookie_ok = of_version == OfVersion::V1_0
-            || req.cookie_mask == 0
-            || (p.cookie ^ req.cookie) & req.cookie_mask == 0;
-        // Without an output filter the instructions are not read (nor
-        // the rule's payload, for a walk that only keeps the rules).
-        let unfiltered = req.out_port == OFPP_ANY && req.out_group == OFPG_ANY;
-        cookie_ok && (unfiltered || outputs_to(&p.instructions, req.out_port, req.out_group))
+    /// Whether `p` passes the cookie filter of `req` (when `by_cookie`)
+    /// and its output filter (when `by_output`). Without a filter the
+    /// rule's payload is not read.
+    fn request_filters(
+        req: &FlowStatsRequest,
+        p: &FlowRule,
+        by_cookie: bool,
+        by_output: bool,
+    ) -> bool {
+        (!by_cookie || (p.cookie ^ req.cookie) & req.cookie_mask == 0)
+            && (!by_output || outputs_to(&p.instructions, req.out_port, req.out_group))
     }
 
     /// Table statistics of every table, as of the last commit (the caller
