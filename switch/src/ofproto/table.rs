@@ -1430,6 +1430,39 @@ mod tests {
         assert!(!t.commit(), "nothing pending");
     }
 
+    /// Flow statistics and aggregates keep the flows the request's cookie
+    /// and output filters select (no cookie filter in 1.0).
+    #[test]
+    fn flow_stats_filter_by_cookie_and_output() {
+        let t = Tables::new(10);
+        for (port, cookie, out) in [(1, 0x10, 2), (2, 0x11, 3), (3, 0x20, 2)] {
+            let mut m = fm(command::ADD, 0, 10, in_port(port), out);
+            m.cookie = cookie;
+            apply(&t, &m).unwrap();
+        }
+        t.commit();
+        let cookies = |req: &FlowStatsRequest, v: OfVersion| {
+            let mut c: Vec<u64> = t
+                .flow_stats(req, v)
+                .unwrap()
+                .iter()
+                .map(|e| e.cookie)
+                .collect();
+            c.sort();
+            assert_eq!(t.aggregate(req, v).unwrap().flow_count as usize, c.len());
+            c
+        };
+        let mut req = FlowStatsRequest::all();
+        req.cookie = 0x10;
+        req.cookie_mask = 0xf0;
+        assert_eq!(cookies(&req, V), [0x10, 0x11]);
+        assert_eq!(cookies(&req, OfVersion::V1_0), [0x10, 0x11, 0x20]);
+        req.out_port = 2;
+        assert_eq!(cookies(&req, V), [0x10]);
+        req.cookie_mask = 0;
+        assert_eq!(cookies(&req, V), [0x10, 0x20]);
+    }
+
     #[test]
     fn flows_added_in_a_row_with_equal_instructions_share_them() {
         let t = Tables::new(10);
