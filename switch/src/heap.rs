@@ -42,6 +42,30 @@ fn plain(align: usize, size: usize) -> bool {
     align <= MALLOC_ALIGN && align <= size
 }
 
+/// A block for `size` bytes aligned to `align`, from `plain_call(size)`
+/// when its blocks' alignment suits (`plain`), else from
+/// `aligned_call(size, align)`.
+///
+/// # Safety
+///
+/// Both are mimalloc allocation calls (null on failure).
+#[inline(always)]
+unsafe fn block(
+    size: usize,
+    align: usize,
+    plain_call: unsafe extern "C" fn(usize) -> *mut c_void,
+    aligned_call: unsafe extern "C" fn(usize, usize) -> *mut c_void,
+) -> *mut u8 {
+    // SAFETY: allocation calls of mimalloc (the caller's contract).
+    unsafe {
+        if plain(align, size) {
+            plain_call(size).cast()
+        } else {
+            aligned_call(size, align).cast()
+        }
+    }
+}
+
 /// The allocator of the daemon: mimalloc.
 pub struct Heap;
 
@@ -52,27 +76,27 @@ pub struct Heap;
 unsafe impl GlobalAlloc for Heap {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let (size, align) = (layout.size(), layout.align());
-        // SAFETY: plain allocation calls; null on failure, as asked.
+        // SAFETY: mimalloc's allocation calls; null on failure, as asked.
         unsafe {
-            if plain(align, size) {
-                mi::mi_malloc(size).cast()
-            } else {
-                mi::mi_malloc_aligned(size, align).cast()
-            }
+            block(
+                layout.size(),
+                layout.align(),
+                mi::mi_malloc,
+                mi::mi_malloc_aligned,
+            )
         }
     }
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let (size, align) = (layout.size(), layout.align());
         // SAFETY: as in `alloc`.
         unsafe {
-            if plain(align, size) {
-                mi::mi_zalloc(size).cast()
-            } else {
-                mi::mi_zalloc_aligned(size, align).cast()
-            }
+            block(
+                layout.size(),
+                layout.align(),
+                mi::mi_zalloc,
+                mi::mi_zalloc_aligned,
+            )
         }
     }
 
