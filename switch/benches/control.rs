@@ -50,25 +50,25 @@ fn usable(p: *mut u8) -> usize {
     unsafe { libmimalloc_sys::mi_usable_size(p.cast()) }
 }
 
+/// `p`, a new block (or null), counted in [`HELD`].
+fn counted(p: *mut u8) -> *mut u8 {
+    if !p.is_null() {
+        HELD.fetch_add(usable(p), Ordering::Relaxed);
+    }
+    p
+}
+
 // SAFETY: every call goes to mimalloc unchanged; the counting reads the
 // size of live blocks only.
 unsafe impl GlobalAlloc for CountingHeap {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's guarantees.
-        let p = unsafe { self.0.alloc(layout) };
-        if !p.is_null() {
-            HELD.fetch_add(usable(p), Ordering::Relaxed);
-        }
-        p
+        counted(unsafe { self.0.alloc(layout) })
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded with the caller's guarantees.
-        let p = unsafe { self.0.alloc_zeroed(layout) };
-        if !p.is_null() {
-            HELD.fetch_add(usable(p), Ordering::Relaxed);
-        }
-        p
+        counted(unsafe { self.0.alloc_zeroed(layout) })
     }
 
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
@@ -83,9 +83,8 @@ unsafe impl GlobalAlloc for CountingHeap {
         let q = unsafe { self.0.realloc(p, layout, new_size) };
         if !q.is_null() {
             HELD.fetch_sub(old, Ordering::Relaxed);
-            HELD.fetch_add(usable(q), Ordering::Relaxed);
         }
-        q
+        counted(q)
     }
 }
 
