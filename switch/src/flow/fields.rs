@@ -192,10 +192,7 @@ fn mac_bytes(v: u128) -> [u8; 6] {
 impl Field {
     /// The field's value in `flow`.
     pub fn get(self, flow: &Flow) -> u128 {
-        match self.storage() {
-            Bits(s) => u128::from(flow.get(s)),
-            Wide(w) => flow.get128(w),
-        }
+        stored(flow, self.storage())
     }
 
     /// Stores `v` (truncated to the field's width) in `flow`.
